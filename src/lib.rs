@@ -1,1 +1,18 @@
-//! placeholder
+//! # shotgrid-wasm
+//!
+//! A ShotGrid (Autodesk Flow Production Tracking) REST API v1 client, written in Rust and
+//! compiled to WebAssembly for browsers, Node ≥ 18 and Cloudflare Workers.
+//!
+//! - [`protocol`]: the sans-IO wire format (requests, responses, errors, naming, auth).
+//! - [`client`]: the async engine over a [`client::Transport`].
+//! - `transport` (wasm only): the `fetch` transport.
+//! - `js` (wasm only): the wasm-bindgen facade that JS imports.
+
+pub mod client;
+pub mod protocol;
+
+#[cfg(target_arch = "wasm32")]
+pub mod transport;
+
+#[cfg(target_arch = "wasm32")]
+pub mod js;

@@ -1,0 +1,122 @@
+/** Why a call failed. */
+export type ShotGridErrorKind =
+  | "http"
+  | "auth"
+  | "network"
+  | "timeout"
+  | "aborted"
+  | "rate_limited"
+  | "invalid_input"
+  | "decode";
+
+/** The error every call rejects with. Never contains credentials or tokens. */
+export declare class ShotGridError extends Error {
+  constructor(message: string, props?: Partial<Omit<ShotGridError, "name" | "message">>);
+  readonly name: "ShotGridError";
+  /** Coarse category. */
+  kind: ShotGridErrorKind;
+  /** HTTP status when the server answered. */
+  status: number | null;
+  /** ShotGrid error code (102 authentication, 103 invalid parameters, 104 not found…). */
+  code: number | null;
+  /** Short title, e.g. "Not Found". */
+  title: string;
+  /** Longer explanation. */
+  detail: string | null;
+  /** The server's `source` object, or for invalid input the argument path, e.g. "auth.clientId". */
+  source: unknown;
+  /** The server's x-request-id, worth quoting to support. */
+  requestId: string | null;
+  /** Whether retrying the same call may succeed. */
+  retryable: boolean;
+}
+
+/** A script user (API key). */
+export interface ClientCredentialsAuth {
+  grant: "client_credentials";
+  /** Script name. */
+  clientId: string;
+  /** Script key. */
+  clientSecret: string;
+}
+/** A human user's login and password. */
+export interface PasswordAuth {
+  grant: "password";
+  login: string;
+  password: string;
+}
+/** An existing web session token. */
+export interface SessionTokenAuth {
+  grant: "session_token";
+  sessionToken: string;
+}
+/** A refresh token kept from an earlier session (no fallback once it is spent). */
+export interface RefreshTokenAuth {
+  grant: "refresh_token";
+  refreshToken: string;
+}
+export type Auth = ClientCredentialsAuth | PasswordAuth | SessionTokenAuth | RefreshTokenAuth;
+
+export interface ConnectOptions {
+  /** Site root, e.g. "https://studio.shotgrid.autodesk.com". */
+  site: string;
+  auth: Auth;
+  /** Act as this human user (`sudo_as_login`). */
+  sudoAs?: string;
+  /** Session UUID recorded with events. */
+  sessionUuid?: string;
+  /** A fetch to use instead of the global one (service bindings, proxies, tests). */
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** Renew the access token this many ms before it expires (default 60000). */
+  refreshMarginMs?: number;
+}
+
+/** A linked entity as it appears inside a record. */
+export interface EntityLink {
+  type: string;
+  id: number;
+  name?: string | null;
+}
+
+/** A record: `{ type, id, ...fields }`, linked entities as `{ type, id, name }`. */
+export interface ShotGridRecord {
+  type: string;
+  id: number;
+  [field: string]: unknown;
+}
+
+/** `GET /api/v1/`. */
+export interface ServerInfo {
+  shotgun_version: string;
+  api_version: string;
+  shotgun_version_number?: string;
+  shotgun_build_number?: string;
+  [key: string]: unknown;
+}
+
+export interface ReadOptions {
+  /** Fields to return; `["*"]` for all. Dotted deep fields such as "project.Project.name" work. */
+  fields?: string[];
+}
+
+/** A connected client. */
+export declare class ShotGrid {
+  private constructor();
+  /** Authenticates (bad credentials reject here) and returns a connected client. */
+  static connect(options: ConnectOptions): Promise<ShotGrid>;
+  /** Server info; needs no token. */
+  info(): Promise<ServerInfo>;
+  /** One record by id; rejects with status 404 (code 104) when it does not exist. */
+  read(entityType: string, id: number, options?: ReadOptions): Promise<ShotGridRecord>;
+  /** The site URL. */
+  readonly site: string;
+  /** When the current access token expires (ms since the epoch). */
+  readonly tokenExpiresAt: number | undefined;
+  /** "ShotGrid(<site>)" */
+  toString(): string;
+  /** `{ site }` */
+  toJSON(): { site: string };
+  /** Frees the client's memory in the WebAssembly instance. */
+  free(): void;
+  [Symbol.dispose](): void;
+}

@@ -1,0 +1,8 @@
+// Cloudflare Workers / workerd: the bundler hands us a compiled WebAssembly.Module.
+import wasmModule from "./shotgrid_wasm_bg.wasm";
+import { initSync } from "./shotgrid_wasm.js";
+
+initSync({ module: wasmModule });
+
+export { ShotGrid } from "./shotgrid_wasm.js";
+export { ShotGridError } from "./errors.js";

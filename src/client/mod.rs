@@ -1,0 +1,220 @@
+//! The async engine: moves requests built by [`crate::protocol`] through a
+//! [`Transport`], keeping the access token fresh. It never panics on server input.
+
+use std::cell::RefCell;
+
+use serde_json::Value;
+
+use crate::protocol::auth::{parse_token_response, token_request, Grant, Secret, TokenScope, Tokens};
+use crate::protocol::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
+use crate::protocol::naming::{url_segment, validate_entity_type};
+use crate::protocol::record::{decode_single, parse_json, take_data};
+use crate::protocol::site::Site;
+use crate::protocol::{Error, ErrorKind};
+
+/// Sends HTTP requests and tells the time. Implemented over `fetch` in wasm and by
+/// scripted fakes in tests.
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    /// Sends one request. Failures without a response are errors of kind `network`,
+    /// `timeout` or `aborted`.
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error>;
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> f64;
+}
+
+/// Connection settings, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The site.
+    pub site: Site,
+    /// How to authenticate.
+    pub grant: Grant,
+    /// sudo_as / session_uuid.
+    pub scope: TokenScope,
+    /// Renew the access token this long before it expires.
+    pub refresh_margin_ms: f64,
+}
+
+/// Default renewal margin: one minute before expiry.
+pub const DEFAULT_REFRESH_MARGIN_MS: f64 = 60_000.0;
+
+/// A connected client.
+pub struct Client<T> {
+    config: Config,
+    transport: T,
+    tokens: RefCell<Option<Tokens>>,
+}
+
+impl<T> std::fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("site", &self.config.site.base())
+            .field("grant", &self.config.grant.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// Authenticates against the site (so bad credentials fail here) and returns the client.
+    pub async fn connect(config: Config, transport: T) -> Result<Self, Error> {
+        let client = Client {
+            config,
+            transport,
+            tokens: RefCell::new(None),
+        };
+        client.authenticate().await?;
+        Ok(client)
+    }
+
+    /// The site this client talks to.
+    pub fn site(&self) -> &Site {
+        &self.config.site
+    }
+
+    /// When the current access token expires (ms since epoch), if there is one.
+    pub fn token_expires_at_ms(&self) -> Option<f64> {
+        self.tokens.borrow().as_ref().map(|t| t.expires_at_ms)
+    }
+
+    /// Obtains new tokens: with the refresh token while it is usable, otherwise (or if
+    /// the refresh is refused) with the full grant.
+    async fn authenticate(&self) -> Result<Secret, Error> {
+        let now = self.transport.now_ms();
+        let refresh = self
+            .tokens
+            .borrow()
+            .as_ref()
+            .and_then(|t| t.usable_refresh_token(now).cloned());
+        if let Some(rt) = refresh {
+            let req = token_request(&self.config.site, &self.config.grant, &self.config.scope, Some(&rt));
+            let resp = self.transport.send(req).await?;
+            match parse_token_response(&resp, self.transport.now_ms()) {
+                Ok(t) => return Ok(self.store(t)),
+                // A spent or expired refresh token: fall back to the full grant when we
+                // hold one.
+                Err(e) if e.kind == ErrorKind::Auth && !matches!(self.config.grant, Grant::RefreshToken { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let req = token_request(&self.config.site, &self.config.grant, &self.config.scope, None);
+        let resp = self.transport.send(req).await?;
+        let tokens = parse_token_response(&resp, self.transport.now_ms())?;
+        Ok(self.store(tokens))
+    }
+
+    fn store(&self, tokens: Tokens) -> Secret {
+        let access = tokens.access_token.clone();
+        *self.tokens.borrow_mut() = Some(tokens);
+        access
+    }
+
+    async fn bearer(&self) -> Result<Secret, Error> {
+        let now = self.transport.now_ms();
+        let current = self
+            .tokens
+            .borrow()
+            .as_ref()
+            .filter(|t| !t.needs_refresh(now, self.config.refresh_margin_ms))
+            .map(|t| t.access_token.clone());
+        match current {
+            Some(t) => Ok(t),
+            None => self.authenticate().await,
+        }
+    }
+
+    /// Sends a request to the site with the bearer token. On 401 "Token Expired" gets a
+    /// new token and replays once (the server refused the first attempt, so nothing was
+    /// applied). Non-2xx answers become errors.
+    async fn send_authed(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+        if !self.config.site.owns(&req.url) {
+            return Err(Error::invalid_input("url", "refusing to send the token to another host"));
+        }
+        let token = self.bearer().await?;
+        let resp = self.transport.send(with_bearer(req.clone(), &token)).await?;
+        if resp.is_success() {
+            return Ok(resp);
+        }
+        let err = Error::from_response(&resp);
+        if !err.is_token_expired() {
+            return Err(err);
+        }
+        if let Some(t) = self.tokens.borrow_mut().as_mut() {
+            t.expires_at_ms = 0.0;
+        }
+        let token = self.authenticate().await?;
+        let resp = self.transport.send(with_bearer(req, &token)).await?;
+        if resp.is_success() {
+            Ok(resp)
+        } else {
+            Err(Error::from_response(&resp))
+        }
+    }
+
+    /// Server info (`GET /api/v1/`): the `data` object. Needs no token.
+    pub async fn info(&self) -> Result<Value, Error> {
+        let req = HttpRequest::new(Method::Get, self.config.site.url("/api/v1/"))
+            .header("Accept", "application/json");
+        let resp = self.transport.send(req).await?;
+        if !resp.is_success() {
+            return Err(Error::from_response(&resp));
+        }
+        take_data(parse_json(&resp)?, &resp)
+    }
+
+    /// Reads one record by id as `{type, id, ...fields}`. A missing or retired record
+    /// is an error with status 404 (code 104).
+    pub async fn read(&self, entity_type: &str, id: u64, fields: Option<&[String]>) -> Result<Value, Error> {
+        validate_entity_type(entity_type, "entityType")?;
+        if id == 0 || id > MAX_SAFE_ID {
+            return Err(Error::invalid_input("id", "must be a positive integer"));
+        }
+        let mut path = String::from("/api/v1/entity/");
+        path.push_str(&url_segment(entity_type));
+        path.push('/');
+        path.push_str(&id.to_string());
+        if let Some(fields) = fields {
+            push_fields_query(&mut path, fields, "options.fields")?;
+        }
+        let req = HttpRequest::new(Method::Get, self.config.site.url(&path)).header("Accept", "application/json");
+        let resp = self.send_authed(req).await?;
+        decode_single(&resp)
+    }
+}
+
+/// Largest id JS can represent exactly.
+pub const MAX_SAFE_ID: u64 = (1 << 53) - 1;
+
+fn with_bearer(req: HttpRequest, token: &Secret) -> HttpRequest {
+    let mut value = String::with_capacity(7 + token.expose().len());
+    value.push_str("Bearer ");
+    value.push_str(token.expose());
+    req.header("Authorization", value)
+}
+
+/// Validates field names and appends `?fields=a,b` to `path`.
+fn push_fields_query(path: &mut String, fields: &[String], arg: &str) -> Result<(), Error> {
+    if fields.is_empty() {
+        return Err(Error::invalid_input(arg, "must list at least one field (or \"*\")"));
+    }
+    path.push_str("?fields=");
+    for (i, f) in fields.iter().enumerate() {
+        let valid = f == "*"
+            || (!f.is_empty() && f.len() <= 256 && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'));
+        if !valid {
+            let mut p = String::from(arg);
+            p.push('[');
+            p.push_str(&i.to_string());
+            p.push(']');
+            return Err(Error::invalid_input(&p, "must be a field name such as \"code\" or \"project.Project.name\""));
+        }
+        if i > 0 {
+            path.push(',');
+        }
+        percent_encode_into(path, f);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,175 @@
+use super::*;
+use crate::protocol::auth::Secret;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+
+/// A transport that answers from a script and records what was sent.
+struct Scripted {
+    answers: RefCell<VecDeque<HttpResponse>>,
+    sent: RefCell<Vec<HttpRequest>>,
+    now: Cell<f64>,
+}
+
+impl Scripted {
+    fn new(answers: Vec<(u16, &str)>) -> Self {
+        Scripted {
+            answers: RefCell::new(
+                answers
+                    .into_iter()
+                    .map(|(status, body)| HttpResponse {
+                        status,
+                        headers: vec![("x-request-id".into(), "r".into())],
+                        body: body.as_bytes().to_vec(),
+                    })
+                    .collect(),
+            ),
+            sent: RefCell::new(vec![]),
+            now: Cell::new(1_000_000.0),
+        }
+    }
+}
+
+impl Transport for &Scripted {
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+        self.sent.borrow_mut().push(req);
+        self.answers
+            .borrow_mut()
+            .pop_front()
+            .ok_or_else(|| Error::new(ErrorKind::Network, "script exhausted"))
+    }
+    fn now_ms(&self) -> f64 {
+        self.now.get()
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    // The scripted transport never pends, so one poll with a no-op waker completes.
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("scripted future pended"),
+    }
+}
+
+fn config() -> Config {
+    Config {
+        site: Site::parse("http://127.0.0.1:9").unwrap(),
+        grant: Grant::ClientCredentials {
+            client_id: "script".into(),
+            client_secret: Secret::new("key"),
+        },
+        scope: TokenScope::default(),
+        refresh_margin_ms: DEFAULT_REFRESH_MARGIN_MS,
+    }
+}
+
+const TOKEN: &str = r#"{"token_type":"Bearer","access_token":"A1","expires_in":600,"refresh_token":"R1"}"#;
+const TOKEN2: &str = r#"{"token_type":"Bearer","access_token":"A2","expires_in":600,"refresh_token":"R2"}"#;
+const SHOT: &str = r#"{"data":{"type":"Shot","id":7,"attributes":{"code":"sh010"},"relationships":{"project":{"data":{"type":"Project","id":1,"name":"P"}}}}}"#;
+
+fn auth_header(r: &HttpRequest) -> Option<&str> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k == "Authorization")
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn connect_then_read_sends_bearer_and_flattens() {
+    let t = Scripted::new(vec![(200, TOKEN), (200, SHOT)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let fields = vec!["code".to_owned(), "project.Project.name".to_owned()];
+    let r = block_on(c.read("Shot", 7, Some(&fields))).unwrap();
+    assert_eq!(r["code"], "sh010");
+    assert_eq!(r["project"]["name"], "P");
+    let sent = t.sent.borrow();
+    assert_eq!(sent[1].url, "http://127.0.0.1:9/api/v1/entity/shots/7?fields=code,project.Project.name");
+    assert_eq!(auth_header(&sent[1]), Some("Bearer A1"));
+    assert_eq!(auth_header(&sent[0]), None);
+    assert!(!sent[0].url.contains("key"));
+}
+
+#[test]
+fn bad_credentials_fail_connect_with_auth_error() {
+    let t = Scripted::new(vec![(400, r#"{"errors":[{"status":400,"code":102,"title":"Can't authenticate user 'script'"}]}"#)]);
+    let e = block_on(Client::connect(config(), &t)).unwrap_err();
+    assert_eq!((e.kind, e.status, e.code), (ErrorKind::Auth, Some(400), Some(102)));
+}
+
+#[test]
+fn refreshes_before_expiry_with_refresh_token() {
+    let t = Scripted::new(vec![(200, TOKEN), (200, TOKEN2), (200, SHOT)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    t.now.set(t.now.get() + 550_000.0); // inside the 60 s margin
+    block_on(c.read("Shot", 7, None)).unwrap();
+    let sent = t.sent.borrow();
+    let body = String::from_utf8(sent[1].body.clone().unwrap()).unwrap();
+    assert_eq!(body, "grant_type=refresh_token&refresh_token=R1");
+    assert_eq!(auth_header(&sent[2]), Some("Bearer A2"));
+}
+
+#[test]
+fn spent_refresh_token_falls_back_to_full_grant() {
+    let invalid = r#"{"errors":[{"status":401,"code":102,"title":"Unauthorized","detail":"Token invalid"}]}"#;
+    let t = Scripted::new(vec![(200, TOKEN), (401, invalid), (200, TOKEN2), (200, SHOT)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    t.now.set(t.now.get() + 700_000.0);
+    block_on(c.read("Shot", 7, None)).unwrap();
+    let sent = t.sent.borrow();
+    assert!(String::from_utf8_lossy(sent[2].body.as_deref().unwrap()).starts_with("grant_type=client_credentials"));
+    assert_eq!(auth_header(&sent[3]), Some("Bearer A2"));
+}
+
+#[test]
+fn token_expired_answer_is_replayed_once() {
+    let expired = r#"{"errors":[{"status":401,"code":102,"title":"Unauthorized","detail":"Token Expired"}]}"#;
+    let t = Scripted::new(vec![(200, TOKEN), (401, expired), (200, TOKEN2), (200, SHOT)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let r = block_on(c.read("Shot", 7, None)).unwrap();
+    assert_eq!(r["id"], 7);
+    assert_eq!(t.sent.borrow().len(), 4);
+    // A second expired answer is not replayed again.
+    let t = Scripted::new(vec![(200, TOKEN), (401, expired), (200, TOKEN2), (401, expired)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let e = block_on(c.read("Shot", 7, None)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Auth);
+    assert_eq!(t.sent.borrow().len(), 4);
+}
+
+#[test]
+fn missing_record_is_404_error() {
+    let nf = r#"{"errors":[{"id":"x","status":404,"code":104,"title":"Not Found","source":null,"detail":"Entity of type [Shot] with id=9 does not exist.","meta":null}]}"#;
+    let t = Scripted::new(vec![(200, TOKEN), (404, nf)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let e = block_on(c.read("Shot", 9, None)).unwrap_err();
+    assert_eq!((e.kind, e.status, e.code), (ErrorKind::Http, Some(404), Some(104)));
+    assert_eq!(e.request_id.as_deref(), Some("r"));
+}
+
+#[test]
+fn invalid_input_is_rejected_before_sending() {
+    let t = Scripted::new(vec![(200, TOKEN)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let cases: Vec<(&str, u64, Option<Vec<String>>, &str)> = vec![
+        ("shots", 1, None, "entityType"),
+        ("Shot", 0, None, "id"),
+        ("Shot", MAX_SAFE_ID + 1, None, "id"),
+        ("Shot", 1, Some(vec![]), "options.fields"),
+        ("Shot", 1, Some(vec!["code".into(), "a&b".into()]), "options.fields[1]"),
+    ];
+    for (ty, id, fields, path) in cases {
+        let e = block_on(c.read(ty, id, fields.as_deref())).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput);
+        assert_eq!(e.source, Some(Value::String(path.into())));
+    }
+    assert_eq!(t.sent.borrow().len(), 1, "nothing sent for invalid input");
+}
+
+#[test]
+fn decode_errors_for_garbage_success_bodies() {
+    let t = Scripted::new(vec![(200, TOKEN), (200, "<html>"), (200, "{}")]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    assert_eq!(block_on(c.read("Shot", 1, None)).unwrap_err().kind, ErrorKind::Decode);
+    assert_eq!(block_on(c.info()).unwrap_err().kind, ErrorKind::Decode);
+}

@@ -1,0 +1,184 @@
+//! The wasm-bindgen facade: what JS imports. Thin: it converts JS values to validated
+//! Rust arguments, calls [`crate::client::Client`], and converts results and errors back.
+
+mod convert;
+
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::client::{Client, Config, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID};
+use crate::protocol::auth::{Grant, Secret, TokenScope};
+use crate::protocol::site::Site;
+use crate::protocol::Error;
+use crate::transport::FetchTransport;
+use convert::{error_to_js, js_to_json, json_to_js, Obj};
+
+/// A connected ShotGrid client. Create one with `ShotGrid.connect(options)`.
+#[wasm_bindgen]
+pub struct ShotGrid {
+    inner: Rc<Client<FetchTransport>>,
+}
+
+fn parse_grant(auth: &Obj) -> Result<Grant, Error> {
+    let grant = auth.req_str("grant")?;
+    let secret = |key: &str| auth.req_str(key).map(|s| Secret::new(s.to_owned()));
+    let g = match grant {
+        "client_credentials" => {
+            auth.only(&["grant", "clientId", "clientSecret"])?;
+            Grant::ClientCredentials {
+                client_id: auth.req_str("clientId")?.to_owned(),
+                client_secret: secret("clientSecret")?,
+            }
+        }
+        "password" => {
+            auth.only(&["grant", "login", "password"])?;
+            Grant::Password {
+                username: auth.req_str("login")?.to_owned(),
+                password: secret("password")?,
+            }
+        }
+        "session_token" => {
+            auth.only(&["grant", "sessionToken"])?;
+            Grant::SessionToken {
+                session_token: secret("sessionToken")?,
+            }
+        }
+        "refresh_token" => {
+            auth.only(&["grant", "refreshToken"])?;
+            Grant::RefreshToken {
+                refresh_token: secret("refreshToken")?,
+            }
+        }
+        _ => {
+            return Err(Error::invalid_input(
+                "auth.grant",
+                "must be \"client_credentials\", \"password\", \"session_token\" or \"refresh_token\"",
+            ))
+        }
+    };
+    Ok(g)
+}
+
+fn parse_connect(options: &JsValue) -> Result<(Config, Option<Function>), Error> {
+    let fetch = convert::get_function(options, "fetch")?;
+    let value = js_to_json(options, "options")?;
+    let opts = Obj::new(&value, "options")?;
+    opts.only(&["site", "auth", "sudoAs", "sessionUuid", "fetch", "refreshMarginMs"])?;
+    let site = Site::parse(opts.req_str("site")?)?;
+    let auth = Obj::new(opts.get("auth").unwrap_or(&Value::Null), "auth")?;
+    let grant = parse_grant(&auth)?;
+    let scope = TokenScope {
+        sudo_as: opts.opt_str("sudoAs")?.map(str::to_owned),
+        session_uuid: opts.opt_str("sessionUuid")?.map(str::to_owned),
+    };
+    let refresh_margin_ms = match opts.get("refreshMarginMs") {
+        None | Some(Value::Null) => DEFAULT_REFRESH_MARGIN_MS,
+        Some(v) => v
+            .as_f64()
+            .filter(|m| m.is_finite() && *m >= 0.0)
+            .ok_or_else(|| Error::invalid_input("options.refreshMarginMs", "must be a non-negative number"))?,
+    };
+    Ok((Config { site, grant, scope, refresh_margin_ms }, fetch))
+}
+
+fn parse_id(id: &JsValue) -> Result<u64, Error> {
+    id.as_f64()
+        .filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_SAFE_ID as f64)
+        .map(|n| n as u64)
+        .ok_or_else(|| Error::invalid_input("id", "must be a positive integer"))
+}
+
+fn parse_fields(options: &Value) -> Result<Option<Vec<String>>, Error> {
+    let opts = Obj::new_optional(options, "options")?;
+    let Some(opts) = opts else { return Ok(None) };
+    opts.only(&["fields"])?;
+    opts.opt_str_list("fields")
+}
+
+fn reject(e: Error) -> Promise {
+    Promise::reject(&error_to_js(&e))
+}
+
+#[wasm_bindgen]
+impl ShotGrid {
+    /// Authenticates and returns a connected client.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ShotGrid>")]
+    pub fn connect(options: JsValue) -> Promise {
+        let (config, fetch) = match parse_connect(&options) {
+            Ok(v) => v,
+            Err(e) => return reject(e),
+        };
+        let transport = match FetchTransport::new(fetch) {
+            Ok(t) => t,
+            Err(e) => return reject(e),
+        };
+        future_to_promise(async move {
+            let client = Client::connect(config, transport).await.map_err(|e| error_to_js(&e))?;
+            Ok(JsValue::from(ShotGrid { inner: Rc::new(client) }))
+        })
+    }
+
+    /// Server info (`GET /api/v1/`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<ServerInfo>")]
+    pub fn info(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let v = inner.info().await.map_err(|e| error_to_js(&e))?;
+            Ok(json_to_js(&v))
+        })
+    }
+
+    /// Reads one record by id: `{ type, id, ...fields }`. Rejects with status 404 when
+    /// it does not exist.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ShotGridRecord>")]
+    pub fn read(&self, entity_type: JsValue, id: JsValue, options: JsValue) -> Promise {
+        let args = (|| {
+            let ty = entity_type
+                .as_string()
+                .ok_or_else(|| Error::invalid_input("entityType", "must be a string such as \"Shot\""))?;
+            let id = parse_id(&id)?;
+            let fields = parse_fields(&js_to_json(&options, "options")?)?;
+            Ok::<_, Error>((ty, id, fields))
+        })();
+        let (ty, id, fields) = match args {
+            Ok(a) => a,
+            Err(e) => return reject(e),
+        };
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let v = inner.read(&ty, id, fields.as_deref()).await.map_err(|e| error_to_js(&e))?;
+            Ok(json_to_js(&v))
+        })
+    }
+
+    /// The site URL.
+    #[wasm_bindgen(getter)]
+    pub fn site(&self) -> String {
+        self.inner.site().base().to_owned()
+    }
+
+    /// When the current access token expires, in ms since the epoch.
+    #[wasm_bindgen(getter, js_name = tokenExpiresAt)]
+    pub fn token_expires_at(&self) -> Option<f64> {
+        self.inner.token_expires_at_ms()
+    }
+
+    /// `ShotGrid(<site>)`: never shows credentials or tokens.
+    #[wasm_bindgen(js_name = toString)]
+    pub fn to_js_string(&self) -> String {
+        let mut s = String::from("ShotGrid(");
+        s.push_str(self.inner.site().base());
+        s.push(')');
+        s
+    }
+
+    /// `{ site }`: what `JSON.stringify(sg)` shows; never credentials or tokens.
+    #[wasm_bindgen(js_name = toJSON)]
+    pub fn to_json(&self) -> JsValue {
+        json_to_js(&serde_json::json!({ "site": self.inner.site().base() }))
+    }
+}

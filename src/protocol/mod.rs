@@ -1,0 +1,11 @@
+//! Sans-IO core: the REST v1 wire format as plain functions and data. No I/O, no JS,
+//! no clocks (times are passed in), so everything here is unit-tested natively.
+
+pub mod auth;
+pub mod error;
+pub mod http;
+pub mod naming;
+pub mod record;
+pub mod site;
+
+pub use error::{Error, ErrorKind};

@@ -1,0 +1,115 @@
+//! JSON:API resources → plain records `{type, id, ...fields}` (the shape users know from
+//! the Python API), linked entities as `{type, id, name}`.
+
+use serde_json::{Map, Value};
+
+use super::error::Error;
+use super::http::HttpResponse;
+
+/// Flattens one JSON:API resource object. Returns `None` when it lacks `type` or `id`.
+/// Attribute and relationship names never overwrite `type` and `id`.
+pub fn flatten_resource(resource: Value) -> Option<Value> {
+    let Value::Object(mut obj) = resource else {
+        return None;
+    };
+    let ty = obj.remove("type").filter(Value::is_string)?;
+    let id = obj.remove("id").filter(Value::is_number)?;
+    let mut out = Map::new();
+    out.insert("type".to_owned(), ty);
+    out.insert("id".to_owned(), id);
+    if let Some(Value::Object(attrs)) = obj.remove("attributes") {
+        for (k, v) in attrs {
+            if k != "type" && k != "id" {
+                out.insert(k, v);
+            }
+        }
+    }
+    if let Some(Value::Object(rels)) = obj.remove("relationships") {
+        for (k, v) in rels {
+            if k == "type" || k == "id" {
+                continue;
+            }
+            let data = match v {
+                Value::Object(mut r) => r.remove("data").unwrap_or(Value::Null),
+                _ => Value::Null,
+            };
+            out.insert(k, data);
+        }
+    }
+    Some(Value::Object(out))
+}
+
+/// Parses a successful response body as JSON. Empty or non-JSON bodies are decode errors.
+pub fn parse_json(resp: &HttpResponse) -> Result<Value, Error> {
+    serde_json::from_slice(&resp.body).map_err(|_| {
+        Error::decode(
+            "the response body is not JSON",
+            resp.status,
+            resp.header("x-request-id").map(str::to_owned),
+        )
+    })
+}
+
+/// Takes the top-level `data` member of a JSON:API document.
+pub fn take_data(doc: Value, resp: &HttpResponse) -> Result<Value, Error> {
+    match doc {
+        Value::Object(mut o) => o.remove("data").ok_or(()),
+        _ => Err(()),
+    }
+    .map_err(|()| {
+        Error::decode(
+            "the response has no `data` member",
+            resp.status,
+            resp.header("x-request-id").map(str::to_owned),
+        )
+    })
+}
+
+/// Decodes a single-record document into a flat record.
+pub fn decode_single(resp: &HttpResponse) -> Result<Value, Error> {
+    let data = take_data(parse_json(resp)?, resp)?;
+    flatten_resource(data).ok_or_else(|| {
+        Error::decode(
+            "the record has no `type` and `id`",
+            resp.status,
+            resp.header("x-request-id").map(str::to_owned),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ok(body: &str) -> HttpResponse {
+        HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn flattens_recorded_record() {
+        let r = decode_single(&ok(r#"{"data":{"type":"Asset","attributes":{"code":"Acorn","description":null},"relationships":{"project":{"data":{"id":70,"name":"Demo","type":"Project"},"links":{"related":"/api/v1/entity/projects/70"}},"tags":{"data":[]}},"id":1399,"links":{"self":"/api/v1/entity/assets/1399"}},"links":{"self":"/api/v1/entity/assets/1399"}}"#)).unwrap();
+        assert_eq!(
+            r,
+            json!({"type":"Asset","id":1399,"code":"Acorn","description":null,
+                   "project":{"id":70,"name":"Demo","type":"Project"},"tags":[]})
+        );
+    }
+
+    #[test]
+    fn hostile_fields_cannot_replace_type_or_id() {
+        let r = flatten_resource(json!({"type":"Shot","id":1,"attributes":{"id":99,"type":"X"},"relationships":{"id":{"data":1}}})).unwrap();
+        assert_eq!(r, json!({"type":"Shot","id":1}));
+    }
+
+    #[test]
+    fn malformed_documents_are_decode_errors() {
+        for b in ["", "null", "[]", r#"{"links":{}}"#, r#"{"data":{"id":1}}"#, r#"{"data":{"type":"Shot","id":"1"}}"#, "<html>"] {
+            assert!(decode_single(&ok(b)).is_err(), "{b}");
+        }
+    }
+}

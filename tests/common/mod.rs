@@ -1,0 +1,107 @@
+//! The vertical-slice scenario for wasm-bindgen-test, shared by the Node and headless
+//! Chromium suites. It drives the JS-visible surface (`ShotGrid.connect`, `sg.read`…)
+//! through `Reflect`, as a JS caller would. The emulator coordinates are compiled in
+//! from the environment that `cargo xtask test` sets.
+
+use js_sys::{Function, Promise, Reflect, JSON};
+use shotgrid_wasm::js::ShotGrid;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+fn env(name: &str, value: Option<&'static str>) -> &'static str {
+    match value {
+        Some(v) if !v.is_empty() => v,
+        _ => panic!("{name} was not set at build time: run the suites with `cargo xtask test`, which starts the emulator"),
+    }
+}
+
+fn url() -> &'static str {
+    env("SG_EMULATOR_URL", option_env!("SG_EMULATOR_URL"))
+}
+fn client_id() -> &'static str {
+    env("SG_TEST_CLIENT_ID", option_env!("SG_TEST_CLIENT_ID"))
+}
+fn client_secret() -> &'static str {
+    env("SG_TEST_CLIENT_SECRET", option_env!("SG_TEST_CLIENT_SECRET"))
+}
+
+fn options(secret: &str) -> JsValue {
+    let json = serde_json::json!({
+        "site": url(),
+        "auth": { "grant": "client_credentials", "clientId": client_id(), "clientSecret": secret },
+    });
+    JSON::parse(&json.to_string()).unwrap()
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+
+async fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = get(obj, method).dyn_into().unwrap();
+    let p = f.apply(obj, &args.iter().cloned().collect()).unwrap();
+    JsFuture::from(p.dyn_into::<Promise>().unwrap()).await
+}
+
+async fn connect(secret: &str) -> Result<JsValue, JsValue> {
+    JsFuture::from(ShotGrid::connect(options(secret))).await
+}
+
+fn assert_error(err: &JsValue, kind: &str, status: f64, code: f64) {
+    assert_eq!(get(err, "name").as_string().as_deref(), Some("ShotGridError"));
+    assert_eq!(get(err, "kind").as_string().as_deref(), Some(kind));
+    assert_eq!(get(err, "status").as_f64(), Some(status));
+    assert_eq!(get(err, "code").as_f64(), Some(code));
+}
+
+/// info() works and reports API v1.
+pub async fn info() {
+    let sg = connect(client_secret()).await.unwrap();
+    let info = call(&sg, "info", &[]).await.unwrap();
+    assert_eq!(get(&info, "api_version").as_string().as_deref(), Some("v1"));
+    assert!(get(&info, "shotgun_version").as_string().is_some_and(|s| !s.is_empty()));
+}
+
+/// Reading a record returns `{type, id, ...fields}` with links as `{type, id, name}`.
+pub async fn read_record() {
+    let sg = connect(client_secret()).await.unwrap();
+    let fields = JSON::parse(r#"{"fields":["code","project"]}"#).unwrap();
+    let shot = call(&sg, "read", &["Shot".into(), 1.into(), fields]).await.unwrap();
+    assert_eq!(get(&shot, "type").as_string().as_deref(), Some("Shot"));
+    assert_eq!(get(&shot, "id").as_f64(), Some(1.0));
+    assert!(get(&shot, "code").as_string().is_some_and(|s| !s.is_empty()));
+    let link = get(&shot, "project");
+    assert_eq!(get(&link, "type").as_string().as_deref(), Some("Project"));
+    let pid = get(&link, "id");
+    let project = call(&sg, "read", &["Project".into(), pid, JSON::parse(r#"{"fields":["name"]}"#).unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(get(&project, "name").as_string(), get(&link, "name").as_string());
+}
+
+/// A wrong secret is an auth error (400, code 102) that does not echo the secret.
+pub async fn wrong_secret() {
+    let wrong = format!("{}-wrong", client_secret());
+    let err = connect(&wrong).await.unwrap_err();
+    assert_error(&err, "auth", 400.0, 102.0);
+    let message = get(&err, "message").as_string().unwrap();
+    assert!(!message.contains(&wrong), "{message}");
+}
+
+/// A missing record is a 404 with code 104 and a request id.
+pub async fn missing_record() {
+    let sg = connect(client_secret()).await.unwrap();
+    let err = call(&sg, "read", &["Shot".into(), 987_654_321.into(), JsValue::UNDEFINED])
+        .await
+        .unwrap_err();
+    assert_error(&err, "http", 404.0, 104.0);
+    assert!(get(&err, "requestId").as_string().is_some_and(|s| !s.is_empty()));
+}
+
+/// Bad arguments are typed `invalid_input` errors naming the argument.
+pub async fn invalid_input() {
+    let sg = connect(client_secret()).await.unwrap();
+    let err = call(&sg, "read", &["shots".into(), 1.into(), JsValue::UNDEFINED]).await.unwrap_err();
+    assert_eq!(get(&err, "kind").as_string().as_deref(), Some("invalid_input"));
+    assert_eq!(get(&err, "source").as_string().as_deref(), Some("entityType"));
+}

@@ -1,0 +1,28 @@
+//! The slice scenario under wasm-bindgen-test in headless Chromium.
+#![cfg(target_arch = "wasm32")]
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+mod common;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+#[wasm_bindgen_test]
+async fn info() {
+    common::info().await;
+}
+#[wasm_bindgen_test]
+async fn read_record() {
+    common::read_record().await;
+}
+#[wasm_bindgen_test]
+async fn wrong_secret() {
+    common::wrong_secret().await;
+}
+#[wasm_bindgen_test]
+async fn missing_record() {
+    common::missing_record().await;
+}
+#[wasm_bindgen_test]
+async fn invalid_input() {
+    common::invalid_input().await;
+}

@@ -1,0 +1,26 @@
+//! The slice scenario under wasm-bindgen-test in Node.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+#[wasm_bindgen_test]
+async fn info() {
+    common::info().await;
+}
+#[wasm_bindgen_test]
+async fn read_record() {
+    common::read_record().await;
+}
+#[wasm_bindgen_test]
+async fn wrong_secret() {
+    common::wrong_secret().await;
+}
+#[wasm_bindgen_test]
+async fn missing_record() {
+    common::missing_record().await;
+}
+#[wasm_bindgen_test]
+async fn invalid_input() {
+    common::invalid_input().await;
+}
