@@ -5,7 +5,9 @@ use std::cell::RefCell;
 
 use serde_json::Value;
 
-use crate::protocol::auth::{parse_token_response, token_request, Grant, Secret, TokenScope, Tokens};
+use crate::protocol::auth::{
+    parse_token_response, token_request, Grant, Secret, TokenScope, Tokens,
+};
 use crate::protocol::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
 use crate::protocol::naming::{url_segment, validate_entity_type};
 use crate::protocol::record::{decode_single, parse_json, take_data};
@@ -87,17 +89,29 @@ impl<T: Transport> Client<T> {
             .as_ref()
             .and_then(|t| t.usable_refresh_token(now).cloned());
         if let Some(rt) = refresh {
-            let req = token_request(&self.config.site, &self.config.grant, &self.config.scope, Some(&rt));
+            let req = token_request(
+                &self.config.site,
+                &self.config.grant,
+                &self.config.scope,
+                Some(&rt),
+            );
             let resp = self.transport.send(req).await?;
             match parse_token_response(&resp, self.transport.now_ms()) {
                 Ok(t) => return Ok(self.store(t)),
                 // A spent or expired refresh token: fall back to the full grant when we
                 // hold one.
-                Err(e) if e.kind == ErrorKind::Auth && !matches!(self.config.grant, Grant::RefreshToken { .. }) => {}
+                Err(e)
+                    if e.kind == ErrorKind::Auth
+                        && !matches!(self.config.grant, Grant::RefreshToken { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
-        let req = token_request(&self.config.site, &self.config.grant, &self.config.scope, None);
+        let req = token_request(
+            &self.config.site,
+            &self.config.grant,
+            &self.config.scope,
+            None,
+        );
         let resp = self.transport.send(req).await?;
         let tokens = parse_token_response(&resp, self.transport.now_ms())?;
         Ok(self.store(tokens))
@@ -128,10 +142,16 @@ impl<T: Transport> Client<T> {
     /// applied). Non-2xx answers become errors.
     async fn send_authed(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
         if !self.config.site.owns(&req.url) {
-            return Err(Error::invalid_input("url", "refusing to send the token to another host"));
+            return Err(Error::invalid_input(
+                "url",
+                "refusing to send the token to another host",
+            ));
         }
         let token = self.bearer().await?;
-        let resp = self.transport.send(with_bearer(req.clone(), &token)).await?;
+        let resp = self
+            .transport
+            .send(with_bearer(req.clone(), &token))
+            .await?;
         if resp.is_success() {
             return Ok(resp);
         }
@@ -164,7 +184,12 @@ impl<T: Transport> Client<T> {
 
     /// Reads one record by id as `{type, id, ...fields}`. A missing or retired record
     /// is an error with status 404 (code 104).
-    pub async fn read(&self, entity_type: &str, id: u64, fields: Option<&[String]>) -> Result<Value, Error> {
+    pub async fn read(
+        &self,
+        entity_type: &str,
+        id: u64,
+        fields: Option<&[String]>,
+    ) -> Result<Value, Error> {
         validate_entity_type(entity_type, "entityType")?;
         if id == 0 || id > MAX_SAFE_ID {
             return Err(Error::invalid_input("id", "must be a positive integer"));
@@ -176,7 +201,8 @@ impl<T: Transport> Client<T> {
         if let Some(fields) = fields {
             push_fields_query(&mut path, fields, "options.fields")?;
         }
-        let req = HttpRequest::new(Method::Get, self.config.site.url(&path)).header("Accept", "application/json");
+        let req = HttpRequest::new(Method::Get, self.config.site.url(&path))
+            .header("Accept", "application/json");
         let resp = self.send_authed(req).await?;
         decode_single(&resp)
     }
@@ -195,18 +221,27 @@ fn with_bearer(req: HttpRequest, token: &Secret) -> HttpRequest {
 /// Validates field names and appends `?fields=a,b` to `path`.
 fn push_fields_query(path: &mut String, fields: &[String], arg: &str) -> Result<(), Error> {
     if fields.is_empty() {
-        return Err(Error::invalid_input(arg, "must list at least one field (or \"*\")"));
+        return Err(Error::invalid_input(
+            arg,
+            "must list at least one field (or \"*\")",
+        ));
     }
     path.push_str("?fields=");
     for (i, f) in fields.iter().enumerate() {
         let valid = f == "*"
-            || (!f.is_empty() && f.len() <= 256 && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'));
+            || (!f.is_empty()
+                && f.len() <= 256
+                && f.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'));
         if !valid {
             let mut p = String::from(arg);
             p.push('[');
             p.push_str(&i.to_string());
             p.push(']');
-            return Err(Error::invalid_input(&p, "must be a field name such as \"code\" or \"project.Project.name\""));
+            return Err(Error::invalid_input(
+                &p,
+                "must be a field name such as \"code\" or \"project.Project.name\"",
+            ));
         }
         if i > 0 {
             path.push(',');

@@ -64,8 +64,10 @@ fn config() -> Config {
     }
 }
 
-const TOKEN: &str = r#"{"token_type":"Bearer","access_token":"A1","expires_in":600,"refresh_token":"R1"}"#;
-const TOKEN2: &str = r#"{"token_type":"Bearer","access_token":"A2","expires_in":600,"refresh_token":"R2"}"#;
+const TOKEN: &str =
+    r#"{"token_type":"Bearer","access_token":"A1","expires_in":600,"refresh_token":"R1"}"#;
+const TOKEN2: &str =
+    r#"{"token_type":"Bearer","access_token":"A2","expires_in":600,"refresh_token":"R2"}"#;
 const SHOT: &str = r#"{"data":{"type":"Shot","id":7,"attributes":{"code":"sh010"},"relationships":{"project":{"data":{"type":"Project","id":1,"name":"P"}}}}}"#;
 
 fn auth_header(r: &HttpRequest) -> Option<&str> {
@@ -84,7 +86,10 @@ fn connect_then_read_sends_bearer_and_flattens() {
     assert_eq!(r["code"], "sh010");
     assert_eq!(r["project"]["name"], "P");
     let sent = t.sent.borrow();
-    assert_eq!(sent[1].url, "http://127.0.0.1:9/api/v1/entity/shots/7?fields=code,project.Project.name");
+    assert_eq!(
+        sent[1].url,
+        "http://127.0.0.1:9/api/v1/entity/shots/7?fields=code,project.Project.name"
+    );
     assert_eq!(auth_header(&sent[1]), Some("Bearer A1"));
     assert_eq!(auth_header(&sent[0]), None);
     assert!(!sent[0].url.contains("key"));
@@ -92,9 +97,15 @@ fn connect_then_read_sends_bearer_and_flattens() {
 
 #[test]
 fn bad_credentials_fail_connect_with_auth_error() {
-    let t = Scripted::new(vec![(400, r#"{"errors":[{"status":400,"code":102,"title":"Can't authenticate user 'script'"}]}"#)]);
+    let t = Scripted::new(vec![(
+        400,
+        r#"{"errors":[{"status":400,"code":102,"title":"Can't authenticate user 'script'"}]}"#,
+    )]);
     let e = block_on(Client::connect(config(), &t)).unwrap_err();
-    assert_eq!((e.kind, e.status, e.code), (ErrorKind::Auth, Some(400), Some(102)));
+    assert_eq!(
+        (e.kind, e.status, e.code),
+        (ErrorKind::Auth, Some(400), Some(102))
+    );
 }
 
 #[test]
@@ -111,26 +122,44 @@ fn refreshes_before_expiry_with_refresh_token() {
 
 #[test]
 fn spent_refresh_token_falls_back_to_full_grant() {
-    let invalid = r#"{"errors":[{"status":401,"code":102,"title":"Unauthorized","detail":"Token invalid"}]}"#;
-    let t = Scripted::new(vec![(200, TOKEN), (401, invalid), (200, TOKEN2), (200, SHOT)]);
+    let invalid =
+        r#"{"errors":[{"status":401,"code":102,"title":"Unauthorized","detail":"Token invalid"}]}"#;
+    let t = Scripted::new(vec![
+        (200, TOKEN),
+        (401, invalid),
+        (200, TOKEN2),
+        (200, SHOT),
+    ]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
     t.now.set(t.now.get() + 700_000.0);
     block_on(c.read("Shot", 7, None)).unwrap();
     let sent = t.sent.borrow();
-    assert!(String::from_utf8_lossy(sent[2].body.as_deref().unwrap()).starts_with("grant_type=client_credentials"));
+    assert!(String::from_utf8_lossy(sent[2].body.as_deref().unwrap())
+        .starts_with("grant_type=client_credentials"));
     assert_eq!(auth_header(&sent[3]), Some("Bearer A2"));
 }
 
 #[test]
 fn token_expired_answer_is_replayed_once() {
-    let expired = r#"{"errors":[{"status":401,"code":102,"title":"Unauthorized","detail":"Token Expired"}]}"#;
-    let t = Scripted::new(vec![(200, TOKEN), (401, expired), (200, TOKEN2), (200, SHOT)]);
+    let expired =
+        r#"{"errors":[{"status":401,"code":102,"title":"Unauthorized","detail":"Token Expired"}]}"#;
+    let t = Scripted::new(vec![
+        (200, TOKEN),
+        (401, expired),
+        (200, TOKEN2),
+        (200, SHOT),
+    ]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
     let r = block_on(c.read("Shot", 7, None)).unwrap();
     assert_eq!(r["id"], 7);
     assert_eq!(t.sent.borrow().len(), 4);
     // A second expired answer is not replayed again.
-    let t = Scripted::new(vec![(200, TOKEN), (401, expired), (200, TOKEN2), (401, expired)]);
+    let t = Scripted::new(vec![
+        (200, TOKEN),
+        (401, expired),
+        (200, TOKEN2),
+        (401, expired),
+    ]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
     let e = block_on(c.read("Shot", 7, None)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Auth);
@@ -143,7 +172,10 @@ fn missing_record_is_404_error() {
     let t = Scripted::new(vec![(200, TOKEN), (404, nf)]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
     let e = block_on(c.read("Shot", 9, None)).unwrap_err();
-    assert_eq!((e.kind, e.status, e.code), (ErrorKind::Http, Some(404), Some(104)));
+    assert_eq!(
+        (e.kind, e.status, e.code),
+        (ErrorKind::Http, Some(404), Some(104))
+    );
     assert_eq!(e.request_id.as_deref(), Some("r"));
 }
 
@@ -156,7 +188,12 @@ fn invalid_input_is_rejected_before_sending() {
         ("Shot", 0, None, "id"),
         ("Shot", MAX_SAFE_ID + 1, None, "id"),
         ("Shot", 1, Some(vec![]), "options.fields"),
-        ("Shot", 1, Some(vec!["code".into(), "a&b".into()]), "options.fields[1]"),
+        (
+            "Shot",
+            1,
+            Some(vec!["code".into(), "a&b".into()]),
+            "options.fields[1]",
+        ),
     ];
     for (ty, id, fields, path) in cases {
         let e = block_on(c.read(ty, id, fields.as_deref())).unwrap_err();
@@ -170,6 +207,9 @@ fn invalid_input_is_rejected_before_sending() {
 fn decode_errors_for_garbage_success_bodies() {
     let t = Scripted::new(vec![(200, TOKEN), (200, "<html>"), (200, "{}")]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
-    assert_eq!(block_on(c.read("Shot", 1, None)).unwrap_err().kind, ErrorKind::Decode);
+    assert_eq!(
+        block_on(c.read("Shot", 1, None)).unwrap_err().kind,
+        ErrorKind::Decode
+    );
     assert_eq!(block_on(c.info()).unwrap_err().kind, ErrorKind::Decode);
 }

@@ -59,7 +59,10 @@ pub fn error_to_js(e: &Error) -> JsValue {
     set("code", opt_num(e.code.map(|c| c as f64)));
     set("title", JsValue::from_str(&e.title));
     set("detail", opt_str(e.detail.as_deref()));
-    set("source", e.source.as_ref().map_or(JsValue::NULL, json_to_js));
+    set(
+        "source",
+        e.source.as_ref().map_or(JsValue::NULL, json_to_js),
+    );
     set("requestId", opt_str(e.request_id.as_deref()));
     set("retryable", JsValue::from_bool(e.retryable));
     err.into()
@@ -124,7 +127,10 @@ impl<'a> Obj<'a> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
-            Some(_) => Err(Error::invalid_input(&self.child(key), "must be a non-empty string")),
+            Some(_) => Err(Error::invalid_input(
+                &self.child(key),
+                "must be a non-empty string",
+            )),
         }
     }
 
@@ -146,7 +152,10 @@ impl<'a> Obj<'a> {
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            Some(_) => Err(Error::invalid_input(&self.child(key), "must be an array of strings")),
+            Some(_) => Err(Error::invalid_input(
+                &self.child(key),
+                "must be an array of strings",
+            )),
         }
     }
 }

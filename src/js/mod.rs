@@ -53,12 +53,10 @@ fn parse_grant(auth: &Obj) -> Result<Grant, Error> {
                 refresh_token: secret("refreshToken")?,
             }
         }
-        _ => {
-            return Err(Error::invalid_input(
-                "auth.grant",
-                "must be \"client_credentials\", \"password\", \"session_token\" or \"refresh_token\"",
-            ))
-        }
+        _ => return Err(Error::invalid_input(
+            "auth.grant",
+            "must be \"client_credentials\", \"password\", \"session_token\" or \"refresh_token\"",
+        )),
     };
     Ok(g)
 }
@@ -67,7 +65,14 @@ fn parse_connect(options: &JsValue) -> Result<(Config, Option<Function>), Error>
     let fetch = convert::get_function(options, "fetch")?;
     let value = js_to_json(options, "options")?;
     let opts = Obj::new(&value, "options")?;
-    opts.only(&["site", "auth", "sudoAs", "sessionUuid", "fetch", "refreshMarginMs"])?;
+    opts.only(&[
+        "site",
+        "auth",
+        "sudoAs",
+        "sessionUuid",
+        "fetch",
+        "refreshMarginMs",
+    ])?;
     let site = Site::parse(opts.req_str("site")?)?;
     let auth = Obj::new(opts.get("auth").unwrap_or(&Value::Null), "auth")?;
     let grant = parse_grant(&auth)?;
@@ -80,9 +85,19 @@ fn parse_connect(options: &JsValue) -> Result<(Config, Option<Function>), Error>
         Some(v) => v
             .as_f64()
             .filter(|m| m.is_finite() && *m >= 0.0)
-            .ok_or_else(|| Error::invalid_input("options.refreshMarginMs", "must be a non-negative number"))?,
+            .ok_or_else(|| {
+                Error::invalid_input("options.refreshMarginMs", "must be a non-negative number")
+            })?,
     };
-    Ok((Config { site, grant, scope, refresh_margin_ms }, fetch))
+    Ok((
+        Config {
+            site,
+            grant,
+            scope,
+            refresh_margin_ms,
+        },
+        fetch,
+    ))
 }
 
 fn parse_id(id: &JsValue) -> Result<u64, Error> {
@@ -117,8 +132,12 @@ impl ShotGrid {
             Err(e) => return reject(e),
         };
         future_to_promise(async move {
-            let client = Client::connect(config, transport).await.map_err(|e| error_to_js(&e))?;
-            Ok(JsValue::from(ShotGrid { inner: Rc::new(client) }))
+            let client = Client::connect(config, transport)
+                .await
+                .map_err(|e| error_to_js(&e))?;
+            Ok(JsValue::from(ShotGrid {
+                inner: Rc::new(client),
+            }))
         })
     }
 
@@ -137,9 +156,9 @@ impl ShotGrid {
     #[wasm_bindgen(unchecked_return_type = "Promise<ShotGridRecord>")]
     pub fn read(&self, entity_type: JsValue, id: JsValue, options: JsValue) -> Promise {
         let args = (|| {
-            let ty = entity_type
-                .as_string()
-                .ok_or_else(|| Error::invalid_input("entityType", "must be a string such as \"Shot\""))?;
+            let ty = entity_type.as_string().ok_or_else(|| {
+                Error::invalid_input("entityType", "must be a string such as \"Shot\"")
+            })?;
             let id = parse_id(&id)?;
             let fields = parse_fields(&js_to_json(&options, "options")?)?;
             Ok::<_, Error>((ty, id, fields))
@@ -150,7 +169,10 @@ impl ShotGrid {
         };
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let v = inner.read(&ty, id, fields.as_deref()).await.map_err(|e| error_to_js(&e))?;
+            let v = inner
+                .read(&ty, id, fields.as_deref())
+                .await
+                .map_err(|e| error_to_js(&e))?;
             Ok(json_to_js(&v))
         })
     }

@@ -93,7 +93,13 @@ pub fn token_request(
             pairs.push(("grant_type", "refresh_token"));
             pairs.push(("refresh_token", rt.expose()));
         }
-        (None, Grant::ClientCredentials { client_id, client_secret }) => {
+        (
+            None,
+            Grant::ClientCredentials {
+                client_id,
+                client_secret,
+            },
+        ) => {
             pairs.push(("grant_type", "client_credentials"));
             pairs.push(("client_id", client_id));
             pairs.push(("client_secret", client_secret.expose()));
@@ -202,7 +208,10 @@ pub fn parse_token_response(resp: &HttpResponse, now_ms: f64) -> Result<Tokens, 
         .unwrap_or(600.0);
     Ok(Tokens {
         access_token: Secret::new(body.access_token),
-        refresh_token: body.refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
+        refresh_token: body
+            .refresh_token
+            .filter(|r| !r.is_empty())
+            .map(Secret::new),
         expires_at_ms: now_ms + expires_in * 1000.0,
         refresh_issued_at_ms: now_ms,
     })
@@ -233,9 +242,10 @@ mod tests {
             body(&r),
             "grant_type=client_credentials&client_id=my%20script&client_secret=s%26cr%3Dt"
         );
-        assert!(r
-            .headers
-            .contains(&("Content-Type".into(), "application/x-www-form-urlencoded".into())));
+        assert!(r.headers.contains(&(
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into()
+        )));
     }
 
     #[test]
@@ -261,7 +271,12 @@ mod tests {
         );
         let rt = Secret::new("r1");
         assert_eq!(
-            body(&token_request(&site(), &g, &TokenScope::default(), Some(&rt))),
+            body(&token_request(
+                &site(),
+                &g,
+                &TokenScope::default(),
+                Some(&rt)
+            )),
             "grant_type=refresh_token&refresh_token=r1"
         );
         let g = Grant::RefreshToken {
@@ -286,7 +301,9 @@ mod tests {
         assert!(!t.needs_refresh(1000.0, 60_000.0));
         assert!(t.needs_refresh(541_000.0, 60_000.0));
         assert!(t.usable_refresh_token(1000.0).is_some());
-        assert!(t.usable_refresh_token(1000.0 + REFRESH_TOKEN_LIFETIME_MS).is_none());
+        assert!(t
+            .usable_refresh_token(1000.0 + REFRESH_TOKEN_LIFETIME_MS)
+            .is_none());
     }
 
     #[test]
@@ -294,8 +311,16 @@ mod tests {
         for (status, b, kind) in [
             (200, "not json", ErrorKind::Decode),
             (200, r#"{"access_token":""}"#, ErrorKind::Decode),
-            (200, r#"{"access_token":"x","token_type":"mac"}"#, ErrorKind::Decode),
-            (400, r#"{"errors":[{"code":102,"title":"Can't authenticate user 'x'"}]}"#, ErrorKind::Auth),
+            (
+                200,
+                r#"{"access_token":"x","token_type":"mac"}"#,
+                ErrorKind::Decode,
+            ),
+            (
+                400,
+                r#"{"errors":[{"code":102,"title":"Can't authenticate user 'x'"}]}"#,
+                ErrorKind::Auth,
+            ),
             (401, "", ErrorKind::Auth),
             (503, "", ErrorKind::Http),
         ] {
@@ -304,7 +329,14 @@ mod tests {
                 headers: vec![],
                 body: b.as_bytes().to_vec(),
             };
-            assert_eq!(parse_token_response(&resp, 0.0).map(|_| ()).unwrap_err().kind, kind, "{b}");
+            assert_eq!(
+                parse_token_response(&resp, 0.0)
+                    .map(|_| ())
+                    .unwrap_err()
+                    .kind,
+                kind,
+                "{b}"
+            );
         }
     }
 

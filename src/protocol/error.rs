@@ -42,9 +42,15 @@ impl ErrorKind {
     }
 }
 
-/// A client error. Never contains credentials or tokens.
+/// A client error. Never contains credentials or tokens. The details live in a box so
+/// that `Result<T, Error>` stays one pointer wide on the error side; fields are reached
+/// through `Deref` (`err.kind`, `err.status`, …).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Error {
+pub struct Error(Box<ErrorInfo>);
+
+/// The details of an [`Error`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorInfo {
     /// Coarse category.
     pub kind: ErrorKind,
     /// HTTP status, when the server answered.
@@ -67,7 +73,7 @@ pub struct Error {
 impl Error {
     /// An error of `kind` with a title and nothing else.
     pub fn new(kind: ErrorKind, title: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(ErrorInfo {
             kind,
             status: None,
             code: None,
@@ -76,7 +82,7 @@ impl Error {
             source: None,
             request_id: None,
             retryable: false,
-        }
+        }))
     }
 
     /// Invalid caller input at `path` (e.g. `"auth.clientSecret"`).
@@ -184,6 +190,19 @@ impl Error {
     }
 }
 
+impl std::ops::Deref for Error {
+    type Target = ErrorInfo;
+    fn deref(&self) -> &ErrorInfo {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorInfo {
+        &mut self.0
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message())
@@ -277,7 +296,7 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Http);
         assert_eq!(e.title, "Bad Gateway");
         assert!(e.retryable);
-        assert!(e.detail.unwrap_or_default().contains("Bad gateway"));
+        assert!(e.detail.clone().unwrap_or_default().contains("Bad gateway"));
         let e = Error::from_response(&resp(503, ""));
         assert_eq!(e.detail, None);
         let e = Error::from_response(&resp(500, r#"{"errors":"nonsense"}"#));
@@ -290,7 +309,7 @@ mod tests {
     fn long_detail_is_truncated_on_char_boundary() {
         let body = "é".repeat(500);
         let e = Error::from_response(&resp(500, &body));
-        let d = e.detail.unwrap_or_default();
+        let d = e.detail.clone().unwrap_or_default();
         assert_eq!(d.chars().count(), 201);
     }
 

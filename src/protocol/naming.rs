@@ -102,7 +102,9 @@ mod tests {
         for ok in ["Shot", "CustomEntity01", "A"] {
             assert!(validate_entity_type(ok, "t").is_ok(), "{ok}");
         }
-        for bad in ["", "shot", "shots", "Shot/1", "Sh ot", "Shot?x=1", "Ünicode", "1Shot"] {
+        for bad in [
+            "", "shot", "shots", "Shot/1", "Sh ot", "Shot?x=1", "Ünicode", "1Shot",
+        ] {
             let e = validate_entity_type(bad, "entityType").unwrap_err();
             assert_eq!(e.source, Some(serde_json::json!("entityType")), "{bad}");
         }

@@ -108,7 +108,15 @@ mod tests {
 
     #[test]
     fn malformed_documents_are_decode_errors() {
-        for b in ["", "null", "[]", r#"{"links":{}}"#, r#"{"data":{"id":1}}"#, r#"{"data":{"type":"Shot","id":"1"}}"#, "<html>"] {
+        for b in [
+            "",
+            "null",
+            "[]",
+            r#"{"links":{}}"#,
+            r#"{"data":{"id":1}}"#,
+            r#"{"data":{"type":"Shot","id":"1"}}"#,
+            "<html>",
+        ] {
             assert!(decode_single(&ok(b)).is_err(), "{b}");
         }
     }

@@ -16,7 +16,9 @@ impl Site {
         let bad = |why: &str| Error::invalid_input("site", why.to_owned());
         let s = input.trim();
         if s.is_empty() {
-            return Err(bad("must be the site URL, e.g. https://studio.shotgrid.autodesk.com"));
+            return Err(bad(
+                "must be the site URL, e.g. https://studio.shotgrid.autodesk.com",
+            ));
         }
         let (scheme, rest) = match s.split_once("://") {
             Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
@@ -101,14 +103,27 @@ mod tests {
     #[test]
     fn accepts_common_forms() {
         for (input, base) in [
-            ("https://studio.shotgrid.autodesk.com", "https://studio.shotgrid.autodesk.com"),
-            ("https://Studio.ShotGunStudio.com/", "https://studio.shotgunstudio.com"),
-            ("studio.shotgrid.autodesk.com", "https://studio.shotgrid.autodesk.com"),
+            (
+                "https://studio.shotgrid.autodesk.com",
+                "https://studio.shotgrid.autodesk.com",
+            ),
+            (
+                "https://Studio.ShotGunStudio.com/",
+                "https://studio.shotgunstudio.com",
+            ),
+            (
+                "studio.shotgrid.autodesk.com",
+                "https://studio.shotgrid.autodesk.com",
+            ),
             ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
             ("  http://localhost:1/ ", "http://localhost:1"),
             ("http://[::1]:8000", "http://[::1]:8000"),
         ] {
-            assert_eq!(Site::parse(input).map(|s| s.base().to_owned()), Ok(base.to_owned()), "{input}");
+            assert_eq!(
+                Site::parse(input).map(|s| s.base().to_owned()),
+                Ok(base.to_owned()),
+                "{input}"
+            );
         }
     }
 

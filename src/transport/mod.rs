@@ -26,7 +26,12 @@ impl FetchTransport {
             None => Reflect::get(&js_sys::global(), &JsValue::from_str("fetch"))
                 .ok()
                 .and_then(|f| f.dyn_into::<Function>().ok())
-                .ok_or_else(|| Error::invalid_input("fetch", "this runtime has no global fetch; pass one in the options"))?,
+                .ok_or_else(|| {
+                    Error::invalid_input(
+                        "fetch",
+                        "this runtime has no global fetch; pass one in the options",
+                    )
+                })?,
         };
         Ok(FetchTransport { fetch })
     }
@@ -60,7 +65,9 @@ impl Transport for FetchTransport {
         init.set_method(req.method.as_str());
         let headers = Headers::new().map_err(|e| js_failure(&e))?;
         for (name, value) in &req.headers {
-            headers.append(name, value).map_err(|_| Error::invalid_input("headers", "a header value is not valid"))?;
+            headers
+                .append(name, value)
+                .map_err(|_| Error::invalid_input("headers", "a header value is not valid"))?;
         }
         init.set_headers(&headers);
         if let Some(body) = &req.body {

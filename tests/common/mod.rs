@@ -22,7 +22,10 @@ fn client_id() -> &'static str {
     env("SG_TEST_CLIENT_ID", option_env!("SG_TEST_CLIENT_ID"))
 }
 fn client_secret() -> &'static str {
-    env("SG_TEST_CLIENT_SECRET", option_env!("SG_TEST_CLIENT_SECRET"))
+    env(
+        "SG_TEST_CLIENT_SECRET",
+        option_env!("SG_TEST_CLIENT_SECRET"),
+    )
 }
 
 fn options(secret: &str) -> JsValue {
@@ -48,7 +51,10 @@ async fn connect(secret: &str) -> Result<JsValue, JsValue> {
 }
 
 fn assert_error(err: &JsValue, kind: &str, status: f64, code: f64) {
-    assert_eq!(get(err, "name").as_string().as_deref(), Some("ShotGridError"));
+    assert_eq!(
+        get(err, "name").as_string().as_deref(),
+        Some("ShotGridError")
+    );
     assert_eq!(get(err, "kind").as_string().as_deref(), Some(kind));
     assert_eq!(get(err, "status").as_f64(), Some(status));
     assert_eq!(get(err, "code").as_f64(), Some(code));
@@ -59,24 +65,41 @@ pub async fn info() {
     let sg = connect(client_secret()).await.unwrap();
     let info = call(&sg, "info", &[]).await.unwrap();
     assert_eq!(get(&info, "api_version").as_string().as_deref(), Some("v1"));
-    assert!(get(&info, "shotgun_version").as_string().is_some_and(|s| !s.is_empty()));
+    assert!(get(&info, "shotgun_version")
+        .as_string()
+        .is_some_and(|s| !s.is_empty()));
 }
 
 /// Reading a record returns `{type, id, ...fields}` with links as `{type, id, name}`.
 pub async fn read_record() {
     let sg = connect(client_secret()).await.unwrap();
     let fields = JSON::parse(r#"{"fields":["code","project"]}"#).unwrap();
-    let shot = call(&sg, "read", &["Shot".into(), 1.into(), fields]).await.unwrap();
+    let shot = call(&sg, "read", &["Shot".into(), 1.into(), fields])
+        .await
+        .unwrap();
     assert_eq!(get(&shot, "type").as_string().as_deref(), Some("Shot"));
     assert_eq!(get(&shot, "id").as_f64(), Some(1.0));
-    assert!(get(&shot, "code").as_string().is_some_and(|s| !s.is_empty()));
+    assert!(get(&shot, "code")
+        .as_string()
+        .is_some_and(|s| !s.is_empty()));
     let link = get(&shot, "project");
     assert_eq!(get(&link, "type").as_string().as_deref(), Some("Project"));
     let pid = get(&link, "id");
-    let project = call(&sg, "read", &["Project".into(), pid, JSON::parse(r#"{"fields":["name"]}"#).unwrap()])
-        .await
-        .unwrap();
-    assert_eq!(get(&project, "name").as_string(), get(&link, "name").as_string());
+    let project = call(
+        &sg,
+        "read",
+        &[
+            "Project".into(),
+            pid,
+            JSON::parse(r#"{"fields":["name"]}"#).unwrap(),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        get(&project, "name").as_string(),
+        get(&link, "name").as_string()
+    );
 }
 
 /// A wrong secret is an auth error (400, code 102) that does not echo the secret.
@@ -91,17 +114,31 @@ pub async fn wrong_secret() {
 /// A missing record is a 404 with code 104 and a request id.
 pub async fn missing_record() {
     let sg = connect(client_secret()).await.unwrap();
-    let err = call(&sg, "read", &["Shot".into(), 987_654_321.into(), JsValue::UNDEFINED])
-        .await
-        .unwrap_err();
+    let err = call(
+        &sg,
+        "read",
+        &["Shot".into(), 987_654_321.into(), JsValue::UNDEFINED],
+    )
+    .await
+    .unwrap_err();
     assert_error(&err, "http", 404.0, 104.0);
-    assert!(get(&err, "requestId").as_string().is_some_and(|s| !s.is_empty()));
+    assert!(get(&err, "requestId")
+        .as_string()
+        .is_some_and(|s| !s.is_empty()));
 }
 
 /// Bad arguments are typed `invalid_input` errors naming the argument.
 pub async fn invalid_input() {
     let sg = connect(client_secret()).await.unwrap();
-    let err = call(&sg, "read", &["shots".into(), 1.into(), JsValue::UNDEFINED]).await.unwrap_err();
-    assert_eq!(get(&err, "kind").as_string().as_deref(), Some("invalid_input"));
-    assert_eq!(get(&err, "source").as_string().as_deref(), Some("entityType"));
+    let err = call(&sg, "read", &["shots".into(), 1.into(), JsValue::UNDEFINED])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        get(&err, "kind").as_string().as_deref(),
+        Some("invalid_input")
+    );
+    assert_eq!(
+        get(&err, "source").as_string().as_deref(),
+        Some("entityType")
+    );
 }

@@ -18,7 +18,10 @@ const mf = new Miniflare({
   modules: true,
   modulesRoot: root,
   scriptPath: path.join(root, "tests/js/workerd/worker.mjs"),
-  modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+  modulesRules: [
+    { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+    { type: "CompiledWasm", include: ["**/*.wasm"] },
+  ],
   compatibilityDate: "2025-01-01",
   bindings,
 });

@@ -1,0 +1,191 @@
+//! `cargo xtask build`: turns the client crate into the npm package in `pkg/`.
+//!
+//! 1. `cargo build --release --target wasm32-unknown-unknown -p shotgrid-wasm --lib`
+//! 2. `wasm-bindgen --target web` into `pkg/` (`shotgrid_wasm.js`, `shotgrid_wasm_bg.wasm`, …)
+//! 3. `wasm-opt -Oz` from npm binaryen, with the wasm features rustc enables by default
+//! 4. a smoke check: Node instantiates the optimized module through the glue
+//! 5. every file of `pkg-template/` copied over (package.json, README, entry points, .d.ts)
+//!
+//! `pkg/` is deleted first, so it never holds stale files.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::setup::WASM_TARGET;
+use crate::util::{self, step};
+use crate::Result;
+
+/// The crate's library name (`shotgrid-wasm` → `shotgrid_wasm`), and so the out-name.
+const LIB_NAME: &str = "shotgrid_wasm";
+
+/// The wasm features rustc 1.95 enables by default (LLVM's `generic` CPU). The
+/// module's `target_features` section already declares them to wasm-opt; naming
+/// them here keeps the module valid for wasm-opt even if that section is ever
+/// stripped (`strip = true` drops it: see TOOLCHAIN.md). No other feature is
+/// enabled, so wasm-opt cannot introduce one an engine might lack.
+pub const WASM_OPT_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--enable-call-indirect-overlong",
+];
+
+/// Builds `pkg/` and prints the sizes of the .wasm and the JS glue.
+pub fn run(root: &Path) -> Result<()> {
+    let pkg = root.join("pkg");
+    if pkg.exists() {
+        step("remove pkg/");
+        std::fs::remove_dir_all(&pkg)
+            .map_err(|e| format!("cannot remove {}: {e}", pkg.display()))?;
+    }
+
+    step("compile the client for wasm32 (release)");
+    util::run(
+        util::cargo()
+            .args(["build", "--release", "--target", WASM_TARGET])
+            .args(["-p", "shotgrid-wasm", "--lib"])
+            .current_dir(root),
+    )?;
+
+    step("generate JS bindings (wasm-bindgen --target web)");
+    let input = util::target_dir(root)
+        .join(WASM_TARGET)
+        .join("release")
+        .join(format!("{LIB_NAME}.wasm"));
+    util::run(
+        Command::new("wasm-bindgen")
+            .args(["--target", "web", "--out-dir"])
+            .arg(&pkg)
+            .args(["--out-name", LIB_NAME])
+            .arg(&input)
+            .current_dir(root),
+    )?;
+
+    step("optimize for size (wasm-opt -Oz, npm binaryen)");
+    let wasm = pkg.join(format!("{LIB_NAME}_bg.wasm"));
+    let before = file_size(&wasm)?;
+    util::run(
+        Command::new(root.join("node_modules/.bin/wasm-opt"))
+            .arg("-Oz")
+            .args(WASM_OPT_FEATURES)
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&wasm)
+            .current_dir(root),
+    )?;
+    println!(
+        "wasm-opt: {} -> {}",
+        util::bytes(before),
+        util::bytes(file_size(&wasm)?)
+    );
+
+    step("check that Node instantiates the optimized module");
+    util::run(
+        Command::new("node")
+            .args(["--input-type=module", "-e", LOAD_CHECK])
+            .current_dir(root),
+    )?;
+
+    step("copy pkg-template/ into pkg/");
+    let template = root.join("pkg-template");
+    if template.is_dir() {
+        let copied = copy_tree(&template, &pkg)?;
+        println!("copied {copied} files");
+    } else {
+        println!(
+            "warning: {} does not exist; pkg/ has only the generated files",
+            template.display()
+        );
+    }
+
+    step("sizes");
+    let glue = pkg.join(format!("{LIB_NAME}.js"));
+    print_size(root, &wasm, "(budget: 100 KiB gzip)")?;
+    print_size(root, &glue, "(budget: 15 KiB gzip)")?;
+    Ok(())
+}
+
+/// Imports the glue and instantiates the module synchronously: catches modules that
+/// validate but fail at instantiation (e.g. the table errors of an old wasm-opt).
+const LOAD_CHECK: &str = r#"
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+const base = pathToFileURL(process.cwd() + "/");
+const glue = await import(new URL("pkg/shotgrid_wasm.js", base));
+const bytes = readFileSync(new URL("pkg/shotgrid_wasm_bg.wasm", base));
+if (!WebAssembly.validate(bytes)) throw new Error("pkg/shotgrid_wasm_bg.wasm does not validate");
+glue.initSync({ module: new WebAssembly.Module(bytes) });
+console.log(`ok: ${Object.keys(glue).length} exports, instantiated in Node ${process.version}`);
+"#;
+
+/// Prints `pkg/x: N B (…) raw, M B (…) gzip` for one file.
+fn print_size(root: &Path, path: &Path, note: &str) -> Result<()> {
+    let raw = file_size(path)?;
+    let gz = util::gzip_size(path)?;
+    let name = path.strip_prefix(root).unwrap_or(path).display();
+    println!(
+        "{name}: {} raw, {} gzip {note}",
+        util::bytes(raw),
+        util::bytes(gz)
+    );
+    Ok(())
+}
+
+fn file_size(path: &Path) -> Result<u64> {
+    Ok(std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len())
+}
+
+/// Copies every file below `from` into `to`, creating directories; files of `from`
+/// replace files of the same name in `to`. Returns the number of files copied.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<usize> {
+    std::fs::create_dir_all(to)?;
+    let mut copied = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(from)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let src = entry.path();
+        let dst = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copied += copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)
+                .map_err(|e| format!("cannot copy {} to {}: {e}", src.display(), dst.display()))?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_tree_is_recursive_and_template_wins() {
+        let base = std::env::temp_dir().join(format!("xtask-copy-{}", std::process::id()));
+        let (from, to) = (base.join("from"), base.join("to"));
+        std::fs::create_dir_all(from.join("sub/deeper")).unwrap();
+        std::fs::create_dir_all(&to).unwrap();
+        std::fs::write(from.join("package.json"), "template").unwrap();
+        std::fs::write(from.join("sub/deeper/x.d.ts"), "x").unwrap();
+        std::fs::write(to.join("package.json"), "generated").unwrap();
+        std::fs::write(to.join("keep.js"), "keep").unwrap();
+        assert_eq!(copy_tree(&from, &to).unwrap(), 2);
+        assert_eq!(
+            std::fs::read_to_string(to.join("package.json")).unwrap(),
+            "template"
+        );
+        assert_eq!(
+            std::fs::read_to_string(to.join("sub/deeper/x.d.ts")).unwrap(),
+            "x"
+        );
+        assert!(to.join("keep.js").exists());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}
