@@ -1,1 +1,165 @@
-//! placeholder
+//! `shotgrid-emulator`: a local fake ShotGrid (Autodesk Flow Production Tracking) site
+//! speaking REST API v1.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use shotgrid_emulator::{start, Config, ScriptUser, Seed};
+//! let running = start(Config {
+//!     port: 0,
+//!     seed: Seed::Demo,
+//!     script_users: vec![ScriptUser { name: "tests".into(), key: "secret".into() }],
+//!     ..Config::default()
+//! })
+//! .await?;
+//! println!("site at {}", running.url());
+//! running.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Layout ("moto" style): [`model`] holds all state and decides outcomes, [`auth`] holds
+//! credentials and tokens, [`http`] only parses requests and renders responses,
+//! [`errors`] renders the JSON:API error envelope, [`naming`] maps URL spellings of
+//! entity types, [`seed`] fills a new site.
+
+pub mod auth;
+pub mod errors;
+pub mod http;
+pub mod model;
+pub mod naming;
+pub mod seed;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use http::ServerOptions;
+pub use seed::{Seed, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME};
+
+use auth::AuthStore;
+use model::{Backend, Store};
+
+/// An API script user: `name` is the OAuth client_id, `key` the client_secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptUser {
+    /// Script name (client_id).
+    pub name: String,
+    /// Script key (client_secret).
+    pub key: String,
+}
+
+/// How to start a site.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to bind; default 127.0.0.1.
+    pub host: IpAddr,
+    /// Port to bind; default 0 (an ephemeral port).
+    pub port: u16,
+    /// Script users added to the site in every seed mode.
+    pub script_users: Vec<ScriptUser>,
+    /// Initial contents; default [`Seed::Empty`].
+    pub seed: Seed,
+    /// Lifetime of issued access tokens (`expires_in`); default 600 s.
+    pub access_token_lifetime: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            script_users: Vec::new(),
+            seed: Seed::Empty,
+            access_token_lifetime: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Starts a site with default [`ServerOptions`] (no request logging, 10 MiB body limit).
+/// Returns once the socket is bound; the server runs on the current Tokio runtime.
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    start_with(config, ServerOptions::default()).await
+}
+
+/// Starts a site with explicit HTTP-layer options.
+pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Result<Running> {
+    let mut store = Store::new();
+    let mut auth = AuthStore::new(config.access_token_lifetime);
+    seed::apply(config.seed, &mut store, &mut auth)?;
+    for user in &config.script_users {
+        auth.add_script_user(&user.name, &user.key);
+    }
+    let backend = Arc::new(Backend::new(store, auth));
+    let app = http::router(Arc::clone(&backend), options);
+
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                // Resolves on an explicit shutdown and when `Running` is dropped.
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        backend,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}
+
+/// A running site. Dropping it stops the server too (without waiting).
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    backend: Arc<Backend>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The site's model, for inspecting or changing state directly (tests, fault
+    /// injection).
+    pub fn backend(&self) -> &Arc<Backend> {
+        &self.backend
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to 5 s), and
+    /// returns when the server has stopped.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

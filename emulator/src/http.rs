@@ -1,0 +1,484 @@
+//! HTTP layer: routes, middleware and handlers.
+//!
+//! Handlers only parse the request, call the [`Backend`] and render the result as
+//! JSON:API. All state and decisions live in [`crate::model`] and [`crate::auth`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{
+    DefaultBodyLimit, FromRequestParts, OriginalUri, Path, RawQuery, Request, State,
+};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine as _;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::auth::{hex, AuthError, Principal, TokenGrant};
+use crate::errors::{json_response, ApiError, JSON_CONTENT_TYPE};
+use crate::model::{Backend, EntityRef, EntityView, FieldSelection, FieldValue, ReturnOnly};
+use crate::naming::url_name;
+
+/// The API prefix every route lives under.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// The `x-request-id` header every response carries.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Options of the HTTP layer that are not part of the site's data.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Log one line per request to stderr (method, path without query, status, ms).
+    pub log_requests: bool,
+    /// Largest accepted request body, in bytes; larger bodies get 413.
+    pub body_limit: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            log_requests: false,
+            body_limit: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// State shared by every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The site's model.
+    pub backend: Arc<Backend>,
+    /// HTTP-layer options.
+    pub options: ServerOptions,
+}
+
+/// The id of the current request, also sent back as `x-request-id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Builds the application router with all middleware.
+pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
+    let body_limit = options.body_limit;
+    let state = AppState { backend, options };
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            HeaderName::from_static(REQUEST_ID_HEADER),
+            header::CONTENT_RANGE,
+            header::CONTENT_LENGTH,
+            header::ETAG,
+            header::RETRY_AFTER,
+        ])
+        .max_age(Duration::from_secs(600));
+
+    Router::new()
+        .route(API_PREFIX, get(server_info))
+        .route("/api/v1/", get(server_info))
+        .route("/api/v1/auth/access_token", post(access_token))
+        .route("/api/v1/entity/{entity}/{record_id}", get(read_record))
+        .fallback(unknown_route)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(cors)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
+        .with_state(state)
+}
+
+/// Outermost middleware: assigns the request id, turns every error into the JSON:API
+/// envelope carrying that id, sets `x-request-id`, and logs the request.
+async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = hex(&rand::random::<[u8; 16]>());
+    let method = req.method().clone();
+    // Only the path: query strings may carry values that must not reach logs.
+    let path = req.uri().path().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+
+    let res = next.run(req).await;
+    let mut res = envelope_errors(res, &id);
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+    }
+    if state.options.log_requests {
+        eprintln!(
+            "{} {} {} {}ms",
+            method,
+            path.escape_debug(),
+            res.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+    }
+    res
+}
+
+/// Re-renders error responses as the JSON:API envelope with the request's id: our own
+/// [`ApiError`]s, and the framework's plain-text ones (405, 413, 415, path rejections).
+fn envelope_errors(res: Response, id: &str) -> Response {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let error = match res.extensions().get::<ApiError>() {
+        Some(e) => e.clone(),
+        None => {
+            let is_json = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json"));
+            if is_json {
+                return res;
+            }
+            ApiError::from_status(status)
+        }
+    };
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
+    );
+    let body = serde_json::to_vec(&error.envelope(id)).unwrap_or_default();
+    Response::from_parts(parts, Body::from(body))
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::from_status(StatusCode::NOT_FOUND)
+}
+
+#[derive(Serialize)]
+struct ServerInfoDoc {
+    data: ServerInfo,
+}
+
+#[derive(Serialize)]
+struct ServerInfo {
+    shotgun_version: &'static str,
+    api_version: &'static str,
+    shotgun_version_number: &'static str,
+    shotgun_build_number: &'static str,
+    portfolio_version: &'static str,
+    unified_login_flow_enabled: bool,
+    user_authentication_method: &'static str,
+    site_id: &'static str,
+    site_name: &'static str,
+}
+
+/// `GET /api/v1/` and `GET /api/v1` (no token needed).
+async fn server_info() -> Response {
+    // Field order as real sites send it.
+    let doc = ServerInfoDoc {
+        data: ServerInfo {
+            shotgun_version: "v8.50.0.0 (build emulator)",
+            api_version: "v1",
+            shotgun_version_number: "8.50.0.0",
+            shotgun_build_number: "emulator",
+            portfolio_version: "8.50.0.0",
+            unified_login_flow_enabled: false,
+            user_authentication_method: "default",
+            site_id: "1",
+            site_name: "shotgrid-emulator",
+        },
+    };
+    json_response(StatusCode::OK, &doc)
+}
+
+// ---------------------------------------------------------------------------------------
+// Authentication
+
+#[derive(Serialize)]
+struct TokenResponse {
+    token_type: &'static str,
+    access_token: String,
+    expires_in: u64,
+    refresh_token: String,
+}
+
+impl From<TokenGrant> for TokenResponse {
+    fn from(g: TokenGrant) -> Self {
+        TokenResponse {
+            token_type: "Bearer",
+            access_token: g.access_token,
+            expires_in: g.expires_in,
+            refresh_token: g.refresh_token,
+        }
+    }
+}
+
+fn required(field: &str) -> ApiError {
+    let mut source = Map::new();
+    source.insert(field.to_string(), json!([format!("{field} is required")]));
+    ApiError::invalid_params(Value::Object(source))
+}
+
+/// Client id and secret from an `Authorization: Basic` header, if there is one.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed =
+        || ApiError::invalid_params(json!({"authorization": ["malformed Basic credentials"]}));
+    let value = value.to_str().map_err(|_| malformed())?;
+    let Some((scheme, rest)) = value.trim().split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    Ok(Some((id.to_string(), secret.to_string())))
+}
+
+/// `POST /api/v1/auth/access_token`. Only the form body and the Basic header are read:
+/// credentials in the query string are ignored, as if missing.
+async fn access_token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    match access_token_inner(&state, &headers, &body) {
+        Ok(grant) => {
+            let mut res = json_response(StatusCode::OK, &TokenResponse::from(grant));
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn access_token_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<TokenGrant, ApiError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+    }
+    let mut form: HashMap<String, String> = HashMap::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        form.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+    let param = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
+
+    let grant_type = param("grant_type").ok_or_else(|| required("grant_type"))?;
+    match grant_type {
+        "client_credentials" => {
+            let (id, secret) = match (param("client_id"), param("client_secret")) {
+                (Some(id), Some(secret)) => (id.to_string(), secret.to_string()),
+                (None, None) => basic_credentials(headers)?.ok_or_else(|| required("client_id"))?,
+                (None, Some(_)) => return Err(required("client_id")),
+                (Some(_), None) => return Err(required("client_secret")),
+            };
+            Ok(state.backend.auth().client_credentials(&id, &secret)?)
+        }
+        "refresh_token" | "refresh" => {
+            let token = param("refresh_token").ok_or_else(|| required("refresh_token"))?;
+            Ok(state.backend.auth().refresh(token)?)
+        }
+        _ => Err(ApiError::invalid_params(
+            json!({"grant_type": ["grant_type is not supported"]}),
+        )),
+    }
+}
+
+/// Extractor for endpoints that need a valid `Authorization: Bearer` token.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::TokenInvalid)?;
+        let principal = state.backend.auth().authenticate(token)?;
+        Ok(Authenticated(principal))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Entities
+
+/// Query parameters, first occurrence wins. Parsing never fails.
+fn query_params(raw: Option<&str>) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+    out
+}
+
+fn return_only(params: &HashMap<String, String>) -> Result<ReturnOnly, ApiError> {
+    match params.get("options[return_only]").map(String::as_str) {
+        None | Some("active") => Ok(ReturnOnly::Active),
+        Some("retired") => Ok(ReturnOnly::Retired),
+        Some(_) => Err(ApiError::invalid_params(
+            json!({"options": {"return_only": ["return_only must be one of: active, retired"]}}),
+        )),
+    }
+}
+
+/// Parses a record id from a path segment.
+fn record_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().map_err(|_| {
+        ApiError::invalid_params(json!({"record_id": ["record_id must be an integer"]}))
+    })
+}
+
+#[derive(Serialize)]
+struct Links {
+    #[serde(rename = "self")]
+    self_: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    related: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Relationship {
+    data: Value,
+    links: Links,
+}
+
+#[derive(Serialize)]
+struct RecordDoc {
+    #[serde(rename = "type")]
+    type_: String,
+    attributes: Map<String, Value>,
+    relationships: BTreeMap<String, Relationship>,
+    id: i64,
+    links: Links,
+}
+
+#[derive(Serialize)]
+struct SingleDoc {
+    data: RecordDoc,
+    links: Links,
+}
+
+fn entity_ref_json(r: &EntityRef) -> Value {
+    json!({"id": r.id, "name": r.name, "type": r.entity_type})
+}
+
+/// Renders a record as a JSON:API resource object: plain values under `attributes`,
+/// links under `relationships` with `self` (and `related` for a set single link).
+fn render_record(view: &EntityView) -> RecordDoc {
+    let base = format!(
+        "{API_PREFIX}/entity/{}/{}",
+        url_name(&view.entity_type),
+        view.id
+    );
+    let mut attributes = Map::new();
+    let mut relationships = BTreeMap::new();
+    for (name, value) in &view.fields {
+        let self_link = format!("{base}/relationships/{name}");
+        let rel = match value {
+            FieldValue::Attribute(v) => {
+                attributes.insert(name.clone(), v.clone());
+                continue;
+            }
+            FieldValue::Link(None) => Relationship {
+                data: Value::Null,
+                links: Links {
+                    self_: self_link,
+                    related: None,
+                },
+            },
+            FieldValue::Link(Some(r)) => Relationship {
+                data: entity_ref_json(r),
+                links: Links {
+                    self_: self_link,
+                    related: Some(format!(
+                        "{API_PREFIX}/entity/{}/{}",
+                        url_name(&r.entity_type),
+                        r.id
+                    )),
+                },
+            },
+            FieldValue::MultiLink(items) => Relationship {
+                data: Value::Array(items.iter().map(entity_ref_json).collect()),
+                links: Links {
+                    self_: self_link,
+                    related: None,
+                },
+            },
+        };
+        relationships.insert(name.clone(), rel);
+    }
+    RecordDoc {
+        type_: view.entity_type.clone(),
+        attributes,
+        relationships,
+        id: view.id,
+        links: Links {
+            self_: base,
+            related: None,
+        },
+    }
+}
+
+/// `GET /api/v1/entity/{entity}/{record_id}`.
+async fn read_record(
+    _auth: Authenticated,
+    State(state): State<AppState>,
+    Path((entity, raw_id)): Path<(String, String)>,
+    OriginalUri(uri): OriginalUri,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = query_params(query.as_deref());
+    let id = record_id(&raw_id)?;
+    let selection = FieldSelection::parse(params.get("fields").map(String::as_str));
+    let return_only = return_only(&params)?;
+    let view = state
+        .backend
+        .read_record(&entity, id, &selection, return_only)?;
+    let self_link = uri
+        .path_and_query()
+        .map(|pq| pq.as_str().to_string())
+        .unwrap_or_else(|| uri.path().to_string());
+    let doc = SingleDoc {
+        data: render_record(&view),
+        links: Links {
+            self_: self_link,
+            related: None,
+        },
+    };
+    Ok(json_response(StatusCode::OK, &doc))
+}

@@ -1,0 +1,157 @@
+//! `shotgrid-emulator` binary: runs a local ShotGrid REST v1 site until SIGINT/SIGTERM
+//! (or stdin EOF with `--exit-with-stdin`).
+
+use std::io::{Read, Write};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use shotgrid_emulator::{
+    start_with, Config, ScriptUser, Seed, ServerOptions, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME,
+};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SeedArg {
+    /// No records.
+    Empty,
+    /// The demo studio plus the `demo_script` script user.
+    Demo,
+}
+
+/// A local fake ShotGrid (Flow Production Tracking) site speaking REST API v1.
+#[derive(Debug, Parser)]
+#[command(name = "shotgrid-emulator", version)]
+struct Args {
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port to bind (0 picks a free port).
+    #[arg(long, default_value_t = 8000)]
+    port: u16,
+    /// Initial site contents.
+    #[arg(long, value_enum, default_value = "empty")]
+    seed: SeedArg,
+    /// Add a script user, as NAME:KEY (client_id:client_secret). Repeatable.
+    /// (Validated after parsing so a malformed value, which may hold a secret, is never
+    /// echoed in an error message.)
+    #[arg(long = "script-user", value_name = "NAME:KEY")]
+    script_users: Vec<String>,
+    /// Access token lifetime in seconds.
+    #[arg(long = "token-lifetime", value_name = "SECS", default_value_t = 600)]
+    token_lifetime: u64,
+    /// Exit when standard input reaches end of file (so a dead parent leaves no orphan).
+    #[arg(long)]
+    exit_with_stdin: bool,
+    /// Largest accepted request body in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    body_limit: usize,
+    /// Do not log requests to stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Parses `NAME:KEY` (the key may itself contain colons).
+fn parse_script_user(s: &str) -> Option<ScriptUser> {
+    match s.split_once(':') {
+        Some((name, key)) if !name.is_empty() && !key.is_empty() => Some(ScriptUser {
+            name: name.to_string(),
+            key: key.to_string(),
+        }),
+        _ => None,
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let mut script_users = Vec::with_capacity(args.script_users.len());
+    for raw in &args.script_users {
+        match parse_script_user(raw) {
+            Some(user) => script_users.push(user),
+            None => {
+                // Never echo the value: it may hold a secret.
+                eprintln!("error: --script-user expects NAME:KEY with both parts non-empty");
+                std::process::exit(2);
+            }
+        }
+    }
+    let seed = match args.seed {
+        SeedArg::Empty => Seed::Empty,
+        SeedArg::Demo => Seed::Demo,
+    };
+    let config = Config {
+        host: args.host,
+        port: args.port,
+        script_users,
+        seed,
+        access_token_lifetime: Duration::from_secs(args.token_lifetime),
+    };
+    let options = ServerOptions {
+        log_requests: !args.quiet,
+        body_limit: args.body_limit,
+    };
+    // Signal handlers are installed before the listening line is printed, so a parent
+    // that signals as soon as it reads that line gets a clean stop, not a default kill.
+    let (stop_tx, mut stop_rx) = tokio::sync::mpsc::channel::<&'static str>(4);
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        for (kind, name) in [
+            (SignalKind::interrupt(), "SIGINT"),
+            (SignalKind::terminate(), "SIGTERM"),
+        ] {
+            let mut stream = signal(kind)?;
+            let tx = stop_tx.clone();
+            tokio::spawn(async move {
+                if stream.recv().await.is_some() {
+                    let _ = tx.send(name).await;
+                }
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let tx = stop_tx.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = tx.send("Ctrl-C").await;
+            }
+        });
+    }
+
+    let running = start_with(config, options).await?;
+
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "shotgrid-emulator listening on {}", running.url())?;
+        if seed == Seed::Demo {
+            writeln!(out, "client_id: {DEMO_SCRIPT_NAME}")?;
+            writeln!(out, "client_secret: {DEMO_SCRIPT_KEY}")?;
+        }
+        out.flush()?;
+    }
+
+    if args.exit_with_stdin {
+        let tx = stop_tx.clone();
+        // A plain thread: a blocking read must not hold up the runtime's shutdown.
+        std::thread::spawn(move || {
+            let mut stdin = std::io::stdin().lock();
+            let mut buf = [0u8; 4096];
+            loop {
+                match stdin.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = tx.blocking_send("stdin closed");
+        });
+    }
+    drop(stop_tx);
+
+    let reason = stop_rx.recv().await.unwrap_or("signal channel closed");
+    eprintln!("shotgrid-emulator: stopping ({reason})");
+    running.shutdown().await;
+    Ok(())
+}

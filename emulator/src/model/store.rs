@@ -1,0 +1,420 @@
+//! In-memory entity store: records keyed by entity type, then id.
+//!
+//! Each record is a map of field name → JSON value. Entity links are stored as
+//! `{"type": T, "id": N}` (lists of them for multi-entity fields); their display name is
+//! looked up when a record is read, so renames show everywhere at once.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::schema::{self, FieldKind};
+use super::ModelError;
+use crate::naming::TypeResolver;
+
+/// One stored record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The record's id, unique within its type.
+    pub id: i64,
+    /// Retired records are hidden from normal reads (deleted, but revivable).
+    pub retired: bool,
+    /// Field values, excluding `id` and `type`.
+    pub fields: Map<String, Value>,
+}
+
+/// All records of one entity type, and the kinds of its fields.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Declared fields and their kinds, in name order.
+    pub fields: BTreeMap<String, FieldKind>,
+    /// Records by id.
+    pub records: BTreeMap<i64, Record>,
+    next_id: i64,
+}
+
+/// Which records a read may return (`options[return_only]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReturnOnly {
+    /// Only live records (the default).
+    #[default]
+    Active,
+    /// Only retired records.
+    Retired,
+}
+
+/// Which fields a read returns (`fields=`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum FieldSelection {
+    /// Every field of the type (`*`, or no `fields` parameter).
+    #[default]
+    All,
+    /// The named fields; names the type does not have are ignored.
+    Only(Vec<String>),
+}
+
+impl FieldSelection {
+    /// Parses a `fields` query value: comma separated names, `*` meaning all.
+    pub fn parse(raw: Option<&str>) -> Self {
+        let Some(raw) = raw else {
+            return FieldSelection::All;
+        };
+        let names: Vec<String> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if names.is_empty() || names.iter().any(|n| n == "*") {
+            FieldSelection::All
+        } else {
+            FieldSelection::Only(names)
+        }
+    }
+}
+
+/// A reference to another record, with its display name resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityRef {
+    /// Canonical TitleCase type of the linked record.
+    pub entity_type: String,
+    /// Id of the linked record.
+    pub id: i64,
+    /// Display name of the linked record (null when it does not exist).
+    pub name: Option<String>,
+}
+
+/// One field of a record as read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    /// A plain value (rendered under `attributes`).
+    Attribute(Value),
+    /// A single entity link (rendered under `relationships`).
+    Link(Option<EntityRef>),
+    /// A multi-entity link (rendered under `relationships`).
+    MultiLink(Vec<EntityRef>),
+}
+
+/// A record as read: the selected fields, with links resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityView {
+    /// Canonical TitleCase type.
+    pub entity_type: String,
+    /// Record id.
+    pub id: i64,
+    /// Selected fields in name order.
+    pub fields: Vec<(String, FieldValue)>,
+}
+
+/// The site's data: every entity type and its records.
+#[derive(Debug, Clone)]
+pub struct Store {
+    resolver: TypeResolver,
+    tables: BTreeMap<String, Table>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Store {
+    /// An empty store that knows every built-in and custom entity type.
+    pub fn new() -> Self {
+        let types = schema::known_types();
+        let resolver = TypeResolver::new(&types);
+        let mut tables = BTreeMap::new();
+        for t in types {
+            let mut table = Table {
+                next_id: 1,
+                ..Table::default()
+            };
+            for (name, kind) in schema::standard_fields() {
+                table.fields.insert((*name).to_string(), *kind);
+            }
+            let display = schema::display_field(&t);
+            table
+                .fields
+                .entry(display.to_string())
+                .or_insert(FieldKind::Text);
+            tables.insert(t, table);
+        }
+        Store { resolver, tables }
+    }
+
+    /// Resolves a type name as written in a URL to its canonical TitleCase form.
+    pub fn resolve_type(&self, input: &str) -> Result<String, ModelError> {
+        self.resolver
+            .resolve(input)
+            .map(str::to_string)
+            .ok_or_else(|| ModelError::UnknownEntityType(input.to_string()))
+    }
+
+    /// The table of a canonical type.
+    pub fn table(&self, entity_type: &str) -> Result<&Table, ModelError> {
+        self.tables
+            .get(entity_type)
+            .ok_or_else(|| ModelError::UnknownEntityType(entity_type.to_string()))
+    }
+
+    fn table_mut(&mut self, entity_type: &str) -> Result<&mut Table, ModelError> {
+        self.tables
+            .get_mut(entity_type)
+            .ok_or_else(|| ModelError::UnknownEntityType(entity_type.to_string()))
+    }
+
+    /// Declares (or redeclares) a field of a type.
+    pub fn define_field(
+        &mut self,
+        entity_type: &str,
+        field: &str,
+        kind: FieldKind,
+    ) -> Result<(), ModelError> {
+        self.table_mut(entity_type)?
+            .fields
+            .insert(field.to_string(), kind);
+        Ok(())
+    }
+
+    /// Inserts a record with the next id of its type and returns that id. Fields not
+    /// yet declared are declared with a kind inferred from their value.
+    pub fn insert(
+        &mut self,
+        entity_type: &str,
+        fields: Map<String, Value>,
+    ) -> Result<i64, ModelError> {
+        let table = self.table_mut(entity_type)?;
+        let id = table.next_id;
+        table.next_id += 1;
+        for (name, value) in &fields {
+            table
+                .fields
+                .entry(name.clone())
+                .or_insert_with(|| infer_kind(value));
+        }
+        table.records.insert(
+            id,
+            Record {
+                id,
+                retired: false,
+                fields,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Marks a record retired (deleted but revivable).
+    pub fn retire(&mut self, entity_type: &str, id: i64) -> Result<(), ModelError> {
+        let table = self.table_mut(entity_type)?;
+        match table.records.get_mut(&id) {
+            Some(r) if !r.retired => {
+                r.retired = true;
+                Ok(())
+            }
+            _ => Err(ModelError::NotFound {
+                entity_type: entity_type.to_string(),
+                id,
+            }),
+        }
+    }
+
+    /// Finds a record of a canonical type, honouring `return_only`.
+    pub fn get(
+        &self,
+        entity_type: &str,
+        id: i64,
+        return_only: ReturnOnly,
+    ) -> Result<&Record, ModelError> {
+        let wanted_retired = return_only == ReturnOnly::Retired;
+        self.table(entity_type)?
+            .records
+            .get(&id)
+            .filter(|r| r.retired == wanted_retired)
+            .ok_or_else(|| ModelError::NotFound {
+                entity_type: entity_type.to_string(),
+                id,
+            })
+    }
+
+    /// Display name of a record, whether live or retired; `None` when it doesn't exist.
+    pub fn display_name(&self, entity_type: &str, id: i64) -> Option<String> {
+        let record = self.tables.get(entity_type)?.records.get(&id)?;
+        match record.fields.get(schema::display_field(entity_type)) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Null) | None => None,
+            Some(other) => Some(other.to_string()),
+        }
+    }
+
+    /// Reads one record with the selected fields and links resolved.
+    pub fn read(
+        &self,
+        entity_type: &str,
+        id: i64,
+        selection: &FieldSelection,
+        return_only: ReturnOnly,
+    ) -> Result<EntityView, ModelError> {
+        let table = self.table(entity_type)?;
+        let record = self.get(entity_type, id, return_only)?;
+        let names: Vec<String> = match selection {
+            FieldSelection::All => {
+                let mut all: Vec<String> = table.fields.keys().cloned().collect();
+                for k in record.fields.keys() {
+                    if !table.fields.contains_key(k) {
+                        all.push(k.clone());
+                    }
+                }
+                all
+            }
+            FieldSelection::Only(names) => {
+                let mut seen = std::collections::BTreeSet::new();
+                names
+                    .iter()
+                    .filter(|n| table.fields.contains_key(*n) || record.fields.contains_key(*n))
+                    .filter(|n| seen.insert((*n).clone()))
+                    .cloned()
+                    .collect()
+            }
+        };
+        let fields = names
+            .into_iter()
+            .filter(|n| n != "id" && n != "type")
+            .map(|name| {
+                let kind = table.fields.get(&name).copied();
+                let raw = record.fields.get(&name).cloned();
+                let kind =
+                    kind.unwrap_or_else(|| raw.as_ref().map_or(FieldKind::Other, infer_kind));
+                let raw = raw.unwrap_or_else(|| kind.empty_value());
+                let value = self.render_value(kind, raw);
+                (name, value)
+            })
+            .collect();
+        Ok(EntityView {
+            entity_type: entity_type.to_string(),
+            id,
+            fields,
+        })
+    }
+
+    fn entity_ref(&self, v: &Value) -> Option<EntityRef> {
+        let obj = v.as_object()?;
+        let entity_type = obj.get("type")?.as_str()?.to_string();
+        let id = obj.get("id")?.as_i64()?;
+        let name = self
+            .display_name(&entity_type, id)
+            .or_else(|| obj.get("name").and_then(Value::as_str).map(str::to_string));
+        Some(EntityRef {
+            entity_type,
+            id,
+            name,
+        })
+    }
+
+    fn render_value(&self, kind: FieldKind, raw: Value) -> FieldValue {
+        match kind {
+            FieldKind::Entity => FieldValue::Link(self.entity_ref(&raw)),
+            FieldKind::MultiEntity => FieldValue::MultiLink(
+                raw.as_array()
+                    .map(|items| items.iter().filter_map(|v| self.entity_ref(v)).collect())
+                    .unwrap_or_default(),
+            ),
+            _ => FieldValue::Attribute(raw),
+        }
+    }
+}
+
+/// Guesses a field's kind from a value, for fields that were never declared.
+pub fn infer_kind(value: &Value) -> FieldKind {
+    let is_ref = |v: &Value| {
+        v.as_object()
+            .is_some_and(|o| o.get("type").is_some_and(Value::is_string) && o.get("id").is_some())
+    };
+    match value {
+        Value::Bool(_) => FieldKind::Checkbox,
+        Value::Number(n) if n.is_i64() || n.is_u64() => FieldKind::Number,
+        Value::Number(_) => FieldKind::Float,
+        Value::String(_) => FieldKind::Text,
+        v if is_ref(v) => FieldKind::Entity,
+        Value::Array(items) if !items.is_empty() && items.iter().all(is_ref) => {
+            FieldKind::MultiEntity
+        }
+        _ => FieldKind::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn insert_assigns_ids_per_type_and_resolves_links() {
+        let mut s = Store::new();
+        let p = s
+            .insert("Project", obj(json!({"name": "Demo Project"})))
+            .unwrap();
+        assert_eq!(p, 1);
+        let a = s
+            .insert(
+                "Shot",
+                obj(json!({"code": "a", "project": {"type": "Project", "id": 1}})),
+            )
+            .unwrap();
+        let b = s.insert("Shot", obj(json!({"code": "b"}))).unwrap();
+        assert_eq!((a, b), (1, 2));
+        let view = s
+            .read(
+                "Shot",
+                1,
+                &FieldSelection::parse(Some("code,project")),
+                ReturnOnly::Active,
+            )
+            .unwrap();
+        assert_eq!(
+            view.fields,
+            vec![
+                ("code".into(), FieldValue::Attribute(json!("a"))),
+                (
+                    "project".into(),
+                    FieldValue::Link(Some(EntityRef {
+                        entity_type: "Project".into(),
+                        id: 1,
+                        name: Some("Demo Project".into())
+                    }))
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn retired_records_are_hidden_unless_asked_for() {
+        let mut s = Store::new();
+        let id = s.insert("Asset", obj(json!({"code": "x"}))).unwrap();
+        s.retire("Asset", id).unwrap();
+        assert!(matches!(
+            s.get("Asset", id, ReturnOnly::Active),
+            Err(ModelError::NotFound { .. })
+        ));
+        assert!(s.get("Asset", id, ReturnOnly::Retired).is_ok());
+    }
+
+    #[test]
+    fn field_selection_parsing() {
+        assert_eq!(FieldSelection::parse(None), FieldSelection::All);
+        assert_eq!(FieldSelection::parse(Some("*")), FieldSelection::All);
+        assert_eq!(FieldSelection::parse(Some("code,*")), FieldSelection::All);
+        assert_eq!(FieldSelection::parse(Some("")), FieldSelection::All);
+        assert_eq!(
+            FieldSelection::parse(Some("code, description,")),
+            FieldSelection::Only(vec!["code".into(), "description".into()])
+        );
+    }
+}
