@@ -24,3 +24,7 @@ async fn missing_record() {
 async fn invalid_input() {
     common::invalid_input().await;
 }
+#[wasm_bindgen_test]
+async fn corrupted_token() {
+    common::corrupted_token().await;
+}

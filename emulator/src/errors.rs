@@ -34,10 +34,11 @@ pub struct ApiError {
     pub code: u32,
     /// Short summary.
     pub title: String,
-    /// What in the request caused it (JSON, often null).
-    pub source: Value,
+    /// What in the request caused it (JSON, often null). Boxed, like `detail`, so that
+    /// `Result<_, ApiError>` stays small.
+    pub source: Box<Value>,
     /// Longer explanation (string or null).
-    pub detail: Value,
+    pub detail: Box<Value>,
 }
 
 impl ApiError {
@@ -47,20 +48,20 @@ impl ApiError {
             status,
             code,
             title: title.into(),
-            source: Value::Null,
-            detail: Value::Null,
+            source: Box::new(Value::Null),
+            detail: Box::new(Value::Null),
         }
     }
 
     /// Sets the detail string.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Value::String(detail.into());
+        self.detail = Box::new(Value::String(detail.into()));
         self
     }
 
     /// Sets the source object.
     pub fn with_source(mut self, source: Value) -> Self {
-        self.source = source;
+        self.source = Box::new(source);
         self
     }
 

@@ -127,6 +127,22 @@ pub async fn missing_record() {
         .is_some_and(|s| !s.is_empty()));
 }
 
+/// The server refuses a corrupted bearer token: an injected fetch swaps it out on entity
+/// requests, and the read must fail with 401 / code 102.
+pub async fn corrupted_token() {
+    let swap = Function::new_with_args(
+        "url, init",
+        "if (String(url).includes('/entity/')) { const h = new Headers(init.headers);          if (!(h.get('authorization') || '').startsWith('Bearer ')) throw new Error('no bearer token sent');          h.set('authorization', 'Bearer not-a-real-token'); init = { ...init, headers: h }; }          return fetch(url, init);",
+    );
+    let opts = options(client_secret());
+    Reflect::set(&opts, &JsValue::from_str("fetch"), &swap).unwrap();
+    let sg = JsFuture::from(ShotGrid::connect(opts)).await.unwrap();
+    let err = call(&sg, "read", &["Shot".into(), 1.into(), JsValue::UNDEFINED])
+        .await
+        .unwrap_err();
+    assert_error(&err, "auth", 401.0, 102.0);
+}
+
 /// Bad arguments are typed `invalid_input` errors naming the argument.
 pub async fn invalid_input() {
     let sg = connect(client_secret()).await.unwrap();

@@ -104,6 +104,28 @@ export const cases = [
     eq(err2.source, "site", "site rejected");
   }],
 
+  ["the server refuses a corrupted bearer token (401, code 102)", async (t) => {
+    // Replace the token on entity requests: the emulator's token check must refuse it.
+    const fetch = (url, init) => {
+      if (String(url).includes("/entity/")) {
+        const headers = new Headers(init.headers);
+        check(headers.get("authorization")?.startsWith("Bearer "), "client sent a bearer token");
+        headers.set("authorization", "Bearer not-a-real-token");
+        init = { ...init, headers };
+      }
+      return globalThis.fetch(url, init);
+    };
+    const sg = await t.ShotGrid.connect({
+      site: t.env.url,
+      auth: { grant: "client_credentials", clientId: t.env.clientId, clientSecret: t.env.clientSecret },
+      fetch,
+    });
+    const err = await rejects(sg.read("Shot", 1), "read with a corrupted token");
+    eq(err.kind, "auth", "kind");
+    eq(err.status, 401, "status");
+    eq(err.code, 102, "code");
+  }],
+
   ["secrets never show in String(sg) or JSON.stringify(sg)", async (t) => {
     const sg = await connect(t);
     eq(String(sg), `ShotGrid(${t.env.url})`, "String(sg)");
