@@ -1,0 +1,46 @@
+// Type-level tests of the package's public surface (`tsc --strict`, suite `types`).
+// Lines marked @ts-expect-error must stay errors: if the types loosen, tsc fails.
+import { ShotGrid, ShotGridError, type ShotGridRecord, type ServerInfo, type ConnectOptions } from "shotgrid-wasm";
+
+export async function usage(): Promise<void> {
+  const options: ConnectOptions = {
+    site: "https://studio.shotgrid.autodesk.com",
+    auth: { grant: "client_credentials", clientId: "script", clientSecret: "key" },
+  };
+  const sg: ShotGrid = await ShotGrid.connect(options);
+  const info: ServerInfo = await sg.info();
+  const version: string = info.api_version;
+  const shot: ShotGridRecord = await sg.read("Shot", 1, { fields: ["code"] });
+  const id: number = shot.id;
+  const type: string = shot.type;
+  const expires: number | undefined = sg.tokenExpiresAt;
+  void [version, id, type, expires, sg.site, String(sg), sg.toJSON().site];
+
+  await ShotGrid.connect({ site: "x", auth: { grant: "password", login: "a", password: "b" }, sudoAs: "jane" });
+  await ShotGrid.connect({ site: "x", auth: { grant: "session_token", sessionToken: "t" } });
+  await ShotGrid.connect({ site: "x", auth: { grant: "refresh_token", refreshToken: "r" }, fetch: globalThis.fetch });
+
+  try {
+    await sg.read("Shot", 2);
+  } catch (err) {
+    if (err instanceof ShotGridError) {
+      const kind: "http" | "auth" | "network" | "timeout" | "aborted" | "rate_limited" | "invalid_input" | "decode" = err.kind;
+      const status: number | null = err.status;
+      const code: number | null = err.code;
+      const requestId: string | null = err.requestId;
+      const retryable: boolean = err.retryable;
+      void [kind, status, code, requestId, retryable];
+    }
+  }
+
+  // @ts-expect-error: a grant needs its own fields
+  await ShotGrid.connect({ site: "x", auth: { grant: "client_credentials", login: "a" } });
+  // @ts-expect-error: unknown grant
+  await ShotGrid.connect({ site: "x", auth: { grant: "magic" } });
+  // @ts-expect-error: ids are numbers
+  await sg.read("Shot", "1");
+  // @ts-expect-error: fields are strings
+  await sg.read("Shot", 1, { fields: [1] });
+  // @ts-expect-error: no public constructor
+  new ShotGrid();
+}
