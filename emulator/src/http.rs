@@ -94,6 +94,8 @@ pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
         .route("/api/v1/", get(server_info))
         .route("/api/v1/auth/access_token", post(access_token))
         .route("/api/v1/entity/{entity}/{record_id}", get(read_record))
+        // One sub-router per area; each lives in its own file under routes/.
+        .merge(crate::routes::router())
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))

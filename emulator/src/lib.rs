@@ -26,6 +26,7 @@ pub mod errors;
 pub mod http;
 pub mod model;
 pub mod naming;
+pub mod routes;
 pub mod seed;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

@@ -6,7 +6,9 @@
 pub mod schema;
 pub mod store;
 
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use tokio::sync::broadcast;
 
 pub use store::{EntityRef, EntityView, FieldSelection, FieldValue, Record, ReturnOnly, Store};
 
@@ -28,11 +30,21 @@ pub enum ModelError {
     },
 }
 
+/// One committed change, published after the write that caused it: the EventLogEntry
+/// that the write created, in the shape of a webhook delivery's `data` (REST-NOTES,
+/// "Webhooks"): `{id, event_log_entry_id, event_type ("Shotgun_<Type>_New|Change|
+/// Retirement|Revival"), operation (create|update|delete|revive), user {type,id},
+/// entity {type,id}, project {type,id}|null, meta {type:"attribute_change",
+/// attribute_name, entity_type, entity_id, field_data_type, old_value, new_value},
+/// created_at, attribute_name, session_uuid}`.
+pub type ChangeEvent = Arc<serde_json::Value>;
+
 /// All state of one emulated site: entity data and issued credentials.
 #[derive(Debug)]
 pub struct Backend {
     store: RwLock<Store>,
     auth: Mutex<AuthStore>,
+    events: broadcast::Sender<ChangeEvent>,
 }
 
 impl Backend {
@@ -41,7 +53,20 @@ impl Backend {
         Backend {
             store: RwLock::new(store),
             auth: Mutex::new(auth),
+            events: broadcast::channel(4096).0,
         }
+    }
+
+    /// Publishes a committed change to every subscriber (webhooks, followers). Call it
+    /// after the write is applied, never while holding the store lock.
+    pub fn publish(&self, event: ChangeEvent) {
+        // No subscriber is not an error.
+        let _ = self.events.send(event);
+    }
+
+    /// Receives every change published from now on, in commit order.
+    pub fn subscribe(&self) -> broadcast::Receiver<ChangeEvent> {
+        self.events.subscribe()
     }
 
     /// Shared read access to the entity store. A poisoned lock is recovered: the store

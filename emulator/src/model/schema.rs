@@ -88,43 +88,131 @@ pub fn display_field(entity_type: &str) -> &'static str {
     }
 }
 
-/// The data type of a field, as far as rendering needs to know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The data type of a field: every type of the reference's "Data Types" table, plus
+/// the few other types real schemas report. `as_str` gives the schema's `data_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldKind {
-    /// A single-line or multi-line string.
-    Text,
-    /// An integer.
-    Number,
-    /// A floating point number.
-    Float,
-    /// A boolean.
+    /// `addressing`: a list of HumanUser/Group links (e.g. Note.addressings_to).
+    Addressing,
+    /// `checkbox`: a boolean.
     Checkbox,
-    /// A date, `YYYY-MM-DD`.
+    /// `color`: `"255,0,0"` or `"pipeline_step"`.
+    Color,
+    /// `currency`: a float.
+    Currency,
+    /// `date`: `YYYY-MM-DD`.
     Date,
-    /// A timestamp, `YYYY-MM-DDThh:mm:ssZ`.
+    /// `date_time`: `YYYY-MM-DDThh:mm:ssZ`.
     DateTime,
-    /// A status short code.
-    StatusList,
-    /// A value from a list.
-    List,
-    /// A link to one entity, stored as `{type, id}`.
+    /// `duration`: an integer number of minutes.
+    Duration,
+    /// `entity`: a link to one entity, stored as `{type, id}`.
     Entity,
-    /// Links to many entities, stored as `[{type, id}, …]`.
+    /// `entity_type`: the name of an entity type.
+    EntityType,
+    /// `float`.
+    Float,
+    /// `footage`: `FF-ff`.
+    Footage,
+    /// `image`: read-only thumbnail URL.
+    Image,
+    /// `list`: one value from the field's valid values.
+    List,
+    /// `multi_entity`: links to many entities, stored as `[{type, id}, …]`.
     MultiEntity,
-    /// Any other JSON value (urls, serialisable, ...).
+    /// `number`: a 32-bit integer.
+    Number,
+    /// `password`: write-only, read back as `*******`.
+    Password,
+    /// `percent`: an integer percentage.
+    Percent,
+    /// `serializable`: any JSON object.
+    Serializable,
+    /// `status_list`: a status short code.
+    StatusList,
+    /// `summary`: a computed summary field (read-only).
+    Summary,
+    /// `tag_list`: a list of tag names.
+    TagList,
+    /// `text`: a string.
+    Text,
+    /// `timecode`: an integer number of milliseconds.
+    Timecode,
+    /// `url`: a file/link object.
+    Url,
+    /// `uuid`: a UUID string.
+    Uuid,
+    /// `pivot_column`: read-only.
+    PivotColumn,
+    /// `calculated`: a query/calculated field (read-only).
+    Calculated,
+    /// Anything else: an opaque JSON value.
     Other,
 }
 
+/// Every data type with its schema name.
+pub const FIELD_KINDS: &[(FieldKind, &str)] = &[
+    (FieldKind::Addressing, "addressing"),
+    (FieldKind::Checkbox, "checkbox"),
+    (FieldKind::Color, "color"),
+    (FieldKind::Currency, "currency"),
+    (FieldKind::Date, "date"),
+    (FieldKind::DateTime, "date_time"),
+    (FieldKind::Duration, "duration"),
+    (FieldKind::Entity, "entity"),
+    (FieldKind::EntityType, "entity_type"),
+    (FieldKind::Float, "float"),
+    (FieldKind::Footage, "footage"),
+    (FieldKind::Image, "image"),
+    (FieldKind::List, "list"),
+    (FieldKind::MultiEntity, "multi_entity"),
+    (FieldKind::Number, "number"),
+    (FieldKind::Password, "password"),
+    (FieldKind::Percent, "percent"),
+    (FieldKind::Serializable, "serializable"),
+    (FieldKind::StatusList, "status_list"),
+    (FieldKind::Summary, "summary"),
+    (FieldKind::TagList, "tag_list"),
+    (FieldKind::Text, "text"),
+    (FieldKind::Timecode, "timecode"),
+    (FieldKind::Url, "url"),
+    (FieldKind::Uuid, "uuid"),
+    (FieldKind::PivotColumn, "pivot_column"),
+    (FieldKind::Calculated, "calculated"),
+    (FieldKind::Other, "other"),
+];
+
 impl FieldKind {
+    /// The schema's `data_type` name, e.g. `"multi_entity"`.
+    pub fn as_str(self) -> &'static str {
+        FIELD_KINDS
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("other", |(_, n)| n)
+    }
+
+    /// Parses a schema `data_type` name.
+    pub fn parse(name: &str) -> Option<FieldKind> {
+        FIELD_KINDS
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(k, _)| *k)
+    }
+
     /// Whether values of this kind are rendered under `relationships`.
     pub fn is_link(self) -> bool {
-        matches!(self, FieldKind::Entity | FieldKind::MultiEntity)
+        matches!(
+            self,
+            FieldKind::Entity | FieldKind::MultiEntity | FieldKind::Addressing
+        )
     }
 
     /// The value a record has for this field when it was never set.
     pub fn empty_value(self) -> serde_json::Value {
         match self {
-            FieldKind::MultiEntity => serde_json::Value::Array(Vec::new()),
+            FieldKind::MultiEntity | FieldKind::Addressing | FieldKind::TagList => {
+                serde_json::Value::Array(Vec::new())
+            }
             _ => serde_json::Value::Null,
         }
     }
@@ -138,4 +226,18 @@ pub fn standard_fields() -> &'static [(&'static str, FieldKind)] {
         ("created_by", FieldKind::Entity),
         ("updated_by", FieldKind::Entity),
     ]
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for (k, n) in FIELD_KINDS {
+            assert_eq!(k.as_str(), *n);
+            assert_eq!(FieldKind::parse(n), Some(*k));
+        }
+        assert_eq!(FieldKind::parse("nope"), None);
+    }
 }

@@ -314,7 +314,7 @@ impl Store {
     fn render_value(&self, kind: FieldKind, raw: Value) -> FieldValue {
         match kind {
             FieldKind::Entity => FieldValue::Link(self.entity_ref(&raw)),
-            FieldKind::MultiEntity => FieldValue::MultiLink(
+            FieldKind::MultiEntity | FieldKind::Addressing => FieldValue::MultiLink(
                 raw.as_array()
                     .map(|items| items.iter().filter_map(|v| self.entity_ref(v)).collect())
                     .unwrap_or_default(),
