@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod filters;
 pub mod http;
 pub mod naming;
 pub mod record;
