@@ -33,10 +33,29 @@ pub fn flatten_resource(resource: Value) -> Option<Value> {
                 Value::Object(mut r) => r.remove("data").unwrap_or(Value::Null),
                 _ => Value::Null,
             };
-            out.insert(k, data);
+            out.insert(k, normalize_link(data));
         }
     }
     Some(Value::Object(out))
+}
+
+/// Puts a linked entity's keys in the order users read them: `{type, id, name, …}`
+/// (sites send `{id, name, type}`); lists of links are normalised item by item.
+fn normalize_link(v: Value) -> Value {
+    match v {
+        Value::Object(mut o) if o.contains_key("type") && o.contains_key("id") => {
+            let mut out = Map::with_capacity(o.len());
+            for key in ["type", "id", "name"] {
+                if let Some(val) = o.remove(key) {
+                    out.insert(key.to_owned(), val);
+                }
+            }
+            out.extend(o);
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(normalize_link).collect()),
+        other => other,
+    }
 }
 
 /// Parses a successful response body as JSON. Empty or non-JSON bodies are decode errors.
@@ -97,6 +116,11 @@ mod tests {
             r,
             json!({"type":"Asset","id":1399,"code":"Acorn","description":null,
                    "project":{"id":70,"name":"Demo","type":"Project"},"tags":[]})
+        );
+        // Keys come out as type, id, name (JSON text order matters to people reading it).
+        assert_eq!(
+            serde_json::to_string(&r["project"]).unwrap(),
+            r#"{"type":"Project","id":70,"name":"Demo"}"#
         );
     }
 
