@@ -45,6 +45,7 @@ export const cases = [
     eq(Object.getPrototypeOf(shot), Object.prototype, "record is a plain object");
     const link = shot.project;
     eq(link.type, "Project", "linked entity type");
+    eq(Object.keys(link).join(","), "type,id,name", "linked entity keys in order");
     check(Number.isInteger(link.id), "linked entity id");
     // The link's name agrees with the linked record itself.
     const project = await sg.read("Project", link.id, { fields: ["name"] });
