@@ -4,5 +4,4 @@ import init from "./shotgrid_wasm.js";
 
 await init({ module_or_path: new URL("./shotgrid_wasm_bg.wasm", import.meta.url) });
 
-export { ShotGrid } from "./shotgrid_wasm.js";
-export { ShotGridError } from "./errors.js";
+export { ShotGrid, ShotGridError } from "./api.js";

@@ -94,6 +94,52 @@ export interface ServerInfo {
   [key: string]: unknown;
 }
 
+/** Every filter relation of REST v1. */
+export type Relation =
+  | "is" | "is_not" | "less_than" | "greater_than" | "contains" | "not_contains"
+  | "starts_with" | "ends_with" | "between" | "not_between"
+  | "in_last" | "not_in_last" | "in_next" | "not_in_next" | "in" | "not_in"
+  | "type_is" | "type_is_not"
+  | "in_calendar_day" | "in_calendar_week" | "in_calendar_month" | "in_calendar_year"
+  | "name_contains" | "name_not_contains" | "name_is" | "name_starts_with" | "name_ends_with";
+
+/** A value in a condition: a scalar, an entity link, or a list of them. */
+export type FilterValue = string | number | boolean | null | EntityLink | Array<string | number | boolean | null | EntityLink>;
+
+/** `[field, relation, value…]`, e.g. `["project.Project.name", "contains", "Demo"]`. */
+export type Condition = [field: string, relation: Relation, ...values: FilterValue[]];
+
+/** `{ logical_operator, conditions }`, nestable. */
+export interface FilterGroup {
+  logical_operator?: "and" | "or";
+  conditions: Array<Condition | FilterGroup>;
+}
+
+/** Conditions joined by AND, or a group. Validated before sending; errors name the place, e.g. `filters.conditions[2][1]`. */
+export type Filters = Condition[] | FilterGroup;
+
+export interface FindOptions {
+  /** Fields to return (default: the site's defaults). Dotted deep fields work. */
+  fields?: string[];
+  /** Sort keys, `-` for descending: `["-created_at", "code"]`. */
+  sort?: string[];
+  /** Stop after this many records. */
+  limit?: number;
+  /** Records per request, 1–5000 (default 500). */
+  pageSize?: number;
+  /** Retired (deleted) records instead of live ones. */
+  retired?: boolean;
+  /** Include records of archived projects. */
+  includeArchivedProjects?: boolean;
+  /** "auto" (default): the list GET for simple filters, `_search` otherwise. */
+  method?: "auto" | "get" | "search";
+}
+
+/** What `iterate` returns: records with `for await`, or pages with `.pages()`. */
+export interface RecordIterable extends AsyncIterable<ShotGridRecord> {
+  pages(): AsyncIterableIterator<ShotGridRecord[]>;
+}
+
 export interface ReadOptions {
   /** Fields to return; `["*"]` for all. Dotted deep fields such as "project.Project.name" work. */
   fields?: string[];
@@ -108,6 +154,14 @@ export declare class ShotGrid {
   info(): Promise<ServerInfo>;
   /** One record by id; rejects with status 404 (code 104) when it does not exist. */
   read(entityType: string, id: number, options?: ReadOptions): Promise<ShotGridRecord>;
+  /** Every matching record (all pages), up to `options.limit`. */
+  find(entityType: string, filters?: Filters | null, options?: FindOptions): Promise<ShotGridRecord[]>;
+  /** The first matching record in `options.sort` order, or null. */
+  findOne(entityType: string, filters?: Filters | null, options?: Omit<FindOptions, "limit" | "pageSize">): Promise<ShotGridRecord | null>;
+  /** Reads lazily, page by page: `for await (const r of sg.iterate("Shot", f))`, or `.pages()`. */
+  iterate(entityType: string, filters?: Filters | null, options?: FindOptions): RecordIterable;
+  /** The low-level page cursor behind `iterate`. */
+  cursor(entityType: string, filters?: Filters | null, options?: FindOptions): Cursor;
   /** The site URL. */
   readonly site: string;
   /** When the current access token expires (ms since the epoch). */
@@ -117,6 +171,15 @@ export declare class ShotGrid {
   /** `{ site }` */
   toJSON(): { site: string };
   /** Frees the client's memory in the WebAssembly instance. */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/** A page-by-page read; prefer `sg.iterate`. */
+export declare class Cursor {
+  private constructor();
+  /** The next page, or null when there are no more. Call again only after it settles. */
+  nextPage(): Promise<ShotGridRecord[] | null>;
   free(): void;
   [Symbol.dispose](): void;
 }

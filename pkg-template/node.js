@@ -4,5 +4,4 @@ import { initSync } from "./shotgrid_wasm.js";
 
 initSync({ module: new WebAssembly.Module(readFileSync(new URL("./shotgrid_wasm_bg.wasm", import.meta.url))) });
 
-export { ShotGrid } from "./shotgrid_wasm.js";
-export { ShotGridError } from "./errors.js";
+export { ShotGrid, ShotGridError } from "./api.js";

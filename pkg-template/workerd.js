@@ -4,5 +4,4 @@ import { initSync } from "./shotgrid_wasm.js";
 
 initSync({ module: wasmModule });
 
-export { ShotGrid } from "./shotgrid_wasm.js";
-export { ShotGridError } from "./errors.js";
+export { ShotGrid, ShotGridError } from "./api.js";

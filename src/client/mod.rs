@@ -10,6 +10,7 @@ use crate::protocol::auth::{
 };
 use crate::protocol::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
 use crate::protocol::naming::{url_segment, validate_entity_type};
+use crate::protocol::query::{decode_page, Pager, ReadQuery};
 use crate::protocol::record::{decode_single, parse_json, take_data};
 use crate::protocol::site::Site;
 use crate::protocol::{Error, ErrorKind};
@@ -205,6 +206,39 @@ impl<T: Transport> Client<T> {
             .header("Accept", "application/json");
         let resp = self.send_authed(req).await?;
         decode_single(&resp)
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// Fetches one page (1-based) of a read.
+    pub async fn fetch_page(&self, query: &ReadQuery, page: u32) -> Result<Vec<Value>, Error> {
+        let resp = self
+            .send_authed(query.page_request(&self.config.site, page))
+            .await?;
+        decode_page(&resp)
+    }
+
+    /// Fetches the next page a pager asks for; `None` when it is done.
+    pub async fn next_page(
+        &self,
+        query: &ReadQuery,
+        pager: &mut Pager,
+    ) -> Result<Option<Vec<Value>>, Error> {
+        let Some(page) = pager.next_page() else {
+            return Ok(None);
+        };
+        let records = self.fetch_page(query, page).await?;
+        pager.accept(records).map(Some)
+    }
+
+    /// Every matching record, up to `limit`.
+    pub async fn find(&self, query: &ReadQuery, limit: Option<u64>) -> Result<Vec<Value>, Error> {
+        let mut pager = Pager::new(query.page_size, limit);
+        let mut out = Vec::new();
+        while let Some(mut page) = self.next_page(query, &mut pager).await? {
+            out.append(&mut page);
+        }
+        Ok(out)
     }
 }
 

@@ -213,3 +213,44 @@ fn decode_errors_for_garbage_success_bodies() {
     );
     assert_eq!(block_on(c.info()).unwrap_err().kind, ErrorKind::Decode);
 }
+
+fn page_body(ids: std::ops::Range<i64>) -> String {
+    let items: Vec<String> = ids
+        .map(|id| format!(r#"{{"type":"Shot","id":{id},"attributes":{{"code":"s{id}"}},"relationships":{{}}}}"#))
+        .collect();
+    format!(
+        r#"{{"data":[{}],"links":{{"next":"/ignored"}}}}"#,
+        items.join(",")
+    )
+}
+
+#[test]
+fn find_walks_pages_until_a_short_one() {
+    use crate::protocol::filters::validate;
+    use crate::protocol::query::{ReadMethod, ReadQuery, ReturnOnly};
+    let (p1, p2) = (page_body(1..3), page_body(3..4));
+    let t = Scripted::new(vec![(200, TOKEN), (200, &p1), (200, &p2)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let q = ReadQuery::new(
+        "Shot",
+        validate(&serde_json::json!([["code", "contains", "s"]])).unwrap(),
+        vec!["code".into()],
+        vec![],
+        Some(2),
+        ReturnOnly::Active,
+        false,
+        ReadMethod::Auto,
+    )
+    .unwrap();
+    let all = block_on(c.find(&q, None)).unwrap();
+    let ids: Vec<i64> = all.iter().filter_map(|r| r["id"].as_i64()).collect();
+    assert_eq!(ids, vec![1, 2, 3]);
+    let sent = t.sent.borrow();
+    assert_eq!(
+        sent.len(),
+        3,
+        "stops after the short page despite links.next"
+    );
+    assert!(sent[2].url.contains("page%5Bnumber%5D=2"));
+    assert_eq!(auth_header(&sent[1]), Some("Bearer A1"));
+}

@@ -134,6 +134,36 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// An optional boolean.
+    pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, Error> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(Error::invalid_input(
+                &self.child(key),
+                "must be true or false",
+            )),
+        }
+    }
+
+    /// An optional integer within `min..=max`.
+    pub fn opt_int(&self, key: &str, min: u64, max: u64) -> Result<Option<u64>, Error> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_f64()
+                .filter(|n| n.fract() == 0.0 && *n >= min as f64 && *n <= max as f64)
+                .map(|n| Some(n as u64))
+                .ok_or_else(|| {
+                    let mut d = String::from("must be an integer from ");
+                    d.push_str(&min.to_string());
+                    d.push_str(" to ");
+                    d.push_str(&max.to_string());
+                    Error::invalid_input(&self.child(key), d)
+                }),
+        }
+    }
+
     /// An optional list of strings.
     pub fn opt_str_list(&self, key: &str) -> Result<Option<Vec<String>>, Error> {
         match self.map.get(key) {

@@ -12,10 +12,13 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::{Client, Config, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID};
 use crate::protocol::auth::{Grant, Secret, TokenScope};
+use crate::protocol::filters::validate as validate_filters;
+use crate::protocol::query::{Pager, ReadMethod, ReadQuery, ReturnOnly};
 use crate::protocol::site::Site;
 use crate::protocol::Error;
 use crate::transport::FetchTransport;
 use convert::{error_to_js, js_to_json, json_to_js, Obj};
+use std::cell::RefCell;
 
 /// A connected ShotGrid client. Create one with `ShotGrid.connect(options)`.
 #[wasm_bindgen]
@@ -114,6 +117,115 @@ fn parse_fields(options: &Value) -> Result<Option<Vec<String>>, Error> {
     opts.opt_str_list("fields")
 }
 
+/// Arguments of `find`, `findOne` and `iterate`.
+struct FindArgs {
+    query: ReadQuery,
+    limit: Option<u64>,
+}
+
+fn parse_find(
+    entity_type: &JsValue,
+    filters: &JsValue,
+    options: &JsValue,
+    forced_limit: Option<u64>,
+) -> Result<FindArgs, Error> {
+    let ty = entity_type
+        .as_string()
+        .ok_or_else(|| Error::invalid_input("entityType", "must be a string such as \"Shot\""))?;
+    let filters = validate_filters(&js_to_json(filters, "filters")?)?;
+    let opts_value = js_to_json(options, "options")?;
+    let opts = Obj::new_optional(&opts_value, "options")?;
+    let empty = serde_json::Map::new();
+    let empty_value = Value::Object(empty);
+    let opts = match opts {
+        Some(o) => o,
+        None => Obj::new(&empty_value, "options")?,
+    };
+    opts.only(&[
+        "fields",
+        "sort",
+        "limit",
+        "pageSize",
+        "retired",
+        "includeArchivedProjects",
+        "method",
+    ])?;
+    let method = match opts.opt_str("method")? {
+        None | Some("auto") => ReadMethod::Auto,
+        Some("get") => ReadMethod::Get,
+        Some("search") => ReadMethod::Search,
+        Some(_) => {
+            return Err(Error::invalid_input(
+                "options.method",
+                "must be \"auto\", \"get\" or \"search\"",
+            ))
+        }
+    };
+    let limit = match forced_limit {
+        Some(l) => Some(l),
+        None => opts.opt_int("limit", 0, MAX_SAFE_ID)?,
+    };
+    let mut page_size = opts.opt_int("pageSize", 1, 5000)?.map(|n| n as u32);
+    // A small limit needs no bigger page.
+    if let (None, Some(l)) = (page_size, limit) {
+        if (1..500).contains(&l) {
+            page_size = Some(l as u32);
+        }
+    }
+    let return_only = if opts.opt_bool("retired")?.unwrap_or(false) {
+        ReturnOnly::Retired
+    } else {
+        ReturnOnly::Active
+    };
+    let query = ReadQuery::new(
+        &ty,
+        filters,
+        opts.opt_str_list("fields")?.unwrap_or_default(),
+        opts.opt_str_list("sort")?.unwrap_or_default(),
+        page_size,
+        return_only,
+        opts.opt_bool("includeArchivedProjects")?.unwrap_or(false),
+        method,
+    )?;
+    Ok(FindArgs { query, limit })
+}
+
+/// A page-by-page read started by `sg.iterate(...)`; the package's JS layer wraps it in
+/// async iterators. Pages are fetched one at a time, in order.
+#[wasm_bindgen]
+pub struct Cursor {
+    inner: Rc<Client<FetchTransport>>,
+    state: Rc<RefCell<Option<(ReadQuery, Pager)>>>,
+}
+
+#[wasm_bindgen]
+impl Cursor {
+    /// The next page of records, or `null` when there are no more.
+    #[wasm_bindgen(js_name = nextPage, unchecked_return_type = "Promise<ShotGridRecord[] | null>")]
+    pub fn next_page(&self) -> Promise {
+        let inner = self.inner.clone();
+        let state = self.state.clone();
+        future_to_promise(async move {
+            // Take the state out while the page is in flight, so an overlapping call sees
+            // "busy" instead of corrupting the page order.
+            let taken = state.borrow_mut().take();
+            let Some((query, mut pager)) = taken else {
+                return Err(error_to_js(&Error::invalid_input(
+                    "nextPage",
+                    "called again before the previous page arrived, or after the end",
+                )));
+            };
+            let result = inner.next_page(&query, &mut pager).await;
+            let finished = pager.is_done();
+            *state.borrow_mut() = Some((query, pager));
+            match result.map_err(|e| error_to_js(&e))? {
+                Some(page) if !(page.is_empty() && finished) => Ok(json_to_js(&Value::Array(page))),
+                _ => Ok(JsValue::NULL),
+            }
+        })
+    }
+}
+
 fn reject(e: Error) -> Promise {
     Promise::reject(&error_to_js(&e))
 }
@@ -174,6 +286,57 @@ impl ShotGrid {
                 .await
                 .map_err(|e| error_to_js(&e))?;
             Ok(json_to_js(&v))
+        })
+    }
+
+    /// Every record matching `filters`, up to `options.limit`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ShotGridRecord[]>")]
+    pub fn find(&self, entity_type: JsValue, filters: JsValue, options: JsValue) -> Promise {
+        let args = match parse_find(&entity_type, &filters, &options, None) {
+            Ok(a) => a,
+            Err(e) => return reject(e),
+        };
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let v = inner
+                .find(&args.query, args.limit)
+                .await
+                .map_err(|e| error_to_js(&e))?;
+            Ok(json_to_js(&Value::Array(v)))
+        })
+    }
+
+    /// The first record matching `filters` (in `options.sort` order), or `null`.
+    #[wasm_bindgen(js_name = findOne, unchecked_return_type = "Promise<ShotGridRecord | null>")]
+    pub fn find_one(&self, entity_type: JsValue, filters: JsValue, options: JsValue) -> Promise {
+        let args = match parse_find(&entity_type, &filters, &options, Some(1)) {
+            Ok(a) => a,
+            Err(e) => return reject(e),
+        };
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let mut v = inner
+                .find(&args.query, Some(1))
+                .await
+                .map_err(|e| error_to_js(&e))?;
+            Ok(v.pop().map_or(JsValue::NULL, |r| json_to_js(&r)))
+        })
+    }
+
+    /// Starts a page-by-page read (used by `iterate`). Throws `ShotGridError` on invalid
+    /// arguments.
+    pub fn cursor(
+        &self,
+        entity_type: JsValue,
+        filters: JsValue,
+        options: JsValue,
+    ) -> Result<Cursor, JsValue> {
+        let args =
+            parse_find(&entity_type, &filters, &options, None).map_err(|e| error_to_js(&e))?;
+        let pager = Pager::new(args.query.page_size, args.limit);
+        Ok(Cursor {
+            inner: self.inner.clone(),
+            state: Rc::new(RefCell::new(Some((args.query, pager)))),
         })
     }
 

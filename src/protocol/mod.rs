@@ -6,6 +6,7 @@ pub mod error;
 pub mod filters;
 pub mod http;
 pub mod naming;
+pub mod query;
 pub mod record;
 pub mod site;
 

@@ -33,6 +33,15 @@ export async function usage(): Promise<void> {
     }
   }
 
+  const shots: ShotGridRecord[] = await sg.find("Shot", [["code", "starts_with", "SQ"], ["id", "in", [1, 2]]], { fields: ["code"], sort: ["-id"], limit: 5 });
+  const one: ShotGridRecord | null = await sg.findOne("Shot", { logical_operator: "or", conditions: [["id", "is", 1], { conditions: [["code", "is", null]] }] });
+  for await (const r of sg.iterate("Shot", null, { pageSize: 100 })) void r.id;
+  for await (const page of sg.iterate("Shot").pages()) void page.length;
+  void [shots, one];
+  // @ts-expect-error: unknown relation
+  await sg.find("Shot", [["code", "like", "x"]]);
+  // @ts-expect-error: method is auto/get/search
+  await sg.find("Shot", [], { method: "post" });
   // @ts-expect-error: a grant needs its own fields
   await ShotGrid.connect({ site: "x", auth: { grant: "client_credentials", login: "a" } });
   // @ts-expect-error: unknown grant
