@@ -29,6 +29,8 @@ export declare class ShotGridError extends Error {
   requestId: string | null;
   /** Whether retrying the same call may succeed. */
   retryable: boolean;
+  /** A write failed after it may have reached the server: it may have been applied. Never retried automatically. */
+  maybeApplied: boolean;
 }
 
 /** A script user (API key). */
@@ -69,6 +71,8 @@ export interface ConnectOptions {
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
   /** Renew the access token this many ms before it expires (default 60000). */
   refreshMarginMs?: number;
+  /** Most requests per `_batch` call (default 100). */
+  batchLimit?: number;
 }
 
 /** A linked entity as it appears inside a record. */
@@ -140,6 +144,33 @@ export interface RecordIterable extends AsyncIterable<ShotGridRecord> {
   pages(): AsyncIterableIterator<ShotGridRecord[]>;
 }
 
+/** Changes a multi-entity field by adding, removing or setting links. */
+export interface MultiEntityUpdate {
+  multi_entity_update_mode: "add" | "remove" | "set";
+  value: EntityLink[];
+}
+
+/** Field values to write: links as `{ type, id }`. */
+export type RecordData = Record<string, unknown>;
+/** Field values of an update: multi-entity fields may use an update mode. */
+export type UpdateData = Record<string, unknown | MultiEntityUpdate>;
+
+export interface WriteOptions {
+  /** Fields of the written record to return. */
+  fields?: string[];
+}
+
+/** One request of a batch. */
+export type BatchRequest =
+  | { request_type: "create"; entity: string; data: RecordData; options?: { fields?: string[] } }
+  | { request_type: "update"; entity: string; record_id: number; data: UpdateData; options?: { fields?: string[] } }
+  | { request_type: "delete"; entity: string; record_id: number };
+
+export interface BatchOptions {
+  /** Send more requests than `batchLimit` as ordered chunks. Chunks are separate transactions: NOT atomic together. */
+  split?: boolean;
+}
+
 export interface ReadOptions {
   /** Fields to return; `["*"]` for all. Dotted deep fields such as "project.Project.name" work. */
   fields?: string[];
@@ -160,6 +191,16 @@ export declare class ShotGrid {
   findOne(entityType: string, filters?: Filters | null, options?: Omit<FindOptions, "limit" | "pageSize">): Promise<ShotGridRecord | null>;
   /** Reads lazily, page by page: `for await (const r of sg.iterate("Shot", f))`, or `.pages()`. */
   iterate(entityType: string, filters?: Filters | null, options?: FindOptions): RecordIterable;
+  /** Creates a record and resolves to it. A network failure after sending rejects with `maybeApplied: true`. */
+  create(entityType: string, data: RecordData, options?: WriteOptions): Promise<ShotGridRecord>;
+  /** Updates a record and resolves to it. */
+  update(entityType: string, id: number, data: UpdateData, options?: WriteOptions): Promise<ShotGridRecord>;
+  /** Deletes (retires) a record; `revive` brings it back. */
+  delete(entityType: string, id: number): Promise<void>;
+  /** Revives a retired record; resolves to whether it was revived. */
+  revive(entityType: string, id: number): Promise<boolean>;
+  /** Runs requests in one transaction (all or nothing); results in order. */
+  batch(requests: BatchRequest[], options?: BatchOptions): Promise<Array<ShotGridRecord | boolean | null>>;
   /** The low-level page cursor behind `iterate`. */
   cursor(entityType: string, filters?: Filters | null, options?: FindOptions): Cursor;
   /** The site URL. */

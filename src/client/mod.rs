@@ -13,6 +13,10 @@ use crate::protocol::naming::{url_segment, validate_entity_type};
 use crate::protocol::query::{decode_page, Pager, ReadQuery};
 use crate::protocol::record::{decode_single, parse_json, take_data};
 use crate::protocol::site::Site;
+use crate::protocol::write::{
+    batch_request, create_request, decode_batch, decode_revive, delete_request, plan_batch,
+    revive_request, update_request, validate_data,
+};
 use crate::protocol::{Error, ErrorKind};
 
 /// Sends HTTP requests and tells the time. Implemented over `fetch` in wasm and by
@@ -37,6 +41,8 @@ pub struct Config {
     pub scope: TokenScope,
     /// Renew the access token this long before it expires.
     pub refresh_margin_ms: f64,
+    /// Most requests sent in one `_batch` call.
+    pub batch_limit: usize,
 }
 
 /// Default renewal margin: one minute before expiry.
@@ -142,17 +148,35 @@ impl<T: Transport> Client<T> {
     /// new token and replays once (the server refused the first attempt, so nothing was
     /// applied). Non-2xx answers become errors.
     async fn send_authed(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+        self.send_with_token(req, false).await
+    }
+
+    /// Like [`Client::send_authed`] for a write: a failure after sending is marked as
+    /// possibly applied.
+    async fn send_write(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+        self.send_with_token(req, true).await
+    }
+
+    async fn send_with_token(&self, req: HttpRequest, write: bool) -> Result<HttpResponse, Error> {
         if !self.config.site.owns(&req.url) {
             return Err(Error::invalid_input(
                 "url",
                 "refusing to send the token to another host",
             ));
         }
+        let mark = |e: Error| {
+            if write {
+                e.mark_write_outcome_unknown()
+            } else {
+                e
+            }
+        };
         let token = self.bearer().await?;
         let resp = self
             .transport
             .send(with_bearer(req.clone(), &token))
-            .await?;
+            .await
+            .map_err(mark)?;
         if resp.is_success() {
             return Ok(resp);
         }
@@ -164,7 +188,11 @@ impl<T: Transport> Client<T> {
             t.expires_at_ms = 0.0;
         }
         let token = self.authenticate().await?;
-        let resp = self.transport.send(with_bearer(req, &token)).await?;
+        let resp = self
+            .transport
+            .send(with_bearer(req, &token))
+            .await
+            .map_err(mark)?;
         if resp.is_success() {
             Ok(resp)
         } else {
@@ -237,6 +265,126 @@ impl<T: Transport> Client<T> {
         let mut out = Vec::new();
         while let Some(mut page) = self.next_page(query, &mut pager).await? {
             out.append(&mut page);
+        }
+        Ok(out)
+    }
+}
+
+impl<T: Transport> Client<T> {
+    fn check_id(id: u64) -> Result<(), Error> {
+        if id == 0 || id > MAX_SAFE_ID {
+            Err(Error::invalid_input("id", "must be a positive integer"))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_fields(fields: &[String]) -> Result<(), Error> {
+        for (i, f) in fields.iter().enumerate() {
+            if f != "*" {
+                let mut p = String::from("options.fields[");
+                p.push_str(&i.to_string());
+                p.push(']');
+                crate::protocol::filters::validate_field_path(f, &p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a record; returns it as `{type, id, ...fields}` (`fields` chooses which).
+    pub async fn create(
+        &self,
+        entity_type: &str,
+        data: &Value,
+        fields: &[String],
+    ) -> Result<Value, Error> {
+        validate_entity_type(entity_type, "entityType")?;
+        validate_data(data, "data", false)?;
+        Self::check_fields(fields)?;
+        let resp = self
+            .send_write(create_request(&self.config.site, entity_type, data, fields))
+            .await?;
+        decode_single(&resp)
+    }
+
+    /// Updates a record; multi-entity fields take a list or
+    /// `{multi_entity_update_mode: add|remove|set, value}`.
+    pub async fn update(
+        &self,
+        entity_type: &str,
+        id: u64,
+        data: &Value,
+        fields: &[String],
+    ) -> Result<Value, Error> {
+        validate_entity_type(entity_type, "entityType")?;
+        Self::check_id(id)?;
+        validate_data(data, "data", true)?;
+        Self::check_fields(fields)?;
+        let resp = self
+            .send_write(update_request(
+                &self.config.site,
+                entity_type,
+                id,
+                data,
+                fields,
+            ))
+            .await?;
+        decode_single(&resp)
+    }
+
+    /// Deletes (retires) a record.
+    pub async fn delete(&self, entity_type: &str, id: u64) -> Result<(), Error> {
+        validate_entity_type(entity_type, "entityType")?;
+        Self::check_id(id)?;
+        self.send_write(delete_request(&self.config.site, entity_type, id))
+            .await?;
+        Ok(())
+    }
+
+    /// Revives a retired record; returns whether it was revived.
+    pub async fn revive(&self, entity_type: &str, id: u64) -> Result<bool, Error> {
+        validate_entity_type(entity_type, "entityType")?;
+        Self::check_id(id)?;
+        let resp = self
+            .send_write(revive_request(&self.config.site, entity_type, id))
+            .await?;
+        decode_revive(&resp)
+    }
+
+    /// Runs batch requests in one transaction; with `split`, inputs above the batch limit go in
+    /// ordered chunks that are separate transactions (a failure stops at its chunk, and
+    /// the error's `source` says which requests were already applied).
+    pub async fn batch(&self, requests: &Value, split: bool) -> Result<Vec<Value>, Error> {
+        let chunks = plan_batch(requests, self.config.batch_limit, split)?;
+        let mut out = Vec::new();
+        let total_chunks = chunks.len();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let result = match self
+                .send_write(batch_request(&self.config.site, chunk))
+                .await
+            {
+                Ok(resp) => decode_batch(&resp),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(mut results) => out.append(&mut results),
+                Err(mut e) if total_chunks > 1 => {
+                    let mut d = e.detail.take().unwrap_or_default();
+                    if !d.is_empty() {
+                        d.push_str("; ");
+                    }
+                    d.push_str("batch chunk ");
+                    d.push_str(&(i + 1).to_string());
+                    d.push_str(" of ");
+                    d.push_str(&total_chunks.to_string());
+                    d.push_str(" failed; requests before index ");
+                    d.push_str(&out.len().to_string());
+                    d.push_str(" were applied");
+                    e.detail = Some(d);
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(out)
     }

@@ -61,6 +61,7 @@ fn config() -> Config {
         },
         scope: TokenScope::default(),
         refresh_margin_ms: DEFAULT_REFRESH_MARGIN_MS,
+        batch_limit: 2,
     }
 }
 
@@ -253,4 +254,98 @@ fn find_walks_pages_until_a_short_one() {
     );
     assert!(sent[2].url.contains("page%5Bnumber%5D=2"));
     assert_eq!(auth_header(&sent[1]), Some("Bearer A1"));
+}
+
+#[test]
+fn a_write_that_fails_after_sending_may_have_been_applied() {
+    // Script ends after the token: the create gets a network error.
+    let t = Scripted::new(vec![(200, TOKEN)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let e = block_on(c.create("Shot", &serde_json::json!({"code": "x"}), &[])).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Network);
+    assert!(e.maybe_applied);
+    assert!(!e.retryable);
+    assert!(e
+        .detail
+        .as_deref()
+        .unwrap_or_default()
+        .contains("may have been applied"));
+    assert_eq!(
+        t.sent.borrow().len(),
+        2,
+        "the create was sent once, never replayed"
+    );
+    // A read that fails the same way is not a write.
+    let t = Scripted::new(vec![(200, TOKEN)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let e = block_on(c.read("Shot", 1, None)).unwrap_err();
+    assert!(!e.maybe_applied);
+}
+
+#[test]
+fn a_failed_token_request_is_not_an_unknown_write() {
+    let t = Scripted::new(vec![(200, TOKEN)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    t.now.set(t.now.get() + 10_000_000.0); // token expired: the next call refreshes first
+    let e = block_on(c.delete("Shot", 1)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Network);
+    assert!(!e.maybe_applied, "the delete was never sent");
+    assert!(t.sent.borrow().iter().all(|r| r.method != Method::Delete));
+}
+
+#[test]
+fn writes_send_json_and_decode() {
+    let created = r#"{"data":{"type":"Shot","id":9,"attributes":{"code":"x"},"relationships":{}}}"#;
+    let revived = r#"{"data":{"type":"Shot","id":9},"meta":{"did_revive":true}}"#;
+    let t = Scripted::new(vec![
+        (200, TOKEN),
+        (201, created),
+        (200, created),
+        (204, ""),
+        (200, revived),
+    ]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let data = serde_json::json!({"code": "x"});
+    assert_eq!(
+        block_on(c.create("Shot", &data, &["code".into()])).unwrap()["id"],
+        9
+    );
+    assert_eq!(
+        block_on(c.update("Shot", 9, &data, &[])).unwrap()["code"],
+        "x"
+    );
+    block_on(c.delete("Shot", 9)).unwrap();
+    assert!(block_on(c.revive("Shot", 9)).unwrap());
+    let sent = t.sent.borrow();
+    assert_eq!(sent[1].method, Method::Post);
+    assert_eq!(sent[2].method, Method::Put);
+    assert_eq!(sent[3].method, Method::Delete);
+    assert!(sent[4].url.ends_with("/shots/9?revive=true"));
+}
+
+#[test]
+fn split_batches_go_in_order_and_report_partial_progress() {
+    let ok2 = r#"{"data":[{"type":"Shot","id":1},{"type":"Shot","id":2}]}"#;
+    let fail = r#"{"errors":[{"status":400,"code":103,"title":"Request Parameters invalid.","detail":"request 0: bad"}]}"#;
+    let t = Scripted::new(vec![(200, TOKEN), (200, ok2), (400, fail)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let reqs: Vec<Value> = (0..4)
+        .map(|i| serde_json::json!({"request_type": "create", "entity": "Shot", "data": {"code": i.to_string()}}))
+        .collect();
+    let e = block_on(c.batch(&Value::Array(reqs.clone()), true)).unwrap_err();
+    let d = e.detail.clone().unwrap_or_default();
+    assert!(
+        d.contains("chunk 2 of 2") && d.contains("before index 2 were applied"),
+        "{d}"
+    );
+    let sent = t.sent.borrow();
+    let first: Value = serde_json::from_slice(sent[1].body.as_deref().unwrap()).unwrap();
+    assert_eq!(first["requests"][0]["data"]["code"], "0");
+    assert_eq!(first["requests"].as_array().map(Vec::len), Some(2));
+    drop(sent);
+    // Without split, too many requests is an input error and nothing is sent.
+    let before = t.sent.borrow().len();
+    let e = block_on(c.batch(&Value::Array(reqs), false)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert_eq!(t.sent.borrow().len(), before);
 }

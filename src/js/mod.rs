@@ -15,6 +15,7 @@ use crate::protocol::auth::{Grant, Secret, TokenScope};
 use crate::protocol::filters::validate as validate_filters;
 use crate::protocol::query::{Pager, ReadMethod, ReadQuery, ReturnOnly};
 use crate::protocol::site::Site;
+use crate::protocol::write::DEFAULT_BATCH_LIMIT;
 use crate::protocol::Error;
 use crate::transport::FetchTransport;
 use convert::{error_to_js, js_to_json, json_to_js, Obj};
@@ -75,6 +76,7 @@ fn parse_connect(options: &JsValue) -> Result<(Config, Option<Function>), Error>
         "sessionUuid",
         "fetch",
         "refreshMarginMs",
+        "batchLimit",
     ])?;
     let site = Site::parse(opts.req_str("site")?)?;
     let auth = Obj::new(opts.get("auth").unwrap_or(&Value::Null), "auth")?;
@@ -92,12 +94,16 @@ fn parse_connect(options: &JsValue) -> Result<(Config, Option<Function>), Error>
                 Error::invalid_input("options.refreshMarginMs", "must be a non-negative number")
             })?,
     };
+    let batch_limit = opts
+        .opt_int("batchLimit", 1, 5000)?
+        .map_or(DEFAULT_BATCH_LIMIT, |n| n as usize);
     Ok((
         Config {
             site,
             grant,
             scope,
             refresh_margin_ms,
+            batch_limit,
         },
         fetch,
     ))
@@ -226,6 +232,41 @@ impl Cursor {
     }
 }
 
+fn entity_type_arg(v: &JsValue) -> Result<String, Error> {
+    v.as_string()
+        .ok_or_else(|| Error::invalid_input("entityType", "must be a string such as \"Shot\""))
+}
+
+/// `{ fields?: string[] }` of create/update.
+fn write_fields(options: &JsValue) -> Result<Vec<String>, Error> {
+    let v = js_to_json(options, "options")?;
+    match Obj::new_optional(&v, "options")? {
+        None => Ok(Vec::new()),
+        Some(o) => {
+            o.only(&["fields"])?;
+            Ok(o.opt_str_list("fields")?.unwrap_or_default())
+        }
+    }
+}
+
+/// Runs `f` on the client in a promise, converting the result with `to_js`.
+fn spawn<F, Fut, R: 'static>(
+    inner: &Rc<Client<FetchTransport>>,
+    f: F,
+    to_js: fn(R) -> JsValue,
+) -> Promise
+where
+    F: FnOnce(Rc<Client<FetchTransport>>) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<R, Error>> + 'static,
+{
+    let inner = inner.clone();
+    future_to_promise(async move { f(inner).await.map(to_js).map_err(|e| error_to_js(&e)) })
+}
+
+fn record_to_js(v: Value) -> JsValue {
+    json_to_js(&v)
+}
+
 fn reject(e: Error) -> Promise {
     Promise::reject(&error_to_js(&e))
 }
@@ -321,6 +362,114 @@ impl ShotGrid {
                 .map_err(|e| error_to_js(&e))?;
             Ok(v.pop().map_or(JsValue::NULL, |r| json_to_js(&r)))
         })
+    }
+
+    /// Creates a record; resolves to it (`options.fields` chooses the returned fields).
+    #[wasm_bindgen(unchecked_return_type = "Promise<ShotGridRecord>")]
+    pub fn create(&self, entity_type: JsValue, data: JsValue, options: JsValue) -> Promise {
+        let args = (|| {
+            Ok::<_, Error>((
+                entity_type_arg(&entity_type)?,
+                js_to_json(&data, "data")?,
+                write_fields(&options)?,
+            ))
+        })();
+        let (ty, data, fields) = match args {
+            Ok(a) => a,
+            Err(e) => return reject(e),
+        };
+        spawn(
+            &self.inner,
+            move |c| async move { c.create(&ty, &data, &fields).await },
+            record_to_js,
+        )
+    }
+
+    /// Updates a record; resolves to it. Multi-entity fields take a list, or
+    /// `{ multi_entity_update_mode: "add" | "remove" | "set", value: [...] }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ShotGridRecord>")]
+    pub fn update(
+        &self,
+        entity_type: JsValue,
+        id: JsValue,
+        data: JsValue,
+        options: JsValue,
+    ) -> Promise {
+        let args = (|| {
+            Ok::<_, Error>((
+                entity_type_arg(&entity_type)?,
+                parse_id(&id)?,
+                js_to_json(&data, "data")?,
+                write_fields(&options)?,
+            ))
+        })();
+        let (ty, id, data, fields) = match args {
+            Ok(a) => a,
+            Err(e) => return reject(e),
+        };
+        spawn(
+            &self.inner,
+            move |c| async move { c.update(&ty, id, &data, &fields).await },
+            record_to_js,
+        )
+    }
+
+    /// Deletes (retires) a record.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn delete(&self, entity_type: JsValue, id: JsValue) -> Promise {
+        let args = (|| Ok::<_, Error>((entity_type_arg(&entity_type)?, parse_id(&id)?)))();
+        let (ty, id) = match args {
+            Ok(a) => a,
+            Err(e) => return reject(e),
+        };
+        spawn(
+            &self.inner,
+            move |c| async move { c.delete(&ty, id).await },
+            |()| JsValue::UNDEFINED,
+        )
+    }
+
+    /// Revives a retired record; resolves to whether it was revived.
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn revive(&self, entity_type: JsValue, id: JsValue) -> Promise {
+        let args = (|| Ok::<_, Error>((entity_type_arg(&entity_type)?, parse_id(&id)?)))();
+        let (ty, id) = match args {
+            Ok(a) => a,
+            Err(e) => return reject(e),
+        };
+        spawn(
+            &self.inner,
+            move |c| async move { c.revive(&ty, id).await },
+            JsValue::from_bool,
+        )
+    }
+
+    /// Runs create/update/delete requests in one transaction. More requests than the
+    /// batch limit is an error unless `options.split` is true; then they go in ordered
+    /// chunks, each its own transaction (not atomic together).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Array<ShotGridRecord | boolean | null>>")]
+    pub fn batch(&self, requests: JsValue, options: JsValue) -> Promise {
+        let args = (|| {
+            let requests = js_to_json(&requests, "requests")?;
+            let v = js_to_json(&options, "options")?;
+            let split = match Obj::new_optional(&v, "options")? {
+                None => false,
+                Some(o) => {
+                    o.only(&["split"])?;
+                    o.opt_bool("split")?.unwrap_or(false)
+                }
+            };
+            Ok::<_, Error>((requests, split))
+        })();
+        let (requests, split) = match args {
+            Ok(a) => a,
+            Err(e) => return reject(e),
+        };
+        spawn(
+            &self.inner,
+            move |c| async move { c.batch(&requests, split).await },
+            |v| json_to_js(&Value::Array(v)),
+        )
     }
 
     /// Starts a page-by-page read (used by `iterate`). Throws `ShotGridError` on invalid

@@ -68,6 +68,9 @@ pub struct ErrorInfo {
     pub request_id: Option<String>,
     /// Whether retrying the same call may succeed.
     pub retryable: bool,
+    /// A write (create, update, delete, revive, batch) failed after it may have reached
+    /// the server: it may have been applied. Check before doing it again.
+    pub maybe_applied: bool,
 }
 
 impl Error {
@@ -82,6 +85,7 @@ impl Error {
             source: None,
             request_id: None,
             retryable: false,
+            maybe_applied: false,
         }))
     }
 
@@ -149,6 +153,23 @@ impl Error {
             e.kind = ErrorKind::Auth;
         }
         e
+    }
+
+    /// Marks a failure of a write that may have reached the server: a network error or
+    /// timeout after the request was sent. Such a write is never retried automatically.
+    pub fn mark_write_outcome_unknown(mut self) -> Self {
+        if matches!(self.kind, ErrorKind::Network | ErrorKind::Timeout) {
+            self.maybe_applied = true;
+            self.retryable = false;
+            let mut d = String::from("the write may have been applied; check before repeating it");
+            if let Some(old) = self.detail.take() {
+                d.push_str(" (");
+                d.push_str(&old);
+                d.push(')');
+            }
+            self.detail = Some(d);
+        }
+        self
     }
 
     /// Whether this is the server's "Token Expired" answer (401, code 102).

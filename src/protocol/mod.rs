@@ -9,5 +9,6 @@ pub mod naming;
 pub mod query;
 pub mod record;
 pub mod site;
+pub mod write;
 
 pub use error::{Error, ErrorKind};

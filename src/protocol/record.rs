@@ -29,8 +29,15 @@ pub fn flatten_resource(resource: Value) -> Option<Value> {
             if k == "type" || k == "id" {
                 continue;
             }
+            // Usually `{data, links}`; batch responses were documented with the bare
+            // link or list instead.
             let data = match v {
-                Value::Object(mut r) => r.remove("data").unwrap_or(Value::Null),
+                Value::Object(mut r) => match r.remove("data") {
+                    Some(d) => d,
+                    None if r.contains_key("type") && r.contains_key("id") => Value::Object(r),
+                    None => Value::Null,
+                },
+                list @ Value::Array(_) => list,
                 _ => Value::Null,
             };
             out.insert(k, normalize_link(data));
@@ -122,6 +129,19 @@ mod tests {
             serde_json::to_string(&r["project"]).unwrap(),
             r#"{"type":"Project","id":70,"name":"Demo"}"#
         );
+    }
+
+    #[test]
+    fn accepts_bare_relationships_of_batch_responses() {
+        let r = flatten_resource(
+            json!({"id":82,"type":"Project","attributes":{"name":"Demo Project"},
+            "relationships":{"users":[{"id":19,"name":"Artist 1","type":"HumanUser"}],
+                             "created_by":{"id":24,"name":"Shotgun Support","type":"HumanUser"}},
+            "links":{"self":"/api/v1/projects/82"}}),
+        )
+        .unwrap();
+        assert_eq!(r["users"][0]["name"], "Artist 1");
+        assert_eq!(r["created_by"]["id"], 24);
     }
 
     #[test]

@@ -38,6 +38,17 @@ export async function usage(): Promise<void> {
   for await (const r of sg.iterate("Shot", null, { pageSize: 100 })) void r.id;
   for await (const page of sg.iterate("Shot").pages()) void page.length;
   void [shots, one];
+  const created: ShotGridRecord = await sg.create("Shot", { code: "sh010", project: { type: "Project", id: 1 } }, { fields: ["code"] });
+  await sg.update("Shot", created.id, { assets: { multi_entity_update_mode: "add", value: [{ type: "Asset", id: 2 }] } });
+  await sg.delete("Shot", created.id);
+  const revived: boolean = await sg.revive("Shot", created.id);
+  const results = await sg.batch([
+    { request_type: "create", entity: "Shot", data: { code: "a" } },
+    { request_type: "delete", entity: "Shot", record_id: 3 },
+  ], { split: true });
+  void [revived, results.length];
+  // @ts-expect-error: a delete in a batch needs record_id
+  await sg.batch([{ request_type: "delete", entity: "Shot" }]);
   // @ts-expect-error: unknown relation
   await sg.find("Shot", [["code", "like", "x"]]);
   // @ts-expect-error: method is auto/get/search
