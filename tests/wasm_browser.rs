@@ -30,3 +30,7 @@ async fn invalid_input() {
 async fn corrupted_token() {
     common::corrupted_token().await;
 }
+#[wasm_bindgen_test]
+async fn single_flight_refresh() {
+    common::single_flight_refresh().await;
+}

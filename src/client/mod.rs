@@ -1,7 +1,11 @@
 //! The async engine: moves requests built by [`crate::protocol`] through a
 //! [`Transport`], keeping the access token fresh. It never panics on server input.
 
+mod gate;
+
 use std::cell::RefCell;
+
+use gate::{Gate, Turn};
 
 use serde_json::Value;
 
@@ -53,6 +57,7 @@ pub struct Client<T> {
     config: Config,
     transport: T,
     tokens: RefCell<Option<Tokens>>,
+    refresh: Gate,
 }
 
 impl<T> std::fmt::Debug for Client<T> {
@@ -71,6 +76,7 @@ impl<T: Transport> Client<T> {
             config,
             transport,
             tokens: RefCell::new(None),
+            refresh: Gate::default(),
         };
         client.authenticate().await?;
         Ok(client)
@@ -86,9 +92,27 @@ impl<T: Transport> Client<T> {
         self.tokens.borrow().as_ref().map(|t| t.expires_at_ms)
     }
 
+    /// A new access token, single-flight: concurrent callers share one token request.
+    async fn authenticate(&self) -> Result<Secret, Error> {
+        loop {
+            match self.refresh.turn() {
+                Turn::Lead(leader) => {
+                    let result = self.request_tokens().await;
+                    return leader.finish(result);
+                }
+                Turn::Wait(flight) => {
+                    if let Some(result) = flight.await {
+                        return result;
+                    }
+                    // The leader was cancelled: take a turn again.
+                }
+            }
+        }
+    }
+
     /// Obtains new tokens: with the refresh token while it is usable, otherwise (or if
     /// the refresh is refused) with the full grant.
-    async fn authenticate(&self) -> Result<Secret, Error> {
+    async fn request_tokens(&self) -> Result<Secret, Error> {
         let now = self.transport.now_ms();
         let refresh = self
             .tokens
@@ -433,5 +457,6 @@ fn push_fields_query(path: &mut String, fields: &[String], arg: &str) -> Result<
     Ok(())
 }
 
-#[cfg(test)]
+// Native only: they drive concurrency with the `futures` executor.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

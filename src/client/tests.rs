@@ -349,3 +349,94 @@ fn split_batches_go_in_order_and_report_partial_progress() {
     assert_eq!(e.kind, ErrorKind::InvalidInput);
     assert_eq!(t.sent.borrow().len(), before);
 }
+
+/// A transport whose every send yields to the executor once before answering, so
+/// concurrent calls really overlap. Token requests are counted.
+struct Yielding {
+    token_requests: Cell<u32>,
+    now: Cell<f64>,
+}
+
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+impl Transport for &Yielding {
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+        YieldOnce(false).await;
+        let body = if req.url.ends_with("/auth/access_token") {
+            self.token_requests.set(self.token_requests.get() + 1);
+            let n = self.token_requests.get();
+            format!(
+                r#"{{"token_type":"Bearer","access_token":"A{n}","expires_in":600,"refresh_token":"R{n}"}}"#
+            )
+        } else {
+            SHOT.to_owned()
+        };
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: body.into_bytes(),
+        })
+    }
+    fn now_ms(&self) -> f64 {
+        self.now.get()
+    }
+}
+
+#[test]
+fn concurrent_calls_at_expiry_make_one_token_request() {
+    let t = Yielding {
+        token_requests: Cell::new(0),
+        now: Cell::new(0.0),
+    };
+    let c = futures::executor::block_on(Client::connect(config(), &t)).unwrap();
+    assert_eq!(t.token_requests.get(), 1);
+    t.now.set(10_000_000.0); // every token expired
+    let reads = (0..50).map(|_| c.read("Shot", 7, None));
+    let results = futures::executor::block_on(futures::future::join_all(reads));
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(
+        t.token_requests.get(),
+        2,
+        "one refresh for 50 concurrent calls"
+    );
+}
+
+#[test]
+fn a_cancelled_refresh_leader_hands_over() {
+    use futures::FutureExt;
+    let t = Yielding {
+        token_requests: Cell::new(0),
+        now: Cell::new(0.0),
+    };
+    let c = futures::executor::block_on(Client::connect(config(), &t)).unwrap();
+    t.now.set(10_000_000.0);
+    // Poll the first read once (it becomes the refresh leader and pends), then drop it.
+    let mut first = Box::pin(c.read("Shot", 7, None));
+    let waker = futures::task::noop_waker();
+    assert!(first
+        .as_mut()
+        .poll_unpin(&mut std::task::Context::from_waker(&waker))
+        .is_pending());
+    let second = c.read("Shot", 7, None);
+    drop(first);
+    assert!(
+        futures::executor::block_on(second).is_ok(),
+        "the waiter took over"
+    );
+}

@@ -143,6 +143,33 @@ pub async fn corrupted_token() {
     assert_error(&err, "auth", 401.0, 102.0);
 }
 
+/// 200 concurrent calls at token expiry make exactly one token request.
+pub async fn single_flight_refresh() {
+    let counting = Function::new_no_args(
+        "const f = (url, init) => { if (String(url).endsWith('/api/v1/auth/access_token')) f.tokenRequests += 1; \
+         return fetch(url, init); }; f.tokenRequests = 0; return f;",
+    )
+    .call0(&JsValue::UNDEFINED)
+    .unwrap();
+    let opts = options(client_secret());
+    Reflect::set(&opts, &JsValue::from_str("fetch"), &counting).unwrap();
+    Reflect::set(
+        &opts,
+        &JsValue::from_str("refreshMarginMs"),
+        &JsValue::from_f64(86_400_000.0),
+    )
+    .unwrap();
+    let sg = JsFuture::from(ShotGrid::connect(opts)).await.unwrap();
+    let f: Function = get(&sg, "read").dyn_into().unwrap();
+    let all = js_sys::Array::new();
+    for _ in 0..200 {
+        all.push(&f.call2(&sg, &"Shot".into(), &1.into()).unwrap());
+    }
+    let results = JsFuture::from(Promise::all(&all)).await.unwrap();
+    assert_eq!(js_sys::Array::from(&results).length(), 200);
+    assert_eq!(get(&counting, "tokenRequests").as_f64(), Some(2.0));
+}
+
 /// Bad arguments are typed `invalid_input` errors naming the argument.
 pub async fn invalid_input() {
     let sg = connect(client_secret()).await.unwrap();

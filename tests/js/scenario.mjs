@@ -127,6 +127,26 @@ export const cases = [
     eq(err.code, 102, "code");
   }],
 
+  ["200 concurrent calls at token expiry make exactly one token request", async (t) => {
+    let tokenRequests = 0;
+    const fetch = (url, init) => {
+      if (String(url).endsWith("/api/v1/auth/access_token")) tokenRequests += 1;
+      return globalThis.fetch(url, init);
+    };
+    // A margin longer than the token's life: every call finds the token due.
+    const sg = await t.ShotGrid.connect({
+      site: t.env.url,
+      auth: { grant: "client_credentials", clientId: t.env.clientId, clientSecret: t.env.clientSecret },
+      fetch,
+      refreshMarginMs: 24 * 3600 * 1000,
+    });
+    eq(tokenRequests, 1, "token requests after connect");
+    const shots = await Promise.all(Array.from({ length: 200 }, () => sg.read("Shot", 1, { fields: ["code"] })));
+    eq(shots.length, 200, "every call answered");
+    check(shots.every((s) => s.id === 1), "every call read the record");
+    eq(tokenRequests, 2, "token requests after 200 concurrent calls at expiry");
+  }],
+
   ["secrets never show in String(sg) or JSON.stringify(sg)", async (t) => {
     const sg = await connect(t);
     eq(String(sg), `ShotGrid(${t.env.url})`, "String(sg)");
