@@ -100,6 +100,11 @@ impl Backend {
         }
     }
 
+    /// Direct access to the persister, if `--data` is set.
+    pub fn persister(&self) -> Option<&crate::persist::Persister> {
+        self.persister.get()
+    }
+
     /// Publishes a committed change to every subscriber (webhooks, followers). Call it
     /// after the write is applied, never while holding the store lock.
     pub fn publish(&self, event: ChangeEvent) {

@@ -137,6 +137,36 @@ pub fn ensure_api_user(store: &mut Store, script: &str) -> i64 {
     store.insert("ApiUser", m).unwrap_or(0)
 }
 
+/// Makes sure a configured human user exists (by login) with the given password.
+pub fn ensure_human_user(store: &mut Store, user: &crate::persist::HumanUserConfig) -> i64 {
+    let existing = store.table("HumanUser").ok().and_then(|t| {
+        t.records
+            .values()
+            .find(|r| r.fields.get("login").and_then(Value::as_str) == Some(user.login.as_str()))
+            .map(|r| r.id)
+    });
+    if let Some(id) = existing {
+        if let Some(r) = store.record_mut("HumanUser", id) {
+            r.fields
+                .insert("password_proxy".into(), json!(user.password));
+        }
+        return id;
+    }
+    let now = now_stamp();
+    let mut m = Map::new();
+    m.insert("login".into(), json!(user.login));
+    m.insert(
+        "name".into(),
+        json!(user.name.clone().unwrap_or_else(|| user.login.clone())),
+    );
+    m.insert("email".into(), json!(user.email));
+    m.insert("password_proxy".into(), json!(user.password));
+    m.insert("sg_status_list".into(), json!("act"));
+    m.insert("created_at".into(), json!(now));
+    m.insert("updated_at".into(), json!(now));
+    store.insert("HumanUser", m).unwrap_or(0)
+}
+
 /// Finds a live HumanUser by login and checks its password (stored in
 /// `password_proxy`); returns the user's id.
 pub fn check_human_password(store: &Store, login: &str, password: &str) -> Option<i64> {
