@@ -162,8 +162,8 @@ mod tests {
         assert_eq!(t.token_lifetime, Some(60));
         assert_eq!(t.script_users[0].name, "a");
         assert_eq!(t.human_users[0].login, "u");
-        let j = FileConfig::parse(r#"{"human_users":[{"login":"u","password":"p"}]}"#, true)
-            .unwrap();
+        let j =
+            FileConfig::parse(r#"{"human_users":[{"login":"u","password":"p"}]}"#, true).unwrap();
         assert_eq!(j.human_users.len(), 1);
         assert!(FileConfig::parse("nope = 1", false).is_err());
     }
@@ -178,7 +178,10 @@ mod tests {
         store
             .insert(
                 "Shot",
-                serde_json::json!({"code": "a"}).as_object().cloned().unwrap(),
+                serde_json::json!({"code": "a"})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
             )
             .unwrap();
         p.save(&store.snapshot()).unwrap();

@@ -364,7 +364,10 @@ fn demo(store: &mut Store) -> Result<(), ModelError> {
                 "updated_at": stamp(minute),
             })),
         )?;
-        task_of.entry((parent, pid)).or_default().push(link("Task", id));
+        task_of
+            .entry((parent, pid))
+            .or_default()
+            .push(link("Task", id));
         Ok(id)
     };
     for a in 1..=50i64 {
@@ -454,13 +457,18 @@ fn demo(store: &mut Store) -> Result<(), ModelError> {
     for ((parent, pid), versions) in versions_of {
         if parent == "Shot" {
             if let Some(r) = store.record_mut(parent, pid) {
-                r.fields.insert("sg_versions".into(), Value::Array(versions));
+                r.fields
+                    .insert("sg_versions".into(), Value::Array(versions));
             }
         }
     }
 
     // Published files for the versions of shots 1..=30.
-    for (n, (vid, _, s)) in version_ids.iter().filter(|(_, p, s)| *p == "Shot" && *s <= 30).enumerate() {
+    for (n, (vid, _, s)) in version_ids
+        .iter()
+        .filter(|(_, p, s)| *p == "Shot" && *s <= 30)
+        .enumerate()
+    {
         let code = store.display_name("Version", *vid).unwrap_or_default();
         minute += 1;
         store.insert(
@@ -484,7 +492,9 @@ fn demo(store: &mut Store) -> Result<(), ModelError> {
 
     // Playlists 1..=3 with versions.
     for p in 1..=3i64 {
-        let versions: Vec<Value> = (0..8).map(|k| link("Version", (p - 1) * 8 + k + 1)).collect();
+        let versions: Vec<Value> = (0..8)
+            .map(|k| link("Version", (p - 1) * 8 + k + 1))
+            .collect();
         minute += 1;
         let id = store.insert(
             "Playlist",
@@ -500,7 +510,8 @@ fn demo(store: &mut Store) -> Result<(), ModelError> {
         )?;
         for v in (0..8).map(|k| (p - 1) * 8 + k + 1) {
             if let Some(r) = store.record_mut("Version", v) {
-                r.fields.insert("playlists".into(), json!([link("Playlist", id)]));
+                r.fields
+                    .insert("playlists".into(), json!([link("Playlist", id)]));
             }
         }
     }
@@ -602,22 +613,37 @@ mod tests {
             crate::model::writes::check_human_password(&s1, DEMO_ADMIN_LOGIN, DEMO_ADMIN_PASSWORD),
             Some(1)
         );
-        assert_eq!(crate::model::writes::check_human_password(&s1, DEMO_ADMIN_LOGIN, "nope"), None);
+        assert_eq!(
+            crate::model::writes::check_human_password(&s1, DEMO_ADMIN_LOGIN, "nope"),
+            None
+        );
         // Every link in the seed points at an existing record of an allowed type.
         for t in s1.entity_types() {
             let table = s1.table(t).unwrap();
             for r in table.records.values() {
                 for (name, v) in &r.fields {
-                    let def = table.defs.get(name).unwrap_or_else(|| panic!("{t}.{name} undeclared"));
+                    let def = table
+                        .defs
+                        .get(name)
+                        .unwrap_or_else(|| panic!("{t}.{name} undeclared"));
                     let links: Vec<&Value> = match def.kind {
                         FieldKind::Entity if !v.is_null() => vec![v],
-                        FieldKind::MultiEntity | FieldKind::Addressing => v.as_array().unwrap().iter().collect(),
+                        FieldKind::MultiEntity | FieldKind::Addressing => {
+                            v.as_array().unwrap().iter().collect()
+                        }
                         _ => vec![],
                     };
                     for l in links {
                         let lt = l["type"].as_str().unwrap();
-                        assert!(def.valid_types.is_empty() || def.valid_types.iter().any(|x| x == lt), "{t}.{name} -> {lt}");
-                        assert!(s1.display_name(lt, l["id"].as_i64().unwrap()).is_some() || lt == "ApiUser", "{t}.{name} -> {l}");
+                        assert!(
+                            def.valid_types.is_empty() || def.valid_types.iter().any(|x| x == lt),
+                            "{t}.{name} -> {lt}"
+                        );
+                        assert!(
+                            s1.display_name(lt, l["id"].as_i64().unwrap()).is_some()
+                                || lt == "ApiUser",
+                            "{t}.{name} -> {l}"
+                        );
                     }
                 }
             }

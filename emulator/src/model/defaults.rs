@@ -235,10 +235,32 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
     let n = FieldDef::new;
     let mut out: Vec<(&str, FieldDef)> = vec![
         ("id", n("id", K::Number).readonly().named("Id")),
-        ("created_at", n("created_at", K::DateTime).readonly().named("Date Created")),
-        ("updated_at", n("updated_at", K::DateTime).readonly().named("Date Updated")),
-        ("created_by", n("created_by", K::Entity).readonly().named("Created by").links(USERS)),
-        ("updated_by", n("updated_by", K::Entity).readonly().named("Updated by").links(USERS)),
+        (
+            "created_at",
+            n("created_at", K::DateTime)
+                .readonly()
+                .named("Date Created"),
+        ),
+        (
+            "updated_at",
+            n("updated_at", K::DateTime)
+                .readonly()
+                .named("Date Updated"),
+        ),
+        (
+            "created_by",
+            n("created_by", K::Entity)
+                .readonly()
+                .named("Created by")
+                .links(USERS),
+        ),
+        (
+            "updated_by",
+            n("updated_by", K::Entity)
+                .readonly()
+                .named("Updated by")
+                .links(USERS),
+        ),
         (
             "cached_display_name",
             n("cached_display_name", K::Text).readonly(),
@@ -260,9 +282,20 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
             ("sg_description", n("sg_description", K::Text)),
             (
                 "sg_status",
-                n("sg_status", K::List).named("Status").values(&["Active", "Bidding", "Complete", "Lost"]),
+                n("sg_status", K::List)
+                    .named("Status")
+                    .values(&["Active", "Bidding", "Complete", "Lost"]),
             ),
-            ("sg_type", n("sg_type", K::List).named("Type").values(&["Feature", "Episodic", "Commercial", "Game", "Other"])),
+            (
+                "sg_type",
+                n("sg_type", K::List).named("Type").values(&[
+                    "Feature",
+                    "Episodic",
+                    "Commercial",
+                    "Game",
+                    "Other",
+                ]),
+            ),
             ("archived", n("archived", K::Checkbox)),
             ("is_template", n("is_template", K::Checkbox)),
             ("is_demo", n("is_demo", K::Checkbox)),
@@ -274,28 +307,64 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
             ("tank_name", n("tank_name", K::Text)),
             ("users", n("users", K::MultiEntity).links(&["HumanUser"])),
             ("tags", n("tags", K::MultiEntity).links(&["Tag"])),
-            ("layout_project", n("layout_project", K::Entity).links(&["Project"])),
+            (
+                "layout_project",
+                n("layout_project", K::Entity).links(&["Project"]),
+            ),
             ("image", n("image", K::Image).named("Thumbnail")),
         ],
         "Asset" => vec![
             ("code", n("code", K::Text).named("Asset Name")),
             ("description", n("description", K::Text)),
-            ("sg_asset_type", n("sg_asset_type", K::List).named("Type").values(&["Character", "Vehicle", "Prop", "Environment", "Set", "FX", "Graphic", "Matte Painting"])),
+            (
+                "sg_asset_type",
+                n("sg_asset_type", K::List).named("Type").values(&[
+                    "Character",
+                    "Vehicle",
+                    "Prop",
+                    "Environment",
+                    "Set",
+                    "FX",
+                    "Graphic",
+                    "Matte Painting",
+                ]),
+            ),
             ("sg_status_list", status(&["wtg", "ip", "fin"], "wtg")),
             ("shots", n("shots", K::MultiEntity).links(&["Shot"])),
-            ("sequences", n("sequences", K::MultiEntity).named("Sequence").links(&["Sequence"])),
-            ("parents", n("parents", K::MultiEntity).named("Parent Assets").links(&["Asset"])),
-            ("assets", n("assets", K::MultiEntity).named("Sub Assets").links(&["Asset"])),
+            (
+                "sequences",
+                n("sequences", K::MultiEntity)
+                    .named("Sequence")
+                    .links(&["Sequence"]),
+            ),
+            (
+                "parents",
+                n("parents", K::MultiEntity)
+                    .named("Parent Assets")
+                    .links(&["Asset"]),
+            ),
+            (
+                "assets",
+                n("assets", K::MultiEntity)
+                    .named("Sub Assets")
+                    .links(&["Asset"]),
+            ),
             ("tasks", n("tasks", K::MultiEntity).links(&["Task"])),
             ("notes", n("notes", K::MultiEntity).links(&["Note"])),
             ("tags", n("tags", K::MultiEntity).links(&["Tag"])),
-            ("task_template", n("task_template", K::Entity).links(&["TaskTemplate"])),
+            (
+                "task_template",
+                n("task_template", K::Entity).links(&["TaskTemplate"]),
+            ),
             ("sg_keep", n("sg_keep", K::Checkbox)),
             ("sg_outsource", n("sg_outsource", K::Checkbox)),
             ("sg_creative_brief", n("sg_creative_brief", K::Url)),
             ("open_notes_count", n("open_notes_count", K::Summary)),
             ("image", n("image", K::Image).named("Thumbnail")),
-            ("filmstrip_image", n("filmstrip_image", K::Image).named("Filmstrip Thumbnail")),
+            (
+                "filmstrip_image",
+                n("filmstrip_image", K::Image).named("Filmstrip Thumbnail"),
+            ),
         ],
         "Sequence" => vec![
             ("code", n("code", K::Text).named("Sequence Name")),
@@ -312,12 +381,20 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
             ("code", n("code", K::Text).named("Shot Code")),
             ("description", n("description", K::Text)),
             ("sg_status_list", status(WORK_STATUSES, "wtg")),
-            ("sg_sequence", n("sg_sequence", K::Entity).links(&["Sequence"])),
+            (
+                "sg_sequence",
+                n("sg_sequence", K::Entity).links(&["Sequence"]),
+            ),
             ("assets", n("assets", K::MultiEntity).links(&["Asset"])),
             ("tasks", n("tasks", K::MultiEntity).links(&["Task"])),
             ("notes", n("notes", K::MultiEntity).links(&["Note"])),
             ("tags", n("tags", K::MultiEntity).links(&["Tag"])),
-            ("sg_versions", n("sg_versions", K::MultiEntity).named("Versions").links(&["Version"])),
+            (
+                "sg_versions",
+                n("sg_versions", K::MultiEntity)
+                    .named("Versions")
+                    .links(&["Version"]),
+            ),
             ("sg_cut_in", n("sg_cut_in", K::Number)),
             ("sg_cut_out", n("sg_cut_out", K::Number)),
             ("sg_cut_duration", n("sg_cut_duration", K::Number)),
@@ -326,29 +403,76 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
             ("sg_cut_order", n("sg_cut_order", K::Number)),
             ("sg_working_duration", n("sg_working_duration", K::Duration)),
             ("sg_frame_rate", n("sg_frame_rate", K::Float)),
-            ("sg_shot_type", n("sg_shot_type", K::List).named("Type").values(&["Bg only", "Fg only", "Full CG", "Element"])),
+            (
+                "sg_shot_type",
+                n("sg_shot_type", K::List)
+                    .named("Type")
+                    .values(&["Bg only", "Fg only", "Full CG", "Element"]),
+            ),
             ("smart_cut_in", n("smart_cut_in", K::Number).readonly()),
             ("open_notes_count", n("open_notes_count", K::Summary)),
             ("image", n("image", K::Image).named("Thumbnail")),
-            ("filmstrip_image", n("filmstrip_image", K::Image).named("Filmstrip Thumbnail")),
+            (
+                "filmstrip_image",
+                n("filmstrip_image", K::Image).named("Filmstrip Thumbnail"),
+            ),
         ],
         "Task" => vec![
             ("content", n("content", K::Text).named("Task Name")),
-            ("entity", n("entity", K::Entity).named("Link").links(&["Asset", "Shot", "Sequence", "Project", "CustomEntity01", "CustomEntity02", "CustomEntity03", "CustomEntity04", "CustomEntity05"])),
-            ("step", n("step", K::Entity).named("Pipeline Step").links(&["Step"])),
-            ("task_assignees", n("task_assignees", K::MultiEntity).named("Assigned To").links(PEOPLE)),
-            ("task_reviewers", n("task_reviewers", K::MultiEntity).named("Reviewers").links(PEOPLE)),
+            (
+                "entity",
+                n("entity", K::Entity).named("Link").links(&[
+                    "Asset",
+                    "Shot",
+                    "Sequence",
+                    "Project",
+                    "CustomEntity01",
+                    "CustomEntity02",
+                    "CustomEntity03",
+                    "CustomEntity04",
+                    "CustomEntity05",
+                ]),
+            ),
+            (
+                "step",
+                n("step", K::Entity).named("Pipeline Step").links(&["Step"]),
+            ),
+            (
+                "task_assignees",
+                n("task_assignees", K::MultiEntity)
+                    .named("Assigned To")
+                    .links(PEOPLE),
+            ),
+            (
+                "task_reviewers",
+                n("task_reviewers", K::MultiEntity)
+                    .named("Reviewers")
+                    .links(PEOPLE),
+            ),
             ("sg_status_list", status(WORK_STATUSES, "wtg")),
             ("start_date", n("start_date", K::Date)),
             ("due_date", n("due_date", K::Date)),
             ("duration", n("duration", K::Duration)),
             ("est_in_mins", n("est_in_mins", K::Duration).named("Bid")),
-            ("time_logs_sum", n("time_logs_sum", K::Summary).named("Time Logged")),
-            ("sg_priority_1", n("sg_priority_1", K::List).named("Priority").values(&["1", "2", "3", "4"])),
+            (
+                "time_logs_sum",
+                n("time_logs_sum", K::Summary).named("Time Logged"),
+            ),
+            (
+                "sg_priority_1",
+                n("sg_priority_1", K::List)
+                    .named("Priority")
+                    .values(&["1", "2", "3", "4"]),
+            ),
             ("color", n("color", K::Color)),
             ("milestone", n("milestone", K::Checkbox)),
             ("notes", n("notes", K::MultiEntity).links(&["Note"])),
-            ("sg_versions", n("sg_versions", K::MultiEntity).named("Versions").links(&["Version"])),
+            (
+                "sg_versions",
+                n("sg_versions", K::MultiEntity)
+                    .named("Versions")
+                    .links(&["Version"]),
+            ),
             ("tags", n("tags", K::MultiEntity).links(&["Tag"])),
             ("image", n("image", K::Image).named("Thumbnail")),
         ],
@@ -363,8 +487,20 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
         "Version" => vec![
             ("code", n("code", K::Text).named("Version Name")),
             ("description", n("description", K::Text)),
-            ("entity", n("entity", K::Entity).named("Link").links(&["Asset", "Shot", "Sequence", "Project", "CustomEntity01"])),
-            ("sg_task", n("sg_task", K::Entity).named("Task").links(&["Task"])),
+            (
+                "entity",
+                n("entity", K::Entity).named("Link").links(&[
+                    "Asset",
+                    "Shot",
+                    "Sequence",
+                    "Project",
+                    "CustomEntity01",
+                ]),
+            ),
+            (
+                "sg_task",
+                n("sg_task", K::Entity).named("Task").links(&["Task"]),
+            ),
             ("user", n("user", K::Entity).named("Artist").links(USERS)),
             ("sg_status_list", status(VERSION_STATUSES, "rev")),
             ("sg_uploaded_movie", n("sg_uploaded_movie", K::Url)),
@@ -374,28 +510,59 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
             ("sg_last_frame", n("sg_last_frame", K::Number)),
             ("frame_count", n("frame_count", K::Number)),
             ("frame_range", n("frame_range", K::Text)),
-            ("sg_version_type", n("sg_version_type", K::List).named("Type").values(&["Daily", "Review", "Final"])),
-            ("playlists", n("playlists", K::MultiEntity).links(&["Playlist"])),
+            (
+                "sg_version_type",
+                n("sg_version_type", K::List)
+                    .named("Type")
+                    .values(&["Daily", "Review", "Final"]),
+            ),
+            (
+                "playlists",
+                n("playlists", K::MultiEntity).links(&["Playlist"]),
+            ),
             ("notes", n("notes", K::MultiEntity).links(&["Note"])),
-            ("published_files", n("published_files", K::MultiEntity).links(&["PublishedFile"])),
+            (
+                "published_files",
+                n("published_files", K::MultiEntity).links(&["PublishedFile"]),
+            ),
             ("tags", n("tags", K::MultiEntity).links(&["Tag"])),
             ("image", n("image", K::Image).named("Thumbnail")),
-            ("filmstrip_image", n("filmstrip_image", K::Image).named("Filmstrip Thumbnail")),
+            (
+                "filmstrip_image",
+                n("filmstrip_image", K::Image).named("Filmstrip Thumbnail"),
+            ),
         ],
         "PublishedFile" => vec![
             ("code", n("code", K::Text).named("Published File Name")),
             ("name", n("name", K::Text)),
             ("description", n("description", K::Text)),
-            ("entity", n("entity", K::Entity).named("Link").links(&["Asset", "Shot", "Sequence", "Project"])),
+            (
+                "entity",
+                n("entity", K::Entity)
+                    .named("Link")
+                    .links(&["Asset", "Shot", "Sequence", "Project"]),
+            ),
             ("task", n("task", K::Entity).links(&["Task"])),
             ("version", n("version", K::Entity).links(&["Version"])),
             ("version_number", n("version_number", K::Number)),
-            ("published_file_type", n("published_file_type", K::Entity).links(&["PublishedFileType"])),
+            (
+                "published_file_type",
+                n("published_file_type", K::Entity).links(&["PublishedFileType"]),
+            ),
             ("path", n("path", K::Url)),
             ("path_cache", n("path_cache", K::Text)),
-            ("sg_status_list", status(&["wtg", "ip", "cmpt", "fin"], "cmpt")),
-            ("upstream_published_files", n("upstream_published_files", K::MultiEntity).links(&["PublishedFile"])),
-            ("downstream_published_files", n("downstream_published_files", K::MultiEntity).links(&["PublishedFile"])),
+            (
+                "sg_status_list",
+                status(&["wtg", "ip", "cmpt", "fin"], "cmpt"),
+            ),
+            (
+                "upstream_published_files",
+                n("upstream_published_files", K::MultiEntity).links(&["PublishedFile"]),
+            ),
+            (
+                "downstream_published_files",
+                n("downstream_published_files", K::MultiEntity).links(&["PublishedFile"]),
+            ),
             ("tags", n("tags", K::MultiEntity).links(&["Tag"])),
             ("image", n("image", K::Image).named("Thumbnail")),
         ],
@@ -408,26 +575,46 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
             ("subject", n("subject", K::Text)),
             ("content", n("content", K::Text).named("Body")),
             ("note_links", n("note_links", K::MultiEntity).named("Links")),
-            ("addressings_to", n("addressings_to", K::Addressing).named("To").links(PEOPLE)),
-            ("addressings_cc", n("addressings_cc", K::Addressing).named("Cc").links(PEOPLE)),
+            (
+                "addressings_to",
+                n("addressings_to", K::Addressing).named("To").links(PEOPLE),
+            ),
+            (
+                "addressings_cc",
+                n("addressings_cc", K::Addressing).named("Cc").links(PEOPLE),
+            ),
             ("user", n("user", K::Entity).named("Author").links(USERS)),
             ("replies", n("replies", K::MultiEntity).links(&["Reply"])),
-            ("attachments", n("attachments", K::MultiEntity).links(&["Attachment"])),
+            (
+                "attachments",
+                n("attachments", K::MultiEntity).links(&["Attachment"]),
+            ),
             ("tasks", n("tasks", K::MultiEntity).links(&["Task"])),
             ("sg_status_list", status(NOTE_STATUSES, "opn")),
-            ("sg_note_type", n("sg_note_type", K::List).named("Type").values(&["Client", "Internal", "Director"])),
+            (
+                "sg_note_type",
+                n("sg_note_type", K::List)
+                    .named("Type")
+                    .values(&["Client", "Internal", "Director"]),
+            ),
             ("tags", n("tags", K::MultiEntity).links(&["Tag"])),
         ],
         "Reply" => vec![
             ("content", n("content", K::Text).named("Body")),
-            ("entity", n("entity", K::Entity).links(&["Note"]).mandatory()),
+            (
+                "entity",
+                n("entity", K::Entity).links(&["Note"]).mandatory(),
+            ),
             ("user", n("user", K::Entity).named("Author").links(USERS)),
         ],
         "Attachment" => vec![
             ("this_file", n("this_file", K::Url).named("File/Link")),
             ("display_name", n("display_name", K::Text)),
             ("filename", n("filename", K::Text)),
-            ("attachment_links", n("attachment_links", K::MultiEntity).named("Links")),
+            (
+                "attachment_links",
+                n("attachment_links", K::MultiEntity).named("Links"),
+            ),
             ("description", n("description", K::Text)),
             ("file_size", n("file_size", K::Number)),
             ("tag_list", n("tag_list", K::TagList).named("Tags")),
@@ -436,7 +623,10 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
         "Playlist" => vec![
             ("code", n("code", K::Text).named("Playlist Name")),
             ("description", n("description", K::Text)),
-            ("versions", n("versions", K::MultiEntity).links(&["Version"])),
+            (
+                "versions",
+                n("versions", K::MultiEntity).links(&["Version"]),
+            ),
             ("locked", n("locked", K::Checkbox)),
             ("sg_date_and_time", n("sg_date_and_time", K::DateTime)),
             ("notes", n("notes", K::MultiEntity).links(&["Note"])),
@@ -450,11 +640,25 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
             ("firstname", n("firstname", K::Text).named("First Name")),
             ("lastname", n("lastname", K::Text).named("Last Name")),
             ("sg_status_list", status(USER_STATUSES, "act")),
-            ("password_proxy", n("password_proxy", K::Password).named("Password")),
+            (
+                "password_proxy",
+                n("password_proxy", K::Password).named("Password"),
+            ),
             ("groups", n("groups", K::MultiEntity).links(&["Group"])),
-            ("projects", n("projects", K::MultiEntity).links(&["Project"])),
-            ("department", n("department", K::Entity).links(&["Department"])),
-            ("permission_rule_set", n("permission_rule_set", K::Entity).named("Permission Group").links(&["PermissionRuleSet"])),
+            (
+                "projects",
+                n("projects", K::MultiEntity).links(&["Project"]),
+            ),
+            (
+                "department",
+                n("department", K::Entity).links(&["Department"]),
+            ),
+            (
+                "permission_rule_set",
+                n("permission_rule_set", K::Entity)
+                    .named("Permission Group")
+                    .links(&["PermissionRuleSet"]),
+            ),
             ("image", n("image", K::Image).named("Thumbnail")),
         ],
         "ApiUser" => vec![
@@ -463,13 +667,24 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
             ("name", n("name", K::Text).readonly()),
             ("description", n("description", K::Text)),
             ("email", n("email", K::Text)),
-            ("salted_password", n("salted_password", K::Password).named("Application Key").readonly()),
-            ("projects", n("projects", K::MultiEntity).links(&["Project"])),
+            (
+                "salted_password",
+                n("salted_password", K::Password)
+                    .named("Application Key")
+                    .readonly(),
+            ),
+            (
+                "projects",
+                n("projects", K::MultiEntity).links(&["Project"]),
+            ),
             ("generated", n("generated", K::Checkbox).readonly()),
         ],
         "Group" => vec![
             ("code", n("code", K::Text).named("Group Name").mandatory()),
-            ("users", n("users", K::MultiEntity).links(&["HumanUser", "ApiUser"])),
+            (
+                "users",
+                n("users", K::MultiEntity).links(&["HumanUser", "ApiUser"]),
+            ),
             ("sg_status_list", status(USER_STATUSES, "act")),
         ],
         "EventLogEntry" => vec![
@@ -487,7 +702,10 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
             ("code", n("code", K::Text).mandatory()),
             ("name", n("name", K::Text)),
             ("icon", n("icon", K::Entity).links(&["Icon"])),
-            ("bg_color", n("bg_color", K::Color).named("Background Color")),
+            (
+                "bg_color",
+                n("bg_color", K::Color).named("Background Color"),
+            ),
         ],
         t if t.starts_with("CustomEntity") || t.starts_with("CustomNonProjectEntity") => vec![
             ("code", n("code", K::Text).named("Name")),
@@ -502,7 +720,10 @@ pub fn default_fields(entity_type: &str, display_field: &str) -> Vec<(String, Fi
     let mut fields: Vec<(String, FieldDef)> =
         out.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     if !fields.iter().any(|(k, _)| k == display_field) {
-        fields.push((display_field.to_string(), FieldDef::new(display_field, FieldKind::Text)));
+        fields.push((
+            display_field.to_string(),
+            FieldDef::new(display_field, FieldKind::Text),
+        ));
     }
     fields
 }

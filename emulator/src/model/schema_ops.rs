@@ -22,7 +22,10 @@ pub fn entity_schema(entity_type: &str) -> Value {
 /// The schema document of one field, as `GET /schema/{entity}/fields/{field}` gives it.
 pub fn field_schema(entity_type: &str, def: &FieldDef) -> Value {
     let mut props = Map::new();
-    props.insert("default_value".into(), prop(def.default_value.clone(), false));
+    props.insert(
+        "default_value".into(),
+        prop(def.default_value.clone(), false),
+    );
     props.insert(
         "summary_default".into(),
         prop(json!(def.summary_default), def.editable),
@@ -49,7 +52,10 @@ pub fn field_schema(entity_type: &str, def: &FieldDef) -> Value {
         }
         FieldKind::Text => {
             props.insert("regex_validation".into(), prop(json!(""), def.editable));
-            props.insert("regex_validation_enabled".into(), prop(Value::Null, def.editable));
+            props.insert(
+                "regex_validation_enabled".into(),
+                prop(Value::Null, def.editable),
+            );
         }
         FieldKind::Url => {
             props.insert("open_in_new_window".into(), prop(json!(true), true));
@@ -157,17 +163,21 @@ fn apply_properties(
             }
             "valid_values" => {
                 if !matches!(def.kind, FieldKind::List | FieldKind::StatusList) {
-                    return Err(err("valid_values only applies to list and status_list fields"));
+                    return Err(err(
+                        "valid_values only applies to list and status_list fields",
+                    ));
                 }
-                def.valid_values =
-                    string_list(value).ok_or_else(|| err("valid_values must be a list of strings"))?;
+                def.valid_values = string_list(value)
+                    .ok_or_else(|| err("valid_values must be a list of strings"))?;
             }
             "valid_types" => {
                 if !def.kind.is_link() {
-                    return Err(err("valid_types only applies to entity and multi_entity fields"));
+                    return Err(err(
+                        "valid_types only applies to entity and multi_entity fields",
+                    ));
                 }
-                let names =
-                    string_list(value).ok_or_else(|| err("valid_types must be a list of entity types"))?;
+                let names = string_list(value)
+                    .ok_or_else(|| err("valid_types must be a list of entity types"))?;
                 let mut types = Vec::with_capacity(names.len());
                 for n in names {
                     types.push(
@@ -227,7 +237,9 @@ impl Backend {
             .ok_or_else(|| bad(json!({"properties": ["a 'name' property is required"]})))?;
         let field = field_name_for(display);
         if field == "sg" {
-            return Err(bad(json!({"properties": ["name must contain letters or digits"]})));
+            return Err(bad(
+                json!({"properties": ["name must contain letters or digits"]}),
+            ));
         }
         let table = store.table(&t)?;
         if table.fields.contains_key(&field) || table.retired_fields.contains_key(&field) {
@@ -253,15 +265,16 @@ impl Backend {
     ) -> Result<(String, Value), ModelError> {
         let mut store = self.store_mut();
         let t = store.resolve_type(entity)?;
-        let mut def = store
-            .table(&t)?
-            .defs
-            .get(field)
-            .cloned()
-            .ok_or_else(|| ModelError::NoSuchField {
-                entity_type: t.clone(),
-                field: field.to_string(),
-            })?;
+        let mut def =
+            store
+                .table(&t)?
+                .defs
+                .get(field)
+                .cloned()
+                .ok_or_else(|| ModelError::NoSuchField {
+                    entity_type: t.clone(),
+                    field: field.to_string(),
+                })?;
         apply_properties(&store, &mut def, properties)?;
         let doc = field_schema(&t, &def);
         store.define_field_def(&t, field, def)?;
@@ -282,7 +295,9 @@ impl Backend {
         }
         if !field.starts_with("sg_") {
             return Err(ModelError::Invalid {
-                title: format!("API schema_field_delete() {t}.{field} is a system field and can't be deleted."),
+                title: format!(
+                    "API schema_field_delete() {t}.{field} is a system field and can't be deleted."
+                ),
                 origin: json!({"field_name": [format!("{field} can't be deleted")]}),
             });
         }

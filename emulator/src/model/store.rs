@@ -192,9 +192,7 @@ impl Store {
             // Older snapshots may lack full field definitions.
             for (name, kind) in &table.fields {
                 if !table.defs.contains_key(name) {
-                    table
-                        .defs
-                        .insert(name.clone(), FieldDef::new(name, *kind));
+                    table.defs.insert(name.clone(), FieldDef::new(name, *kind));
                 }
             }
             table.next_id = table.next_id.max(1);
@@ -340,9 +338,7 @@ impl Store {
             if !table.fields.contains_key(name) {
                 let kind = infer_kind(value);
                 table.fields.insert(name.clone(), kind);
-                table
-                    .defs
-                    .insert(name.clone(), FieldDef::new(name, kind));
+                table.defs.insert(name.clone(), FieldDef::new(name, kind));
             }
         }
         table.records.insert(

@@ -171,9 +171,10 @@ pub fn ensure_human_user(store: &mut Store, user: &crate::persist::HumanUserConf
 /// `password_proxy`); returns the user's id.
 pub fn check_human_password(store: &Store, login: &str, password: &str) -> Option<i64> {
     let table = store.table("HumanUser").ok()?;
-    let r = table.records.values().find(|r| {
-        !r.retired && r.fields.get("login").and_then(Value::as_str) == Some(login)
-    })?;
+    let r = table
+        .records
+        .values()
+        .find(|r| !r.retired && r.fields.get("login").and_then(Value::as_str) == Some(login))?;
     let stored = r.fields.get("password_proxy").and_then(Value::as_str)?;
     let ok = stored.len() == password.len()
         && stored
@@ -261,13 +262,28 @@ fn parse_link(
         .as_object()
         .ok_or_else(|| expected(op, t, field, "Hash, NilClass", v))?;
     let raw_type = obj.get("type").and_then(Value::as_str).ok_or_else(|| {
-        field_error(op, t, field, "entity hash must have a string 'type' key".into())
+        field_error(
+            op,
+            t,
+            field,
+            "entity hash must have a string 'type' key".into(),
+        )
     })?;
     let id = obj.get("id").and_then(Value::as_i64).ok_or_else(|| {
-        field_error(op, t, field, "entity hash must have an integer 'id' key".into())
+        field_error(
+            op,
+            t,
+            field,
+            "entity hash must have an integer 'id' key".into(),
+        )
     })?;
     let target = store.resolve_type(raw_type).map_err(|_| {
-        field_error(op, t, field, format!("entity type '{raw_type}' does not exist"))
+        field_error(
+            op,
+            t,
+            field,
+            format!("entity type '{raw_type}' does not exist"),
+        )
     })?;
     if !def.valid_types.is_empty() && !def.valid_types.iter().any(|x| *x == target) {
         return Err(field_error(
@@ -292,10 +308,7 @@ fn parse_link(
 }
 
 fn link_key(v: &Value) -> Option<(String, i64)> {
-    Some((
-        v.get("type")?.as_str()?.to_string(),
-        v.get("id")?.as_i64()?,
-    ))
+    Some((v.get("type")?.as_str()?.to_string(), v.get("id")?.as_i64()?))
 }
 
 /// Validates one value for a field and returns what is stored.
@@ -385,8 +398,7 @@ fn coerce(
         },
         K::Number | K::Duration | K::Timecode | K::Percent => match value {
             Value::Null => Ok(Value::Null),
-            v => int_range(v)
-                .ok_or_else(|| expected(op, t, field, "Integer, NilClass", value)),
+            v => int_range(v).ok_or_else(|| expected(op, t, field, "Integer, NilClass", value)),
         },
         K::Float | K::Currency => match value {
             Value::Null => Ok(Value::Null),
@@ -400,7 +412,10 @@ fn coerce(
                 op,
                 t,
                 field,
-                format!("expects a date as YYYY-MM-DD (year >= 1970), got {}", short(value)),
+                format!(
+                    "expects a date as YYYY-MM-DD (year >= 1970), got {}",
+                    short(value)
+                ),
             )),
         },
         K::DateTime => match value {
@@ -410,7 +425,10 @@ fn coerce(
                     op,
                     t,
                     field,
-                    format!("expects an ISO 8601 date time (YYYY-MM-DDThh:mm:ssZ), got {}", short(value)),
+                    format!(
+                        "expects an ISO 8601 date time (YYYY-MM-DDThh:mm:ssZ), got {}",
+                        short(value)
+                    ),
                 )
             }),
             _ => Err(expected(op, t, field, "String, NilClass", value)),
@@ -579,9 +597,8 @@ impl Store {
                     "new_value": new,
                 });
                 if matches!(fk, FieldKind::MultiEntity | FieldKind::Addressing) {
-                    let keys = |v: &Value| -> Vec<Value> {
-                        v.as_array().cloned().unwrap_or_default()
-                    };
+                    let keys =
+                        |v: &Value| -> Vec<Value> { v.as_array().cloned().unwrap_or_default() };
                     let (o, n) = (keys(old), keys(new));
                     let added: Vec<Value> = n.iter().filter(|x| !o.contains(x)).cloned().collect();
                     let removed: Vec<Value> =
@@ -695,7 +712,11 @@ impl Store {
                     .ok()
                     .and_then(|r| r.fields.get(display))
                     .is_none_or(Value::is_null)
-                    && self.table(&t)?.defs.get(display).is_some_and(|d| d.kind == FieldKind::Text)
+                    && self
+                        .table(&t)?
+                        .defs
+                        .get(display)
+                        .is_some_and(|d| d.kind == FieldKind::Text)
                 {
                     // Real sites name unnamed records "New <Type> <id>".
                     let name = format!("New {} {id}", super::defaults::entity_display_name(&t));
@@ -704,7 +725,16 @@ impl Store {
                     }
                     defaulted.push(display.to_string());
                 }
-                self.log_event(actor, now, &t, id, "New", "create", None, &mut applied.events);
+                self.log_event(
+                    actor,
+                    now,
+                    &t,
+                    id,
+                    "New",
+                    "create",
+                    None,
+                    &mut applied.events,
+                );
                 let selection = match ret {
                     ReturnFields::Default => {
                         let mut names: Vec<String> = written;
@@ -750,7 +780,10 @@ impl Store {
                 let mut changes = Vec::new();
                 for (field, new) in values {
                     let kind = kinds.get(&field).copied().unwrap_or(FieldKind::Other);
-                    let old = current.get(&field).cloned().unwrap_or_else(|| kind.empty_value());
+                    let old = current
+                        .get(&field)
+                        .cloned()
+                        .unwrap_or_else(|| kind.empty_value());
                     if old != new {
                         changes.push((field, kind, old, new));
                     }
@@ -798,7 +831,16 @@ impl Store {
                     entity_type: t.clone(),
                     id: *id,
                 })?;
-                self.log_event(actor, now, &t, *id, "Retirement", "delete", None, &mut applied.events);
+                self.log_event(
+                    actor,
+                    now,
+                    &t,
+                    *id,
+                    "Retirement",
+                    "delete",
+                    None,
+                    &mut applied.events,
+                );
                 WriteResult {
                     entity_type: t,
                     id: *id,
@@ -821,7 +863,16 @@ impl Store {
                     if let Some(r) = self.record_mut(&t, *id) {
                         r.retired = false;
                     }
-                    self.log_event(actor, now, &t, *id, "Revival", "revive", None, &mut applied.events);
+                    self.log_event(
+                        actor,
+                        now,
+                        &t,
+                        *id,
+                        "Revival",
+                        "revive",
+                        None,
+                        &mut applied.events,
+                    );
                 }
                 WriteResult {
                     entity_type: t,
@@ -953,9 +1004,17 @@ mod tests {
         let p = Principal::Script("s".into());
         let mk = |code: &str| WriteOp::Create {
             entity_type: "Shot".into(),
-            data: json!({"code": code}).as_object().cloned().unwrap_or_default(),
+            data: json!({"code": code})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
         };
-        let before_events = backend.store().table("EventLogEntry").unwrap().records.len();
+        let before_events = backend
+            .store()
+            .table("EventLogEntry")
+            .unwrap()
+            .records
+            .len();
         let err = backend
             .batch(
                 &p,
@@ -976,6 +1035,9 @@ mod tests {
         let s = backend.store();
         assert!(s.table("Shot").unwrap().records.is_empty());
         assert_eq!(s.table("Shot").unwrap().next_id(), 1);
-        assert_eq!(s.table("EventLogEntry").unwrap().records.len(), before_events);
+        assert_eq!(
+            s.table("EventLogEntry").unwrap().records.len(),
+            before_events
+        );
     }
 }

@@ -55,19 +55,22 @@ pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| v == "application/json" || (v.starts_with("application/") && v.ends_with("+json")));
+        .is_some_and(|v| {
+            v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+        });
     if !is_json {
         return Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        invalid(json!({"body": [format!("body is not valid JSON: {e}")]}))
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| invalid(json!({"body": [format!("body is not valid JSON: {e}")]})))
 }
 
 fn body_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match json_body(headers, body)? {
         Value::Object(m) => Ok(m),
-        _ => Err(invalid(json!({"body": ["body must be a JSON object of field values"]}))),
+        _ => Err(invalid(
+            json!({"body": ["body must be a JSON object of field values"]}),
+        )),
     }
 }
 
@@ -79,7 +82,11 @@ fn options_fields(params: &std::collections::HashMap<String, String>) -> ReturnF
 }
 
 fn single(result: &WriteResult, status: StatusCode) -> Response {
-    let self_link = format!("{API_PREFIX}/entity/{}/{}", url_name(&result.entity_type), result.id);
+    let self_link = format!(
+        "{API_PREFIX}/entity/{}/{}",
+        url_name(&result.entity_type),
+        result.id
+    );
     let data = match &result.view {
         Some(v) => serde_json::to_value(render_record(v)).unwrap_or(Value::Null),
         None => minimal(result),
@@ -225,20 +232,25 @@ fn parse_batch_request(index: usize, req: &Value) -> Result<(WriteOp, ReturnFiel
     let data = |required: bool| match obj.get("data") {
         Some(Value::Object(m)) => Ok(m.clone()),
         None if !required => Ok(Map::new()),
-        _ => Err(err(json!({"data": ["data must be an object of field values"]}))),
+        _ => Err(err(
+            json!({"data": ["data must be an object of field values"]}),
+        )),
     };
     let ret = match obj.get("options").and_then(|o| o.get("fields")) {
         None => ReturnFields::Default,
         Some(Value::Array(a)) if a.is_empty() => ReturnFields::Nothing,
         Some(Value::Array(a)) => {
             let names: Option<Vec<&str>> = a.iter().map(Value::as_str).collect();
-            let names =
-                names.ok_or_else(|| err(json!({"options": {"fields": ["fields must be a list of field names"]}})))?;
+            let names = names.ok_or_else(|| {
+                err(json!({"options": {"fields": ["fields must be a list of field names"]}}))
+            })?;
             ReturnFields::Select(FieldSelection::parse(Some(&names.join(","))))
         }
         Some(Value::String(s)) => ReturnFields::Select(FieldSelection::parse(Some(s))),
         Some(_) => {
-            return Err(err(json!({"options": {"fields": ["fields must be a list of field names"]}})))
+            return Err(err(
+                json!({"options": {"fields": ["fields must be a list of field names"]}}),
+            ))
         }
     };
     let op = match request_type {
@@ -256,7 +268,9 @@ fn parse_batch_request(index: usize, req: &Value) -> Result<(WriteOp, ReturnFiel
             id: record_id()?,
         },
         _ => {
-            return Err(err(json!({"request_type": ["request_type must be one of: create, update, delete"]})))
+            return Err(err(
+                json!({"request_type": ["request_type must be one of: create, update, delete"]}),
+            ))
         }
     };
     Ok((op, ret))
@@ -311,16 +325,23 @@ async fn relationships(
     let return_only = return_only(&params)?;
     let store = state.backend.store();
     let t = store.resolve_type(&entity)?;
-    let kind = store.table(&t)?.fields.get(&field).copied().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            crate::errors::CODE_INVALID,
-            format!("API read() {t}.{field} doesn't exist."),
-        )
-        .with_source(json!({"related_field": [format!("{field} is not a field of {t}")]}))
-    })?;
+    let kind = store
+        .table(&t)?
+        .fields
+        .get(&field)
+        .copied()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                crate::errors::CODE_INVALID,
+                format!("API read() {t}.{field} doesn't exist."),
+            )
+            .with_source(json!({"related_field": [format!("{field} is not a field of {t}")]}))
+        })?;
     if !kind.is_link() {
-        return Err(invalid(json!({"related_field": [format!("{field} is not an entity or multi-entity field")]})));
+        return Err(invalid(
+            json!({"related_field": [format!("{field} is not an entity or multi-entity field")]}),
+        ));
     }
     let view = store.read(
         &t,

@@ -19,7 +19,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/schema", get(all_entities))
         .route("/api/v1/schema/{entity}", get(one_entity))
-        .route("/api/v1/schema/{entity}/fields", get(all_fields).post(create_field))
+        .route(
+            "/api/v1/schema/{entity}/fields",
+            get(all_fields).post(create_field),
+        )
         .route(
             "/api/v1/schema/{entity}/fields/{field}",
             get(one_field)
@@ -141,7 +144,9 @@ fn properties(body: &Map<String, Value>, required: bool) -> Result<Vec<(String, 
             )
         })?;
         let value = p.get("value").cloned().ok_or_else(|| {
-            ApiError::invalid_params(json!({"properties": {i.to_string(): {"value": ["value is missing"]}}}))
+            ApiError::invalid_params(
+                json!({"properties": {i.to_string(): {"value": ["value is missing"]}}}),
+            )
         })?;
         out.push((name.to_string(), value));
     }
@@ -151,7 +156,9 @@ fn properties(body: &Map<String, Value>, required: bool) -> Result<Vec<(String, 
 fn object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match json_body(headers, body)? {
         Value::Object(m) => Ok(m),
-        _ => Err(ApiError::invalid_params(json!({"body": ["body must be a JSON object"]}))),
+        _ => Err(ApiError::invalid_params(
+            json!({"body": ["body must be a JSON object"]}),
+        )),
     }
 }
 
