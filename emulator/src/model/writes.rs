@@ -285,7 +285,7 @@ fn parse_link(
             format!("entity type '{raw_type}' does not exist"),
         )
     })?;
-    if !def.valid_types.is_empty() && !def.valid_types.iter().any(|x| *x == target) {
+    if !def.valid_types.is_empty() && !def.valid_types.contains(&target) {
         return Err(field_error(
             op,
             t,
@@ -487,7 +487,7 @@ fn coerce(
                         parsed.iter().filter_map(link_key).collect();
                     current
                         .into_iter()
-                        .filter(|v| link_key(v).is_none_or(|k| !gone.contains(&k)))
+                        .filter(|v| link_key(v).map_or(true, |k| !gone.contains(&k)))
                         .collect()
                 }
                 _ => parsed,
@@ -711,7 +711,7 @@ impl Store {
                     .get(&t, id, ReturnOnly::Active)
                     .ok()
                     .and_then(|r| r.fields.get(display))
-                    .is_none_or(Value::is_null)
+                    .map_or(true, Value::is_null)
                     && self
                         .table(&t)?
                         .defs
