@@ -8,7 +8,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::auth::AuthError;
 use crate::model::ModelError;
@@ -149,6 +149,30 @@ impl From<ModelError> for ApiError {
             ModelError::NotFound { entity_type, id } => {
                 ApiError::not_found(format!("{entity_type}: {id} not found"))
             }
+            ModelError::Invalid { title, origin } => {
+                ApiError::new(StatusCode::BAD_REQUEST, CODE_INVALID, title).with_source(origin)
+            }
+            e @ (ModelError::NoSuchEntity { .. } | ModelError::NoSuchField { .. }) => {
+                ApiError::not_found(e.to_string())
+            }
+            ModelError::Batch { index, error } => {
+                let inner = ApiError::from(*error);
+                let detail = match inner.detail.as_str() {
+                    Some(d) => format!("request {index}: {} {d}", inner.title),
+                    None => format!("request {index}: {}", inner.title),
+                };
+                let mut requests = Map::new();
+                requests.insert(index.to_string(), (*inner.source).clone());
+                ApiError::new(inner.status, inner.code, inner.title)
+                    .with_source(json!({ "requests": requests }))
+                    .with_detail(detail)
+            }
+            ModelError::Persist(msg) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                CODE_UNKNOWN,
+                "Internal Server Error",
+            )
+            .with_detail(msg),
         }
     }
 }

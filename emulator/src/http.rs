@@ -340,7 +340,7 @@ impl FromRequestParts<AppState> for Authenticated {
 // Entities
 
 /// Query parameters, first occurrence wins. Parsing never fails.
-fn query_params(raw: Option<&str>) -> HashMap<String, String> {
+pub fn query_params(raw: Option<&str>) -> HashMap<String, String> {
     let mut out = HashMap::new();
     for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
@@ -348,7 +348,8 @@ fn query_params(raw: Option<&str>) -> HashMap<String, String> {
     out
 }
 
-fn return_only(params: &HashMap<String, String>) -> Result<ReturnOnly, ApiError> {
+/// Parses `options[return_only]` (active|retired).
+pub fn return_only(params: &HashMap<String, String>) -> Result<ReturnOnly, ApiError> {
     match params.get("options[return_only]").map(String::as_str) {
         None | Some("active") => Ok(ReturnOnly::Active),
         Some("retired") => Ok(ReturnOnly::Retired),
@@ -359,18 +360,21 @@ fn return_only(params: &HashMap<String, String>) -> Result<ReturnOnly, ApiError>
 }
 
 /// Parses a record id from a path segment.
-fn record_id(raw: &str) -> Result<i64, ApiError> {
+pub fn record_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>().map_err(|_| {
         ApiError::invalid_params(json!({"record_id": ["record_id must be an integer"]}))
     })
 }
 
+/// JSON:API `links` with `self` and an optional `related`.
 #[derive(Serialize)]
-struct Links {
+pub struct Links {
+    /// `self` link.
     #[serde(rename = "self")]
-    self_: String,
+    pub self_: String,
+    /// `related` link.
     #[serde(skip_serializing_if = "Option::is_none")]
-    related: Option<String>,
+    pub related: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -379,8 +383,9 @@ struct Relationship {
     links: Links,
 }
 
+/// One record as a JSON:API resource object (see [`render_record`]).
 #[derive(Serialize)]
-struct RecordDoc {
+pub struct RecordDoc {
     #[serde(rename = "type")]
     type_: String,
     attributes: Map<String, Value>,
@@ -401,7 +406,7 @@ fn entity_ref_json(r: &EntityRef) -> Value {
 
 /// Renders a record as a JSON:API resource object: plain values under `attributes`,
 /// links under `relationships` with `self` (and `related` for a set single link).
-fn render_record(view: &EntityView) -> RecordDoc {
+pub fn render_record(view: &EntityView) -> RecordDoc {
     let base = format!(
         "{API_PREFIX}/entity/{}/{}",
         url_name(&view.entity_type),

@@ -26,6 +26,7 @@ pub mod errors;
 pub mod http;
 pub mod model;
 pub mod naming;
+pub mod persist;
 pub mod routes;
 pub mod seed;
 
@@ -64,6 +65,11 @@ pub struct Config {
     pub seed: Seed,
     /// Lifetime of issued access tokens (`expires_in`); default 600 s.
     pub access_token_lifetime: Duration,
+    /// Persist every committed write to this file and reload it on start (`--data`).
+    /// When the file exists, its contents replace the seed's records.
+    pub data_file: Option<std::path::PathBuf>,
+    /// Human users (login/password) ensured to exist as HumanUser records.
+    pub human_users: Vec<persist::HumanUserConfig>,
 }
 
 impl Default for Config {
@@ -74,6 +80,8 @@ impl Default for Config {
             script_users: Vec::new(),
             seed: Seed::Empty,
             access_token_lifetime: Duration::from_secs(600),
+            data_file: None,
+            human_users: Vec::new(),
         }
     }
 }
@@ -89,10 +97,24 @@ pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Resul
     let mut store = Store::new();
     let mut auth = AuthStore::new(config.access_token_lifetime);
     seed::apply(config.seed, &mut store, &mut auth)?;
+    let persister = config.data_file.as_ref().map(persist::Persister::new);
+    if let Some(p) = &persister {
+        if let Some(saved) = p.load()? {
+            store = saved;
+        }
+    }
     for user in &config.script_users {
         auth.add_script_user(&user.name, &user.key);
+        model::writes::ensure_api_user(&mut store, &user.name);
+    }
+    for user in &config.human_users {
+        model::writes::ensure_human_user(&mut store, user);
     }
     let backend = Arc::new(Backend::new(store, auth));
+    if let Some(p) = persister {
+        backend.set_persister(p);
+        backend.persist_now()?;
+    }
     let app = http::router(Arc::clone(&backend), options);
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;

@@ -48,6 +48,14 @@ struct Args {
     /// Do not log requests to stderr.
     #[arg(long)]
     quiet: bool,
+    /// Persist every committed write to FILE (crash-safe snapshots) and reload it on
+    /// start.
+    #[arg(long, value_name = "FILE")]
+    data: Option<std::path::PathBuf>,
+    /// Read script users, human users and the token lifetime from FILE (TOML, or JSON
+    /// for a `.json` file).
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
 }
 
 /// Parses `NAME:KEY` (the key may itself contain colons).
@@ -79,12 +87,29 @@ async fn main() -> anyhow::Result<()> {
         SeedArg::Empty => Seed::Empty,
         SeedArg::Demo => Seed::Demo,
     };
+    let mut token_lifetime = args.token_lifetime;
+    let mut human_users = Vec::new();
+    if let Some(path) = &args.config {
+        let file = shotgrid_emulator::persist::FileConfig::load(path)?;
+        for u in file.script_users {
+            script_users.push(ScriptUser {
+                name: u.name,
+                key: u.key,
+            });
+        }
+        human_users = file.human_users;
+        if let Some(t) = file.token_lifetime {
+            token_lifetime = t;
+        }
+    }
     let config = Config {
         host: args.host,
         port: args.port,
         script_users,
         seed,
-        access_token_lifetime: Duration::from_secs(args.token_lifetime),
+        access_token_lifetime: Duration::from_secs(token_lifetime),
+        data_file: args.data.clone(),
+        human_users,
     };
     let options = ServerOptions {
         log_requests: !args.quiet,
@@ -127,6 +152,12 @@ async fn main() -> anyhow::Result<()> {
         if seed == Seed::Demo {
             writeln!(out, "client_id: {DEMO_SCRIPT_NAME}")?;
             writeln!(out, "client_secret: {DEMO_SCRIPT_KEY}")?;
+            writeln!(
+                out,
+                "login: {} password: {}",
+                shotgrid_emulator::seed::DEMO_ADMIN_LOGIN,
+                shotgrid_emulator::seed::DEMO_ADMIN_PASSWORD
+            )?;
         }
         out.flush()?;
     }

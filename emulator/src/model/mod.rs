@@ -3,8 +3,11 @@
 //! HTTP handlers only parse requests, call into the [`Backend`] and render what it
 //! returns ("moto" style). Nothing in here knows about HTTP.
 
+pub mod defaults;
 pub mod schema;
+pub mod schema_ops;
 pub mod store;
+pub mod writes;
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -28,6 +31,43 @@ pub enum ModelError {
         /// Requested id.
         id: i64,
     },
+    /// A write or schema change was refused: 400, code 103, with this title and source.
+    #[error("{title}")]
+    Invalid {
+        /// Error title, e.g. "API create() Shot.foo doesn't exist."
+        title: String,
+        /// What in the request caused it (`{field: [message]}`, or `{}`); rendered as
+        /// the error's `source`.
+        origin: serde_json::Value,
+    },
+    /// Update, delete or revive of a record that doesn't exist (404, code 104,
+    /// "Entity of type [T] with id=N does not exist.").
+    #[error("Entity of type [{entity_type}] with id={id} does not exist.")]
+    NoSuchEntity {
+        /// Canonical entity type.
+        entity_type: String,
+        /// Requested id.
+        id: i64,
+    },
+    /// A schema field that doesn't exist (404, code 104).
+    #[error("{entity_type}.{field} doesn't exist.")]
+    NoSuchField {
+        /// Canonical entity type.
+        entity_type: String,
+        /// Field name as given.
+        field: String,
+    },
+    /// One request of a `_batch` failed; nothing of the batch was applied.
+    #[error("request {index}: {error}")]
+    Batch {
+        /// Index of the failing request in `requests`.
+        index: usize,
+        /// Why it failed.
+        error: Box<ModelError>,
+    },
+    /// The write could not be made durable (`--data`); it was undone (500, code 100).
+    #[error("could not persist the write: {0}")]
+    Persist(String),
 }
 
 /// One committed change, published after the write that caused it: the EventLogEntry
@@ -45,6 +85,8 @@ pub struct Backend {
     store: RwLock<Store>,
     auth: Mutex<AuthStore>,
     events: broadcast::Sender<ChangeEvent>,
+    /// Where committed writes are persisted (`--data`), if anywhere.
+    persister: std::sync::OnceLock<crate::persist::Persister>,
 }
 
 impl Backend {
@@ -54,7 +96,13 @@ impl Backend {
             store: RwLock::new(store),
             auth: Mutex::new(auth),
             events: broadcast::channel(4096).0,
+            persister: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Direct access to the persister, if `--data` is set.
+    pub fn persister(&self) -> Option<&crate::persist::Persister> {
+        self.persister.get()
     }
 
     /// Publishes a committed change to every subscriber (webhooks, followers). Call it

@@ -76,9 +76,9 @@ pub fn known_types() -> Vec<String> {
 /// The field whose value is a record's display name (the `name` of a linked entity).
 pub fn display_field(entity_type: &str) -> &'static str {
     match entity_type {
-        "Project" | "HumanUser" | "ApiUser" | "ClientUser" | "Group" | "Department"
-        | "PublishedFile" | "Playlist" | "Status" | "Tag" | "LocalStorage" | "Software"
-        | "Phase" | "Page" => "name",
+        "Project" | "HumanUser" | "ApiUser" | "ClientUser" | "Department" | "Tag"
+        | "LocalStorage" | "Software" | "Phase" | "Page" => "name",
+        "Attachment" => "display_name",
         "Task" => "content",
         "Note" => "subject",
         "Reply" => "content",
@@ -90,7 +90,8 @@ pub fn display_field(entity_type: &str) -> &'static str {
 
 /// The data type of a field: every type of the reference's "Data Types" table, plus
 /// the few other types real schemas report. `as_str` gives the schema's `data_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     /// `addressing`: a list of HumanUser/Group links (e.g. Note.addressings_to).
     Addressing,

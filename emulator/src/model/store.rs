@@ -6,14 +6,16 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::defaults::{self, FieldDef};
 use super::schema::{self, FieldKind};
 use super::ModelError;
 use crate::naming::TypeResolver;
 
 /// One stored record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// The record's id, unique within its type.
     pub id: i64,
@@ -24,12 +26,34 @@ pub struct Record {
 }
 
 /// All records of one entity type, and the kinds of its fields.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Table {
     /// Declared fields and their kinds, in name order.
     pub fields: BTreeMap<String, FieldKind>,
     /// Records by id.
     pub records: BTreeMap<i64, Record>,
+    next_id: i64,
+    /// Full schema of every live field (same keys as `fields`).
+    #[serde(default)]
+    pub defs: BTreeMap<String, FieldDef>,
+    /// Schema of retired (deleted, revivable) fields.
+    #[serde(default)]
+    pub retired_fields: BTreeMap<String, FieldDef>,
+}
+
+impl Table {
+    /// The id the next inserted record gets.
+    pub fn next_id(&self) -> i64 {
+        self.next_id
+    }
+}
+
+/// One undo step of a journaled write (see [`Store::begin`]).
+#[derive(Debug, Clone)]
+struct Undo {
+    entity_type: String,
+    id: i64,
+    prev: Option<Record>,
     next_id: i64,
 }
 
@@ -111,6 +135,16 @@ pub struct EntityView {
 pub struct Store {
     resolver: TypeResolver,
     tables: BTreeMap<String, Table>,
+    journal: Option<Vec<Undo>>,
+}
+
+/// The serialisable form of a [`Store`] (for `--data` persistence).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoreSnapshot {
+    /// Format version.
+    pub version: u32,
+    /// Every table by canonical type.
+    pub tables: BTreeMap<String, Table>,
 }
 
 impl Default for Store {
@@ -130,17 +164,107 @@ impl Store {
                 next_id: 1,
                 ..Table::default()
             };
-            for (name, kind) in schema::standard_fields() {
-                table.fields.insert((*name).to_string(), *kind);
+            for (name, def) in defaults::default_fields(&t, schema::display_field(&t)) {
+                table.fields.insert(name.clone(), def.kind);
+                table.defs.insert(name, def);
             }
-            let display = schema::display_field(&t);
-            table
-                .fields
-                .entry(display.to_string())
-                .or_insert(FieldKind::Text);
             tables.insert(t, table);
         }
-        Store { resolver, tables }
+        Store {
+            resolver,
+            tables,
+            journal: None,
+        }
+    }
+
+    /// The serialisable contents of the store.
+    pub fn snapshot(&self) -> StoreSnapshot {
+        StoreSnapshot {
+            version: 1,
+            tables: self.tables.clone(),
+        }
+    }
+
+    /// A store from a snapshot; types the snapshot lacks start empty.
+    pub fn from_snapshot(snapshot: StoreSnapshot) -> Self {
+        let mut store = Store::new();
+        for (t, mut table) in snapshot.tables {
+            // Older snapshots may lack full field definitions.
+            for (name, kind) in &table.fields {
+                if !table.defs.contains_key(name) {
+                    table.defs.insert(name.clone(), FieldDef::new(name, *kind));
+                }
+            }
+            table.next_id = table.next_id.max(1);
+            store.resolver.add(&t);
+            store.tables.insert(t, table);
+        }
+        store
+    }
+
+    /// Every canonical entity type name, in name order.
+    pub fn entity_types(&self) -> impl Iterator<Item = &str> {
+        self.tables.keys().map(String::as_str)
+    }
+
+    /// Starts journaling writes so that [`Store::rollback`] can undo them.
+    pub fn begin(&mut self) {
+        self.journal = Some(Vec::new());
+    }
+
+    /// Stops journaling and keeps every write since [`Store::begin`].
+    pub fn commit(&mut self) {
+        self.journal = None;
+    }
+
+    /// Undoes every write since [`Store::begin`] and stops journaling.
+    pub fn rollback(&mut self) {
+        let Some(journal) = self.journal.take() else {
+            return;
+        };
+        for undo in journal.into_iter().rev() {
+            if let Some(table) = self.tables.get_mut(&undo.entity_type) {
+                match undo.prev {
+                    Some(r) => {
+                        table.records.insert(undo.id, r);
+                    }
+                    None => {
+                        table.records.remove(&undo.id);
+                    }
+                }
+                table.next_id = undo.next_id;
+            }
+        }
+    }
+
+    /// Records the current state of a record before it changes (when journaling).
+    fn touch(&mut self, entity_type: &str, id: i64) {
+        if self.journal.is_none() {
+            return;
+        }
+        let Some(table) = self.tables.get(entity_type) else {
+            return;
+        };
+        let undo = Undo {
+            entity_type: entity_type.to_string(),
+            id,
+            prev: table.records.get(&id).cloned(),
+            next_id: table.next_id,
+        };
+        if let Some(j) = self.journal.as_mut() {
+            j.push(undo);
+        }
+    }
+
+    /// Mutable access to one record (live or retired), journaled.
+    pub fn record_mut(&mut self, entity_type: &str, id: i64) -> Option<&mut Record> {
+        self.touch(entity_type, id);
+        self.tables.get_mut(entity_type)?.records.get_mut(&id)
+    }
+
+    /// Mutable access to a table's field schema (not journaled).
+    pub fn table_schema_mut(&mut self, entity_type: &str) -> Result<&mut Table, ModelError> {
+        self.table_mut(entity_type)
     }
 
     /// Resolves a type name as written in a URL to its canonical TitleCase form.
@@ -171,9 +295,30 @@ impl Store {
         field: &str,
         kind: FieldKind,
     ) -> Result<(), ModelError> {
-        self.table_mut(entity_type)?
-            .fields
-            .insert(field.to_string(), kind);
+        let table = self.table_mut(entity_type)?;
+        table.fields.insert(field.to_string(), kind);
+        match table.defs.get_mut(field) {
+            Some(def) => def.kind = kind,
+            None => {
+                table
+                    .defs
+                    .insert(field.to_string(), FieldDef::new(field, kind));
+            }
+        }
+        Ok(())
+    }
+
+    /// Declares a field with a full schema definition.
+    pub fn define_field_def(
+        &mut self,
+        entity_type: &str,
+        field: &str,
+        def: FieldDef,
+    ) -> Result<(), ModelError> {
+        let table = self.table_mut(entity_type)?;
+        table.fields.insert(field.to_string(), def.kind);
+        table.retired_fields.remove(field);
+        table.defs.insert(field.to_string(), def);
         Ok(())
     }
 
@@ -184,14 +329,17 @@ impl Store {
         entity_type: &str,
         fields: Map<String, Value>,
     ) -> Result<i64, ModelError> {
+        let next = self.table(entity_type)?.next_id;
+        self.touch(entity_type, next);
         let table = self.table_mut(entity_type)?;
         let id = table.next_id;
         table.next_id += 1;
         for (name, value) in &fields {
-            table
-                .fields
-                .entry(name.clone())
-                .or_insert_with(|| infer_kind(value));
+            if !table.fields.contains_key(name) {
+                let kind = infer_kind(value);
+                table.fields.insert(name.clone(), kind);
+                table.defs.insert(name.clone(), FieldDef::new(name, kind));
+            }
         }
         table.records.insert(
             id,
@@ -206,6 +354,7 @@ impl Store {
 
     /// Marks a record retired (deleted but revivable).
     pub fn retire(&mut self, entity_type: &str, id: i64) -> Result<(), ModelError> {
+        self.touch(entity_type, id);
         let table = self.table_mut(entity_type)?;
         match table.records.get_mut(&id) {
             Some(r) if !r.retired => {
@@ -261,7 +410,7 @@ impl Store {
             FieldSelection::All => {
                 let mut all: Vec<String> = table.fields.keys().cloned().collect();
                 for k in record.fields.keys() {
-                    if !table.fields.contains_key(k) {
+                    if !table.fields.contains_key(k) && !table.retired_fields.contains_key(k) {
                         all.push(k.clone());
                     }
                 }
@@ -271,7 +420,11 @@ impl Store {
                 let mut seen = std::collections::BTreeSet::new();
                 names
                     .iter()
-                    .filter(|n| table.fields.contains_key(*n) || record.fields.contains_key(*n))
+                    .filter(|n| {
+                        table.fields.contains_key(*n)
+                            || (record.fields.contains_key(*n)
+                                && !table.retired_fields.contains_key(*n))
+                    })
                     .filter(|n| seen.insert((*n).clone()))
                     .cloned()
                     .collect()
@@ -319,6 +472,9 @@ impl Store {
                     .map(|items| items.iter().filter_map(|v| self.entity_ref(v)).collect())
                     .unwrap_or_default(),
             ),
+            FieldKind::Password if !raw.is_null() => {
+                FieldValue::Attribute(Value::String("*******".into()))
+            }
             _ => FieldValue::Attribute(raw),
         }
     }

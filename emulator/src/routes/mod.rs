@@ -6,7 +6,12 @@ use axum::Router;
 
 use crate::http::AppState;
 
+pub mod entities;
+pub mod schema;
+
 /// Every area's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(entities::router())
+        .merge(schema::router())
 }
