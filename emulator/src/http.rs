@@ -24,6 +24,7 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{find_human_user, hex, AuthError, GrantOptions, Principal, Session, TokenGrant};
+use crate::faults::{self, FaultConfig, Faults};
 use crate::errors::{json_response, ApiError, JSON_CONTENT_TYPE};
 use crate::model::{Backend, EntityRef, EntityView, FieldSelection, FieldValue, ReturnOnly};
 use crate::naming::url_name;
@@ -41,6 +42,15 @@ pub struct ServerOptions {
     pub log_requests: bool,
     /// Largest accepted request body, in bytes; larger bodies get 413.
     pub body_limit: usize,
+    /// Largest accepted body of upload routes (storage PUTs, `sg` upload PUTs, upload
+    /// completion), in bytes; at least `body_limit`.
+    pub upload_limit: usize,
+    /// Origins allowed by CORS; empty means any origin.
+    pub cors_origins: Vec<String>,
+    /// Secret for the `/_admin` routes (header `x-admin-secret`); `None` disables them.
+    pub admin_secret: Option<String>,
+    /// Faults injected from start-up on (see [`crate::faults`]).
+    pub faults: FaultConfig,
 }
 
 impl Default for ServerOptions {
@@ -48,6 +58,10 @@ impl Default for ServerOptions {
         ServerOptions {
             log_requests: false,
             body_limit: 10 * 1024 * 1024,
+            upload_limit: 64 * 1024 * 1024,
+            cors_origins: Vec::new(),
+            admin_secret: None,
+            faults: FaultConfig::default(),
         }
     }
 }
@@ -59,6 +73,8 @@ pub struct AppState {
     pub backend: Arc<Backend>,
     /// HTTP-layer options.
     pub options: ServerOptions,
+    /// Fault injection and request counters.
+    pub faults: Arc<Faults>,
 }
 
 /// The id of the current request, also sent back as `x-request-id`.
@@ -68,9 +84,24 @@ pub struct RequestId(pub String);
 /// Builds the application router with all middleware.
 pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
     let body_limit = options.body_limit;
-    let state = AppState { backend, options };
+    let upload_limit = options.upload_limit.max(body_limit);
+    let allow_origin = if options.cors_origins.is_empty() {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            options
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()),
+        )
+    };
+    let state = AppState {
+        backend,
+        faults: Arc::new(Faults::new(options.faults.clone())),
+        options,
+    };
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::any())
+        .allow_origin(allow_origin)
         .allow_methods([
             Method::GET,
             Method::POST,
@@ -86,6 +117,8 @@ pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
             header::CONTENT_LENGTH,
             header::ETAG,
             header::RETRY_AFTER,
+            header::ACCEPT_RANGES,
+            header::LOCATION,
         ])
         .max_age(Duration::from_secs(600));
 
@@ -96,15 +129,30 @@ pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
         .route("/api/v1/entity/{entity}/{record_id}", get(read_record))
         // One sub-router per area; each lives in its own file under routes/.
         .merge(crate::routes::router())
-        .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(cors)
+        // Upload routes take larger bodies than the rest of the API.
+        .merge(with_limit(crate::routes::files::router(), upload_limit))
+        .fallback(unknown_route)
+        .layer(middleware::from_fn_with_state(state.clone(), faults::middleware))
+        .layer(cors.clone())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_context,
         ))
+        // Storage answers like S3 (XML errors), outside the JSON:API error envelope.
+        .merge(
+            with_limit(crate::routes::storage::router(), upload_limit)
+                .layer(middleware::from_fn_with_state(state.clone(), faults::middleware))
+                .layer(cors),
+        )
         .with_state(state)
+}
+
+fn with_limit(router: Router<AppState>, limit: usize) -> Router<AppState> {
+    router
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
 }
 
 /// Outermost middleware: assigns the request id, turns every error into the JSON:API

@@ -23,6 +23,7 @@
 
 pub mod auth;
 pub mod errors;
+pub mod faults;
 pub mod http;
 pub mod model;
 pub mod naming;
@@ -37,6 +38,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use http::ServerOptions;
+pub use auth::{DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD};
+pub use faults::{FaultConfig, RouteClass};
+pub use model::files::StorageMode;
 pub use seed::{Seed, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME};
 
 use auth::AuthStore;
@@ -49,6 +53,15 @@ pub struct ScriptUser {
     pub name: String,
     /// Script key (client_secret).
     pub key: String,
+}
+
+/// A human user's credential: `login` is the HumanUser login, for the `password` grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HumanUserCred {
+    /// HumanUser login (created as an active HumanUser if the seed has none).
+    pub login: String,
+    /// Password.
+    pub password: String,
 }
 
 /// How to start a site.
@@ -64,6 +77,13 @@ pub struct Config {
     pub seed: Seed,
     /// Lifetime of issued access tokens (`expires_in`); default 600 s.
     pub access_token_lifetime: Duration,
+    /// Human users (login/password) added in every seed mode. The demo seed also
+    /// has [`DEMO_HUMAN_LOGIN`] / [`DEMO_HUMAN_PASSWORD`].
+    pub human_users: Vec<HumanUserCred>,
+    /// Where uploads go (`storage_service`); default [`StorageMode::S3`].
+    pub storage: StorageMode,
+    /// Minimum size of every multipart part but the last; default 5 MiB.
+    pub min_part_size: usize,
 }
 
 impl Default for Config {
@@ -74,6 +94,9 @@ impl Default for Config {
             script_users: Vec::new(),
             seed: Seed::Empty,
             access_token_lifetime: Duration::from_secs(600),
+            human_users: Vec::new(),
+            storage: StorageMode::default(),
+            min_part_size: model::files::DEFAULT_MIN_PART_SIZE,
         }
     }
 }
@@ -92,7 +115,17 @@ pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Resul
     for user in &config.script_users {
         auth.add_script_user(&user.name, &user.key);
     }
+    if config.seed == Seed::Demo {
+        auth.add_human_user(DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD);
+    }
+    for user in &config.human_users {
+        ensure_human_user(&mut store, &user.login)?;
+        auth.add_human_user(&user.login, &user.password);
+    }
     let backend = Arc::new(Backend::new(store, auth));
+    backend
+        .files()
+        .configure(config.storage, config.min_part_size);
     let app = http::router(Arc::clone(&backend), options);
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
@@ -112,6 +145,18 @@ pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Resul
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+/// Creates an active HumanUser with this login unless one exists.
+fn ensure_human_user(store: &mut Store, login: &str) -> anyhow::Result<()> {
+    if auth::find_human_user(store, login).is_none() {
+        let mut fields = serde_json::Map::new();
+        fields.insert("login".into(), login.into());
+        fields.insert("name".into(), login.into());
+        fields.insert("sg_status_list".into(), "act".into());
+        store.insert("HumanUser", fields)?;
+    }
+    Ok(())
 }
 
 /// A running site. Dropping it stops the server too (without waiting).

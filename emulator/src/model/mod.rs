@@ -3,6 +3,7 @@
 //! HTTP handlers only parse requests, call into the [`Backend`] and render what it
 //! returns ("moto" style). Nothing in here knows about HTTP.
 
+pub mod files;
 pub mod schema;
 pub mod store;
 
@@ -45,6 +46,7 @@ pub struct Backend {
     store: RwLock<Store>,
     auth: Mutex<AuthStore>,
     events: broadcast::Sender<ChangeEvent>,
+    files: Mutex<files::FileStore>,
 }
 
 impl Backend {
@@ -54,6 +56,7 @@ impl Backend {
             store: RwLock::new(store),
             auth: Mutex::new(auth),
             events: broadcast::channel(4096).0,
+            files: Mutex::new(files::FileStore::default()),
         }
     }
 
@@ -83,6 +86,12 @@ impl Backend {
     /// Exclusive access to the credential store.
     pub fn auth(&self) -> MutexGuard<'_, AuthStore> {
         self.auth.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exclusive access to uploaded files (pending uploads, blobs, signatures). Never
+    /// take the store lock while holding this one.
+    pub fn files(&self) -> MutexGuard<'_, files::FileStore> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Reads one record; `entity` may be any accepted URL spelling of the type.

@@ -2,11 +2,15 @@
 //! and is merged here with one line, so areas can be built independently. Handlers only
 //! parse and render; decisions live in [`crate::model`].
 
+pub mod admin;
+pub mod files;
+pub mod storage;
+
 use axum::Router;
 
 use crate::http::AppState;
 
 /// Every area's routes.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    Router::new().merge(admin::router())
 }
