@@ -226,13 +226,12 @@ impl AuthStore {
         options: GrantOptions,
     ) -> Result<TokenGrant, AuthError> {
         match self.scripts.get(client_id) {
-            Some(key) if constant_time_eq(key.as_bytes(), client_secret.as_bytes()) => {
-                Ok(self.issue(Session {
+            Some(key) if constant_time_eq(key.as_bytes(), client_secret.as_bytes()) => Ok(self
+                .issue(Session {
                     principal: Principal::Script(client_id.to_string()),
                     sudo_as: options.sudo_as,
                     session_uuid: options.session_uuid,
-                }))
-            }
+                })),
             _ => Err(AuthError::BadCredentials(client_id.to_string())),
         }
     }

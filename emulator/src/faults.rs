@@ -350,12 +350,11 @@ pub fn dropped_connection() -> Response {
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let class = RouteClass::of(req.method(), req.uri().path());
     let faults = &state.faults;
-    if class == RouteClass::Download || class == RouteClass::Upload {
-        if req.uri().path().starts_with("/_storage/")
-            && req.headers().contains_key(header::AUTHORIZATION)
-        {
-            faults.count_storage_authorization();
-        }
+    if matches!(class, RouteClass::Download | RouteClass::Upload)
+        && req.uri().path().starts_with("/_storage/")
+        && req.headers().contains_key(header::AUTHORIZATION)
+    {
+        faults.count_storage_authorization();
     }
     let (outcome, delay) = faults.decide(class);
     if !delay.is_zero() {
@@ -384,9 +383,13 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             res
         }
         Outcome::RateLimited => {
-            let mut res = ApiError::new(StatusCode::TOO_MANY_REQUESTS, CODE_UNKNOWN, "Too Many Requests")
-                .with_detail("Injected fault: rate limited.")
-                .into_response();
+            let mut res = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                CODE_UNKNOWN,
+                "Too Many Requests",
+            )
+            .with_detail("Injected fault: rate limited.")
+            .into_response();
             set_retry_after(&mut res, faults.retry_after());
             res
         }
@@ -412,7 +415,10 @@ mod tests {
         assert_eq!(RouteClass::of(&p, "/api/v1/auth/access_token"), Auth);
         assert_eq!(RouteClass::of(&g, "/api/v1/entity/shots"), Read);
         assert_eq!(RouteClass::of(&p, "/api/v1/entity/shots"), Write);
-        assert_eq!(RouteClass::of(&Method::PUT, "/api/v1/entity/shots/1/_upload"), Upload);
+        assert_eq!(
+            RouteClass::of(&Method::PUT, "/api/v1/entity/shots/1/_upload"),
+            Upload
+        );
         assert_eq!(RouteClass::of(&Method::PUT, "/_storage/uploads/x"), Upload);
         assert_eq!(RouteClass::of(&g, "/_storage/blobs/1/a"), Download);
         assert_eq!(RouteClass::of(&p, "/_admin/faults"), Admin);

@@ -24,8 +24,8 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{find_human_user, hex, AuthError, GrantOptions, Principal, Session, TokenGrant};
-use crate::faults::{self, FaultConfig, Faults};
 use crate::errors::{json_response, ApiError, JSON_CONTENT_TYPE};
+use crate::faults::{self, FaultConfig, Faults};
 use crate::model::{Backend, EntityRef, EntityView, FieldSelection, FieldValue, ReturnOnly};
 use crate::naming::url_name;
 
@@ -134,7 +134,10 @@ pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
         // Upload routes take larger bodies than the rest of the API.
         .merge(with_limit(crate::routes::files::router(), upload_limit))
         .fallback(unknown_route)
-        .layer(middleware::from_fn_with_state(state.clone(), faults::middleware))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            faults::middleware,
+        ))
         .layer(cors.clone())
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -143,7 +146,10 @@ pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
         // Storage answers like S3 (XML errors), outside the JSON:API error envelope.
         .merge(
             with_limit(crate::routes::storage::router(), upload_limit)
-                .layer(middleware::from_fn_with_state(state.clone(), faults::middleware))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    faults::middleware,
+                ))
                 .layer(cors),
         )
         .with_state(state)

@@ -37,9 +37,9 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use http::ServerOptions;
 pub use auth::{DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD};
 pub use faults::{FaultConfig, RouteClass};
+pub use http::ServerOptions;
 pub use model::files::StorageMode;
 pub use seed::{Seed, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME};
 

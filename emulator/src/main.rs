@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use shotgrid_emulator::{
-    start_with, Config, FaultConfig, HumanUserCred, ScriptUser, Seed, ServerOptions,
-    StorageMode, DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME,
+    start_with, Config, FaultConfig, HumanUserCred, ScriptUser, Seed, ServerOptions, StorageMode,
+    DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME,
 };
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -61,7 +61,11 @@ async fn password_grant() {
         let (s, b) = token(
             &c,
             &url,
-            &[("grant_type", "password"), ("username", login), ("password", pw)],
+            &[
+                ("grant_type", "password"),
+                ("username", login),
+                ("password", pw),
+            ],
         )
         .await;
         assert_eq!(s, StatusCode::OK, "{b}");
@@ -78,20 +82,36 @@ async fn password_grant() {
     let (s, b) = token(
         &c,
         &url,
-        &[("grant_type", "password"), ("username", "admin"), ("password", "wrong")],
+        &[
+            ("grant_type", "password"),
+            ("username", "admin"),
+            ("password", "wrong"),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(err(&b, 400, 102)["title"], "Can't authenticate user 'admin'");
+    assert_eq!(
+        err(&b, 400, 102)["title"],
+        "Can't authenticate user 'admin'"
+    );
     let (s, b) = token(
         &c,
         &url,
-        &[("grant_type", "password"), ("username", "nobody"), ("password", "x")],
+        &[
+            ("grant_type", "password"),
+            ("username", "nobody"),
+            ("password", "x"),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     err(&b, 400, 102);
-    let (_, b) = token(&c, &url, &[("grant_type", "password"), ("username", "admin")]).await;
+    let (_, b) = token(
+        &c,
+        &url,
+        &[("grant_type", "password"), ("username", "admin")],
+    )
+    .await;
     assert!(err(&b, 400, 103)["source"]["password"].is_array());
     let (_, b) = token(&c, &url, &[("grant_type", "password"), ("password", "x")]).await;
     assert!(err(&b, 400, 103)["source"]["username"].is_array());
@@ -115,21 +135,44 @@ async fn session_token_grant() {
     let site = site().await;
     let (url, c) = (site.url(), Client::new());
     let st = site.backend().auth().create_session_token("artist");
-    let (s, b) = token(&c, &url, &[("grant_type", "session_token"), ("session_token", &st)]).await;
+    let (s, b) = token(
+        &c,
+        &url,
+        &[("grant_type", "session_token"), ("session_token", &st)],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(read_project(&c, &url, b["access_token"].as_str().unwrap()).await, StatusCode::OK);
+    assert_eq!(
+        read_project(&c, &url, b["access_token"].as_str().unwrap()).await,
+        StatusCode::OK
+    );
     // Reusable.
-    let (s, _) = token(&c, &url, &[("grant_type", "session_token"), ("session_token", &st)]).await;
+    let (s, _) = token(
+        &c,
+        &url,
+        &[("grant_type", "session_token"), ("session_token", &st)],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
 
-    let (s, b) = token(&c, &url, &[("grant_type", "session_token"), ("session_token", "nope")]).await;
+    let (s, b) = token(
+        &c,
+        &url,
+        &[("grant_type", "session_token"), ("session_token", "nope")],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(err(&b, 401, 102)["detail"], "Token invalid");
     let (_, b) = token(&c, &url, &[("grant_type", "session_token")]).await;
     assert!(err(&b, 400, 103)["source"]["session_token"].is_array());
     // A session token of a login without a HumanUser is refused.
     let ghost = site.backend().auth().create_session_token("ghost");
-    let (s, _) = token(&c, &url, &[("grant_type", "session_token"), ("session_token", &ghost)]).await;
+    let (s, _) = token(
+        &c,
+        &url,
+        &[("grant_type", "session_token"), ("session_token", &ghost)],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     site.shutdown().await;
 }
@@ -153,7 +196,8 @@ async fn sudo_as_login_and_session_uuid() {
     assert_eq!(session.principal, Principal::Script("tests".into()));
     assert_eq!(session.sudo_as.as_deref(), Some("artist"));
     assert_eq!(session.session_uuid.as_deref(), Some("5f0c-uuid"));
-    let artist = shotgrid_emulator::auth::find_human_user(&site.backend().store(), "artist").unwrap();
+    let artist =
+        shotgrid_emulator::auth::find_human_user(&site.backend().store(), "artist").unwrap();
     assert_eq!(
         session.acting_user(&site.backend().store()),
         Some(serde_json::json!({"type": "HumanUser", "id": artist}))
@@ -161,7 +205,12 @@ async fn sudo_as_login_and_session_uuid() {
 
     // The `refresh` alias works and keeps the session; refresh tokens are single use.
     let rt = b["refresh_token"].as_str().unwrap().to_string();
-    let (s, b2) = token(&c, &url, &[("grant_type", "refresh"), ("refresh_token", &rt)]).await;
+    let (s, b2) = token(
+        &c,
+        &url,
+        &[("grant_type", "refresh"), ("refresh_token", &rt)],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let s2 = site
         .backend()
@@ -169,7 +218,12 @@ async fn sudo_as_login_and_session_uuid() {
         .authenticate_session(b2["access_token"].as_str().unwrap())
         .unwrap();
     assert_eq!(s2, session);
-    let (s, b3) = token(&c, &url, &[("grant_type", "refresh_token"), ("refresh_token", &rt)]).await;
+    let (s, b3) = token(
+        &c,
+        &url,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(err(&b3, 401, 102)["detail"], "Token invalid");
 
@@ -209,6 +263,9 @@ async fn sudo_as_login_and_session_uuid() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(err(&b, 400, 102)["title"], "Can't authenticate user 'tests'");
+    assert_eq!(
+        err(&b, 400, 102)["title"],
+        "Can't authenticate user 'tests'"
+    );
     site.shutdown().await;
 }

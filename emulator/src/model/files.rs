@@ -400,11 +400,7 @@ impl FileStore {
         } else {
             p.data.clone().unwrap_or_default()
         };
-        let blob = self.store_blob(
-            bytes,
-            p.content_type.as_deref(),
-            &p.filename,
-        );
+        let blob = self.store_blob(bytes, p.content_type.as_deref(), &p.filename);
         Ok((blob, p))
     }
 
@@ -450,7 +446,8 @@ impl FileStore {
 
     /// Records a record's thumbnail.
     pub fn set_thumbnail(&mut self, entity_type: &str, id: i64, blob_id: u64) {
-        self.thumbnails.insert((entity_type.to_string(), id), blob_id);
+        self.thumbnails
+            .insert((entity_type.to_string(), id), blob_id);
     }
 
     /// The blob id of a record's thumbnail.
@@ -555,7 +552,9 @@ pub fn parse_amz_date(v: &str) -> Option<u64> {
         return None;
     }
     let days = days_from_civil(y as i64, mo as u32, d as u32);
-    u64::try_from(days).ok().map(|d| d * 86_400 + h * 3600 + mi * 60 + s)
+    u64::try_from(days)
+        .ok()
+        .map(|d| d * 86_400 + h * 3600 + mi * 60 + s)
 }
 
 #[cfg(test)]
@@ -590,7 +589,13 @@ mod tests {
     #[test]
     fn multipart_checks_order_sizes_and_etags() {
         let mut f = FileStore::new(StorageMode::S3, 4);
-        let id = f.begin(target(), UploadType::Attachment, StorageMode::S3, "a.bin", true);
+        let id = f.begin(
+            target(),
+            UploadType::Attachment,
+            StorageMode::S3,
+            "a.bin",
+            true,
+        );
         assert_eq!(
             f.put_single(&id, Bytes::from_static(b"x"), None),
             Err(FileError::WrongKind(
@@ -601,14 +606,22 @@ mod tests {
             f.put_part(&id, 0, Bytes::new(), None),
             Err(FileError::BadPartNumber)
         );
-        let e1 = f.put_part(&id, 1, Bytes::from_static(b"abc"), None).unwrap();
+        let e1 = f
+            .put_part(&id, 1, Bytes::from_static(b"abc"), None)
+            .unwrap();
         let e2 = f.put_part(&id, 2, Bytes::from_static(b"de"), None).unwrap();
         // Part 1 is below the minimum of 4 bytes.
         assert!(matches!(
             f.check_complete(&id, &target(), Some(&[e1.clone(), e2.clone()])),
-            Err(FileError::PartTooSmall { part: 1, size: 3, min: 4 })
+            Err(FileError::PartTooSmall {
+                part: 1,
+                size: 3,
+                min: 4
+            })
         ));
-        let e1 = f.put_part(&id, 1, Bytes::from_static(b"abcd"), None).unwrap();
+        let e1 = f
+            .put_part(&id, 1, Bytes::from_static(b"abcd"), None)
+            .unwrap();
         assert!(matches!(
             f.check_complete(&id, &target(), Some(&[e2.clone(), e1.clone()])),
             Err(FileError::InvalidPart(_))

@@ -147,11 +147,7 @@ async fn session_token(_: Admin, State(state): State<AppState>, body: Bytes) -> 
     json_response(StatusCode::OK, &json!({"session_token": token}))
 }
 
-async fn file_sha256(
-    _: Admin,
-    State(state): State<AppState>,
-    Path(raw): Path<String>,
-) -> Response {
+async fn file_sha256(_: Admin, State(state): State<AppState>, Path(raw): Path<String>) -> Response {
     let Ok(id) = raw.parse::<i64>() else {
         return ApiError::invalid_params(
             json!({"attachment_id": ["attachment_id must be an integer"]}),

@@ -181,12 +181,7 @@ fn resolve(
 fn signer(session: &Session, store: &Store) -> (String, i64) {
     session
         .acting_user(store)
-        .and_then(|v| {
-            Some((
-                v.get("type")?.as_str()?.to_string(),
-                v.get("id")?.as_i64()?,
-            ))
-        })
+        .and_then(|v| Some((v.get("type")?.as_str()?.to_string(), v.get("id")?.as_i64()?)))
         .unwrap_or_else(|| ("ApiUser".to_string(), 0))
 }
 
@@ -238,7 +233,15 @@ async fn info_record(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    upload_info(&state, &session.0, &entity, &raw_id, None, &headers, q.as_deref())
+    upload_info(
+        &state,
+        &session.0,
+        &entity,
+        &raw_id,
+        None,
+        &headers,
+        q.as_deref(),
+    )
 }
 
 async fn info_field(
@@ -282,7 +285,12 @@ fn upload_info(
     let multipart = match params.get("multipart_upload").map(String::as_str) {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => return Err(invalid("multipart_upload", "multipart_upload must be a boolean")),
+        Some(_) => {
+            return Err(invalid(
+                "multipart_upload",
+                "multipart_upload must be a boolean",
+            ))
+        }
     };
     let mut files = state.backend.files();
     let storage = files.storage();
@@ -349,7 +357,10 @@ fn upload_info(
     links.insert("upload".into(), upload.into());
     links.insert("complete_upload".into(), target.upload_path().into());
     if multipart {
-        links.insert("get_next_part".into(), next_part_link(&target, &data, 2).into());
+        links.insert(
+            "get_next_part".into(),
+            next_part_link(&target, &data, 2).into(),
+        );
     }
     Ok(json_response(
         StatusCode::OK,
@@ -365,7 +376,16 @@ async fn put_record(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    sg_put(&state, &session.0, &entity, &raw_id, None, &headers, q.as_deref(), body)
+    sg_put(
+        &state,
+        &session.0,
+        &entity,
+        &raw_id,
+        None,
+        &headers,
+        q.as_deref(),
+        body,
+    )
 }
 
 async fn put_field(
@@ -513,9 +533,8 @@ fn parse_completion(body: &[u8]) -> Result<Completion, ApiError> {
         .get("upload_info")
         .and_then(Value::as_object)
         .ok_or_else(|| invalid("upload_info", "upload_info is required"))?;
-    let bad = |field: &str, msg: &str| {
-        ApiError::invalid_params(json!({"upload_info": {field: [msg]}}))
-    };
+    let bad =
+        |field: &str, msg: &str| ApiError::invalid_params(json!({"upload_info": {field: [msg]}}));
     let upload_id = info
         .get("upload_id")
         .and_then(Value::as_str)
@@ -607,7 +626,11 @@ fn complete(
     let user = session.acting_user(&store);
     let mut files = state.backend.files();
     files
-        .check_complete(&req.upload_id, &target.upload_target(), req.etags.as_deref())
+        .check_complete(
+            &req.upload_id,
+            &target.upload_target(),
+            req.etags.as_deref(),
+        )
         .map_err(file_error)?;
     let (blob_id, pending) = files.finish(&req.upload_id).map_err(file_error)?;
     let now = iso8601(unix_now());
@@ -631,7 +654,10 @@ fn complete(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
 
-    let name = req.display_name.clone().unwrap_or_else(|| pending.filename.clone());
+    let name = req
+        .display_name
+        .clone()
+        .unwrap_or_else(|| pending.filename.clone());
     let project = store
         .get(&target.entity_type, target.id, ReturnOnly::Active)?
         .fields
@@ -749,7 +775,10 @@ async fn next_part(
     });
     let base = base_url(&headers);
     let mut links = Map::new();
-    links.insert("upload".into(), part_url(&files, &base, upload_id, part).into());
+    links.insert(
+        "upload".into(),
+        part_url(&files, &base, upload_id, part).into(),
+    );
     links.insert("complete_upload".into(), target.upload_path().into());
     if part < MAX_PART_NUMBER {
         links.insert(
@@ -808,13 +837,23 @@ fn abort(
 }
 
 fn blob_path(blob_id: u64, filename: &str) -> String {
-    let name = if filename.is_empty() { "file" } else { filename };
+    let name = if filename.is_empty() {
+        "file"
+    } else {
+        filename
+    };
     format!("/_storage/blobs/{blob_id}/{}", encode_segment(name))
 }
 
 fn blob_url(files: &FileStore, base: &str, blob_id: u64) -> Option<String> {
     let blob = files.blob(blob_id)?;
-    Some(presign(files, base, "GET", &blob_path(blob_id, &blob.filename), &[]))
+    Some(presign(
+        files,
+        base,
+        "GET",
+        &blob_path(blob_id, &blob.filename),
+        &[],
+    ))
 }
 
 fn redirect(location: &str) -> Response {

@@ -72,7 +72,14 @@ pub fn presign(
     path: &str,
     extra: &[(&str, String)],
 ) -> String {
-    presign_for(files, base, method, path, extra, files.url_lifetime().as_secs())
+    presign_for(
+        files,
+        base,
+        method,
+        path,
+        extra,
+        files.url_lifetime().as_secs(),
+    )
 }
 
 /// Like [`presign`] with an explicit lifetime in seconds.
@@ -133,7 +140,7 @@ fn verify(
     method: &str,
     path: &str,
     query: Option<&str>,
-) -> Result<Vec<(String, String)>, Response> {
+) -> Result<Vec<(String, String)>, Box<Response>> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -143,7 +150,7 @@ fn verify(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let denied = |m: &str| s3_error(StatusCode::FORBIDDEN, "AccessDenied", m);
+    let denied = |m: &str| Box::new(s3_error(StatusCode::FORBIDDEN, "AccessDenied", m));
     let (Some(signature), Some(date), Some(expires)) = (
         get("X-Amz-Signature"),
         get("X-Amz-Date"),
@@ -154,11 +161,11 @@ fn verify(
         ));
     };
     if !files.verify(&string_to_sign(method, path, &pairs), signature) {
-        return Err(s3_error(
+        return Err(Box::new(s3_error(
             StatusCode::FORBIDDEN,
             "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided.",
-        ));
+        )));
     }
     let (Some(date), Ok(expires)) = (parse_amz_date(date), expires.parse::<u64>()) else {
         return Err(denied("X-Amz-Date or X-Amz-Expires is malformed"));
@@ -190,7 +197,7 @@ async fn put_object(
     let mut files = state.backend.files();
     let pairs = match verify(&files, "PUT", uri.path(), uri.query()) {
         Ok(p) => p,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let get = |name: &str| {
         pairs
@@ -308,7 +315,7 @@ async fn get_object(
     let files = state.backend.files();
     // HEAD uses the GET signature, as on S3.
     if let Err(res) = verify(&files, "GET", uri.path(), uri.query()) {
-        return res;
+        return *res;
     }
     let Some(blob) = blob_id.parse::<u64>().ok().and_then(|id| files.blob(id)) else {
         return s3_error(
