@@ -187,6 +187,18 @@ impl From<AuthError> for ApiError {
             ),
             AuthError::TokenInvalid => ApiError::unauthorized("Token invalid"),
             AuthError::TokenExpired => ApiError::unauthorized("Token Expired"),
+            AuthError::SudoNotAllowed => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                CODE_AUTH,
+                "Can't authenticate user: sudo_as_login is only available to API scripts",
+            )
+            .with_source(json!({"scope": ["scope is not allowed for this grant"]})),
+            AuthError::UnknownSudoUser(login) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                CODE_AUTH,
+                format!("Can't authenticate user '{login}'"),
+            )
+            .with_source(json!({"scope": ["sudo_as_login user not found"]})),
         }
     }
 }

@@ -23,8 +23,9 @@ use serde_json::{json, Map, Value};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::auth::{hex, AuthError, Principal, TokenGrant};
+use crate::auth::{find_human_user, hex, AuthError, GrantOptions, Principal, Session, TokenGrant};
 use crate::errors::{json_response, ApiError, JSON_CONTENT_TYPE};
+use crate::faults::{self, FaultConfig, Faults};
 use crate::model::{Backend, EntityRef, EntityView, FieldSelection, FieldValue, ReturnOnly};
 use crate::naming::url_name;
 
@@ -41,6 +42,15 @@ pub struct ServerOptions {
     pub log_requests: bool,
     /// Largest accepted request body, in bytes; larger bodies get 413.
     pub body_limit: usize,
+    /// Largest accepted body of upload routes (storage PUTs, `sg` upload PUTs, upload
+    /// completion), in bytes; at least `body_limit`.
+    pub upload_limit: usize,
+    /// Origins allowed by CORS; empty means any origin.
+    pub cors_origins: Vec<String>,
+    /// Secret for the `/_admin` routes (header `x-admin-secret`); `None` disables them.
+    pub admin_secret: Option<String>,
+    /// Faults injected from start-up on (see [`crate::faults`]).
+    pub faults: FaultConfig,
 }
 
 impl Default for ServerOptions {
@@ -48,6 +58,10 @@ impl Default for ServerOptions {
         ServerOptions {
             log_requests: false,
             body_limit: 10 * 1024 * 1024,
+            upload_limit: 64 * 1024 * 1024,
+            cors_origins: Vec::new(),
+            admin_secret: None,
+            faults: FaultConfig::default(),
         }
     }
 }
@@ -59,6 +73,8 @@ pub struct AppState {
     pub backend: Arc<Backend>,
     /// HTTP-layer options.
     pub options: ServerOptions,
+    /// Fault injection and request counters.
+    pub faults: Arc<Faults>,
 }
 
 /// The id of the current request, also sent back as `x-request-id`.
@@ -68,9 +84,24 @@ pub struct RequestId(pub String);
 /// Builds the application router with all middleware.
 pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
     let body_limit = options.body_limit;
-    let state = AppState { backend, options };
+    let upload_limit = options.upload_limit.max(body_limit);
+    let allow_origin = if options.cors_origins.is_empty() {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            options
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()),
+        )
+    };
+    let state = AppState {
+        backend,
+        faults: Arc::new(Faults::new(options.faults.clone())),
+        options,
+    };
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::any())
+        .allow_origin(allow_origin)
         .allow_methods([
             Method::GET,
             Method::POST,
@@ -86,6 +117,8 @@ pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
             header::CONTENT_LENGTH,
             header::ETAG,
             header::RETRY_AFTER,
+            header::ACCEPT_RANGES,
+            header::LOCATION,
         ])
         .max_age(Duration::from_secs(600));
 
@@ -96,15 +129,36 @@ pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
         .route("/api/v1/entity/{entity}/{record_id}", get(read_record))
         // One sub-router per area; each lives in its own file under routes/.
         .merge(crate::routes::router())
-        .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(cors)
+        // Upload routes take larger bodies than the rest of the API.
+        .merge(with_limit(crate::routes::files::router(), upload_limit))
+        .fallback(unknown_route)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            faults::middleware,
+        ))
+        .layer(cors.clone())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_context,
         ))
+        // Storage answers like S3 (XML errors), outside the JSON:API error envelope.
+        .merge(
+            with_limit(crate::routes::storage::router(), upload_limit)
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    faults::middleware,
+                ))
+                .layer(cors),
+        )
         .with_state(state)
+}
+
+fn with_limit(router: Router<AppState>, limit: usize) -> Router<AppState> {
+    router
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
 }
 
 /// Outermost middleware: assigns the request id, turns every error into the JSON:API
@@ -294,6 +348,7 @@ fn access_token_inner(
     let param = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
 
     let grant_type = param("grant_type").ok_or_else(|| required("grant_type"))?;
+    let options = grant_options(state, grant_type, param("scope"), param("session_uuid"))?;
     match grant_type {
         "client_credentials" => {
             let (id, secret) = match (param("client_id"), param("client_secret")) {
@@ -302,7 +357,32 @@ fn access_token_inner(
                 (None, Some(_)) => return Err(required("client_id")),
                 (Some(_), None) => return Err(required("client_secret")),
             };
-            Ok(state.backend.auth().client_credentials(&id, &secret)?)
+            Ok(state
+                .backend
+                .auth()
+                .client_credentials_with(&id, &secret, options)?)
+        }
+        "password" => {
+            let login = param("username").ok_or_else(|| required("username"))?;
+            let password = param("password").ok_or_else(|| required("password"))?;
+            // The credential must belong to an active HumanUser record.
+            if find_human_user(&state.backend.store(), login).is_none() {
+                return Err(AuthError::BadCredentials(login.to_string()).into());
+            }
+            Ok(state.backend.auth().password(login, password, options)?)
+        }
+        "session_token" => {
+            let token = param("session_token").ok_or_else(|| required("session_token"))?;
+            // Never hold the auth lock while taking the store lock.
+            let login = state
+                .backend
+                .auth()
+                .session_token_login(token)
+                .ok_or(AuthError::TokenInvalid)?;
+            if find_human_user(&state.backend.store(), &login).is_none() {
+                return Err(AuthError::TokenInvalid.into());
+            }
+            Ok(state.backend.auth().session_token(token, options)?)
         }
         "refresh_token" | "refresh" => {
             let token = param("refresh_token").ok_or_else(|| required("refresh_token"))?;
@@ -312,6 +392,38 @@ fn access_token_inner(
             json!({"grant_type": ["grant_type is not supported"]}),
         )),
     }
+}
+
+/// Parses `scope` (only `sudo_as_login:<login>` exists) and `session_uuid`. The sudo
+/// target must be an active HumanUser; only `client_credentials` may use it.
+fn grant_options(
+    state: &AppState,
+    grant_type: &str,
+    scope: Option<&str>,
+    session_uuid: Option<&str>,
+) -> Result<GrantOptions, ApiError> {
+    let sudo_as = match scope {
+        None => None,
+        Some(scope) => {
+            let login = scope
+                .strip_prefix("sudo_as_login:")
+                .filter(|l| !l.is_empty())
+                .ok_or_else(|| {
+                    ApiError::invalid_params(json!({"scope": ["scope is not valid"]}))
+                })?;
+            if matches!(grant_type, "password" | "session_token") {
+                return Err(AuthError::SudoNotAllowed.into());
+            }
+            if find_human_user(&state.backend.store(), login).is_none() {
+                return Err(AuthError::UnknownSudoUser(login.to_string()).into());
+            }
+            Some(login.to_string())
+        }
+    };
+    Ok(GrantOptions {
+        sudo_as,
+        session_uuid: session_uuid.map(str::to_string),
+    })
 }
 
 /// Extractor for endpoints that need a valid `Authorization: Bearer` token.
@@ -334,6 +446,32 @@ impl FromRequestParts<AppState> for Authenticated {
         let principal = state.backend.auth().authenticate(token)?;
         Ok(Authenticated(principal))
     }
+}
+
+/// Like [`Authenticated`], but yields the whole [`Session`] behind the token: the
+/// principal, the HumanUser a script acts as (`sudo_as`) and the `session_uuid`.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedSession(pub Session);
+
+impl FromRequestParts<AppState> for AuthenticatedSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(&parts.headers).ok_or(AuthError::TokenInvalid)?;
+        let session = state.backend.auth().authenticate_session(token)?;
+        Ok(AuthenticatedSession(session))
+    }
+}
+
+/// The bearer token of an `Authorization: Bearer …` header, if there is one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 // ---------------------------------------------------------------------------------------

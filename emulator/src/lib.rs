@@ -23,6 +23,7 @@
 
 pub mod auth;
 pub mod errors;
+pub mod faults;
 pub mod http;
 pub mod model;
 pub mod naming;
@@ -37,7 +38,10 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use auth::{DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD};
+pub use faults::{FaultConfig, RouteClass};
 pub use http::ServerOptions;
+pub use model::files::StorageMode;
 pub use seed::{Seed, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME};
 
 use auth::AuthStore;
@@ -51,6 +55,10 @@ pub struct ScriptUser {
     /// Script key (client_secret).
     pub key: String,
 }
+
+/// A human user's credential (`login` / `password` for the `password` grant, optional
+/// display name and email), from `--human-user` or the `--config` file.
+pub use persist::HumanUserConfig as HumanUserCred;
 
 /// How to start a site.
 #[derive(Debug, Clone)]
@@ -68,8 +76,13 @@ pub struct Config {
     /// Persist every committed write to this file and reload it on start (`--data`).
     /// When the file exists, its contents replace the seed's records.
     pub data_file: Option<std::path::PathBuf>,
-    /// Human users (login/password) ensured to exist as HumanUser records.
-    pub human_users: Vec<persist::HumanUserConfig>,
+    /// Human users (login/password) added in every seed mode, for the `password`
+    /// grant. The demo seed also has [`DEMO_HUMAN_LOGIN`] / [`DEMO_HUMAN_PASSWORD`].
+    pub human_users: Vec<HumanUserCred>,
+    /// Where uploads go (`storage_service`); default [`StorageMode::S3`].
+    pub storage: StorageMode,
+    /// Minimum size of every multipart part but the last; default 5 MiB.
+    pub min_part_size: usize,
 }
 
 impl Default for Config {
@@ -82,6 +95,8 @@ impl Default for Config {
             access_token_lifetime: Duration::from_secs(600),
             data_file: None,
             human_users: Vec::new(),
+            storage: StorageMode::default(),
+            min_part_size: model::files::DEFAULT_MIN_PART_SIZE,
         }
     }
 }
@@ -107,14 +122,21 @@ pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Resul
         auth.add_script_user(&user.name, &user.key);
         model::writes::ensure_api_user(&mut store, &user.name);
     }
+    if config.seed == Seed::Demo {
+        auth.add_human_user(DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD);
+    }
     for user in &config.human_users {
         model::writes::ensure_human_user(&mut store, user);
+        auth.add_human_user(&user.login, &user.password);
     }
     let backend = Arc::new(Backend::new(store, auth));
     if let Some(p) = persister {
         backend.set_persister(p);
         backend.persist_now()?;
     }
+    backend
+        .files()
+        .configure(config.storage, config.min_part_size);
     let app = http::router(Arc::clone(&backend), options);
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;

@@ -7,8 +7,17 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use shotgrid_emulator::{
-    start_with, Config, ScriptUser, Seed, ServerOptions, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME,
+    start_with, Config, FaultConfig, HumanUserCred, ScriptUser, Seed, ServerOptions, StorageMode,
+    DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME,
 };
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StorageArg {
+    /// Uploads are PUT back to the site with the bearer token.
+    Sg,
+    /// Uploads are PUT to pre-signed storage URLs (multipart available).
+    S3,
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum SeedArg {
@@ -56,6 +65,61 @@ struct Args {
     /// for a `.json` file).
     #[arg(long, value_name = "FILE")]
     config: Option<std::path::PathBuf>,
+    /// Add a human user, as LOGIN:PASSWORD (for the password grant). Repeatable.
+    #[arg(long = "human-user", value_name = "LOGIN:PASSWORD")]
+    human_users: Vec<String>,
+    /// Where uploads go (`storage_service`).
+    #[arg(long, value_enum, default_value = "s3")]
+    storage: StorageArg,
+    /// Minimum size of every multipart part but the last, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 5 * 1024 * 1024)]
+    min_part_size: usize,
+    /// Largest accepted body of upload routes, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    upload_limit: usize,
+    /// Allow this CORS origin (repeatable); by default any origin is allowed.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
+    /// Enable the /_admin routes, guarded by this secret (header x-admin-secret).
+    #[arg(long, value_name = "SECRET")]
+    admin_secret: Option<String>,
+    /// Fault injection: fixed latency added to each request, in ms.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency_ms: u64,
+    /// Fault injection: extra random latency up to this many ms.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    jitter_ms: u64,
+    /// Fault injection: rate (0..1) of 500/503 answers.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    error_rate: f64,
+    /// Fault injection: rate (0..1) of 429 answers.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    rate_limit_rate: f64,
+    /// Fault injection: Retry-After seconds sent with 429 and 503.
+    #[arg(long, value_name = "SECS", default_value_t = 1)]
+    retry_after: u64,
+    /// Fault injection: rate (0..1) of connections dropped before the request is handled.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    drop_rate: f64,
+    /// Fault injection: rate (0..1) of connections dropped after the request committed.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    drop_after_commit_rate: f64,
+    /// Fault injection: seed of the random generator (reproducible runs).
+    #[arg(long, value_name = "SEED")]
+    fault_seed: Option<u64>,
+}
+
+/// Parses `LOGIN:PASSWORD` (the password may contain colons).
+fn parse_human_user(s: &str) -> Option<HumanUserCred> {
+    match s.split_once(':') {
+        Some((login, pw)) if !login.is_empty() && !pw.is_empty() => Some(HumanUserCred {
+            login: login.to_string(),
+            password: pw.to_string(),
+            name: None,
+            email: None,
+        }),
+        _ => None,
+    }
 }
 
 /// Parses `NAME:KEY` (the key may itself contain colons).
@@ -83,12 +147,36 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+    let mut human_users = Vec::with_capacity(args.human_users.len());
+    for raw in &args.human_users {
+        match parse_human_user(raw) {
+            Some(user) => human_users.push(user),
+            None => {
+                eprintln!("error: --human-user expects LOGIN:PASSWORD with both parts non-empty");
+                std::process::exit(2);
+            }
+        }
+    }
+    let faults = FaultConfig {
+        latency_ms: args.latency_ms,
+        jitter_ms: args.jitter_ms,
+        error_rate: args.error_rate,
+        rate_limit_rate: args.rate_limit_rate,
+        retry_after_secs: args.retry_after,
+        drop_rate: args.drop_rate,
+        drop_after_commit_rate: args.drop_after_commit_rate,
+        seed: args.fault_seed,
+        ..FaultConfig::default()
+    };
+    if let Err(msg) = faults.validate() {
+        eprintln!("error: fault injection flags: {msg}");
+        std::process::exit(2);
+    }
     let seed = match args.seed {
         SeedArg::Empty => Seed::Empty,
         SeedArg::Demo => Seed::Demo,
     };
     let mut token_lifetime = args.token_lifetime;
-    let mut human_users = Vec::new();
     if let Some(path) = &args.config {
         let file = shotgrid_emulator::persist::FileConfig::load(path)?;
         for u in file.script_users {
@@ -97,7 +185,7 @@ async fn main() -> anyhow::Result<()> {
                 key: u.key,
             });
         }
-        human_users = file.human_users;
+        human_users.extend(file.human_users);
         if let Some(t) = file.token_lifetime {
             token_lifetime = t;
         }
@@ -110,10 +198,19 @@ async fn main() -> anyhow::Result<()> {
         access_token_lifetime: Duration::from_secs(token_lifetime),
         data_file: args.data.clone(),
         human_users,
+        storage: match args.storage {
+            StorageArg::Sg => StorageMode::Sg,
+            StorageArg::S3 => StorageMode::S3,
+        },
+        min_part_size: args.min_part_size,
     };
     let options = ServerOptions {
         log_requests: !args.quiet,
         body_limit: args.body_limit,
+        upload_limit: args.upload_limit,
+        cors_origins: args.cors_origins,
+        admin_secret: args.admin_secret,
+        faults,
     };
     // Signal handlers are installed before the listening line is printed, so a parent
     // that signals as soon as it reads that line gets a clean stop, not a default kill.
@@ -152,12 +249,8 @@ async fn main() -> anyhow::Result<()> {
         if seed == Seed::Demo {
             writeln!(out, "client_id: {DEMO_SCRIPT_NAME}")?;
             writeln!(out, "client_secret: {DEMO_SCRIPT_KEY}")?;
-            writeln!(
-                out,
-                "login: {} password: {}",
-                shotgrid_emulator::seed::DEMO_ADMIN_LOGIN,
-                shotgrid_emulator::seed::DEMO_ADMIN_PASSWORD
-            )?;
+            writeln!(out, "login: {DEMO_HUMAN_LOGIN}")?;
+            writeln!(out, "password: {DEMO_HUMAN_PASSWORD}")?;
         }
         out.flush()?;
     }

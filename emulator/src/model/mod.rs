@@ -4,6 +4,7 @@
 //! returns ("moto" style). Nothing in here knows about HTTP.
 
 pub mod defaults;
+pub mod files;
 pub mod schema;
 pub mod schema_ops;
 pub mod store;
@@ -87,6 +88,7 @@ pub struct Backend {
     events: broadcast::Sender<ChangeEvent>,
     /// Where committed writes are persisted (`--data`), if anywhere.
     persister: std::sync::OnceLock<crate::persist::Persister>,
+    files: Mutex<files::FileStore>,
 }
 
 impl Backend {
@@ -97,6 +99,7 @@ impl Backend {
             auth: Mutex::new(auth),
             events: broadcast::channel(4096).0,
             persister: std::sync::OnceLock::new(),
+            files: Mutex::new(files::FileStore::default()),
         }
     }
 
@@ -131,6 +134,12 @@ impl Backend {
     /// Exclusive access to the credential store.
     pub fn auth(&self) -> MutexGuard<'_, AuthStore> {
         self.auth.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exclusive access to uploaded files (pending uploads, blobs, signatures). Never
+    /// take the store lock while holding this one.
+    pub fn files(&self) -> MutexGuard<'_, files::FileStore> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Reads one record; `entity` may be any accepted URL spelling of the type.

@@ -368,6 +368,31 @@ impl Store {
         }
     }
 
+    /// Sets one field of a live record (declaring it, with a kind inferred from the
+    /// value, if needed). Used by uploads to link files; does not touch `updated_at`.
+    pub fn set_field(
+        &mut self,
+        entity_type: &str,
+        id: i64,
+        field: &str,
+        value: Value,
+    ) -> Result<(), ModelError> {
+        let table = self.table_mut(entity_type)?;
+        if !table.fields.contains_key(field) {
+            table.fields.insert(field.to_string(), infer_kind(&value));
+        }
+        match table.records.get_mut(&id) {
+            Some(r) if !r.retired => {
+                r.fields.insert(field.to_string(), value);
+                Ok(())
+            }
+            _ => Err(ModelError::NotFound {
+                entity_type: entity_type.to_string(),
+                id,
+            }),
+        }
+    }
+
     /// Finds a record of a canonical type, honouring `return_only`.
     pub fn get(
         &self,

@@ -16,7 +16,7 @@ use super::defaults::FieldDef;
 use super::schema::{self, FieldKind};
 use super::store::{FieldSelection, ReturnOnly, Store};
 use super::{Backend, EntityView, ModelError};
-use crate::auth::Principal;
+use crate::auth::{Principal, Session};
 
 /// One write of a request or of a batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,18 +101,27 @@ fn format_stamp(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
 }
 
-/// The `{type, id}` link of the user acting for a principal. Script principals act as
-/// the ApiUser whose `firstname` is the script name; it is created if missing.
-pub fn acting_user(store: &mut Store, principal: &Principal) -> Actor {
-    #[allow(unreachable_patterns)]
-    let script = match principal {
-        Principal::Script(name) => name.clone(),
-        _ => String::from("api"),
+/// The user a session's writes are attributed to: the HumanUser it acts as (a human
+/// login, or a script's `sudo_as_login`), else the script's ApiUser (its `firstname` is
+/// the script name; created if missing). Carries the session's `session_uuid`.
+pub fn acting_user(store: &mut Store, session: &Session) -> Actor {
+    let session_uuid = session.session_uuid.clone();
+    if let Some(login) = session.acting_login() {
+        if let Some(id) = crate::auth::find_human_user(store, login) {
+            return Actor {
+                user: json!({"type": "HumanUser", "id": id}),
+                session_uuid,
+                name: login.to_owned(),
+            };
+        }
+    }
+    let script = match &session.principal {
+        Principal::Script(name) | Principal::Human(name) => name.clone(),
     };
     let id = ensure_api_user(store, &script);
     Actor {
         user: json!({"type": "ApiUser", "id": id}),
-        session_uuid: None,
+        session_uuid,
         name: script,
     }
 }
@@ -487,7 +496,7 @@ fn coerce(
                         parsed.iter().filter_map(link_key).collect();
                     current
                         .into_iter()
-                        .filter(|v| link_key(v).map_or(true, |k| !gone.contains(&k)))
+                        .filter(|v| link_key(v).is_none_or(|k| !gone.contains(&k)))
                         .collect()
                 }
                 _ => parsed,
@@ -711,7 +720,7 @@ impl Store {
                     .get(&t, id, ReturnOnly::Active)
                     .ok()
                     .and_then(|r| r.fields.get(display))
-                    .map_or(true, Value::is_null)
+                    .is_none_or(Value::is_null)
                     && self
                         .table(&t)?
                         .defs
@@ -891,11 +900,11 @@ impl Backend {
     /// Applies one write for a principal.
     pub fn write(
         &self,
-        principal: &Principal,
+        session: &Session,
         op: WriteOp,
         ret: ReturnFields,
     ) -> Result<WriteResult, ModelError> {
-        let mut results = self.write_all(principal, vec![(op, ret)], false)?;
+        let mut results = self.write_all(session, vec![(op, ret)], false)?;
         results.pop().ok_or(ModelError::Persist("no result".into()))
     }
 
@@ -903,21 +912,21 @@ impl Backend {
     /// error names the failing request's index.
     pub fn batch(
         &self,
-        principal: &Principal,
+        session: &Session,
         ops: Vec<(WriteOp, ReturnFields)>,
     ) -> Result<Vec<WriteResult>, ModelError> {
-        self.write_all(principal, ops, true)
+        self.write_all(session, ops, true)
     }
 
     fn write_all(
         &self,
-        principal: &Principal,
+        session: &Session,
         ops: Vec<(WriteOp, ReturnFields)>,
         batch: bool,
     ) -> Result<Vec<WriteResult>, ModelError> {
         let events = {
             let mut store = self.store_mut();
-            let actor = acting_user(&mut store, principal);
+            let actor = acting_user(&mut store, session);
             let now = now_stamp();
             store.begin();
             let mut applied = Applied::default();
@@ -1001,7 +1010,7 @@ mod tests {
             Store::new(),
             crate::auth::AuthStore::new(std::time::Duration::from_secs(60)),
         );
-        let p = Principal::Script("s".into());
+        let p = Session::of(Principal::Script("s".into()));
         let mk = |code: &str| WriteOp::Create {
             entity_type: "Shot".into(),
             data: json!({"code": code})

@@ -11,7 +11,8 @@ use serde_json::{json, Map, Value};
 
 use crate::errors::{json_response, ApiError};
 use crate::http::{
-    query_params, record_id, render_record, return_only, AppState, Authenticated, API_PREFIX,
+    query_params, record_id, render_record, return_only, AppState, Authenticated,
+    AuthenticatedSession, API_PREFIX,
 };
 use crate::model::store::FieldValue;
 use crate::model::writes::{ReturnFields, WriteOp, WriteResult};
@@ -104,7 +105,7 @@ fn minimal(result: &WriteResult) -> Value {
 
 /// `POST /api/v1/entity/{entity}`: create, 201.
 async fn create(
-    Authenticated(principal): Authenticated,
+    AuthenticatedSession(principal): AuthenticatedSession,
     State(state): State<AppState>,
     Path(entity): Path<String>,
     RawQuery(query): RawQuery,
@@ -128,7 +129,7 @@ async fn create(
 
 /// `PUT /api/v1/entity/{entity}/{record_id}`: update, 200.
 async fn update(
-    Authenticated(principal): Authenticated,
+    AuthenticatedSession(principal): AuthenticatedSession,
     State(state): State<AppState>,
     Path((entity, raw_id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
@@ -153,7 +154,7 @@ async fn update(
 
 /// `DELETE /api/v1/entity/{entity}/{record_id}`: retire, 204 with no body.
 async fn delete(
-    Authenticated(principal): Authenticated,
+    AuthenticatedSession(principal): AuthenticatedSession,
     State(state): State<AppState>,
     Path((entity, raw_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
@@ -172,7 +173,7 @@ async fn delete(
 /// `POST /api/v1/entity/{entity}/{record_id}?revive=true`: revive, 200 with
 /// `meta.did_revive`.
 async fn revive(
-    Authenticated(principal): Authenticated,
+    AuthenticatedSession(principal): AuthenticatedSession,
     State(state): State<AppState>,
     Path((entity, raw_id)): Path<(String, String)>,
     OriginalUri(uri): OriginalUri,
@@ -279,7 +280,7 @@ fn parse_batch_request(index: usize, req: &Value) -> Result<(WriteOp, ReturnFiel
 /// `POST /api/v1/entity/_batch`: atomic create/update/delete; 200 with the results in
 /// request order (a delete's result is the bare `{type, id, links}`).
 async fn batch(
-    Authenticated(principal): Authenticated,
+    AuthenticatedSession(principal): AuthenticatedSession,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,

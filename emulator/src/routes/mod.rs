@@ -2,6 +2,10 @@
 //! and is merged here with one line, so areas can be built independently. Handlers only
 //! parse and render; decisions live in [`crate::model`].
 
+pub mod admin;
+pub mod files;
+pub mod storage;
+
 use axum::Router;
 
 use crate::http::AppState;
@@ -14,4 +18,5 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(entities::router())
         .merge(schema::router())
+        .merge(admin::router())
 }
