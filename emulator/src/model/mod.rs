@@ -3,8 +3,11 @@
 //! HTTP handlers only parse requests, call into the [`Backend`] and render what it
 //! returns ("moto" style). Nothing in here knows about HTTP.
 
+pub mod hierarchy;
 pub mod schema;
+pub mod social;
 pub mod store;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -45,6 +48,8 @@ pub struct Backend {
     store: RwLock<Store>,
     auth: Mutex<AuthStore>,
     events: broadcast::Sender<ChangeEvent>,
+    webhooks: Mutex<webhooks::Webhooks>,
+    social: Mutex<social::Social>,
 }
 
 impl Backend {
@@ -54,6 +59,8 @@ impl Backend {
             store: RwLock::new(store),
             auth: Mutex::new(auth),
             events: broadcast::channel(4096).0,
+            webhooks: Mutex::new(webhooks::Webhooks::new()),
+            social: Mutex::new(social::Social::default()),
         }
     }
 
@@ -83,6 +90,16 @@ impl Backend {
     /// Exclusive access to the credential store.
     pub fn auth(&self) -> MutexGuard<'_, AuthStore> {
         self.auth.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exclusive access to the webhooks and their deliveries.
+    pub fn webhooks(&self) -> MutexGuard<'_, webhooks::Webhooks> {
+        self.webhooks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exclusive access to follows and last-accessed times.
+    pub fn social(&self) -> MutexGuard<'_, social::Social> {
+        self.social.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Reads one record; `entity` may be any accepted URL spelling of the type.
