@@ -2,6 +2,10 @@
 //! and is merged here with one line, so areas can be built independently. Handlers only
 //! parse and render; decisions live in [`crate::model`].
 
+pub mod openapi;
+pub mod social;
+pub mod webhooks;
+
 use axum::Router;
 
 use crate::http::AppState;
@@ -9,4 +13,7 @@ use crate::http::AppState;
 /// Every area's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(webhooks::router())
+        .merge(social::router())
+        .merge(openapi::router())
 }
