@@ -162,7 +162,12 @@ async fn send(client: &reqwest::Client, p: &Prepared) -> Outcome {
         let headers: Vec<(String, String)> = res
             .headers()
             .iter()
-            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = res.text().await.unwrap_or_default();
         Ok::<_, reqwest::Error>((status, headers, body))

@@ -46,7 +46,10 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// Every `.route(PATH, method(..).method(..))` in the crate's sources.
 fn declared_routes() -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
-    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     let mut routes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for f in files {
         let text: String = std::fs::read_to_string(&f)
@@ -65,7 +68,11 @@ fn declared_routes() -> BTreeMap<String, BTreeSet<String>> {
             } else if let Some(after) = args.strip_prefix("API_PREFIX") {
                 ("/api/v1".to_string(), after)
             } else {
-                panic!("{}: unrecognised route path near {:?}", f.display(), &args[..40.min(args.len())]);
+                panic!(
+                    "{}: unrecognised route path near {:?}",
+                    f.display(),
+                    &args[..40.min(args.len())]
+                );
             };
             // The method router runs to the `)` closing `.route(`.
             let mut depth = 1;
@@ -91,7 +98,7 @@ fn declared_routes() -> BTreeMap<String, BTreeSet<String>> {
                 while let Some(i) = s.find(&needle) {
                     let before = expr.len() - s.len() + i;
                     let prev = expr[..before].chars().last();
-                    if prev.is_none_or(|c| !(c.is_alphanumeric() || c == '_')) {
+                    if prev.map_or(true, |c| !(c.is_alphanumeric() || c == '_')) {
                         entry.insert((*m).to_string());
                     }
                     s = &s[i + needle.len()..];
@@ -133,7 +140,10 @@ fn every_route_is_documented() {
             }
         }
     }
-    assert!(missing.is_empty(), "undocumented routes (add them to emulator/openapi.json): {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "undocumented routes (add them to emulator/openapi.json): {missing:#?}"
+    );
 }
 
 #[test]
@@ -148,7 +158,10 @@ fn document_is_openapi_3_with_sound_references() {
         for (m, op) in ops.as_object().unwrap() {
             assert!(METHODS.contains(&m.as_str()), "{m} {p}");
             assert!(!op["responses"].as_object().unwrap().is_empty(), "{m} {p}");
-            assert!(op_ids.insert(op["operationId"].as_str().unwrap().to_string()), "duplicate operationId at {m} {p}");
+            assert!(
+                op_ids.insert(op["operationId"].as_str().unwrap().to_string()),
+                "duplicate operationId at {m} {p}"
+            );
             // Every path template parameter is declared.
             let params: Vec<Value> = op["parameters"].as_array().cloned().unwrap_or_default();
             let names: BTreeSet<String> = params
@@ -159,7 +172,10 @@ fn document_is_openapi_3_with_sound_references() {
                 .collect();
             for seg in p.split('/').filter(|s| s.starts_with('{')) {
                 let name = seg.trim_matches(|c| c == '{' || c == '}');
-                assert!(names.contains(name), "{m} {p}: path parameter {name} not declared");
+                assert!(
+                    names.contains(name),
+                    "{m} {p}: path parameter {name} not declared"
+                );
             }
         }
     }
@@ -224,7 +240,11 @@ async fn served_as_json_and_yaml_without_a_token() {
         .unwrap()
         .starts_with("application/yaml"));
     let text = res.text().await.unwrap();
-    assert!(text.lines().any(|l| l.starts_with("openapi: 3.0.")), "not YAML: {}", &text[..80.min(text.len())]);
+    assert!(
+        text.lines().any(|l| l.starts_with("openapi: 3.0.")),
+        "not YAML: {}",
+        &text[..80.min(text.len())]
+    );
     let yaml: Value = serde_norway::from_str(&text).unwrap();
     assert_eq!(yaml, json, "YAML and JSON forms describe the same document");
 

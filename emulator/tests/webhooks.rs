@@ -106,7 +106,11 @@ struct Seen {
 async fn receiver() -> (String, Arc<Seen>) {
     let seen = Arc::new(Seen::default());
     seen.status.store(200, Ordering::SeqCst);
-    async fn handle(State(seen): State<Arc<Seen>>, headers: HeaderMap, body: Bytes) -> (AxStatus, &'static str) {
+    async fn handle(
+        State(seen): State<Arc<Seen>>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> (AxStatus, &'static str) {
         let delay = seen.delay_ms.load(Ordering::SeqCst);
         seen.requests.lock().unwrap().push((headers, body));
         if delay > 0 {
@@ -127,7 +131,14 @@ async fn receiver() -> (String, Arc<Seen>) {
 }
 
 /// Publishes a change the way committed writes do (EventLogEntry record + event).
-fn publish(site: &Running, op: &str, entity_type: &str, id: i64, attr: Option<&str>, new_value: Value) -> i64 {
+fn publish(
+    site: &Running,
+    op: &str,
+    entity_type: &str,
+    id: i64,
+    attr: Option<&str>,
+    new_value: Value,
+) -> i64 {
     let suffix = match op {
         "create" => "New",
         "update" => "Change",
@@ -208,7 +219,9 @@ async fn crud_and_validation() {
         "entity_types": {"Asset": {"create": [], "update": ["code", "description"]}},
         "token": "tok", "projects": [1], "validate_ssl_cert": true,
     });
-    let (s, body) = api.call("POST", "/api/v1/webhook/hooks", Some(create.clone())).await;
+    let (s, body) = api
+        .call("POST", "/api/v1/webhook/hooks", Some(create.clone()))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
     let hook = &body["data"];
     let id = hook["id"].as_str().unwrap().to_string();
@@ -221,39 +234,68 @@ async fn crud_and_validation() {
     assert!(hook.get("token").is_none(), "token must never be shown");
     assert_eq!(body["links"]["self"], format!("/api/v1/webhook/hooks/{id}"));
 
-    let (s, body) = api.call("GET", &format!("/api/v1/webhook/hooks/{id}"), None).await;
+    let (s, body) = api
+        .call("GET", &format!("/api/v1/webhook/hooks/{id}"), None)
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["data"]["name"], "Asset Webhook");
 
     // A second hook; list, filter, paginate.
     let mut second = create.clone();
     second["url"] = json!("http://localhost:9/other");
-    let (s, _) = api.call("POST", "/api/v1/webhook/hooks", Some(second)).await;
+    let (s, _) = api
+        .call("POST", "/api/v1/webhook/hooks", Some(second))
+        .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (_, body) = api.call("GET", "/api/v1/webhook/hooks?page[size]=1", None).await;
+    let (_, body) = api
+        .call("GET", "/api/v1/webhook/hooks?page[size]=1", None)
+        .await;
     assert_eq!(body["data"].as_array().unwrap().len(), 1);
-    assert!(body["links"]["next"].as_str().unwrap().contains("page%5Bnumber%5D=2"));
+    assert!(body["links"]["next"]
+        .as_str()
+        .unwrap()
+        .contains("page%5Bnumber%5D=2"));
     assert!(body["links"].get("prev").is_none());
-    let (_, body) = api.call("GET", "/api/v1/webhook/hooks?page[size]=1&page[number]=2", None).await;
+    let (_, body) = api
+        .call(
+            "GET",
+            "/api/v1/webhook/hooks?page[size]=1&page[number]=2",
+            None,
+        )
+        .await;
     assert_eq!(body["data"].as_array().unwrap().len(), 1);
     assert!(body["links"]["prev"].is_string());
     assert!(body["links"].get("next").is_none());
     let (_, body) = api
-        .call("GET", "/api/v1/webhook/hooks?url=http://localhost:9/other", None)
+        .call(
+            "GET",
+            "/api/v1/webhook/hooks?url=http://localhost:9/other",
+            None,
+        )
         .await;
     assert_eq!(body["data"].as_array().unwrap().len(), 1);
-    let (_, body) = api.call("GET", "/api/v1/webhook/hooks?status=disabled", None).await;
+    let (_, body) = api
+        .call("GET", "/api/v1/webhook/hooks?status=disabled", None)
+        .await;
     assert_eq!(body["data"], json!([]));
-    let (s, body) = api.call("GET", "/api/v1/webhook/hooks?status=stable", None).await;
+    let (s, body) = api
+        .call("GET", "/api/v1/webhook/hooks?status=stable", None)
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(assert_error(&body, 400, 103)["source"]["status"].is_array());
-    let (s, _) = api.call("GET", "/api/v1/webhook/hooks?page[size]=0", None).await;
+    let (s, _) = api
+        .call("GET", "/api/v1/webhook/hooks?page[size]=0", None)
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 
     // Update: status only active|disabled; other fields change.
     let path = format!("/api/v1/webhook/hooks/{id}");
     let (s, body) = api
-        .call("PUT", &path, Some(json!({"status": "disabled", "name": "Renamed"})))
+        .call(
+            "PUT",
+            &path,
+            Some(json!({"status": "disabled", "name": "Renamed"})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["status"], "disabled");
@@ -268,21 +310,56 @@ async fn crud_and_validation() {
 
     // Invalid creates, each naming its parameter.
     let cases = [
-        (json!({"name": "x", "entity_types": {"Asset": {"create": []}}}), "url"),
-        (json!({"url": "not a url", "name": "x", "entity_types": {"Asset": {"create": []}}}), "url"),
-        (json!({"url": "http://10.1.2.3/", "name": "x", "entity_types": {"Asset": {"create": []}}}), "url"),
-        (json!({"url": "http://169.254.169.254/", "name": "x", "entity_types": {"Asset": {"create": []}}}), "url"),
-        (json!({"url": "http://127.0.0.1/", "entity_types": {"Asset": {"create": []}}}), "name"),
-        (json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Widget": {"create": []}}}), "entity_types"),
-        (json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"rename": []}}}), "entity_types"),
-        (json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": []}), "entity_types"),
-        (json!({"url": 5, "name": "x", "entity_types": {"Asset": {"create": []}}}), "url"),
-        (json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}, "token": 3}), "token"),
+        (
+            json!({"name": "x", "entity_types": {"Asset": {"create": []}}}),
+            "url",
+        ),
+        (
+            json!({"url": "not a url", "name": "x", "entity_types": {"Asset": {"create": []}}}),
+            "url",
+        ),
+        (
+            json!({"url": "http://10.1.2.3/", "name": "x", "entity_types": {"Asset": {"create": []}}}),
+            "url",
+        ),
+        (
+            json!({"url": "http://169.254.169.254/", "name": "x", "entity_types": {"Asset": {"create": []}}}),
+            "url",
+        ),
+        (
+            json!({"url": "http://127.0.0.1/", "entity_types": {"Asset": {"create": []}}}),
+            "name",
+        ),
+        (
+            json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Widget": {"create": []}}}),
+            "entity_types",
+        ),
+        (
+            json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"rename": []}}}),
+            "entity_types",
+        ),
+        (
+            json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": []}),
+            "entity_types",
+        ),
+        (
+            json!({"url": 5, "name": "x", "entity_types": {"Asset": {"create": []}}}),
+            "url",
+        ),
+        (
+            json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}, "token": 3}),
+            "token",
+        ),
     ];
     for (body, param) in cases {
-        let (s, resp) = api.call("POST", "/api/v1/webhook/hooks", Some(body.clone())).await;
+        let (s, resp) = api
+            .call("POST", "/api/v1/webhook/hooks", Some(body.clone()))
+            .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
-        assert!(assert_error(&resp, 400, 103)["source"][param].is_array(), "{body} → {resp}");
+        assert!(
+            assert_error(&resp, 400, 103)["source"][param].is_array(),
+            "{body} → {resp}"
+        );
     }
     // Wrong content type → 415; malformed JSON → 400.
     let res = api
@@ -308,7 +385,11 @@ async fn crud_and_validation() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let (_, body) = api.call("GET", "/api/v1/webhook/hooks", None).await;
-    assert_eq!(body["data"].as_array().unwrap().len(), 2, "failed creates left no hook");
+    assert_eq!(
+        body["data"].as_array().unwrap().len(),
+        2,
+        "failed creates left no hook"
+    );
 
     // Unknown ids → 404; delete → 204, then 404.
     for (m, p) in [
@@ -318,7 +399,10 @@ async fn crud_and_validation() {
         ("GET", "/api/v1/webhook/hooks/nope/deliveries".to_string()),
         ("GET", "/api/v1/webhook/deliveries/nope".to_string()),
         ("PUT", "/api/v1/webhook/deliveries/nope".to_string()),
-        ("POST", "/api/v1/webhook/deliveries/nope/redeliver".to_string()),
+        (
+            "POST",
+            "/api/v1/webhook/deliveries/nope/redeliver".to_string(),
+        ),
     ] {
         let body = (m == "PUT").then(|| json!({"acknowledgement": "x"}));
         let (s, resp) = api.call(m, &p, body).await;
@@ -351,19 +435,39 @@ async fn signed_ordered_deliveries_ack_and_redeliver() {
     // Matching: 1 create + 20 code updates; not matching: a description update and
     // an Asset create.
     let mut log_ids = vec![publish(&site, "create", "Shot", 1, None, Value::Null)];
-    publish(&site, "update", "Shot", 1, Some("description"), json!("nope"));
+    publish(
+        &site,
+        "update",
+        "Shot",
+        1,
+        Some("description"),
+        json!("nope"),
+    );
     publish(&site, "create", "Asset", 1, None, Value::Null);
     for i in 0..20 {
-        log_ids.push(publish(&site, "update", "Shot", 1, Some("code"), json!(format!("v{i}"))));
+        log_ids.push(publish(
+            &site,
+            "update",
+            "Shot",
+            1,
+            Some("code"),
+            json!(format!("v{i}")),
+        ));
     }
-    wait_for("21 deliveries", || seen.requests.lock().unwrap().len() >= 21).await;
+    wait_for("21 deliveries", || {
+        seen.requests.lock().unwrap().len() >= 21
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let requests = seen.requests.lock().unwrap().clone();
     assert_eq!(requests.len(), 21, "only matching events are delivered");
     let mut delivery_ids = Vec::new();
     for (i, (h, body)) in requests.iter().enumerate() {
         assert_eq!(header(h, "content-type"), "application/json");
-        assert_eq!(header(h, "x-sg-signature"), format!("sha1={}", hmac_hex("s3cr3t", body)));
+        assert_eq!(
+            header(h, "x-sg-signature"),
+            format!("sha1={}", hmac_hex("s3cr3t", body))
+        );
         assert_eq!(header(h, "x-sg-webhook-id"), hook_id);
         assert_eq!(header(h, "x-sg-webhook-site-url"), site.url());
         assert_eq!(header(h, "x-sg-event-batch-size"), "1");
@@ -371,10 +475,24 @@ async fn signed_ordered_deliveries_ack_and_redeliver() {
         assert!(!header(h, "x-sg-event-batch-id").is_empty());
         let v: Value = serde_json::from_slice(body).unwrap();
         let data = &v["data"];
-        assert_eq!(data["event_log_entry_id"], log_ids[i], "deliveries in event order");
+        assert_eq!(
+            data["event_log_entry_id"], log_ids[i],
+            "deliveries in event order"
+        );
         assert_eq!(header(h, "x-sg-delivery-id"), data["delivery_id"]);
         assert!(v["timestamp"].as_str().unwrap().ends_with('Z'));
-        for k in ["id", "event_type", "operation", "user", "entity", "project", "meta", "created_at", "attribute_name", "session_uuid"] {
+        for k in [
+            "id",
+            "event_type",
+            "operation",
+            "user",
+            "entity",
+            "project",
+            "meta",
+            "created_at",
+            "attribute_name",
+            "session_uuid",
+        ] {
             assert!(data.get(k).is_some(), "missing {k}");
         }
         delivery_ids.push(data["delivery_id"].as_str().unwrap().to_string());
@@ -406,36 +524,66 @@ async fn signed_ordered_deliveries_ack_and_redeliver() {
     assert!(first["event_time"].is_i64());
     assert_eq!(first["request_body"]["data"]["delivery_id"], first["id"]);
     // Filters.
-    let (_, body) = api.call("GET", &format!("{path}?status=failed"), None).await;
+    let (_, body) = api
+        .call("GET", &format!("{path}?status=failed"), None)
+        .await;
     assert_eq!(body["data"], json!([]));
-    let (_, body) = api.call("GET", &format!("{path}?entity_type=Shot&entity_id=1&page[size]=5"), None).await;
+    let (_, body) = api
+        .call(
+            "GET",
+            &format!("{path}?entity_type=Shot&entity_id=1&page[size]=5"),
+            None,
+        )
+        .await;
     assert_eq!(body["data"].as_array().unwrap().len(), 5);
     let (_, body) = api.call("GET", &format!("{path}?entity_id=2"), None).await;
     assert_eq!(body["data"], json!([]));
     let (s, _) = api.call("GET", &format!("{path}?status=bogus"), None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, body) = api.call("GET", &format!("{path}?from=yesterday"), None).await;
+    let (s, body) = api
+        .call("GET", &format!("{path}?from=yesterday"), None)
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(body["errors"][0]["source"]["from"].is_array());
 
     // Acknowledge (≤ 4 KB), read back, filter by it.
     let d0 = &delivery_ids[0];
     let dpath = format!("/api/v1/webhook/deliveries/{d0}");
-    let (s, body) = api.call("PUT", &dpath, Some(json!({"acknowledgement": "{\"done\":true}"}))).await;
+    let (s, body) = api
+        .call(
+            "PUT",
+            &dpath,
+            Some(json!({"acknowledgement": "{\"done\":true}"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let (_, body) = api.call("GET", &dpath, None).await;
     assert_eq!(body["data"]["acknowledgement"], "{\"done\":true}");
     assert_eq!(body["links"]["self"], dpath);
-    let (_, body) = api.call("GET", &format!("{path}?acknowledgement=done"), None).await;
+    let (_, body) = api
+        .call("GET", &format!("{path}?acknowledgement=done"), None)
+        .await;
     assert_eq!(body["data"].as_array().unwrap().len(), 1);
     let (s, body) = api
-        .call("PUT", &dpath, Some(json!({"acknowledgement": "x".repeat(4097)})))
+        .call(
+            "PUT",
+            &dpath,
+            Some(json!({"acknowledgement": "x".repeat(4097)})),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(assert_error(&body, 400, 103)["source"]["acknowledgement"].is_array());
-    let (s, _) = api.call("PUT", &dpath, Some(json!({"acknowledgement": 5}))).await;
+    let (s, _) = api
+        .call("PUT", &dpath, Some(json!({"acknowledgement": 5})))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = api.call("PUT", &dpath, Some(json!({"acknowledgement": "x".repeat(4096)}))).await;
+    let (s, _) = api
+        .call(
+            "PUT",
+            &dpath,
+            Some(json!({"acknowledgement": "x".repeat(4096)})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
 
     // Redeliver → 204, sent again with the same delivery id and a fresh signature.
@@ -444,23 +592,39 @@ async fn signed_ordered_deliveries_ack_and_redeliver() {
     wait_for("redelivery", || seen.requests.lock().unwrap().len() >= 22).await;
     let (h, body) = seen.requests.lock().unwrap()[21].clone();
     assert_eq!(header(&h, "x-sg-delivery-id"), d0);
-    assert_eq!(header(&h, "x-sg-signature"), format!("sha1={}", hmac_hex("s3cr3t", &body)));
+    assert_eq!(
+        header(&h, "x-sg-signature"),
+        format!("sha1={}", hmac_hex("s3cr3t", &body))
+    );
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["data"]["event_log_entry_id"], log_ids[0]);
     wait_for("attempt recorded", || {
-        site.backend().webhooks().delivery(d0).map(|d| d.attempts == 2 && d.response_code.is_some()).unwrap_or(false)
+        site.backend()
+            .webhooks()
+            .delivery(d0)
+            .map(|d| d.attempts == 2 && d.response_code.is_some())
+            .unwrap_or(false)
     })
     .await;
 
     // A disabled hook gets nothing; re-enabled it does again.
     let hpath = format!("/api/v1/webhook/hooks/{hook_id}");
-    api.call("PUT", &hpath, Some(json!({"status": "disabled"}))).await;
+    api.call("PUT", &hpath, Some(json!({"status": "disabled"})))
+        .await;
     publish(&site, "create", "Shot", 2, None, Value::Null);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(seen.requests.lock().unwrap().len(), 22);
-    api.call("PUT", &hpath, Some(json!({"status": "active", "token": null}))).await;
+    api.call(
+        "PUT",
+        &hpath,
+        Some(json!({"status": "active", "token": null})),
+    )
+    .await;
     publish(&site, "create", "Shot", 3, None, Value::Null);
-    wait_for("delivery after re-enable", || seen.requests.lock().unwrap().len() >= 23).await;
+    wait_for("delivery after re-enable", || {
+        seen.requests.lock().unwrap().len() >= 23
+    })
+    .await;
     let (h, _) = seen.requests.lock().unwrap()[22].clone();
     assert!(h.get("x-sg-signature").is_none(), "no token, no signature");
     site.shutdown().await;
@@ -484,12 +648,18 @@ async fn failing_consumer_turns_hook_unstable_then_failed() {
     seen.status.store(500, Ordering::SeqCst);
     publish(&site, "update", "Asset", 1, Some("code"), json!("a"));
     wait_for("first failure", || {
-        site.backend().webhooks().get(&hook_id).map(|h| h.num_deliveries == 1).unwrap_or(false)
+        site.backend()
+            .webhooks()
+            .get(&hook_id)
+            .map(|h| h.num_deliveries == 1)
+            .unwrap_or(false)
     })
     .await;
     let (_, body) = api.call("GET", &hpath, None).await;
     assert_eq!(body["data"]["status"], "unstable");
-    let (_, body) = api.call("GET", &format!("{hpath}/deliveries?status=failed"), None).await;
+    let (_, body) = api
+        .call("GET", &format!("{hpath}/deliveries?status=failed"), None)
+        .await;
     assert_eq!(body["data"][0]["response_code"], 500);
     assert_eq!(body["data"][0]["status"], "failed");
 
@@ -497,7 +667,11 @@ async fn failing_consumer_turns_hook_unstable_then_failed() {
     seen.status.store(204, Ordering::SeqCst);
     publish(&site, "update", "Asset", 1, Some("code"), json!("b"));
     wait_for("success", || {
-        site.backend().webhooks().get(&hook_id).map(|h| h.num_deliveries == 2).unwrap_or(false)
+        site.backend()
+            .webhooks()
+            .get(&hook_id)
+            .map(|h| h.num_deliveries == 2)
+            .unwrap_or(false)
     })
     .await;
     let (_, body) = api.call("GET", &hpath, None).await;
@@ -510,7 +684,11 @@ async fn failing_consumer_turns_hook_unstable_then_failed() {
     }
     let total = FAILED_THRESHOLD as u64 + 1;
     wait_for("threshold", || {
-        site.backend().webhooks().get(&hook_id).map(|h| h.num_deliveries == total).unwrap_or(false)
+        site.backend()
+            .webhooks()
+            .get(&hook_id)
+            .map(|h| h.num_deliveries == total)
+            .unwrap_or(false)
     })
     .await;
     let (_, body) = api.call("GET", &hpath, None).await;
@@ -518,14 +696,23 @@ async fn failing_consumer_turns_hook_unstable_then_failed() {
     let before = seen.requests.lock().unwrap().len();
     publish(&site, "update", "Asset", 1, Some("code"), json!("late"));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(seen.requests.lock().unwrap().len(), before, "failed hooks get nothing");
+    assert_eq!(
+        seen.requests.lock().unwrap().len(),
+        before,
+        "failed hooks get nothing"
+    );
 
     // Setting it active again resumes deliveries.
     seen.status.store(200, Ordering::SeqCst);
-    let (_, body) = api.call("PUT", &hpath, Some(json!({"status": "active"}))).await;
+    let (_, body) = api
+        .call("PUT", &hpath, Some(json!({"status": "active"})))
+        .await;
     assert_eq!(body["data"]["status"], "active");
     publish(&site, "update", "Asset", 1, Some("code"), json!("again"));
-    wait_for("resumed", || seen.requests.lock().unwrap().len() == before + 1).await;
+    wait_for("resumed", || {
+        seen.requests.lock().unwrap().len() == before + 1
+    })
+    .await;
     site.shutdown().await;
 }
 
@@ -548,10 +735,20 @@ async fn unreachable_consumer_is_a_failed_delivery() {
     let hook_id = body["data"]["id"].as_str().unwrap().to_string();
     publish(&site, "delete", "Shot", 4, None, Value::Null);
     wait_for("attempt", || {
-        site.backend().webhooks().get(&hook_id).map(|h| h.num_deliveries == 1).unwrap_or(false)
+        site.backend()
+            .webhooks()
+            .get(&hook_id)
+            .map(|h| h.num_deliveries == 1)
+            .unwrap_or(false)
     })
     .await;
-    let (_, body) = api.call("GET", &format!("/api/v1/webhook/hooks/{hook_id}/deliveries"), None).await;
+    let (_, body) = api
+        .call(
+            "GET",
+            &format!("/api/v1/webhook/hooks/{hook_id}/deliveries"),
+            None,
+        )
+        .await;
     let d = &body["data"][0];
     assert_eq!(d["status"], "failed");
     assert!(d["response_code"].is_null());
@@ -567,20 +764,31 @@ async fn slow_consumer_times_out() {
     let (hook_url, seen) = receiver().await;
     seen.delay_ms.store(1000, Ordering::SeqCst);
     let (_, body) = api
-        .call("POST", "/api/v1/webhook/hooks", Some(json!({"url": hook_url, "name": "slow", "entity_types": {"Shot": {"revive": []}}})))
+        .call(
+            "POST",
+            "/api/v1/webhook/hooks",
+            Some(
+                json!({"url": hook_url, "name": "slow", "entity_types": {"Shot": {"revive": []}}}),
+            ),
+        )
         .await;
     let hook_id = body["data"]["id"].as_str().unwrap().to_string();
     publish(&site, "revive", "Shot", 4, None, Value::Null);
     wait_for("timeout", || {
-        site.backend().webhooks().get(&hook_id).map(|h| h.num_deliveries == 1).unwrap_or(false)
+        site.backend()
+            .webhooks()
+            .get(&hook_id)
+            .map(|h| h.num_deliveries == 1)
+            .unwrap_or(false)
     })
     .await;
-    let hooks = site.backend().webhooks();
-    let h = hooks.get(&hook_id).unwrap();
-    assert_eq!(h.status.as_str(), "unstable");
-    let d = hooks.deliveries(&hook_id, &Default::default()).unwrap()[0].clone();
-    assert!(d.body.contains("timed out"), "{}", d.body);
-    drop(hooks);
+    {
+        let hooks = site.backend().webhooks();
+        let h = hooks.get(&hook_id).unwrap();
+        assert_eq!(h.status.as_str(), "unstable");
+        let d = hooks.deliveries(&hook_id, &Default::default()).unwrap()[0].clone();
+        assert!(d.body.contains("timed out"), "{}", d.body);
+    }
     site.shutdown().await;
 }
 
@@ -594,19 +802,27 @@ async fn batched_deliveries_wrap_pending_events() {
         .call(
             "POST",
             "/api/v1/webhook/hooks",
-            Some(json!({"url": hook_url, "name": "batched", "batch_deliveries": true, "token": "k",
-                "entity_types": {"Shot": {"update": []}}})),
+            Some(
+                json!({"url": hook_url, "name": "batched", "batch_deliveries": true, "token": "k",
+                "entity_types": {"Shot": {"update": []}}}),
+            ),
         )
         .await;
     assert_eq!(body["data"]["batch_deliveries"], true);
     let hook_id = body["data"]["id"].as_str().unwrap().to_string();
     let first = publish(&site, "update", "Shot", 1, Some("code"), json!(0));
-    wait_for("first request", || !seen.requests.lock().unwrap().is_empty()).await;
+    wait_for("first request", || {
+        !seen.requests.lock().unwrap().is_empty()
+    })
+    .await;
     // While the consumer is busy, five more queue up and go in one request.
     let rest: Vec<i64> = (1..=5)
         .map(|i| publish(&site, "update", "Shot", 1, Some("code"), json!(i)))
         .collect();
-    wait_for("second request", || seen.requests.lock().unwrap().len() >= 2).await;
+    wait_for("second request", || {
+        seen.requests.lock().unwrap().len() >= 2
+    })
+    .await;
     let requests = seen.requests.lock().unwrap().clone();
     let parse = |b: &Bytes| serde_json::from_slice::<Value>(b).unwrap();
     let one = parse(&requests[0].1);
@@ -621,9 +837,16 @@ async fn batched_deliveries_wrap_pending_events() {
         .collect();
     assert_eq!(ids, rest);
     assert_eq!(header(&requests[1].0, "x-sg-event-batch-size"), "5");
-    assert_eq!(header(&requests[1].0, "x-sg-signature"), format!("sha1={}", hmac_hex("k", &requests[1].1)));
+    assert_eq!(
+        header(&requests[1].0, "x-sg-signature"),
+        format!("sha1={}", hmac_hex("k", &requests[1].1))
+    );
     wait_for("recorded", || {
-        site.backend().webhooks().get(&hook_id).map(|h| h.num_deliveries == 6).unwrap_or(false)
+        site.backend()
+            .webhooks()
+            .get(&hook_id)
+            .map(|h| h.num_deliveries == 6)
+            .unwrap_or(false)
     })
     .await;
     site.shutdown().await;
@@ -636,7 +859,14 @@ async fn oversized_payload_drops_values_and_warns() {
     let (hook_url, seen) = receiver().await;
     api.call("POST", "/api/v1/webhook/hooks", Some(json!({"url": hook_url, "name": "big", "entity_types": {"Shot": {"update": ["description"]}}})))
         .await;
-    publish(&site, "update", "Shot", 1, Some("description"), json!("x".repeat(1_100_000)));
+    publish(
+        &site,
+        "update",
+        "Shot",
+        1,
+        Some("description"),
+        json!("x".repeat(1_100_000)),
+    );
     wait_for("delivery", || !seen.requests.lock().unwrap().is_empty()).await;
     let (_, body) = seen.requests.lock().unwrap()[0].clone();
     assert!(body.len() < 100_000);

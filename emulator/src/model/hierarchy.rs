@@ -18,6 +18,9 @@ pub const NAV_TYPES: &[(&str, &str)] = &[
     ("Scene", "Scenes"),
 ];
 
+/// Decides whether a record (type, id) is a search hit.
+type Matcher<'a> = Box<dyn Fn(&str, i64) -> bool + 'a>;
+
 /// Most results of one hierarchy search.
 pub const MAX_SEARCH_RESULTS: usize = 500;
 
@@ -101,7 +104,13 @@ fn in_project(store: &Store, entity_type: &str, project: i64) -> Vec<i64> {
 fn live_projects(store: &Store) -> Vec<i64> {
     store
         .table("Project")
-        .map(|t| t.records.values().filter(|r| !r.retired).map(|r| r.id).collect())
+        .map(|t| {
+            t.records
+                .values()
+                .filter(|r| !r.retired)
+                .map(|r| r.id)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -142,7 +151,12 @@ fn parse_seed(store: &Store, v: Option<&Value>) -> Result<Option<(String, String
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => {
-            let bad = || invalid("seed_entity_field", "seed_entity_field must look like Type.field");
+            let bad = || {
+                invalid(
+                    "seed_entity_field",
+                    "seed_entity_field must look like Type.field",
+                )
+            };
             let (t, f) = s.split_once('.').ok_or_else(bad)?;
             let t = store.resolve_type(t).map_err(|_| bad())?;
             if f.is_empty() {
@@ -150,7 +164,10 @@ fn parse_seed(store: &Store, v: Option<&Value>) -> Result<Option<(String, String
             }
             Ok(Some((t, f.to_string())))
         }
-        Some(_) => Err(invalid("seed_entity_field", "seed_entity_field must be a string")),
+        Some(_) => Err(invalid(
+            "seed_entity_field",
+            "seed_entity_field must be a string",
+        )),
     }
 }
 
@@ -187,7 +204,10 @@ impl Ctx<'_> {
             NavPath::Root => json!("Projects"),
             NavPath::Project(id) => json!(self.store.display_name("Project", *id)),
             NavPath::EntityType(_, t) => {
-                json!(NAV_TYPES.iter().find(|(n, _)| n == t).map_or(t.as_str(), |(_, l)| l))
+                json!(NAV_TYPES
+                    .iter()
+                    .find(|(n, _)| n == t)
+                    .map_or(t.as_str(), |(_, l)| l))
             }
             NavPath::Entity(_, t, id) => json!(self.store.display_name(t, *id)),
         }
@@ -195,7 +215,10 @@ impl Ctx<'_> {
 
     fn children(&self, p: &NavPath) -> Vec<NavPath> {
         match p {
-            NavPath::Root => live_projects(self.store).into_iter().map(NavPath::Project).collect(),
+            NavPath::Root => live_projects(self.store)
+                .into_iter()
+                .map(NavPath::Project)
+                .collect(),
             NavPath::Project(pid) => NAV_TYPES
                 .iter()
                 .filter(|(t, _)| !in_project(self.store, t, *pid).is_empty())
@@ -286,7 +309,9 @@ impl Backend {
             return Err(invalid("body", "the body must be a JSON object"));
         }
         let path = match body.get("path") {
-            Some(Value::String(s)) => NavPath::parse(s).ok_or_else(|| invalid("path", "path is not valid"))?,
+            Some(Value::String(s)) => {
+                NavPath::parse(s).ok_or_else(|| invalid("path", "path is not valid"))?
+            }
             None | Some(Value::Null) => return Err(invalid("path", "path is required")),
             Some(_) => return Err(invalid("path", "path must be a string")),
         };
@@ -321,8 +346,13 @@ impl Backend {
         parse_seed(&store, body.get("seed_entity_field"))?;
         let text = criteria.get("search_string");
         let entity = criteria.get("entity");
-        let one_of = || invalid("search_criteria", "search_criteria must contain exactly one of search_string, entity");
-        let wanted: Box<dyn Fn(&str, i64) -> bool> = match (text, entity) {
+        let one_of = || {
+            invalid(
+                "search_criteria",
+                "search_criteria must contain exactly one of search_string, entity",
+            )
+        };
+        let wanted: Matcher<'_> = match (text, entity) {
             (Some(Value::String(s)), None) => {
                 let needle = s.trim().to_lowercase();
                 if needle.is_empty() {
@@ -341,10 +371,14 @@ impl Backend {
                 let (Some(t), Some(id)) = (t, id) else {
                     return Err(invalid("entity", "entity must be {type, id}"));
                 };
-                let t = store.resolve_type(t).map_err(|_| invalid("entity", "entity is not valid"))?;
+                let t = store
+                    .resolve_type(t)
+                    .map_err(|_| invalid("entity", "entity is not valid"))?;
                 Box::new(move |ct: &str, cid: i64| ct == t && cid == id)
             }
-            (Some(_), None) => return Err(invalid("search_string", "search_string must be a string")),
+            (Some(_), None) => {
+                return Err(invalid("search_string", "search_string must be a string"))
+            }
             _ => return Err(one_of()),
         };
         let projects: Vec<i64> = match &root {
@@ -412,7 +446,15 @@ mod tests {
         for p in ["/", "/Project/1", "/Project/1/Shot", "/Project/1/Shot/7"] {
             assert_eq!(NavPath::parse(p).map(|n| n.render()).as_deref(), Some(p));
         }
-        for bad in ["", "Project/1", "/Project/x", "/Project/0", "/Project/1/Widget", "/Project/1/Shot/1/2", "/Shot/1"] {
+        for bad in [
+            "",
+            "Project/1",
+            "/Project/x",
+            "/Project/0",
+            "/Project/1/Widget",
+            "/Project/1/Shot/1/2",
+            "/Shot/1",
+        ] {
             assert_eq!(NavPath::parse(bad), None, "{bad}");
         }
     }

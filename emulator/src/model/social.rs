@@ -82,7 +82,12 @@ fn field_value(store: &Store, entity_type: &str, id: i64, field: &str) -> Value 
 }
 
 /// The selected fields of a record as a flat JSON object (links as `{type, id, name}`).
-fn extra_fields(store: &Store, entity_type: &str, id: i64, fields: &EntityFields) -> Map<String, Value> {
+fn extra_fields(
+    store: &Store,
+    entity_type: &str,
+    id: i64,
+    fields: &EntityFields,
+) -> Map<String, Value> {
     let mut out = Map::new();
     let Some(selection) = fields.get(entity_type) else {
         return out;
@@ -126,9 +131,12 @@ pub fn parse_entity_fields(
         let Some(rest) = k.strip_prefix("entity_fields[") else {
             continue;
         };
-        let t = rest
-            .strip_suffix(']')
-            .ok_or_else(|| invalid("entity_fields", "entity_fields must be given as entity_fields[Type]=field,field"))?;
+        let t = rest.strip_suffix(']').ok_or_else(|| {
+            invalid(
+                "entity_fields",
+                "entity_fields must be given as entity_fields[Type]=field,field",
+            )
+        })?;
         let canonical = store
             .resolve_type(t)
             .map_err(|_| invalid("entity_fields", format!("{t} is not a valid entity type")))?;
@@ -161,7 +169,10 @@ pub fn all_preferences() -> Vec<(&'static str, Value)> {
         "auto_update": true
     });
     vec![
-        ("format_date_fields", json!("08/04/22 OR 04/08/22 (depending on the Month order preference)")),
+        (
+            "format_date_fields",
+            json!("08/04/22 OR 04/08/22 (depending on the Month order preference)"),
+        ),
         ("date_component_order", json!("month_day")),
         ("format_time_hour_fields", json!("12 hour")),
         ("format_currency_fields_display_dollar_sign", json!(false)),
@@ -173,7 +184,10 @@ pub fn all_preferences() -> Vec<(&'static str, Value)> {
         ("format_footage_fields", json!("10-05")),
         ("support_local_storage", json!(true)),
         // A JSON document in a string, as real sites send it.
-        ("view_master_settings", json!(view_master_settings.to_string())),
+        (
+            "view_master_settings",
+            json!(view_master_settings.to_string()),
+        ),
         ("duration_units", json!("days")),
         ("hours_per_day", json!(8.0)),
         ("enable_rv_integration", json!(true)),
@@ -188,7 +202,11 @@ pub fn preferences(prefs: Option<&str>) -> Vec<(&'static str, Value)> {
     let Some(raw) = prefs else {
         return all;
     };
-    let names: Vec<&str> = raw.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let names: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     if names.is_empty() || names.contains(&"*") {
         return all;
     }
@@ -203,7 +221,12 @@ impl Backend {
     /// `POST /entity/human_users/{user_id}/follow`: the user follows every listed
     /// entity (`{"entities":[{"entity":"Shot","record_id":5}]}`, TitleCase types).
     /// All or nothing.
-    pub fn follow(&self, user_path_type: &str, user_id: i64, body: &Value) -> Result<(), SocialError> {
+    pub fn follow(
+        &self,
+        user_path_type: &str,
+        user_id: i64,
+        body: &Value,
+    ) -> Result<(), SocialError> {
         let store = self.store();
         if store.resolve_type(user_path_type)? != "HumanUser" {
             return Err(SocialError::NoRoute);
@@ -212,7 +235,10 @@ impl Backend {
         let entities = match body.get("entities") {
             Some(Value::Array(items)) if !items.is_empty() => items,
             Some(Value::Array(_)) | None | Some(Value::Null) => {
-                return Err(invalid("entities", "entities must list at least one entity"))
+                return Err(invalid(
+                    "entities",
+                    "entities must list at least one entity",
+                ))
             }
             Some(_) => return Err(invalid("entities", "entities must be an array")),
         };
@@ -270,7 +296,11 @@ impl Backend {
         }
         self.human_user(&store, user_id)?;
         let only_type = entity
-            .map(|e| store.resolve_type(e).map_err(|_| invalid("entity", "entity is not valid")))
+            .map(|e| {
+                store
+                    .resolve_type(e)
+                    .map_err(|_| invalid("entity", "entity is not valid"))
+            })
             .transpose()?;
         let social = self.social();
         let mut out = Vec::new();
@@ -350,7 +380,10 @@ impl Backend {
 
     /// When a user last accessed a project (`YYYY-MM-DDThh:mm:ssZ`), if ever.
     pub fn last_accessed(&self, project_id: i64, user_id: i64) -> Option<String> {
-        self.social().last_accessed.get(&(project_id, user_id)).cloned()
+        self.social()
+            .last_accessed
+            .get(&(project_id, user_id))
+            .cloned()
     }
 
     /// `GET /entity/{entity}/{record_id}/activity_stream`: the record's EventLogEntry
@@ -385,7 +418,11 @@ impl Backend {
             if updates.len() as i64 >= limit {
                 break;
             }
-            let event_type = rec.fields.get("event_type").and_then(Value::as_str).unwrap_or("");
+            let event_type = rec
+                .fields
+                .get("event_type")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let update_type = if event_type.ends_with("_New") {
                 "create"
             } else if event_type.ends_with("_Retirement") {
@@ -399,7 +436,10 @@ impl Backend {
             primary.insert("type".into(), json!(t));
             primary.insert("id".into(), json!(id));
             primary.insert("name".into(), json!(store.display_name(&t, id)));
-            primary.insert("status".into(), field_value(&store, &t, id, "sg_status_list"));
+            primary.insert(
+                "status".into(),
+                field_value(&store, &t, id, "sg_status_list"),
+            );
             primary.extend(extra_fields(&store, &t, id, fields));
             let created_by = match rec.fields.get("user").and_then(link_of) {
                 Some((ut, uid)) => {
@@ -407,7 +447,10 @@ impl Backend {
                     u.insert("type".into(), json!(ut));
                     u.insert("id".into(), json!(uid));
                     u.insert("name".into(), json!(store.display_name(ut, uid)));
-                    u.insert("status".into(), field_value(&store, ut, uid, "sg_status_list"));
+                    u.insert(
+                        "status".into(),
+                        field_value(&store, ut, uid, "sg_status_list"),
+                    );
                     u.insert("image".into(), field_value(&store, ut, uid, "image"));
                     u.extend(extra_fields(&store, ut, uid, fields));
                     Value::Object(u)
@@ -457,7 +500,9 @@ impl Backend {
         head.insert("created_at".into(), get(note, "created_at"));
         head.insert(
             "created_by".into(),
-            note.fields.get("created_by").map_or(Value::Null, |v| user_ref(&store, v)),
+            note.fields
+                .get("created_by")
+                .map_or(Value::Null, |v| user_ref(&store, v)),
         );
         head.extend(extra_fields(&store, "Note", note_id, fields));
 
@@ -511,7 +556,9 @@ impl Backend {
             item.insert("created_at".into(), get(a, "created_at"));
             item.insert(
                 "created_by".into(),
-                a.fields.get("created_by").map_or(Value::Null, |v| user_ref(&store, v)),
+                a.fields
+                    .get("created_by")
+                    .map_or(Value::Null, |v| user_ref(&store, v)),
             );
             item.extend(extra_fields(&store, "Attachment", *aid, fields));
             rest.insert((key(a), "Attachment", *aid), Value::Object(item));

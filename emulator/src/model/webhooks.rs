@@ -175,14 +175,22 @@ impl Hook {
         let Some(op) = event.get("operation").and_then(Value::as_str) else {
             return false;
         };
-        let Some(fields) = self.entity_types.get(entity_type).and_then(|ops| ops.get(op)) else {
+        let Some(fields) = self
+            .entity_types
+            .get(entity_type)
+            .and_then(|ops| ops.get(op))
+        else {
             return false;
         };
         if !fields.is_empty() {
             let attr = event
                 .get("attribute_name")
                 .and_then(Value::as_str)
-                .or_else(|| event.pointer("/meta/attribute_name").and_then(Value::as_str));
+                .or_else(|| {
+                    event
+                        .pointer("/meta/attribute_name")
+                        .and_then(Value::as_str)
+                });
             if !attr.is_some_and(|a| fields.iter().any(|f| f == a)) {
                 return false;
             }
@@ -440,7 +448,10 @@ fn allowed_ip(ip: IpAddr) -> bool {
     }
 }
 
-fn opt_string(body: &Map<String, Value>, key: &str) -> Result<Option<Option<String>>, WebhookError> {
+fn opt_string(
+    body: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<Option<String>>, WebhookError> {
     match body.get(key) {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
@@ -464,21 +475,33 @@ fn parse_entity_types(
     resolve: &dyn Fn(&str) -> Option<String>,
 ) -> Result<BTreeMap<String, BTreeMap<String, Vec<String>>>, WebhookError> {
     let key = "entity_types";
-    let obj = v
-        .as_object()
-        .ok_or_else(|| invalid(key, "entity_types must be an object of entity type to operations"))?;
+    let obj = v.as_object().ok_or_else(|| {
+        invalid(
+            key,
+            "entity_types must be an object of entity type to operations",
+        )
+    })?;
     if obj.is_empty() {
-        return Err(invalid(key, "entity_types must name at least one entity type"));
+        return Err(invalid(
+            key,
+            "entity_types must name at least one entity type",
+        ));
     }
     let mut out = BTreeMap::new();
     for (t, ops) in obj {
-        let canonical = resolve(t)
-            .ok_or_else(|| invalid(key, format!("{t} is not a valid entity type")))?;
+        let canonical =
+            resolve(t).ok_or_else(|| invalid(key, format!("{t} is not a valid entity type")))?;
         let ops = ops.as_object().ok_or_else(|| {
-            invalid(key, format!("{t} must map operations to lists of field names"))
+            invalid(
+                key,
+                format!("{t} must map operations to lists of field names"),
+            )
         })?;
         if ops.is_empty() {
-            return Err(invalid(key, format!("{t} must name at least one operation")));
+            return Err(invalid(
+                key,
+                format!("{t} must name at least one operation"),
+            ));
         }
         let mut parsed = BTreeMap::new();
         for (op, fields) in ops {
@@ -494,8 +517,15 @@ fn parse_entity_types(
                     .iter()
                     .map(|f| f.as_str().map(str::to_string))
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| invalid(key, format!("{t}.{op} must be a list of field names")))?,
-                _ => return Err(invalid(key, format!("{t}.{op} must be a list of field names"))),
+                    .ok_or_else(|| {
+                        invalid(key, format!("{t}.{op} must be a list of field names"))
+                    })?,
+                _ => {
+                    return Err(invalid(
+                        key,
+                        format!("{t}.{op} must be a list of field names"),
+                    ))
+                }
             };
             parsed.insert(op.clone(), list);
         }
@@ -512,7 +542,10 @@ fn parse_projects(v: &Value) -> Result<Vec<i64>, WebhookError> {
             .map(|p| p.as_i64().or_else(|| p.get("id").and_then(Value::as_i64)))
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| invalid("projects", "projects must be a list of project ids")),
-        _ => Err(invalid("projects", "projects must be a list of project ids")),
+        _ => Err(invalid(
+            "projects",
+            "projects must be a list of project ids",
+        )),
     }
 }
 
@@ -583,7 +616,9 @@ impl Webhooks {
             _ => return Err(invalid("name", "name is required")),
         };
         let entity_types = match body.get("entity_types") {
-            None | Some(Value::Null) => return Err(invalid("entity_types", "entity_types is required")),
+            None | Some(Value::Null) => {
+                return Err(invalid("entity_types", "entity_types is required"))
+            }
             Some(v) => parse_entity_types(v, resolve)?,
         };
         let status = match opt_string(body, "status")? {
@@ -599,8 +634,12 @@ impl Webhooks {
             name,
             description: opt_string(body, "description")?.flatten(),
             entity_types,
-            projects: body.get("projects").map_or(Ok(Vec::new()), parse_projects)?,
-            token: opt_string(body, "token")?.flatten().filter(|t| !t.is_empty()),
+            projects: body
+                .get("projects")
+                .map_or(Ok(Vec::new()), parse_projects)?,
+            token: opt_string(body, "token")?
+                .flatten()
+                .filter(|t| !t.is_empty()),
             validate_ssl_cert: opt_bool(body, "validate_ssl_cert")?.unwrap_or(true),
             batch_deliveries: opt_bool(body, "batch_deliveries")?.unwrap_or(false),
             status,
@@ -713,7 +752,11 @@ impl Webhooks {
         self.hooks
             .iter()
             .filter(|h| status.map_or(true, |s| h.status == s))
-            .filter(|h| url.map_or(true, |u| h.url == u || h.url.trim_end_matches('/') == u.trim_end_matches('/')))
+            .filter(|h| {
+                url.map_or(true, |u| {
+                    h.url == u || h.url.trim_end_matches('/') == u.trim_end_matches('/')
+                })
+            })
             .collect()
     }
 
@@ -733,7 +776,9 @@ impl Webhooks {
         filter: &DeliveryFilter,
     ) -> Result<Vec<&Delivery>, WebhookError> {
         let hook = self.get(hook_id)?;
-        let from = filter.from.unwrap_or_else(|| now_unix() - FAILURE_WINDOW.as_secs() as i64);
+        let from = filter
+            .from
+            .unwrap_or_else(|| now_unix() - FAILURE_WINDOW.as_secs() as i64);
         Ok(hook
             .deliveries
             .iter()
@@ -772,7 +817,12 @@ impl Webhooks {
             None | Some(Value::Null) => {
                 return Err(invalid("acknowledgement", "acknowledgement is required"))
             }
-            Some(_) => return Err(invalid("acknowledgement", "acknowledgement must be a string")),
+            Some(_) => {
+                return Err(invalid(
+                    "acknowledgement",
+                    "acknowledgement must be a string",
+                ))
+            }
         };
         if ack.len() > MAX_ACK_BYTES {
             return Err(invalid(
@@ -809,7 +859,10 @@ impl Webhooks {
             ("content-type".to_string(), "application/json".to_string()),
             ("x-sg-webhook-id".to_string(), hook.id.clone()),
             ("x-sg-delivery-id".to_string(), delivery_id.to_string()),
-            ("x-sg-event-batch-id".to_string(), uuid::Uuid::new_v4().to_string()),
+            (
+                "x-sg-event-batch-id".to_string(),
+                uuid::Uuid::new_v4().to_string(),
+            ),
             ("x-sg-event-batch-size".to_string(), batch_size.to_string()),
             ("x-sg-event-batch-index".to_string(), "0".to_string()),
             ("x-sg-webhook-site-url".to_string(), site_url.to_string()),
@@ -1040,21 +1093,43 @@ mod tests {
             json!({"url": "http://127.0.0.1:1/", "name": "h", "projects": [1],
                    "entity_types": {"Asset": {"create": [], "update": ["code"]}}}),
         );
-        let ev = |op: &str, t: &str, attr: Value, project: Value| {
-            json!({"operation": op, "entity": {"type": t, "id": 1}, "attribute_name": attr, "project": project})
-        };
+        let ev = |op: &str, t: &str, attr: Value, project: Value| json!({"operation": op, "entity": {"type": t, "id": 1}, "attribute_name": attr, "project": project});
         let p1 = json!({"type": "Project", "id": 1});
-        assert_eq!(w.matching(&ev("create", "Asset", Value::Null, p1.clone())), vec![id.clone()]);
-        assert_eq!(w.matching(&ev("update", "Asset", json!("code"), p1.clone())).len(), 1);
-        assert!(w.matching(&ev("update", "Asset", json!("description"), p1.clone())).is_empty());
-        assert!(w.matching(&ev("delete", "Asset", Value::Null, p1.clone())).is_empty());
-        assert!(w.matching(&ev("create", "Shot", Value::Null, p1)).is_empty());
+        assert_eq!(
+            w.matching(&ev("create", "Asset", Value::Null, p1.clone())),
+            vec![id.clone()]
+        );
+        assert_eq!(
+            w.matching(&ev("update", "Asset", json!("code"), p1.clone()))
+                .len(),
+            1
+        );
         assert!(w
-            .matching(&ev("create", "Asset", Value::Null, json!({"type": "Project", "id": 2})))
+            .matching(&ev("update", "Asset", json!("description"), p1.clone()))
             .is_empty());
-        w.update(&id, &json!({"status": "disabled"}), &resolve).unwrap();
         assert!(w
-            .matching(&ev("create", "Asset", Value::Null, json!({"type": "Project", "id": 1})))
+            .matching(&ev("delete", "Asset", Value::Null, p1.clone()))
+            .is_empty());
+        assert!(w
+            .matching(&ev("create", "Shot", Value::Null, p1))
+            .is_empty());
+        assert!(w
+            .matching(&ev(
+                "create",
+                "Asset",
+                Value::Null,
+                json!({"type": "Project", "id": 2})
+            ))
+            .is_empty());
+        w.update(&id, &json!({"status": "disabled"}), &resolve)
+            .unwrap();
+        assert!(w
+            .matching(&ev(
+                "create",
+                "Asset",
+                Value::Null,
+                json!({"type": "Project", "id": 1})
+            ))
             .is_empty());
     }
 
@@ -1063,15 +1138,42 @@ mod tests {
         let mut w = Webhooks::new();
         for (body, param) in [
             (json!([]), "body"),
-            (json!({"name": "x", "entity_types": {"Asset": {"create": []}}}), "url"),
-            (json!({"url": "http://127.0.0.1/", "entity_types": {"Asset": {"create": []}}}), "name"),
-            (json!({"url": "http://127.0.0.1/", "name": "x"}), "entity_types"),
-            (json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Widget": {"create": []}}}), "entity_types"),
-            (json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"explode": []}}}), "entity_types"),
-            (json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"update": [1]}}}), "entity_types"),
-            (json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}, "status": "failed"}), "status"),
-            (json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}, "projects": ["a"]}), "projects"),
-            (json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}, "batch_deliveries": "yes"}), "batch_deliveries"),
+            (
+                json!({"name": "x", "entity_types": {"Asset": {"create": []}}}),
+                "url",
+            ),
+            (
+                json!({"url": "http://127.0.0.1/", "entity_types": {"Asset": {"create": []}}}),
+                "name",
+            ),
+            (
+                json!({"url": "http://127.0.0.1/", "name": "x"}),
+                "entity_types",
+            ),
+            (
+                json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Widget": {"create": []}}}),
+                "entity_types",
+            ),
+            (
+                json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"explode": []}}}),
+                "entity_types",
+            ),
+            (
+                json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"update": [1]}}}),
+                "entity_types",
+            ),
+            (
+                json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}, "status": "failed"}),
+                "status",
+            ),
+            (
+                json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}, "projects": ["a"]}),
+                "projects",
+            ),
+            (
+                json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}, "batch_deliveries": "yes"}),
+                "batch_deliveries",
+            ),
         ] {
             match w.create(&body, &resolve) {
                 Err(WebhookError::Invalid { param: p, .. }) => assert_eq!(p, param, "{body}"),
@@ -1079,31 +1181,61 @@ mod tests {
             }
         }
         assert!(w.list(None, None).is_empty());
-        let id = hook(&mut w, json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}}));
-        assert!(w.update(&id, &json!({"status": "unstable", "name": "changed"}), &resolve).is_err());
+        let id = hook(
+            &mut w,
+            json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}}),
+        );
+        assert!(w
+            .update(
+                &id,
+                &json!({"status": "unstable", "name": "changed"}),
+                &resolve
+            )
+            .is_err());
         assert_eq!(w.get(&id).unwrap().name, "x");
     }
 
     #[test]
     fn status_transitions() {
         let mut w = Webhooks::new();
-        let id = hook(&mut w, json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}}));
-        let ev: super::super::ChangeEvent = Arc::new(json!({"operation": "create", "entity": {"type": "Asset", "id": 1}}));
-        let fail = Outcome { response_code: Some(500), body: String::new(), headers: vec![], process_time: 1 };
-        let ok = Outcome { response_code: Some(200), ..fail.clone() };
-        let p = w.prepare_events(&id, &[ev.clone()], "http://site").unwrap();
+        let id = hook(
+            &mut w,
+            json!({"url": "http://127.0.0.1/", "name": "x", "entity_types": {"Asset": {"create": []}}}),
+        );
+        let ev: super::super::ChangeEvent =
+            Arc::new(json!({"operation": "create", "entity": {"type": "Asset", "id": 1}}));
+        let fail = Outcome {
+            response_code: Some(500),
+            body: String::new(),
+            headers: vec![],
+            process_time: 1,
+        };
+        let ok = Outcome {
+            response_code: Some(200),
+            ..fail.clone()
+        };
+        let p = w
+            .prepare_events(&id, std::slice::from_ref(&ev), "http://site")
+            .unwrap();
         w.record_outcome(&p, &ok);
         assert_eq!(w.get(&id).unwrap().status, HookStatus::Active);
-        let p = w.prepare_events(&id, &[ev.clone()], "http://site").unwrap();
+        let p = w
+            .prepare_events(&id, std::slice::from_ref(&ev), "http://site")
+            .unwrap();
         w.record_outcome(&p, &fail);
         assert_eq!(w.get(&id).unwrap().status, HookStatus::Unstable);
         for _ in 1..FAILED_THRESHOLD {
-            let p = w.prepare_events(&id, &[ev.clone()], "http://site").unwrap();
+            let p = w
+                .prepare_events(&id, std::slice::from_ref(&ev), "http://site")
+                .unwrap();
             w.record_outcome(&p, &fail);
         }
         assert_eq!(w.get(&id).unwrap().status, HookStatus::Failed);
-        assert!(w.prepare_events(&id, &[ev.clone()], "http://site").is_none());
-        w.update(&id, &json!({"status": "active"}), &resolve).unwrap();
+        assert!(w
+            .prepare_events(&id, std::slice::from_ref(&ev), "http://site")
+            .is_none());
+        w.update(&id, &json!({"status": "active"}), &resolve)
+            .unwrap();
         let p = w.prepare_events(&id, &[ev], "http://site").unwrap();
         w.record_outcome(&p, &ok);
         assert_eq!(w.get(&id).unwrap().status, HookStatus::Active);
@@ -1111,7 +1243,8 @@ mod tests {
 
     #[test]
     fn oversized_payload_loses_values() {
-        let mut item = json!({"meta": {"old_value": "a".repeat(MAX_PAYLOAD_BYTES), "new_value": "b"}});
+        let mut item =
+            json!({"meta": {"old_value": "a".repeat(MAX_PAYLOAD_BYTES), "new_value": "b"}});
         limit_item_size(&mut item);
         assert!(item["meta"].get("old_value").is_none());
         assert!(item["meta"].get("new_value").is_none());

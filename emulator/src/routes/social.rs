@@ -22,9 +22,18 @@ pub fn router() -> Router<AppState> {
         // The reference spells these with literal `human_users`, `notes` and
         // `projects`; every accepted spelling of the type is taken, other types 404.
         .route("/api/v1/entity/{entity}/{record_id}/follow", post(follow))
-        .route("/api/v1/entity/{entity}/{record_id}/unfollow", put(unfollow))
-        .route("/api/v1/entity/{entity}/{record_id}/following", get(following))
-        .route("/api/v1/entity/{entity}/{record_id}/followers", get(followers))
+        .route(
+            "/api/v1/entity/{entity}/{record_id}/unfollow",
+            put(unfollow),
+        )
+        .route(
+            "/api/v1/entity/{entity}/{record_id}/following",
+            get(following),
+        )
+        .route(
+            "/api/v1/entity/{entity}/{record_id}/followers",
+            get(followers),
+        )
         .route(
             "/api/v1/entity/{entity}/{record_id}/activity_stream",
             get(activity_stream),
@@ -135,7 +144,10 @@ async fn activity_stream(
         .activity_stream(&entity, id, min_id, max_id, limit, &fields)?;
     let link = format!(
         "/api/v1/entity/{}/{}/activity_stream",
-        data["entity_type"].as_str().map(url_name).unwrap_or_default(),
+        data["entity_type"]
+            .as_str()
+            .map(url_name)
+            .unwrap_or_default(),
         id
     );
     Ok(json_response(

@@ -23,7 +23,10 @@ pub fn router() -> Router<AppState> {
             "/api/v1/webhook/hooks/{hook_id}",
             get(get_hook).put(update_hook).delete(delete_hook),
         )
-        .route("/api/v1/webhook/hooks/{hook_id}/deliveries", get(list_deliveries))
+        .route(
+            "/api/v1/webhook/hooks/{hook_id}/deliveries",
+            get(list_deliveries),
+        )
         .route(
             "/api/v1/webhook/deliveries/{delivery_id}",
             get(get_delivery).put(acknowledge),
@@ -37,7 +40,9 @@ pub fn router() -> Router<AppState> {
 impl From<WebhookError> for ApiError {
     fn from(e: WebhookError) -> Self {
         match e {
-            WebhookError::HookNotFound(id) => ApiError::not_found(format!("Webhook: {id} not found")),
+            WebhookError::HookNotFound(id) => {
+                ApiError::not_found(format!("Webhook: {id} not found"))
+            }
             WebhookError::DeliveryNotFound(id) => {
                 ApiError::not_found(format!("Delivery: {id} not found"))
             }
@@ -120,7 +125,11 @@ fn page(pairs: &[(String, String)]) -> Result<(usize, usize), ApiError> {
 }
 
 /// Renders one page of items with `links.self`, and `next`/`prev` where they exist.
-fn paged(uri: &axum::http::Uri, pairs: &[(String, String)], items: Vec<Value>) -> Result<Response, ApiError> {
+fn paged(
+    uri: &axum::http::Uri,
+    pairs: &[(String, String)],
+    items: Vec<Value>,
+) -> Result<Response, ApiError> {
     let (number, size) = page(pairs)?;
     let total = items.len();
     let start = (number - 1).saturating_mul(size).min(total);
@@ -143,7 +152,10 @@ fn paged(uri: &axum::http::Uri, pairs: &[(String, String)], items: Vec<Value>) -
     if number > 1 {
         links.insert("prev".into(), json!(link(number - 1)));
     }
-    Ok(json_response(StatusCode::OK, &json!({"data": data, "links": links})))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"data": data, "links": links}),
+    ))
 }
 
 fn resolver(state: &AppState) -> impl Fn(&str) -> Option<String> + '_ {
@@ -165,7 +177,10 @@ async fn list_hooks(
     let status = match param(&pairs, "status") {
         None => None,
         Some(s) => Some(HookStatus::parse(s).ok_or_else(|| {
-            invalid("status", "status must be one of: active, unstable, failed, disabled")
+            invalid(
+                "status",
+                "status must be one of: active, unstable, failed, disabled",
+            )
         })?),
     };
     let items: Vec<Value> = state
@@ -192,10 +207,18 @@ async fn create_hook(
         .and_then(Value::as_object)
         .map(|o| o.keys().map(|k| (k.clone(), resolver(&state)(k))).collect())
         .unwrap_or_default();
-    let resolve = |t: &str| types.iter().find(|(k, _)| k == t).and_then(|(_, c)| c.clone());
+    let resolve = |t: &str| {
+        types
+            .iter()
+            .find(|(k, _)| k == t)
+            .and_then(|(_, c)| c.clone())
+    };
     let mut hooks = state.backend.webhooks();
     let hook = hooks.create(&body, &resolve)?;
-    Ok(json_response(StatusCode::CREATED, &hook_doc(hook.to_json(), &hook.id)))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &hook_doc(hook.to_json(), &hook.id),
+    ))
 }
 
 /// `GET /webhook/hooks/{hook_id}`.
@@ -206,7 +229,10 @@ async fn get_hook(
 ) -> Result<Response, ApiError> {
     let hooks = state.backend.webhooks();
     let hook = hooks.get(&id)?;
-    Ok(json_response(StatusCode::OK, &hook_doc(hook.to_json(), &id)))
+    Ok(json_response(
+        StatusCode::OK,
+        &hook_doc(hook.to_json(), &id),
+    ))
 }
 
 /// `PUT /webhook/hooks/{hook_id}`: change settings; `status` only to active/disabled.
@@ -223,10 +249,18 @@ async fn update_hook(
         .and_then(Value::as_object)
         .map(|o| o.keys().map(|k| (k.clone(), resolver(&state)(k))).collect())
         .unwrap_or_default();
-    let resolve = |t: &str| types.iter().find(|(k, _)| k == t).and_then(|(_, c)| c.clone());
+    let resolve = |t: &str| {
+        types
+            .iter()
+            .find(|(k, _)| k == t)
+            .and_then(|(_, c)| c.clone())
+    };
     let mut hooks = state.backend.webhooks();
     let hook = hooks.update(&id, &body, &resolve)?;
-    Ok(json_response(StatusCode::OK, &hook_doc(hook.to_json(), &id)))
+    Ok(json_response(
+        StatusCode::OK,
+        &hook_doc(hook.to_json(), &id),
+    ))
 }
 
 /// `DELETE /webhook/hooks/{hook_id}` → 204.
@@ -252,7 +286,12 @@ async fn list_deliveries(
         None => None,
         Some("delivered") => Some(DeliveryStatus::Delivered),
         Some("failed") => Some(DeliveryStatus::Failed),
-        Some(_) => return Err(invalid("status", "status must be one of: delivered, failed")),
+        Some(_) => {
+            return Err(invalid(
+                "status",
+                "status must be one of: delivered, failed",
+            ))
+        }
     };
     let filter = DeliveryFilter {
         status,
@@ -290,7 +329,10 @@ async fn get_delivery(
 ) -> Result<Response, ApiError> {
     let hooks = state.backend.webhooks();
     let d = hooks.delivery(&id)?;
-    Ok(json_response(StatusCode::OK, &delivery_doc(d.to_json(), &id)))
+    Ok(json_response(
+        StatusCode::OK,
+        &delivery_doc(d.to_json(), &id),
+    ))
 }
 
 /// `PUT /webhook/deliveries/{delivery_id}` with `{"acknowledgement": "…"}` (≤ 4 KB).
@@ -304,7 +346,10 @@ async fn acknowledge(
     let body = json_body(&headers, &body)?;
     let mut hooks = state.backend.webhooks();
     let d = hooks.acknowledge(&id, &body)?;
-    Ok(json_response(StatusCode::OK, &delivery_doc(d.to_json(), &id)))
+    Ok(json_response(
+        StatusCode::OK,
+        &delivery_doc(d.to_json(), &id),
+    ))
 }
 
 /// `POST /webhook/deliveries/{delivery_id}/redeliver` → 204; sent in the background.
