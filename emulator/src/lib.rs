@@ -30,6 +30,7 @@ pub mod naming;
 pub mod persist;
 pub mod routes;
 pub mod seed;
+pub mod webhook_delivery;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -141,6 +142,7 @@ pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Resul
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
     let addr = listener.local_addr()?;
+    webhook_delivery::spawn(&backend, format!("http://{addr}"));
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

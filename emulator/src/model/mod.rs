@@ -5,9 +5,12 @@
 
 pub mod defaults;
 pub mod files;
+pub mod hierarchy;
 pub mod schema;
 pub mod schema_ops;
+pub mod social;
 pub mod store;
+pub mod webhooks;
 pub mod writes;
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -89,6 +92,8 @@ pub struct Backend {
     /// Where committed writes are persisted (`--data`), if anywhere.
     persister: std::sync::OnceLock<crate::persist::Persister>,
     files: Mutex<files::FileStore>,
+    webhooks: Mutex<webhooks::Webhooks>,
+    social: Mutex<social::Social>,
 }
 
 impl Backend {
@@ -100,6 +105,8 @@ impl Backend {
             events: broadcast::channel(4096).0,
             persister: std::sync::OnceLock::new(),
             files: Mutex::new(files::FileStore::default()),
+            webhooks: Mutex::new(webhooks::Webhooks::new()),
+            social: Mutex::new(social::Social::default()),
         }
     }
 
@@ -140,6 +147,16 @@ impl Backend {
     /// take the store lock while holding this one.
     pub fn files(&self) -> MutexGuard<'_, files::FileStore> {
         self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exclusive access to the webhooks and their deliveries.
+    pub fn webhooks(&self) -> MutexGuard<'_, webhooks::Webhooks> {
+        self.webhooks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exclusive access to follows and last-accessed times.
+    pub fn social(&self) -> MutexGuard<'_, social::Social> {
+        self.social.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Reads one record; `entity` may be any accepted URL spelling of the type.

@@ -4,7 +4,10 @@
 
 pub mod admin;
 pub mod files;
+pub mod openapi;
+pub mod social;
 pub mod storage;
+pub mod webhooks;
 
 use axum::Router;
 
@@ -19,4 +22,7 @@ pub fn router() -> Router<AppState> {
         .merge(entities::router())
         .merge(schema::router())
         .merge(admin::router())
+        .merge(webhooks::router())
+        .merge(social::router())
+        .merge(openapi::router())
 }
