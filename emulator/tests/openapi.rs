@@ -98,7 +98,7 @@ fn declared_routes() -> BTreeMap<String, BTreeSet<String>> {
                 while let Some(i) = s.find(&needle) {
                     let before = expr.len() - s.len() + i;
                     let prev = expr[..before].chars().last();
-                    if prev.map_or(true, |c| !(c.is_alphanumeric() || c == '_')) {
+                    if prev.is_none_or(|c| !(c.is_alphanumeric() || c == '_')) {
                         entry.insert((*m).to_string());
                     }
                     s = &s[i + needle.len()..];

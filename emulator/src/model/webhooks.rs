@@ -751,9 +751,9 @@ impl Webhooks {
     pub fn list(&self, status: Option<HookStatus>, url: Option<&str>) -> Vec<&Hook> {
         self.hooks
             .iter()
-            .filter(|h| status.map_or(true, |s| h.status == s))
+            .filter(|h| status.is_none_or(|s| h.status == s))
             .filter(|h| {
-                url.map_or(true, |u| {
+                url.is_none_or(|u| {
                     h.url == u || h.url.trim_end_matches('/') == u.trim_end_matches('/')
                 })
             })
@@ -784,21 +784,21 @@ impl Webhooks {
             .iter()
             .filter_map(|id| self.deliveries.get(id))
             .filter(|d| d.event_time >= from)
-            .filter(|d| filter.to.map_or(true, |to| d.event_time <= to))
-            .filter(|d| filter.status.map_or(true, |s| d.status == s))
+            .filter(|d| filter.to.is_none_or(|to| d.event_time <= to))
+            .filter(|d| filter.status.is_none_or(|s| d.status == s))
             .filter(|d| {
                 let (t, id) = d.entity();
-                filter.entity_id.map_or(true, |want| id == Some(want))
+                filter.entity_id.is_none_or(|want| id == Some(want))
                     && filter
                         .entity_type
                         .as_deref()
-                        .map_or(true, |want| t == Some(want))
+                        .is_none_or(|want| t == Some(want))
             })
             .filter(|d| {
                 filter
                     .acknowledgement
                     .as_deref()
-                    .map_or(true, |a| d.acknowledgement.contains(a))
+                    .is_none_or(|a| d.acknowledgement.contains(a))
             })
             .collect())
     }
