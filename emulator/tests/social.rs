@@ -658,6 +658,15 @@ async fn preferences_all_and_subset() {
 #[tokio::test]
 async fn hierarchy_expand_and_search() {
     let api = Api::new().await;
+    let (s, created) = api
+        .call(
+            "POST",
+            "/api/v1/entity/projects",
+            Some(json!({"name": "Empty Project"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let empty_id = created["data"]["id"].as_i64().unwrap();
     let (s, body) = api
         .call(
             "POST",
@@ -670,14 +679,21 @@ async fn hierarchy_expand_and_search() {
     assert_eq!(root["path"], "/");
     assert_eq!(root["has_children"], true);
     let projects = root["children"].as_array().unwrap();
-    assert_eq!(projects.len(), 2);
+    // The demo seed has three projects; "Old Project" is archived and hidden.
+    assert_eq!(projects.len(), 3);
+    assert!(projects.iter().all(|p| p["label"] != "Old Project"));
     assert_eq!(
         projects[0]["ref"],
         json!({"kind": "entity", "value": {"type": "Project", "id": 1}})
     );
     assert_eq!(projects[0]["label"], "Demo Project");
     assert_eq!(projects[0]["path"], "/Project/1");
-    assert_eq!(projects[1]["has_children"], false, "project 2 is empty");
+    assert_eq!(projects[1]["has_children"], true, "project 2 has records");
+    let empty = projects
+        .iter()
+        .find(|p| p["path"] == format!("/Project/{empty_id}"))
+        .unwrap();
+    assert_eq!(empty["has_children"], false, "a new project is empty");
 
     let (_, body) = api
         .call(
@@ -716,7 +732,20 @@ async fn hierarchy_expand_and_search() {
         .call("POST", "/api/v1/hierarchy/_expand", Some(json!({"path": "/Project/1/Shot", "entity_fields": [{"entity": "Shot", "fields": ["sg_status_list"]}]})))
         .await;
     let kids = body["data"]["children"].as_array().unwrap();
-    assert_eq!(kids.len(), 10);
+    let shots_in_project_1 = api
+        .site
+        .backend()
+        .store()
+        .table("Shot")
+        .unwrap()
+        .records
+        .values()
+        .filter(|r| {
+            !r.retired && r.fields.get("project").and_then(|p| p.get("id")) == Some(&json!(1))
+        })
+        .count();
+    assert!(shots_in_project_1 > 0);
+    assert_eq!(kids.len(), shots_in_project_1);
     assert_eq!(kids[0]["label"], "SQ010_0010");
     assert_eq!(kids[0]["ref"]["value"]["type"], "Shot");
     assert!(kids[0]["ref"]["value"]["sg_status_list"].is_string());
@@ -785,7 +814,20 @@ async fn hierarchy_expand_and_search() {
             Some(json!({"root_path": "/Project/2", "search_criteria": {"search_string": "SQ"}})),
         )
         .await;
-    assert_eq!(body["data"], json!([]));
+    let hits = body["data"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(
+        hits.iter().all(|h| h["project_id"] == 2),
+        "a root path limits the search to that project"
+    );
+    let (_, body) = api
+        .call(
+            "POST",
+            "/api/v1/hierarchy/_search",
+            Some(json!({"root_path": format!("/Project/{empty_id}"), "search_criteria": {"search_string": "SQ"}})),
+        )
+        .await;
+    assert_eq!(body["data"], json!([]), "nothing under an empty project");
     let (_, body) = api
         .call(
             "POST",
@@ -802,10 +844,20 @@ async fn hierarchy_expand_and_search() {
             Some(json!({"search_criteria": {"search_string": "project"}})),
         )
         .await;
+    let labels: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["label"].as_str())
+        .collect();
+    assert!(
+        !labels.contains(&"Old Project"),
+        "archived projects are hidden"
+    );
     assert_eq!(
         body["data"].as_array().unwrap().len(),
-        2,
-        "projects match by name"
+        3,
+        "projects match by name (Demo, Second and the test's Empty Project)"
     );
 
     for (b, param) in [

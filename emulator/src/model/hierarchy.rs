@@ -101,6 +101,7 @@ fn in_project(store: &Store, entity_type: &str, project: i64) -> Vec<i64> {
         .collect()
 }
 
+/// Projects shown in the navigation: live and not archived (as on real sites).
 fn live_projects(store: &Store) -> Vec<i64> {
     store
         .table("Project")
@@ -108,6 +109,12 @@ fn live_projects(store: &Store) -> Vec<i64> {
             t.records
                 .values()
                 .filter(|r| !r.retired)
+                .filter(|r| {
+                    r.fields
+                        .get("archived")
+                        .and_then(serde_json::Value::as_bool)
+                        != Some(true)
+                })
                 .map(|r| r.id)
                 .collect()
         })
