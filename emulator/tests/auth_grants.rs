@@ -271,3 +271,107 @@ async fn sudo_as_login_and_session_uuid() {
     );
     site.shutdown().await;
 }
+
+/// Writes are attributed to the acting user: a script acting as a human user
+/// (`sudo_as_login`) records that HumanUser in created_by/updated_by and in the event
+/// log, with the token's session_uuid; a plain script token records its ApiUser; a
+/// password token records the human.
+#[tokio::test]
+async fn writes_are_attributed_to_the_acting_user() {
+    let site = site().await;
+    let (url, c) = (site.url(), Client::new());
+    let human_id = |login: &str| {
+        shotgrid_emulator::auth::find_human_user(&site.backend().store(), login)
+            .expect("user exists")
+    };
+    let create = |token: String, code: &'static str| {
+        let c = c.clone();
+        let url = url.clone();
+        async move {
+            let res = c
+                .post(format!(
+                    "{url}/api/v1/entity/shots?options[fields]=created_by,updated_by"
+                ))
+                .bearer_auth(token)
+                .json(&serde_json::json!({"code": code, "project": {"type": "Project", "id": 1}}))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(res.status(), StatusCode::CREATED);
+            res.json::<Value>().await.expect("json")
+        }
+    };
+    let (_, b) = token(
+        &c,
+        &url,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "tests"),
+            ("client_secret", "key"),
+            ("scope", "sudo_as_login:artist"),
+            ("session_uuid", "sess-42"),
+        ],
+    )
+    .await;
+    let shot = create(b["access_token"].as_str().unwrap().to_owned(), "sudo-shot").await;
+    let created_by = &shot["data"]["relationships"]["created_by"]["data"];
+    assert_eq!(created_by["type"], "HumanUser", "{shot}");
+    assert_eq!(created_by["id"], human_id("artist"));
+    assert_eq!(
+        shot["data"]["relationships"]["updated_by"]["data"],
+        *created_by
+    );
+    let shot_id = shot["data"]["id"].as_i64().unwrap();
+    // The event of that create names the same user and carries the session uuid.
+    let store = site.backend().store();
+    let event = store
+        .table("EventLogEntry")
+        .unwrap()
+        .records
+        .values()
+        .find(|r| {
+            r.fields.get("event_type") == Some(&Value::from("Shotgun_Shot_New"))
+                && r.fields.get("entity").and_then(|e| e.get("id")) == Some(&Value::from(shot_id))
+        })
+        .expect("a New event for the shot")
+        .clone();
+    drop(store);
+    assert_eq!(event.fields["user"]["type"], "HumanUser");
+    assert_eq!(event.fields["session_uuid"], "sess-42");
+
+    let (_, b) = token(
+        &c,
+        &url,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "tests"),
+            ("client_secret", "key"),
+        ],
+    )
+    .await;
+    let shot = create(
+        b["access_token"].as_str().unwrap().to_owned(),
+        "script-shot",
+    )
+    .await;
+    assert_eq!(
+        shot["data"]["relationships"]["created_by"]["data"]["type"],
+        "ApiUser"
+    );
+
+    let (_, b) = token(
+        &c,
+        &url,
+        &[
+            ("grant_type", "password"),
+            ("username", "artist"),
+            ("password", "pa:ss"),
+        ],
+    )
+    .await;
+    let shot = create(b["access_token"].as_str().unwrap().to_owned(), "human-shot").await;
+    assert_eq!(
+        shot["data"]["relationships"]["created_by"]["data"]["id"],
+        human_id("artist")
+    );
+}
