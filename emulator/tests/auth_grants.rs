@@ -323,19 +323,21 @@ async fn writes_are_attributed_to_the_acting_user() {
     );
     let shot_id = shot["data"]["id"].as_i64().unwrap();
     // The event of that create names the same user and carries the session uuid.
-    let store = site.backend().store();
-    let event = store
-        .table("EventLogEntry")
-        .unwrap()
-        .records
-        .values()
-        .find(|r| {
-            r.fields.get("event_type") == Some(&Value::from("Shotgun_Shot_New"))
-                && r.fields.get("entity").and_then(|e| e.get("id")) == Some(&Value::from(shot_id))
-        })
-        .expect("a New event for the shot")
-        .clone();
-    drop(store);
+    let event = {
+        let store = site.backend().store();
+        store
+            .table("EventLogEntry")
+            .unwrap()
+            .records
+            .values()
+            .find(|r| {
+                r.fields.get("event_type") == Some(&Value::from("Shotgun_Shot_New"))
+                    && r.fields.get("entity").and_then(|e| e.get("id"))
+                        == Some(&Value::from(shot_id))
+            })
+            .expect("a New event for the shot")
+            .clone()
+    };
     assert_eq!(event.fields["user"]["type"], "HumanUser");
     assert_eq!(event.fields["session_uuid"], "sess-42");
 
