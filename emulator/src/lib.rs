@@ -26,6 +26,7 @@ pub mod errors;
 pub mod http;
 pub mod model;
 pub mod naming;
+pub mod query;
 pub mod routes;
 pub mod seed;
 

@@ -6,7 +6,10 @@ use axum::Router;
 
 use crate::http::AppState;
 
+pub mod search;
+
 /// Every area's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(search::router())
 }
