@@ -25,7 +25,9 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
             return Some(Utc.from_utc_datetime(&n));
         }
     }
-    parse_date(s).and_then(|d| d.and_hms_opt(0, 0, 0).map(|n| Utc.from_utc_datetime(&n)))
+    NaiveDate::parse_from_str(s, DATE_FORMAT)
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0).map(|n| Utc.from_utc_datetime(&n)))
 }
 
 /// Parses `YYYY-MM-DD` (or the date part of a date-time).
@@ -198,6 +200,7 @@ mod tests {
             Some("2024-01-15T00:00:00Z")
         );
         assert!(parse_datetime("yesterday").is_none());
+        assert!(parse_date("last tuesday at noon").is_none());
         assert_eq!(
             parse_date("2024-01-15T23:00:00Z").map(fmt_date).as_deref(),
             Some("2024-01-15")

@@ -21,6 +21,8 @@ pub mod list;
 pub mod path;
 pub mod summarize;
 pub mod text;
+#[cfg(test)]
+mod tests_engine;
 
 use serde_json::{Map, Value};
 
