@@ -140,7 +140,13 @@ async fn main() -> anyhow::Result<()> {
         "POST _search (hash filter, 2-key sort, 5000): {} records, median {:.1} ms, best {:.1} ms",
         sizes.2,
         median(search_times.clone()).as_secs_f64() * 1000.0,
-        search_times.iter().min().copied().unwrap_or_default().as_secs_f64() * 1000.0
+        search_times
+            .iter()
+            .min()
+            .copied()
+            .unwrap_or_default()
+            .as_secs_f64()
+            * 1000.0
     );
     running.shutdown().await;
     Ok(())
@@ -157,22 +163,54 @@ fn phases(running: &shotgrid_emulator::Running) {
     for _ in 0..3 {
         let t = Instant::now();
         let table = store.table("Shot").expect("table");
-        let n = table.records.values().filter(|r| r.fields.get("sg_status_list").and_then(|v| v.as_str()) == Some("ip")).count();
+        let n = table
+            .records
+            .values()
+            .filter(|r| r.fields.get("sg_status_list").and_then(|v| v.as_str()) == Some("ip"))
+            .count();
         let n2 = table.records.values().filter(|r| !r.retired).count();
-        println!("bare lookup loop: {:.1} ms ({n}, {n2})", t.elapsed().as_secs_f64() * 1e3);
+        println!(
+            "bare lookup loop: {:.1} ms ({n}, {n2})",
+            t.elapsed().as_secs_f64() * 1e3
+        );
         let t0 = Instant::now();
-        let filter = Filter::parse(&store, "Shot", &f, FilterSyntax::Array, &SourcePath::root("filters"), now)
-            .expect("filter");
-        let mut recs = list::matching(&store, "Shot", &filter, ReturnOnly::Active, false).expect("match");
+        let filter = Filter::parse(
+            &store,
+            "Shot",
+            &f,
+            FilterSyntax::Array,
+            &SourcePath::root("filters"),
+            now,
+        )
+        .expect("filter");
+        let mut recs =
+            list::matching(&store, "Shot", &filter, ReturnOnly::Active, false).expect("match");
         let t1 = Instant::now();
         let sort = parse_sort(&store, "Shot", "-sg_cut_out,code").expect("sort");
         list::sort_records(&store, &mut recs, &sort);
         let t2 = Instant::now();
-        let q = ListQuery { entity_type: "Shot", filter, sort, page: Page { number: 2, size: 5000 }, return_only: ReturnOnly::Active, include_archived_projects: false };
+        let q = ListQuery {
+            entity_type: "Shot",
+            filter,
+            sort,
+            page: Page {
+                number: 2,
+                size: 5000,
+            },
+            return_only: ReturnOnly::Active,
+            include_archived_projects: false,
+        };
         let ids = list::run(&store, &q).expect("run");
         let t3 = Instant::now();
         let sel = FieldSelection::parse(Some("code,sg_status_list,sg_cut_out,project,sg_sequence"));
-        let views: Vec<_> = ids.iter().map(|id| store.read("Shot", *id, &sel, ReturnOnly::Active).expect("read")).collect();
+        let views: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                store
+                    .read("Shot", *id, &sel, ReturnOnly::Active)
+                    .expect("read")
+            })
+            .collect();
         let t4 = Instant::now();
         println!(
             "engine: filter {:.1} ms ({} matches), sort {:.1} ms, full run {:.1} ms, read 5000 views {:.1} ms",

@@ -160,7 +160,11 @@ pub fn calendar_range(today: NaiveDate, p: Period, offset: i64) -> Option<(Naive
             Period::Day => d.checked_add_signed(Duration::try_days(n)?),
             Period::Week => d.checked_add_signed(Duration::try_weeks(n)?),
             Period::Month | Period::Year => {
-                let m = if p == Period::Year { n.checked_mul(12)? } else { n };
+                let m = if p == Period::Year {
+                    n.checked_mul(12)?
+                } else {
+                    n
+                };
                 let abs = u32::try_from(m.unsigned_abs()).ok()?;
                 if m >= 0 {
                     d.checked_add_months(Months::new(abs))
@@ -193,7 +197,11 @@ mod tests {
             "2024-01-15 09:30:00",
             "2024-01-15 09:30:00 UTC",
         ] {
-            assert_eq!(parse_datetime(s).map(fmt_datetime).as_deref(), Some(want), "{s}");
+            assert_eq!(
+                parse_datetime(s).map(fmt_datetime).as_deref(),
+                Some(want),
+                "{s}"
+            );
         }
         assert_eq!(
             parse_datetime("2024-01-15").map(fmt_datetime).as_deref(),
@@ -210,13 +218,23 @@ mod tests {
     #[test]
     fn calendar_ranges() {
         let d = NaiveDate::from_ymd_opt(2024, 1, 17).unwrap(); // a Wednesday
-        let r = |p, o| {
-            calendar_range(d, p, o).map(|(a, b)| (fmt_date(a), fmt_date(b)))
-        };
-        assert_eq!(r(Period::Day, -1), Some(("2024-01-16".into(), "2024-01-17".into())));
-        assert_eq!(r(Period::Week, 0), Some(("2024-01-15".into(), "2024-01-22".into())));
-        assert_eq!(r(Period::Month, 1), Some(("2024-02-01".into(), "2024-03-01".into())));
-        assert_eq!(r(Period::Year, -1), Some(("2023-01-01".into(), "2024-01-01".into())));
+        let r = |p, o| calendar_range(d, p, o).map(|(a, b)| (fmt_date(a), fmt_date(b)));
+        assert_eq!(
+            r(Period::Day, -1),
+            Some(("2024-01-16".into(), "2024-01-17".into()))
+        );
+        assert_eq!(
+            r(Period::Week, 0),
+            Some(("2024-01-15".into(), "2024-01-22".into()))
+        );
+        assert_eq!(
+            r(Period::Month, 1),
+            Some(("2024-02-01".into(), "2024-03-01".into()))
+        );
+        assert_eq!(
+            r(Period::Year, -1),
+            Some(("2023-01-01".into(), "2024-01-01".into()))
+        );
         assert_eq!(Unit::parse("days"), Some(Unit::Day));
         assert_eq!(Unit::parse("fortnight"), None);
     }

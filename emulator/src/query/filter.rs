@@ -498,13 +498,11 @@ impl<'s> Filter<'s> {
                 Cmp::Lt => n < *x,
                 Cmp::Gt => n > *x,
             }),
-            Test::NumIn(xs) => v.as_f64().is_some_and(|n| xs.iter().any(|x| n == *x)),
-            Test::NumRange(lo, hi) => v.as_f64().is_some_and(|n| {
-                lo.map_or(true, |lo| n >= lo) && hi.map_or(true, |hi| n <= hi)
-            }),
-            Test::TextIn(xs) => v
-                .as_str()
-                .is_some_and(|s| xs.iter().any(|x| eq_ci(s, x))),
+            Test::NumIn(xs) => v.as_f64().is_some_and(|n| xs.contains(&n)),
+            Test::NumRange(lo, hi) => v
+                .as_f64()
+                .is_some_and(|n| lo.map_or(true, |lo| n >= lo) && hi.map_or(true, |hi| n <= hi)),
+            Test::TextIn(xs) => v.as_str().is_some_and(|s| xs.iter().any(|x| eq_ci(s, x))),
             Test::Contains(x) => v.as_str().is_some_and(|s| lowered(s).contains(x.as_str())),
             Test::StartsWith(x) => v
                 .as_str()
@@ -512,9 +510,7 @@ impl<'s> Filter<'s> {
             Test::EndsWith(x) => v.as_str().is_some_and(|s| lowered(s).ends_with(x.as_str())),
             Test::Exact(xs) => match v {
                 Value::String(s) => xs.iter().any(|x| x == s),
-                Value::Object(_) => self
-                    .name_of(v)
-                    .is_some_and(|n| xs.iter().any(|x| *x == n)),
+                Value::Object(_) => self.name_of(v).is_some_and(|n| xs.contains(&n)),
                 _ => false,
             },
             Test::DateCmp(k, cmp, x) => date_of(*k, v).is_some_and(|d| match cmp {
@@ -585,7 +581,9 @@ fn coerce_query_value(kind: FieldKind, s: &str) -> Result<Value, String> {
         FieldKind::Checkbox => match s.trim() {
             "true" | "1" => Ok(Value::Bool(true)),
             "false" | "0" => Ok(Value::Bool(false)),
-            _ => Err(format!("{s:?} is not a valid checkbox value (true or false)")),
+            _ => Err(format!(
+                "{s:?} is not a valid checkbox value (true or false)"
+            )),
         },
         FieldKind::Entity | FieldKind::MultiEntity | FieldKind::Addressing => {
             // `Type:id`, or a JSON object.
@@ -624,7 +622,12 @@ impl<'s> Parser<'s> {
             .collect()
     }
 
-    fn parse_item(&self, item: &Value, list: &SourcePath, i: usize) -> Result<Node<'s>, QueryError> {
+    fn parse_item(
+        &self,
+        item: &Value,
+        list: &SourcePath,
+        i: usize,
+    ) -> Result<Node<'s>, QueryError> {
         let here = list.push(i);
         match item {
             Value::Array(parts) => {
@@ -660,13 +663,19 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn parse_hash(&self, obj: &Map<String, Value>, at: &SourcePath) -> Result<Node<'s>, QueryError> {
+    fn parse_hash(
+        &self,
+        obj: &Map<String, Value>,
+        at: &SourcePath,
+    ) -> Result<Node<'s>, QueryError> {
         for k in obj.keys() {
             if k != "logical_operator" && k != "conditions" {
                 return Err(QueryError::invalid(
                     at,
                     k,
-                    format!("{k} is not allowed: a hash filter has logical_operator and conditions"),
+                    format!(
+                        "{k} is not allowed: a hash filter has logical_operator and conditions"
+                    ),
                 ));
             }
         }
@@ -693,7 +702,11 @@ impl<'s> Parser<'s> {
                 ))
             }
         };
-        Ok(if any { Node::Any(items) } else { Node::All(items) })
+        Ok(if any {
+            Node::Any(items)
+        } else {
+            Node::All(items)
+        })
     }
 
     /// The `{"path","relation","values"}` echo of a condition used in error messages.
@@ -733,7 +746,11 @@ impl<'s> Parser<'s> {
             return Err(QueryError::invalid(at, "field", "field must be a string"));
         };
         let Some(rel) = relation.as_str() else {
-            return Err(QueryError::invalid(at, "relation", "relation must be a string"));
+            return Err(QueryError::invalid(
+                at,
+                "relation",
+                "relation must be a string",
+            ));
         };
         let Some(op) = Op::parse(rel) else {
             return Err(QueryError::invalid(
@@ -799,7 +816,11 @@ impl<'s> Parser<'s> {
                 path.owner,
                 path.field,
                 kind_name(kind),
-                allowed.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+                allowed
+                    .iter()
+                    .map(|o| o.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         let bad = |m: String| QueryError::invalid(at, key, m);
@@ -809,14 +830,14 @@ impl<'s> Parser<'s> {
         Ok(Node::Cond(Box::new(Cond { path, test, negate })))
     }
 
-    fn one<'v>(values: &'v [Value]) -> Result<&'v Value, String> {
+    fn one(values: &[Value]) -> Result<&Value, String> {
         match values {
             [v] => Ok(v),
             _ => Err(format!("expects exactly one value, got {}", values.len())),
         }
     }
 
-    fn two<'v>(values: &'v [Value]) -> Result<(&'v Value, &'v Value), String> {
+    fn two(values: &[Value]) -> Result<(&Value, &Value), String> {
         match values {
             [a, b] => Ok((a, b)),
             _ => Err(format!(
@@ -923,7 +944,9 @@ impl<'s> Parser<'s> {
             Op::Between | Op::NotBetween => {
                 let (a, b) = Self::two(values)?;
                 match date_kind(kind) {
-                    Some(dk) => Test::DateRange(dk, date_operand(dk, a)?, date_operand(dk, b)?, true),
+                    Some(dk) => {
+                        Test::DateRange(dk, date_operand(dk, a)?, date_operand(dk, b)?, true)
+                    }
                     None => Test::NumRange(num_operand(a)?, num_operand(b)?),
                 }
             }
@@ -938,7 +961,11 @@ impl<'s> Parser<'s> {
                 let past = matches!(op, Op::InLast | Op::NotInLast);
                 let other = dates::shift(self.now, if past { -n } else { n }, unit)
                     .ok_or("the offset is out of range")?;
-                let (lo, hi) = if past { (other, self.now) } else { (self.now, other) };
+                let (lo, hi) = if past {
+                    (other, self.now)
+                } else {
+                    (self.now, other)
+                };
                 match dk {
                     DateKind::DateTime => Test::DateRange(
                         dk,
@@ -1131,6 +1158,8 @@ fn entity_operand(store: &Store, v: &Value) -> Result<Option<(String, i64)>, Str
                 .map_err(|_| format!("{t:?} is not a valid entity type"))?;
             Ok(Some((t, id)))
         }
-        other => Err(format!("expects an entity {{\"type\", \"id\"}}, got {other}")),
+        other => Err(format!(
+            "expects an entity {{\"type\", \"id\"}}, got {other}"
+        )),
     }
 }

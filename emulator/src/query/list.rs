@@ -259,7 +259,12 @@ pub fn sort_records<'s>(store: &'s Store, records: &mut Vec<&'s Record>, sort: &
     }
     let mut keyed: Vec<(Vec<SortVal<'s>>, &'s Record)> = records
         .iter()
-        .map(|r| (sort.iter().map(|s| sort_val(store, &s.path, r)).collect(), *r))
+        .map(|r| {
+            (
+                sort.iter().map(|s| sort_val(store, &s.path, r)).collect(),
+                *r,
+            )
+        })
         .collect();
     keyed.sort_by(|(ka, _), (kb, _)| {
         for (i, spec) in sort.iter().enumerate() {

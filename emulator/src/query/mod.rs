@@ -20,9 +20,9 @@ pub mod filter;
 pub mod list;
 pub mod path;
 pub mod summarize;
-pub mod text;
 #[cfg(test)]
 mod tests_engine;
+pub mod text;
 
 use serde_json::{Map, Value};
 
@@ -133,7 +133,11 @@ pub fn ruby_inspect(v: &Value) -> String {
         Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
         Value::Array(items) => format!(
             "[{}]",
-            items.iter().map(ruby_inspect).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(ruby_inspect)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Value::Object(m) => format!(
             "{{{}}}",

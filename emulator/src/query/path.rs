@@ -75,7 +75,9 @@ impl<'s> FieldPath<'s> {
     pub fn resolve(store: &'s Store, base: &str, raw: &str) -> Result<Self, PathError> {
         let parts: Vec<&str> = raw.split('.').collect();
         let mut owner: String = base.to_string();
-        let mut table = store.table(base).map_err(|_| PathError::BadHop(base.into()))?;
+        let mut table = store
+            .table(base)
+            .map_err(|_| PathError::BadHop(base.into()))?;
         let mut hops = Vec::new();
         let mut i = 0;
         while i + 2 < parts.len() {
@@ -182,7 +184,7 @@ impl<'s> FieldPath<'s> {
         let each = |r: &Record, f: &mut dyn FnMut(&Value) -> bool| -> bool {
             let v = self.own_value(&self.owner, r);
             match (multi, v.as_ref()) {
-                (true, Value::Array(items)) => items.iter().any(|i| f(i)),
+                (true, Value::Array(items)) => items.iter().any(&mut *f),
                 (true, Value::Null) => false,
                 (_, v) => f(v),
             }

@@ -100,7 +100,11 @@ fn summary_accepts(ty: &str, k: FieldKind) -> bool {
 fn grouping_accepts(ty: &str, k: FieldKind) -> bool {
     match ty {
         "exact" => true,
-        "tens" | "hundreds" | "thousands" | "tensofthousands" | "hundredsofthousands"
+        "tens"
+        | "hundreds"
+        | "thousands"
+        | "tensofthousands"
+        | "hundredsofthousands"
         | "millions" => is_numeric(k),
         "day" | "week" | "month" | "quarter" | "year" | "clustered_date" => is_date(k),
         "oneday" | "fivedays" => is_date(k) || k == FieldKind::Duration,
@@ -198,7 +202,11 @@ pub fn parse<'s>(
                     ));
                 }
                 let Some(field) = o.get("field").and_then(Value::as_str) else {
-                    return Err(QueryError::invalid(&here, "field", "field must be a string"));
+                    return Err(QueryError::invalid(
+                        &here,
+                        "field",
+                        "field must be a string",
+                    ));
                 };
                 let Some(kind) = field_kind(table, field) else {
                     return Err(QueryError::invalid(
@@ -269,7 +277,11 @@ pub fn parse<'s>(
                     }
                 };
                 let Some(field) = o.get("field").and_then(Value::as_str) else {
-                    return Err(QueryError::invalid(&here, "field", "field must be a string"));
+                    return Err(QueryError::invalid(
+                        &here,
+                        "field",
+                        "field must be a string",
+                    ));
                 };
                 let path = FieldPath::resolve(store, entity_type, field).map_err(|_| {
                     QueryError::invalid(
@@ -319,13 +331,24 @@ pub fn parse<'s>(
             }
         },
         Some(_) => {
-            return Err(QueryError::invalid(&top, "options", "options must be an object"))
+            return Err(QueryError::invalid(
+                &top,
+                "options",
+                "options must be an object",
+            ))
         }
     };
 
     let filter = match obj.get("filters") {
         None | Some(Value::Null) => Filter::all(store),
-        Some(f) => Filter::parse(store, entity_type, f, syntax, &SourcePath::root("filters"), now)?,
+        Some(f) => Filter::parse(
+            store,
+            entity_type,
+            f,
+            syntax,
+            &SourcePath::root("filters"),
+            now,
+        )?,
     };
     Ok(SummarizeQuery {
         entity_type: entity_type.to_string(),
@@ -352,7 +375,7 @@ pub fn run(store: &Store, q: &SummarizeQuery<'_>) -> Result<Value, QueryError> {
     Ok(Value::Object(out))
 }
 
-fn field_value<'r>(r: &'r Record, field: &str) -> Value {
+fn field_value(r: &Record, field: &str) -> Value {
     match field {
         "id" => Value::from(r.id),
         f => r.fields.get(f).cloned().unwrap_or(Value::Null),
@@ -392,7 +415,12 @@ fn summaries(q: &SummarizeQuery<'_>, records: &[&Record]) -> Value {
         };
         let v = match f.ty.as_str() {
             "record_count" => Value::from(records.len()),
-            "count" => Value::from(values.iter().filter(|v| is_set(v) || v.as_bool() == Some(false)).count()),
+            "count" => Value::from(
+                values
+                    .iter()
+                    .filter(|v| is_set(v) || v.as_bool() == Some(false))
+                    .count(),
+            ),
             "sum" => num_out(nums().sum()),
             "maximum" => nums().reduce(f64::max).map_or(Value::Null, num_out),
             "minimum" => nums().reduce(f64::min).map_or(Value::Null, num_out),
@@ -406,7 +434,11 @@ fn summaries(q: &SummarizeQuery<'_>, records: &[&Record]) -> Value {
             }
             "earliest" | "latest" => {
                 let it = values.iter().filter_map(Value::as_str);
-                let pick = if f.ty == "earliest" { it.min() } else { it.max() };
+                let pick = if f.ty == "earliest" {
+                    it.min()
+                } else {
+                    it.max()
+                };
                 pick.map_or(Value::Null, |s| Value::String(s.to_string()))
             }
             "percentage" => {
@@ -433,9 +465,7 @@ fn summaries(q: &SummarizeQuery<'_>, records: &[&Record]) -> Value {
                 Value::Object(counts)
             }
             "checked" => Value::from(values.iter().filter(|v| v.as_bool() == Some(true)).count()),
-            "unchecked" => {
-                Value::from(values.iter().filter(|v| v.as_bool() != Some(true)).count())
-            }
+            "unchecked" => Value::from(values.iter().filter(|v| v.as_bool() != Some(true)).count()),
             _ => Value::Null,
         };
         out.insert(f.field.clone(), v);
@@ -516,7 +546,10 @@ fn keys_of(store: &Store, g: &Grouping<'_>, v: &Value, now: DateTime<Utc>) -> Ve
         if items.is_empty() {
             return vec![null()];
         }
-        return items.iter().flat_map(|i| keys_of(store, g, i, now)).collect();
+        return items
+            .iter()
+            .flat_map(|i| keys_of(store, g, i, now))
+            .collect();
     }
     if v.is_null() {
         return vec![null()];
@@ -545,9 +578,15 @@ fn keys_of(store: &Store, g: &Grouping<'_>, v: &Value, now: DateTime<Utc>) -> Ve
                 value: v.clone(),
             },
         },
-        "tens" | "hundreds" | "thousands" | "tensofthousands" | "hundredsofthousands"
+        "tens"
+        | "hundreds"
+        | "thousands"
+        | "tensofthousands"
+        | "hundredsofthousands"
         | "millions" => {
-            let Some(x) = v.as_f64() else { return vec![null()] };
+            let Some(x) = v.as_f64() else {
+                return vec![null()];
+            };
             let size = bucket_size(&g.ty);
             let lo = (x / size).floor() * size;
             let lo_i = lo as i64;
@@ -584,7 +623,9 @@ fn keys_of(store: &Store, g: &Grouping<'_>, v: &Value, now: DateTime<Utc>) -> Ve
             }
         }
         "oneday" | "fivedays" if g.path.kind == FieldKind::Duration => {
-            let Some(minutes) = v.as_f64() else { return vec![null()] };
+            let Some(minutes) = v.as_f64() else {
+                return vec![null()];
+            };
             let span = if g.ty == "oneday" { 1.0 } else { 5.0 };
             let day = 8.0 * 60.0; // a working day
             let lo = (minutes / (day * span)).floor() * span;
@@ -595,7 +636,9 @@ fn keys_of(store: &Store, g: &Grouping<'_>, v: &Value, now: DateTime<Utc>) -> Ve
             }
         }
         ty => {
-            let Some(d) = date_of(v) else { return vec![null()] };
+            let Some(d) = date_of(v) else {
+                return vec![null()];
+            };
             match ty {
                 "day" | "oneday" => {
                     let x = dates::fmt_date(d);
@@ -612,7 +655,11 @@ fn keys_of(store: &Store, g: &Grouping<'_>, v: &Value, now: DateTime<Utc>) -> Ve
                     let end = start + Duration::days(4);
                     Key {
                         order: s(dates::fmt_date(start)),
-                        name: s(format!("{} - {}", dates::fmt_date(start), dates::fmt_date(end))),
+                        name: s(format!(
+                            "{} - {}",
+                            dates::fmt_date(start),
+                            dates::fmt_date(end)
+                        )),
                         value: s(dates::fmt_date(start)),
                     }
                 }
@@ -686,10 +733,9 @@ fn cmp_order(a: &Value, b: &Value) -> std::cmp::Ordering {
         (Value::Null, Value::Null) => Equal,
         (Value::Null, _) => Greater,
         (_, Value::Null) => Less,
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .partial_cmp(&y.as_f64())
-            .unwrap_or(Equal),
+        (Value::Number(x), Value::Number(y)) => {
+            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Equal)
+        }
         (Value::String(x), Value::String(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => a.to_string().cmp(&b.to_string()),
@@ -730,7 +776,10 @@ fn groups(store: &Store, q: &SummarizeQuery<'_>, records: &[&Record], level: usi
             m.insert("group_value".into(), k.value);
             m.insert("summaries".into(), summaries(q, &rs));
             if level + 1 < q.grouping.len() {
-                m.insert("groups".into(), Value::Array(groups(store, q, &rs, level + 1)));
+                m.insert(
+                    "groups".into(),
+                    Value::Array(groups(store, q, &rs, level + 1)),
+                );
             }
             Value::Object(m)
         })

@@ -59,8 +59,10 @@ fn store() -> Store {
     for (f, k) in kinds {
         s.define_field(T, f, k).unwrap();
     }
-    s.define_field("Asset", "project", FieldKind::Entity).unwrap();
-    s.define_field("Project", "archived", FieldKind::Checkbox).unwrap();
+    s.define_field("Asset", "project", FieldKind::Entity)
+        .unwrap();
+    s.define_field("Project", "archived", FieldKind::Checkbox)
+        .unwrap();
     s.insert("Project", obj(json!({"name": "Demo", "archived": false})))
         .unwrap();
     s.insert("Project", obj(json!({"name": "Old", "archived": true})))
@@ -173,7 +175,10 @@ fn every_relation_on_every_type() {
         (json!([["d", "is_not", "2024-01-10"]]), vec![2, 3]),
         (json!([["d", "greater_than", "2024-01-31"]]), vec![2]),
         (json!([["d", "less_than", "2024-01-31"]]), vec![1]),
-        (json!([["d", "between", ["2024-01-01", "2024-01-31"]]]), vec![1]),
+        (
+            json!([["d", "between", ["2024-01-01", "2024-01-31"]]]),
+            vec![1],
+        ),
         (json!([["d", "in_last", [7, "DAY"]]]), vec![2]),
         (json!([["d", "in_last", 7, "DAY"]]), vec![2]),
         (json!([["d", "in_last", [2, "MONTH"]]]), vec![1, 2]),
@@ -187,12 +192,18 @@ fn every_relation_on_every_type() {
         (json!([["d", "in_calendar_month", 0]]), vec![2]),
         (json!([["d", "in_calendar_year", 0]]), vec![1, 2]),
         (json!([["d", "in_calendar_year", 1]]), vec![]),
-        (json!([["d", "in", ["2024-01-10", "2024-02-10"]]]), vec![1, 2]),
+        (
+            json!([["d", "in", ["2024-01-10", "2024-02-10"]]]),
+            vec![1, 2],
+        ),
         (json!([["d", "not_in", ["2024-01-10"]]]), vec![2, 3]),
         // date_time
         (json!([["dt", "is", "2024-01-10T10:00:00Z"]]), vec![1]),
         (json!([["dt", "is", "2024-01-10T11:00:00+01:00"]]), vec![1]),
-        (json!([["dt", "greater_than", "2024-01-10T10:00:00Z"]]), vec![2]),
+        (
+            json!([["dt", "greater_than", "2024-01-10T10:00:00Z"]]),
+            vec![2],
+        ),
         (json!([["dt", "less_than", "2024-02-01"]]), vec![1]),
         (json!([["dt", "in_last", [2, "DAY"]]]), vec![2]),
         (json!([["dt", "in_last", [1, "HOUR"]]]), vec![]),
@@ -202,7 +213,11 @@ fn every_relation_on_every_type() {
         (json!([["dt", "in_calendar_week", -1]]), vec![]),
         (json!([["dt", "in_calendar_month", -1]]), vec![1]),
         (
-            json!([["dt", "between", ["2024-01-01T00:00:00Z", "2024-01-31T00:00:00Z"]]]),
+            json!([[
+                "dt",
+                "between",
+                ["2024-01-01T00:00:00Z", "2024-01-31T00:00:00Z"]
+            ]]),
             vec![1],
         ),
         (json!([["dt", "in", ["2024-02-10T10:00:00Z"]]]), vec![2]),
@@ -218,12 +233,18 @@ fn every_relation_on_every_type() {
         // entity
         (json!([["e", "is", {"type": "Asset", "id": 1}]]), vec![1]),
         (json!([["e", "is", {"type": "assets", "id": "1"}]]), vec![1]),
-        (json!([["e", "is_not", {"type": "Asset", "id": 1}]]), vec![2, 3]),
+        (
+            json!([["e", "is_not", {"type": "Asset", "id": 1}]]),
+            vec![2, 3],
+        ),
         (
             json!([["e", "in", [{"type": "Asset", "id": 1}, {"type": "Shot", "id": 1}]]]),
             vec![1, 2],
         ),
-        (json!([["e", "not_in", [{"type": "Asset", "id": 1}]]]), vec![2, 3]),
+        (
+            json!([["e", "not_in", [{"type": "Asset", "id": 1}]]]),
+            vec![2, 3],
+        ),
         (json!([["e", "type_is", "Shot"]]), vec![2]),
         (json!([["e", "type_is_not", "Shot"]]), vec![1, 3]),
         (json!([["e", "type_is", null]]), vec![3]),
@@ -233,20 +254,41 @@ fn every_relation_on_every_type() {
         (json!([["e", "is", null]]), vec![3]),
         // multi_entity
         (json!([["me", "is", {"type": "Shot", "id": 1}]]), vec![1]),
-        (json!([["me", "is_not", {"type": "Shot", "id": 1}]]), vec![2, 3]),
+        (
+            json!([["me", "is_not", {"type": "Shot", "id": 1}]]),
+            vec![2, 3],
+        ),
         (json!([["me", "type_is", "Asset"]]), vec![1]),
         (json!([["me", "type_is_not", "Asset"]]), vec![2, 3]),
         (json!([["me", "name_contains", "sh0"]]), vec![1]),
         (json!([["me", "name_not_contains", "sh0"]]), vec![2, 3]),
         (json!([["me", "in", [{"type": "Shot", "id": 1}]]]), vec![1]),
-        (json!([["me", "not_in", [{"type": "Shot", "id": 1}]]]), vec![2, 3]),
+        (
+            json!([["me", "not_in", [{"type": "Shot", "id": 1}]]]),
+            vec![2, 3],
+        ),
         (json!([["me", "is", null]]), vec![2, 3]),
         // addressing
-        (json!([["addr", "is", {"type": "HumanUser", "id": 1}]]), vec![1]),
-        (json!([["addr", "is_not", {"type": "HumanUser", "id": 1}]]), vec![2, 3]),
-        (json!([["addr", "contains", {"type": "HumanUser", "id": 1}]]), vec![1]),
-        (json!([["addr", "not_contains", {"type": "HumanUser", "id": 1}]]), vec![2, 3]),
-        (json!([["addr", "in", [{"type": "HumanUser", "id": 1}]]]), vec![1]),
+        (
+            json!([["addr", "is", {"type": "HumanUser", "id": 1}]]),
+            vec![1],
+        ),
+        (
+            json!([["addr", "is_not", {"type": "HumanUser", "id": 1}]]),
+            vec![2, 3],
+        ),
+        (
+            json!([["addr", "contains", {"type": "HumanUser", "id": 1}]]),
+            vec![1],
+        ),
+        (
+            json!([["addr", "not_contains", {"type": "HumanUser", "id": 1}]]),
+            vec![2, 3],
+        ),
+        (
+            json!([["addr", "in", [{"type": "HumanUser", "id": 1}]]]),
+            vec![1],
+        ),
         (json!([["addr", "type_is", "HumanUser"]]), vec![1]),
         (json!([["addr", "type_is_not", "HumanUser"]]), vec![2, 3]),
         (json!([["addr", "name_contains", "nn"]]), vec![1]),
@@ -278,14 +320,23 @@ fn every_relation_on_every_type() {
         (json!([["e.Shot.code", "is", "SH010"]]), vec![2]),
         (json!([["me.Shot.code", "is", "SH010"]]), vec![1]),
         (json!([["me.Asset.code", "is_not", "Teapot"]]), vec![2, 3]),
-        (json!([["e.Asset.project.Project.name", "is", "Demo"]]), vec![1]),
+        (
+            json!([["e.Asset.project.Project.name", "is", "Demo"]]),
+            vec![1],
+        ),
         (json!([["e.Asset.project.Project.id", "is", 1]]), vec![1]),
         (json!([["e.Asset.code", "is", null]]), vec![2, 3]),
-        (json!([["project.Project.name", "contains", "dem"]]), vec![1, 2]),
+        (
+            json!([["project.Project.name", "contains", "dem"]]),
+            vec![1, 2],
+        ),
         // logic
         (json!([]), vec![1, 2, 3]),
         (json!({"logical_operator": "or", "conditions": []}), vec![]),
-        (json!({"conditions": [["n", "is", 10], ["n", "is", 20]]}), vec![]),
+        (
+            json!({"conditions": [["n", "is", 10], ["n", "is", 20]]}),
+            vec![],
+        ),
         (
             json!({"logical_operator": "or", "conditions": [
                 ["n", "is", 10],
@@ -293,8 +344,14 @@ fn every_relation_on_every_type() {
             ]}),
             vec![1, 2],
         ),
-        (json!([{"path": "n", "relation": "is", "values": [10]}]), vec![1]),
-        (json!([{"path": "n", "relation": "in", "values": [10, 20]}]), vec![1, 2]),
+        (
+            json!([{"path": "n", "relation": "is", "values": [10]}]),
+            vec![1],
+        ),
+        (
+            json!([{"path": "n", "relation": "in", "values": [10, 20]}]),
+            vec![1, 2],
+        ),
     ];
     for (f, want) in cases {
         assert_eq!(ids(&s, f.clone()), want, "{f}");
@@ -329,46 +386,154 @@ fn validation_errors_name_the_condition() {
     let _ = relation;
     // (filter, the path of keys to the leaf, leaf key)
     let cases: Vec<(Value, Vec<&str>, &str)> = vec![
-        (json!([["code", "less_than", "x"]]), vec!["filters", "0"], "relation"),
-        (json!([["n", "is", 1], ["code", "resembles", "x"]]), vec!["filters", "1"], "relation"),
+        (
+            json!([["code", "less_than", "x"]]),
+            vec!["filters", "0"],
+            "relation",
+        ),
+        (
+            json!([["n", "is", 1], ["code", "resembles", "x"]]),
+            vec!["filters", "1"],
+            "relation",
+        ),
         (json!([["pw", "is", "x"]]), vec!["filters", "0"], "relation"),
         (json!([["ser", "is", {}]]), vec!["filters", "0"], "relation"),
-        (json!([["url", "is", "x"]]), vec!["filters", "0"], "relation"),
+        (
+            json!([["url", "is", "x"]]),
+            vec!["filters", "0"],
+            "relation",
+        ),
         (json!([["summ", "is", 1]]), vec!["filters", "0"], "relation"),
-        (json!([["ok", "in", [true]]]), vec!["filters", "0"], "relation"),
-        (json!([["st", "contains", "i"]]), vec!["filters", "0"], "relation"),
-        (json!([["e", "contains", {"type": "Asset", "id": 1}]]), vec!["filters", "0"], "relation"),
-        (json!([["d", "not_between", ["2024-01-01", "2024-02-01"]]]), vec!["filters", "0"], "relation"),
+        (
+            json!([["ok", "in", [true]]]),
+            vec!["filters", "0"],
+            "relation",
+        ),
+        (
+            json!([["st", "contains", "i"]]),
+            vec!["filters", "0"],
+            "relation",
+        ),
+        (
+            json!([["e", "contains", {"type": "Asset", "id": 1}]]),
+            vec!["filters", "0"],
+            "relation",
+        ),
+        (
+            json!([["d", "not_between", ["2024-01-01", "2024-02-01"]]]),
+            vec!["filters", "0"],
+            "relation",
+        ),
         (json!([["n", "is", "abc"]]), vec!["filters", "0"], "values"),
         (json!([["n", "is", true]]), vec!["filters", "0"], "values"),
         (json!([["n", "is", 1, 2]]), vec!["filters", "0"], "values"),
-        (json!([["n", "between", [1]]]), vec!["filters", "0"], "values"),
-        (json!([["n", "between", 1, 2, 3]]), vec!["filters", "0"], "values"),
+        (
+            json!([["n", "between", [1]]]),
+            vec!["filters", "0"],
+            "values",
+        ),
+        (
+            json!([["n", "between", 1, 2, 3]]),
+            vec!["filters", "0"],
+            "values",
+        ),
         (json!([["code", "is", 5]]), vec!["filters", "0"], "values"),
-        (json!([["code", "starts_with", null]]), vec!["filters", "0"], "values"),
-        (json!([["d", "is", "last tuesday"]]), vec!["filters", "0"], "values"),
-        (json!([["dt", "greater_than", 5]]), vec!["filters", "0"], "values"),
-        (json!([["d", "in_last", [1, "FORTNIGHT"]]]), vec!["filters", "0"], "values"),
-        (json!([["d", "in_last", ["x", "DAY"]]]), vec!["filters", "0"], "values"),
-        (json!([["d", "in_last", [1]]]), vec!["filters", "0"], "values"),
-        (json!([["d", "in_calendar_day", "today"]]), vec!["filters", "0"], "values"),
+        (
+            json!([["code", "starts_with", null]]),
+            vec!["filters", "0"],
+            "values",
+        ),
+        (
+            json!([["d", "is", "last tuesday"]]),
+            vec!["filters", "0"],
+            "values",
+        ),
+        (
+            json!([["dt", "greater_than", 5]]),
+            vec!["filters", "0"],
+            "values",
+        ),
+        (
+            json!([["d", "in_last", [1, "FORTNIGHT"]]]),
+            vec!["filters", "0"],
+            "values",
+        ),
+        (
+            json!([["d", "in_last", ["x", "DAY"]]]),
+            vec!["filters", "0"],
+            "values",
+        ),
+        (
+            json!([["d", "in_last", [1]]]),
+            vec!["filters", "0"],
+            "values",
+        ),
+        (
+            json!([["d", "in_calendar_day", "today"]]),
+            vec!["filters", "0"],
+            "values",
+        ),
         (json!([["ok", "is", "yes"]]), vec!["filters", "0"], "values"),
-        (json!([["e", "is", {"type": "Nope", "id": 1}]]), vec!["filters", "0"], "values"),
-        (json!([["e", "is", {"type": "Asset"}]]), vec!["filters", "0"], "values"),
+        (
+            json!([["e", "is", {"type": "Nope", "id": 1}]]),
+            vec!["filters", "0"],
+            "values",
+        ),
+        (
+            json!([["e", "is", {"type": "Asset"}]]),
+            vec!["filters", "0"],
+            "values",
+        ),
         (json!([["e", "is", 1]]), vec!["filters", "0"], "values"),
-        (json!([["e", "type_is", "Nope"]]), vec!["filters", "0"], "values"),
-        (json!([["me", "name_contains", 3]]), vec!["filters", "0"], "values"),
-        (json!([["img", "is", "http://x"]]), vec!["filters", "0"], "values"),
+        (
+            json!([["e", "type_is", "Nope"]]),
+            vec!["filters", "0"],
+            "values",
+        ),
+        (
+            json!([["me", "name_contains", 3]]),
+            vec!["filters", "0"],
+            "values",
+        ),
+        (
+            json!([["img", "is", "http://x"]]),
+            vec!["filters", "0"],
+            "values",
+        ),
         (json!([[5, "is", "x"]]), vec!["filters", "0"], "field"),
         (json!([["code", 5, "x"]]), vec!["filters", "0"], "relation"),
-        (json!([["code.Shot.code", "is", "x"]]), vec!["filters", "0"], "field"),
-        (json!([["e.Nope.code", "is", "x"]]), vec!["filters", "0"], "field"),
-        (json!([["e.Asset", "is", "x"]]), vec!["filters", "0"], "field"),
+        (
+            json!([["code.Shot.code", "is", "x"]]),
+            vec!["filters", "0"],
+            "field",
+        ),
+        (
+            json!([["e.Nope.code", "is", "x"]]),
+            vec!["filters", "0"],
+            "field",
+        ),
+        (
+            json!([["e.Asset", "is", "x"]]),
+            vec!["filters", "0"],
+            "field",
+        ),
         (json!([["code", "is"]]), vec!["filters"], "0"),
         (json!(["code"]), vec!["filters"], "0"),
-        (json!({"logical_operator": "xor", "conditions": []}), vec!["filters"], "logical_operator"),
-        (json!({"logical_operator": "and", "conditions": {}}), vec!["filters"], "conditions"),
-        (json!({"filter_operator": "all", "filters": []}), vec!["filters"], "filter_operator"),
+        (
+            json!({"logical_operator": "xor", "conditions": []}),
+            vec!["filters"],
+            "logical_operator",
+        ),
+        (
+            json!({"logical_operator": "and", "conditions": {}}),
+            vec!["filters"],
+            "conditions",
+        ),
+        (
+            json!({"filter_operator": "all", "filters": []}),
+            vec!["filters"],
+            "filter_operator",
+        ),
         (
             json!({"logical_operator": "or", "conditions": [["n", "is", 1], {"conditions": [["code", "is", 1]]}]}),
             vec!["filters", "conditions", "1", "conditions", "0"],
@@ -381,13 +546,16 @@ fn validation_errors_name_the_condition() {
         assert_eq!(e.title, "Request Parameters invalid.", "{f}");
         let mut v = source_of(&e);
         for p in &path {
-            v = v.get(*p).unwrap_or_else(|| panic!("{f}: no {p} in {}", e.source));
+            v = v
+                .get(*p)
+                .unwrap_or_else(|| panic!("{f}: no {p} in {}", e.source));
         }
         let leaf = v
             .get(key)
             .unwrap_or_else(|| panic!("{f}: no {key} in {}", e.source));
         assert!(
-            leaf.as_array().is_some_and(|a| a.len() == 1 && a[0].is_string()),
+            leaf.as_array()
+                .is_some_and(|a| a.len() == 1 && a[0].is_string()),
             "{f}: {}",
             e.source
         );
@@ -476,7 +644,9 @@ fn sorting_paging_and_archived_projects() {
     assert_eq!(page_ids(&s, "", p, json!([])), vec![1, 2, 3]);
     let f = Filter::all(&s);
     assert_eq!(
-        list::matching(&s, T, &f, ReturnOnly::Active, true).unwrap().len(),
+        list::matching(&s, T, &f, ReturnOnly::Active, true)
+            .unwrap()
+            .len(),
         4
     );
     s.retire(T, 1).unwrap();
@@ -496,7 +666,10 @@ fn page_validation() {
     assert_eq!(Page::parse(None, None).unwrap(), Page::default());
     assert_eq!(
         Page::parse(Some(&json!("2")), Some(&json!(5000))).unwrap(),
-        Page { number: 2, size: 5000 }
+        Page {
+            number: 2,
+            size: 5000
+        }
     );
     for (n, size, key) in [
         (json!(1), json!(0), "size"),
@@ -575,17 +748,28 @@ fn every_grouping_type() {
     let null = Value::Null;
     assert_eq!(
         g("st", "exact", "asc"),
-        vec![(json!("fin"), json!(1)), (json!("ip"), json!(1)), (null.clone(), json!(1))]
+        vec![
+            (json!("fin"), json!(1)),
+            (json!("ip"), json!(1)),
+            (null.clone(), json!(1))
+        ]
     );
     assert_eq!(
         g("st", "exact", "desc"),
-        vec![(json!("ip"), json!(1)), (json!("fin"), json!(1)), (null.clone(), json!(1))]
+        vec![
+            (json!("ip"), json!(1)),
+            (json!("fin"), json!(1)),
+            (null.clone(), json!(1))
+        ]
     );
     assert_eq!(
         g("e", "exact", "asc"),
         vec![
             (json!({"type": "Shot", "id": 1, "name": "SH010"}), json!(1)),
-            (json!({"type": "Asset", "id": 1, "name": "Teapot"}), json!(1)),
+            (
+                json!({"type": "Asset", "id": 1, "name": "Teapot"}),
+                json!(1)
+            ),
             (null.clone(), json!(1))
         ]
     );
@@ -593,7 +777,10 @@ fn every_grouping_type() {
         g("me", "exact", "asc"),
         vec![
             (json!({"type": "Shot", "id": 1, "name": "SH010"}), json!(1)),
-            (json!({"type": "Asset", "id": 1, "name": "Teapot"}), json!(1)),
+            (
+                json!({"type": "Asset", "id": 1, "name": "Teapot"}),
+                json!(1)
+            ),
             (null.clone(), json!(2))
         ]
     );
@@ -601,15 +788,24 @@ fn every_grouping_type() {
     assert_eq!(g("dur", "hundreds", "asc")[1], (json!(900), json!(1)));
     assert_eq!(g("cur", "thousands", "asc")[0], (json!(0), json!(2)));
     assert_eq!(g("tc", "tensofthousands", "asc")[0], (json!(0), json!(2)));
-    assert_eq!(g("tc", "hundredsofthousands", "asc")[0], (json!(0), json!(2)));
+    assert_eq!(
+        g("tc", "hundredsofthousands", "asc")[0],
+        (json!(0), json!(2))
+    );
     assert_eq!(g("tc", "millions", "asc")[0], (json!(0), json!(2)));
     assert_eq!(g("d", "day", "asc")[0], (json!("2024-01-10"), json!(1)));
     assert_eq!(g("dt", "week", "asc")[0], (json!("2024-01-08"), json!(1)));
     assert_eq!(g("d", "month", "desc")[0], (json!("2024-02"), json!(1)));
     assert_eq!(g("d", "quarter", "asc")[0], (json!("2024-Q1"), json!(2)));
     assert_eq!(g("dt", "year", "asc")[0], (json!("2024"), json!(2)));
-    assert_eq!(g("d", "clustered_date", "asc")[0], (json!("Last month"), json!(1)));
-    assert_eq!(g("d", "clustered_date", "asc")[1], (json!("Yesterday"), json!(1)));
+    assert_eq!(
+        g("d", "clustered_date", "asc")[0],
+        (json!("Last month"), json!(1))
+    );
+    assert_eq!(
+        g("d", "clustered_date", "asc")[1],
+        (json!("Yesterday"), json!(1))
+    );
     assert_eq!(g("d", "oneday", "asc")[0], (json!("2024-01-10"), json!(1)));
     assert_eq!(g("d", "fivedays", "asc")[0].1, json!(1));
     assert_eq!(g("dur", "oneday", "asc")[0], (json!(1), json!(1)));
@@ -630,20 +826,57 @@ fn every_grouping_type() {
 #[test]
 fn summarize_validation() {
     let s = store();
-    let e = summarize(&s, json!({"summary_fields": [{"field": "not_existing_field", "type": "not_possible"}]})).unwrap_err();
-    assert_eq!(e.source, json!({"summary_fields": {"0": {"type": ["type must be one of: record_count, count, sum, maximum, minimum, average, earliest, latest, percentage, status_percentage, status_list, checked, unchecked"]}}}));
+    let e = summarize(
+        &s,
+        json!({"summary_fields": [{"field": "not_existing_field", "type": "not_possible"}]}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.source,
+        json!({"summary_fields": {"0": {"type": ["type must be one of: record_count, count, sum, maximum, minimum, average, earliest, latest, percentage, status_percentage, status_list, checked, unchecked"]}}})
+    );
     for (body, path) in [
-        (json!({"summary_fields": [{"field": "nope", "type": "count"}]}), "/summary_fields/0/field"),
-        (json!({"summary_fields": [{"field": "code", "type": "sum"}]}), "/summary_fields/0/type"),
-        (json!({"summary_fields": [{"field": "n", "type": "earliest"}]}), "/summary_fields/0/type"),
-        (json!({"summary_fields": [{"field": "n", "type": "checked"}]}), "/summary_fields/0/type"),
+        (
+            json!({"summary_fields": [{"field": "nope", "type": "count"}]}),
+            "/summary_fields/0/field",
+        ),
+        (
+            json!({"summary_fields": [{"field": "code", "type": "sum"}]}),
+            "/summary_fields/0/type",
+        ),
+        (
+            json!({"summary_fields": [{"field": "n", "type": "earliest"}]}),
+            "/summary_fields/0/type",
+        ),
+        (
+            json!({"summary_fields": [{"field": "n", "type": "checked"}]}),
+            "/summary_fields/0/type",
+        ),
         (json!({"summary_fields": "id"}), "/summary_fields"),
-        (json!({"grouping": [{"field": "n", "type": "nope"}]}), "/grouping/0/type"),
-        (json!({"grouping": [{"field": "code", "type": "tens"}]}), "/grouping/0/type"),
-        (json!({"grouping": [{"field": "n", "type": "exact", "direction": "up"}]}), "/grouping/0/direction"),
-        (json!({"grouping": [{"field": "nope", "type": "exact"}]}), "/grouping/0/field"),
-        (json!({"options": {"include_archived_projects": "yes"}}), "/options/include_archived_projects"),
-        (json!({"filters": [["nope", "is", 1]]}), "/CustomEntity01.nope"),
+        (
+            json!({"grouping": [{"field": "n", "type": "nope"}]}),
+            "/grouping/0/type",
+        ),
+        (
+            json!({"grouping": [{"field": "code", "type": "tens"}]}),
+            "/grouping/0/type",
+        ),
+        (
+            json!({"grouping": [{"field": "n", "type": "exact", "direction": "up"}]}),
+            "/grouping/0/direction",
+        ),
+        (
+            json!({"grouping": [{"field": "nope", "type": "exact"}]}),
+            "/grouping/0/field",
+        ),
+        (
+            json!({"options": {"include_archived_projects": "yes"}}),
+            "/options/include_archived_projects",
+        ),
+        (
+            json!({"filters": [["nope", "is", 1]]}),
+            "/CustomEntity01.nope",
+        ),
         (json!({"filters": [["n", "is", "x"]]}), "/filters/0/values"),
     ] {
         let e = summarize(&s, body.clone()).unwrap_err();
@@ -663,22 +896,41 @@ fn text_search_matches_display_names() {
         vec![(T.to_string(), 1)]
     );
     assert_eq!(
-        run(json!({"text": "a", "entity_types": {T: []}})).unwrap_err().source,
+        run(json!({"text": "a", "entity_types": {T: []}}))
+            .unwrap_err()
+            .source,
         json!({"text": ["text must be at least 3 characters long"]})
     );
     let hits = run(json!({"text": "010", "entity_types": {"Shot": [], "Asset": []}})).unwrap();
     assert_eq!(hits, vec![("Shot".to_string(), 1)]);
-    let hits = run(json!({"text": "eta", "entity_types": {T: [["n", "is", 20]], "Asset": []}})).unwrap();
+    let hits =
+        run(json!({"text": "eta", "entity_types": {T: [["n", "is", 20]], "Asset": []}})).unwrap();
     assert_eq!(hits, vec![(T.to_string(), 2)]);
-    let hits = run(json!({"text": "a r", "entity_types": {T: {"conditions": []}}, "sort": "-id"})).unwrap();
+    let hits = run(json!({"text": "a r", "entity_types": {T: {"conditions": []}}, "sort": "-id"}))
+        .unwrap();
     assert_eq!(hits, vec![(T.to_string(), 3)]);
     for (body, path) in [
         (json!({"text": "abc"}), "/entity_types"),
-        (json!({"text": "abc", "entity_types": {"Nope": []}}), "/entity_types/Nope"),
-        (json!({"text": "abc", "entity_types": {T: [["nope", "is", 1]]}}), "/CustomEntity01.nope"),
-        (json!({"text": "abc", "entity_types": {T: [["n", "is", "x"]]}}), "/entity_types/CustomEntity01/0/values"),
-        (json!({"text": "abc", "entity_types": {T: []}, "sort": "nope"}), "/sort"),
-        (json!({"text": "abc", "entity_types": {T: []}, "page": {"size": 0}}), "/page/size"),
+        (
+            json!({"text": "abc", "entity_types": {"Nope": []}}),
+            "/entity_types/Nope",
+        ),
+        (
+            json!({"text": "abc", "entity_types": {T: [["nope", "is", 1]]}}),
+            "/CustomEntity01.nope",
+        ),
+        (
+            json!({"text": "abc", "entity_types": {T: [["n", "is", "x"]]}}),
+            "/entity_types/CustomEntity01/0/values",
+        ),
+        (
+            json!({"text": "abc", "entity_types": {T: []}, "sort": "nope"}),
+            "/sort",
+        ),
+        (
+            json!({"text": "abc", "entity_types": {T: []}, "page": {"size": 0}}),
+            "/page/size",
+        ),
         (json!({"text": 5, "entity_types": {T: []}}), "/text"),
     ] {
         let e = run(body.clone()).unwrap_err();

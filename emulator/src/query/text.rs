@@ -42,7 +42,9 @@ pub fn parse<'s>(
         .as_object()
         .ok_or_else(|| QueryError::invalid(&top, "body", "the body must be a JSON object"))?;
     let text = match obj.get("text") {
-        Some(Value::String(s)) if s.trim().chars().count() >= MIN_TEXT_LEN => s.trim().to_lowercase(),
+        Some(Value::String(s)) if s.trim().chars().count() >= MIN_TEXT_LEN => {
+            s.trim().to_lowercase()
+        }
         Some(Value::String(_)) | None | Some(Value::Null) => {
             return Err(QueryError::invalid(
                 &top,
@@ -65,9 +67,9 @@ pub fn parse<'s>(
     let at = SourcePath::root("entity_types");
     let mut types = Vec::new();
     for (name, filters) in types_obj {
-        let canonical = store
-            .resolve_type(name)
-            .map_err(|_| QueryError::invalid(&at, name, format!("{name} is not a valid entity type")))?;
+        let canonical = store.resolve_type(name).map_err(|_| {
+            QueryError::invalid(&at, name, format!("{name} is not a valid entity type"))
+        })?;
         let filter = Filter::parse(store, &canonical, filters, syntax, &at.push(name), now)?;
         types.push((canonical, filter));
     }
@@ -151,7 +153,13 @@ pub fn run(store: &Store, q: &TextQuery<'_>) -> Result<Vec<(String, i64)>, Query
             .collect();
         hits.sort_by(|a, b| {
             for (k, (_, desc)) in q.sort.iter().enumerate() {
-                let o = list::compare_records(store, specs[a.0][k].as_ref(), a.2, specs[b.0][k].as_ref(), b.2);
+                let o = list::compare_records(
+                    store,
+                    specs[a.0][k].as_ref(),
+                    a.2,
+                    specs[b.0][k].as_ref(),
+                    b.2,
+                );
                 let o = if *desc { o.reverse() } else { o };
                 if o != std::cmp::Ordering::Equal {
                     return o;

@@ -10,6 +10,5 @@ pub mod search;
 
 /// Every area's routes.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(search::router())
+    Router::new().merge(search::router())
 }

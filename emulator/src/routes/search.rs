@@ -52,7 +52,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/entity/{entity}", get(list_records))
         .route("/api/v1/entity/{entity}/_search", post(search_records))
-        .route("/api/v1/entity/{entity}/_summarize", post(summarize_records))
+        .route(
+            "/api/v1/entity/{entity}/_summarize",
+            post(summarize_records),
+        )
         .route("/api/v1/entity/_text_search", post(text_search))
 }
 
@@ -214,7 +217,12 @@ fn filter_syntax(headers: &HeaderMap) -> Result<FilterSyntax, ApiError> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match mime.as_str() {
         ARRAY_CONTENT_TYPE => Ok(FilterSyntax::Array),
         HASH_CONTENT_TYPE => Ok(FilterSyntax::Hash),
@@ -234,10 +242,10 @@ fn json_body(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
         Ok(_) => Err(ApiError::invalid_params(
             json!({"body": ["the body must be a JSON object"]}),
         )),
-        Err(e) => Err(ApiError::invalid_params(
-            json!({"body": [format!("malformed JSON: {e}")]}),
-        )
-        .with_detail("The request body is not valid JSON.")),
+        Err(e) => Err(
+            ApiError::invalid_params(json!({"body": [format!("malformed JSON: {e}")]}))
+                .with_detail("The request body is not valid JSON."),
+        ),
     }
 }
 
@@ -479,7 +487,9 @@ async fn text_search(
                 let mut attributes = Map::new();
                 attributes.insert(
                     "name".into(),
-                    store.display_name(&t, id).map_or(Value::Null, Value::String),
+                    store
+                        .display_name(&t, id)
+                        .map_or(Value::Null, Value::String),
                 );
                 RecordDoc {
                     links: Links {
