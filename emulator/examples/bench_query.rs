@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 use shotgrid_emulator::model::schema::FieldKind;
-use shotgrid_emulator::{start, Config, ScriptUser};
+use shotgrid_emulator::{start_with, Config, ScriptUser, ServerOptions};
 
 const SHOTS: i64 = 100_000;
 
@@ -25,13 +25,20 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let running = start(Config {
-        script_users: vec![ScriptUser {
-            name: "bench".into(),
-            key: "bench-key".into(),
-        }],
-        ..Config::default()
-    })
+    let log = std::env::var_os("BENCH_LOG").is_some();
+    let running = start_with(
+        Config {
+            script_users: vec![ScriptUser {
+                name: "bench".into(),
+                key: "bench-key".into(),
+            }],
+            ..Config::default()
+        },
+        ServerOptions {
+            log_requests: log,
+            ..ServerOptions::default()
+        },
+    )
     .await?;
     {
         let mut store = running.backend().store_mut();
@@ -201,6 +208,23 @@ fn phases(running: &shotgrid_emulator::Running) {
             include_archived_projects: false,
         };
         let ids = list::run(&store, &q).expect("run");
+        let t3 = Instant::now();
+        let backend = running.backend();
+        let cols = backend.query_cache().columns(
+            &store,
+            backend.generation(),
+            "Shot",
+            list::fields_read(&q),
+        );
+        let t3a = Instant::now();
+        let ids2 = list::run_with(&store, &q, &cols).expect("run");
+        assert_eq!(ids, ids2);
+        let t3b = Instant::now();
+        println!(
+            "engine with column cache: build/fetch columns {:.1} ms, run {:.1} ms",
+            (t3a - t3).as_secs_f64() * 1e3,
+            (t3b - t3a).as_secs_f64() * 1e3
+        );
         let t3 = Instant::now();
         let sel = FieldSelection::parse(Some("code,sg_status_list,sg_cut_out,project,sg_sequence"));
         let views: Vec<_> = ids

@@ -30,6 +30,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::cache::ColumnSet;
 use super::dates::{self, Period, Unit};
 use super::path::{FieldPath, PathError};
 use super::{QueryError, SourcePath};
@@ -454,7 +455,27 @@ impl<'s> Filter<'s> {
 
     /// Whether a record matches.
     pub fn matches(&self, record: &Record) -> bool {
-        self.eval(&self.root, record)
+        self.eval(&self.root, record, None)
+    }
+
+    /// Whether a record matches, reading plain fields from cached columns at `row`
+    /// when they were loaded.
+    pub fn matches_row(&self, record: &Record, cols: &ColumnSet, row: usize) -> bool {
+        self.eval(&self.root, record, Some((cols, row)))
+    }
+
+    /// The plain (no-hop) fields the filter reads.
+    pub fn plain_fields(&self) -> Vec<&str> {
+        fn walk<'a>(n: &'a Node<'_>, out: &mut Vec<&'a str>) {
+            match n {
+                Node::All(items) | Node::Any(items) => items.iter().for_each(|i| walk(i, out)),
+                Node::Cond(c) if c.path.hops.is_empty() => out.push(c.path.field.as_str()),
+                Node::Cond(_) => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, &mut out);
+        out
     }
 
     /// Whether the filter is the empty AND (matches everything).
@@ -462,11 +483,29 @@ impl<'s> Filter<'s> {
         matches!(&self.root, Node::All(v) if v.is_empty())
     }
 
-    fn eval(&self, node: &Node<'s>, record: &Record) -> bool {
+    fn eval(&self, node: &Node<'s>, record: &Record, cols: Option<(&ColumnSet, usize)>) -> bool {
         match node {
-            Node::All(items) => items.iter().all(|n| self.eval(n, record)),
-            Node::Any(items) => items.iter().any(|n| self.eval(n, record)),
+            Node::All(items) => items.iter().all(|n| self.eval(n, record, cols)),
+            Node::Any(items) => items.iter().any(|n| self.eval(n, record, cols)),
             Node::Cond(c) => {
+                if let Some(v) = cols.and_then(|(set, row)| {
+                    c.path
+                        .hops
+                        .is_empty()
+                        .then(|| set.get(&c.path.field))
+                        .flatten()
+                        .and_then(|col| col.get(row))
+                }) {
+                    let multi = super::path::is_multi(c.path.kind);
+                    let hit = match (&c.test, v) {
+                        (Test::IsNull, Value::Array(items)) if multi => items.is_empty(),
+                        (Test::IsNull, v) => v.is_null(),
+                        (t, Value::Array(items)) if multi => items.iter().any(|i| self.item(t, i)),
+                        (_, Value::Null) if multi => false,
+                        (t, v) => self.item(t, v),
+                    };
+                    return hit != c.negate;
+                }
                 let hit = match &c.test {
                     Test::IsNull => !c.path.any_value(record, &mut |v| !v.is_null()),
                     t => c.path.any_value(record, &mut |v| self.item(t, v)),

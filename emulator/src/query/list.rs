@@ -10,6 +10,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use super::cache::ColumnSet;
 use super::filter::Filter;
 use super::path::FieldPath;
 use super::{archived_projects, in_archived_project, QueryError, SourcePath};
@@ -138,6 +139,29 @@ pub fn matching<'s>(
     return_only: ReturnOnly,
     include_archived_projects: bool,
 ) -> Result<Vec<&'s Record>, QueryError> {
+    Ok(matching_rows(
+        store,
+        entity_type,
+        filter,
+        return_only,
+        include_archived_projects,
+        &ColumnSet::default(),
+    )?
+    .into_iter()
+    .map(|(_, r)| r)
+    .collect())
+}
+
+/// Like [`matching`], with each record's row (its position in id order among all the
+/// type's records), reading fields from `cols` where loaded.
+pub fn matching_rows<'s>(
+    store: &'s Store,
+    entity_type: &str,
+    filter: &Filter<'s>,
+    return_only: ReturnOnly,
+    include_archived_projects: bool,
+    cols: &ColumnSet,
+) -> Result<Vec<(usize, &'s Record)>, QueryError> {
     let table = store.table(entity_type).map_err(|_| {
         QueryError::invalid(&SourcePath::default(), "entity", "entity is not valid")
     })?;
@@ -147,12 +171,25 @@ pub fn matching<'s>(
         archived_projects(store)
     };
     let retired = return_only == ReturnOnly::Retired;
+    let project = cols.get("project");
+    let archived_at = |row: usize, r: &Record| -> bool {
+        if archived.is_empty() {
+            return false;
+        }
+        match project.and_then(|c| c.get(row)) {
+            Some(p) => p.get("id").and_then(Value::as_i64).is_some_and(|id| {
+                p.get("type").and_then(Value::as_str) == Some("Project") && archived.contains(&id)
+            }),
+            None => in_archived_project(r, &archived),
+        }
+    };
     Ok(table
         .records
         .values()
-        .filter(|r| r.retired == retired)
-        .filter(|r| !in_archived_project(r, &archived))
-        .filter(|r| filter.matches(r))
+        .enumerate()
+        .filter(|(_, r)| r.retired == retired)
+        .filter(|(row, r)| !archived_at(*row, r))
+        .filter(|(row, r)| filter.matches_row(r, cols, *row))
         .collect())
 }
 
@@ -166,6 +203,15 @@ enum SortVal<'a> {
 }
 
 fn sort_val<'r>(store: &Store, path: &FieldPath<'r>, record: &'r Record) -> SortVal<'r> {
+    sort_val_from(store, path, record, None)
+}
+
+fn sort_val_from<'r>(
+    store: &Store,
+    path: &FieldPath<'r>,
+    record: &'r Record,
+    cached: Option<&'r Value>,
+) -> SortVal<'r> {
     let owner: &'r Record = if path.hops.is_empty() {
         record
     } else {
@@ -177,7 +223,7 @@ fn sort_val<'r>(store: &Store, path: &FieldPath<'r>, record: &'r Record) -> Sort
     if path.field == "id" {
         return SortVal::Num(owner.id as f64);
     }
-    let v = match owner.fields.get(&path.field) {
+    let v = match cached.or_else(|| owner.fields.get(&path.field)) {
         Some(v) => v,
         None if path.field == "type" => return SortVal::Str(Cow::Owned(path.owner.clone())),
         None => return SortVal::Null,
@@ -252,21 +298,48 @@ pub fn compare_records(
     cmp_vals(&va, &vb)
 }
 
-/// Sorts records in place by the keys (stable: ties keep id order).
+/// Sorts records in place (stable: ties keep id order).
 pub fn sort_records<'s>(store: &'s Store, records: &mut Vec<&'s Record>, sort: &[SortSpec<'s>]) {
+    let mut rows: Vec<(usize, &'s Record)> = records.iter().map(|r| (0, *r)).collect();
+    sort_rows(store, &mut rows, sort, &ColumnSet::default(), usize::MAX);
+    *records = rows.into_iter().map(|(_, r)| r).collect();
+}
+
+/// Sorts rows by the keys, ties by id; only the first `limit` rows are guaranteed to
+/// be in order (the rest are the larger ones, unordered).
+pub fn sort_rows<'s: 'c, 'c>(
+    store: &'s Store,
+    rows: &mut Vec<(usize, &'s Record)>,
+    sort: &'c [SortSpec<'s>],
+    cols: &'c ColumnSet,
+    limit: usize,
+) {
     if sort.is_empty() {
         return;
     }
-    let mut keyed: Vec<(Vec<SortVal<'s>>, &'s Record)> = records
+    let columns: Vec<Option<&'c [Value]>> = sort
         .iter()
-        .map(|r| {
-            (
-                sort.iter().map(|s| sort_val(store, &s.path, r)).collect(),
-                *r,
-            )
+        .map(|s| {
+            if s.path.hops.is_empty() {
+                cols.get(&s.path.field)
+            } else {
+                None
+            }
         })
         .collect();
-    keyed.sort_by(|(ka, _), (kb, _)| {
+    let mut keyed: Vec<(Vec<SortVal<'c>>, usize, &'s Record)> = rows
+        .iter()
+        .map(|(row, r)| {
+            let keys = sort
+                .iter()
+                .zip(&columns)
+                .map(|(s, col)| sort_val_from(store, &s.path, r, col.and_then(|c| c.get(*row))))
+                .collect();
+            (keys, *row, *r)
+        })
+        .collect();
+    let cmp = |(ka, _, ra): &(Vec<SortVal<'c>>, usize, &'s Record),
+               (kb, _, rb): &(Vec<SortVal<'c>>, usize, &'s Record)| {
         for (i, spec) in sort.iter().enumerate() {
             let o = cmp_vals(&ka[i], &kb[i]);
             let o = if spec.desc { o.reverse() } else { o };
@@ -274,25 +347,58 @@ pub fn sort_records<'s>(store: &'s Store, records: &mut Vec<&'s Record>, sort: &
                 return o;
             }
         }
-        Ordering::Equal
-    });
-    *records = keyed.into_iter().map(|(_, r)| r).collect();
+        ra.id.cmp(&rb.id)
+    };
+    // Ids are unique, so the order is total and an unstable sort is stable in effect.
+    if limit < keyed.len() {
+        keyed.select_nth_unstable_by(limit, cmp);
+        keyed[..limit].sort_unstable_by(cmp);
+    } else {
+        keyed.sort_unstable_by(cmp);
+    }
+    *rows = keyed.into_iter().map(|(_, row, r)| (row, r)).collect();
 }
 
 /// Runs a list query: the ids of the requested page, in order.
 pub fn run(store: &Store, q: &ListQuery<'_>) -> Result<Vec<i64>, QueryError> {
-    let mut records = matching(
+    run_with(store, q, &ColumnSet::default())
+}
+
+/// [`run`], reading fields from cached columns where loaded.
+pub fn run_with(
+    store: &Store,
+    q: &ListQuery<'_>,
+    cols: &ColumnSet,
+) -> Result<Vec<i64>, QueryError> {
+    let mut rows = matching_rows(
         store,
         q.entity_type,
         &q.filter,
         q.return_only,
         q.include_archived_projects,
+        cols,
     )?;
-    sort_records(store, &mut records, &q.sort);
-    Ok(records
+    let end = q.page.offset().saturating_add(q.page.size);
+    sort_rows(store, &mut rows, &q.sort, cols, end);
+    Ok(rows
         .into_iter()
         .skip(q.page.offset())
         .take(q.page.size)
-        .map(|r| r.id)
+        .map(|(_, r)| r.id)
         .collect())
+}
+
+/// The plain fields a list query reads (for [`crate::query::cache::Cache::columns`]).
+pub fn fields_read<'a>(q: &'a ListQuery<'_>) -> Vec<&'a str> {
+    let mut out = q.filter.plain_fields();
+    out.extend(
+        q.sort
+            .iter()
+            .filter(|s| s.path.hops.is_empty())
+            .map(|s| s.path.field.as_str()),
+    );
+    if !q.include_archived_projects {
+        out.push("project");
+    }
+    out
 }

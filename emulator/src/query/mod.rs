@@ -15,6 +15,7 @@
 //! reported exactly like a real site: title `API read() Asset.nope doesn't exist.` and
 //! source `{"Asset.nope":" does not exist. Value: {\"path\"=>…}"}`.
 
+pub mod cache;
 pub mod dates;
 pub mod filter;
 pub mod list;

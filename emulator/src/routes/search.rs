@@ -370,6 +370,7 @@ fn page_links(uri: &axum::http::Uri, params: &BTreeMap<String, String>, page: Pa
 /// Runs a list query under the store lock and returns the records as read.
 fn read_page(
     store: &Store,
+    cache: (&crate::query::cache::Cache, u64),
     entity_type: &str,
     filter: Filter<'_>,
     opts: &ReadOpts,
@@ -386,7 +387,10 @@ fn read_page(
         return_only: opts.return_only,
         include_archived_projects: opts.include_archived_projects,
     };
-    let ids = list::run(store, &q)?;
+    let cols = cache
+        .0
+        .columns(store, cache.1, entity_type, list::fields_read(&q));
+    let ids = list::run_with(store, &q, &cols)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         out.push(store.read(entity_type, id, &opts.selection, opts.return_only)?);
@@ -426,7 +430,8 @@ async fn list_records(
         let entity_type = store.resolve_type(&entity)?;
         let opts = ReadOpts::new(&entity_type, &params, None)?;
         let filter = Filter::from_query(&store, &entity_type, &filters, Utc::now())?;
-        let views = read_page(&store, &entity_type, filter, &opts)?;
+        let cache = (state.backend.query_cache(), state.backend.generation());
+        let views = read_page(&store, cache, &entity_type, filter, &opts)?;
         (views, opts.page)
     };
     Ok(list_response(views.0, page_links(&uri, &params, views.1)))
@@ -460,7 +465,11 @@ async fn search_records(
                 Utc::now(),
             )?,
         };
-        (read_page(&store, &entity_type, filter, &opts)?, opts.page)
+        let cache = (state.backend.query_cache(), state.backend.generation());
+        (
+            read_page(&store, cache, &entity_type, filter, &opts)?,
+            opts.page,
+        )
     };
     Ok(list_response(views, page_links(&uri, &params, page)))
 }
