@@ -28,6 +28,7 @@ pub mod http;
 pub mod model;
 pub mod naming;
 pub mod persist;
+pub mod query;
 pub mod routes;
 pub mod seed;
 pub mod webhook_delivery;

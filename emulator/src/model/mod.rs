@@ -94,6 +94,11 @@ pub struct Backend {
     files: Mutex<files::FileStore>,
     webhooks: Mutex<webhooks::Webhooks>,
     social: Mutex<social::Social>,
+    /// Bumped each time write access to the store is handed out (see
+    /// [`crate::query::cache`]).
+    generation: std::sync::atomic::AtomicU64,
+    /// Columns cached for list queries, valid for one generation.
+    query_cache: crate::query::cache::Cache,
 }
 
 impl Backend {
@@ -107,6 +112,8 @@ impl Backend {
             files: Mutex::new(files::FileStore::default()),
             webhooks: Mutex::new(webhooks::Webhooks::new()),
             social: Mutex::new(social::Social::default()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+            query_cache: crate::query::cache::Cache::new(),
         }
     }
 
@@ -135,7 +142,21 @@ impl Backend {
 
     /// Exclusive access to the entity store.
     pub fn store_mut(&self) -> RwLockWriteGuard<'_, Store> {
-        self.store.write().unwrap_or_else(|e| e.into_inner())
+        let guard = self.store.write().unwrap_or_else(|e| e.into_inner());
+        // Under the write lock, so a reader that takes the read lock afterwards sees it.
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        guard
+    }
+
+    /// The store's change generation: read it while holding [`Backend::store`]'s guard.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The column cache of list queries.
+    pub fn query_cache(&self) -> &crate::query::cache::Cache {
+        &self.query_cache
     }
 
     /// Exclusive access to the credential store.

@@ -3,8 +3,11 @@
 //! parse and render; decisions live in [`crate::model`].
 
 pub mod admin;
+pub mod entities;
 pub mod files;
 pub mod openapi;
+pub mod schema;
+pub mod search;
 pub mod social;
 pub mod storage;
 pub mod webhooks;
@@ -13,14 +16,12 @@ use axum::Router;
 
 use crate::http::AppState;
 
-pub mod entities;
-pub mod schema;
-
 /// Every area's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(entities::router())
         .merge(schema::router())
+        .merge(search::router())
         .merge(admin::router())
         .merge(webhooks::router())
         .merge(social::router())

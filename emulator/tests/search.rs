@@ -1,0 +1,652 @@
+//! HTTP tests of the read-many routes: list, `_search`, `_text_search`, `_summarize`.
+
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Map, Value};
+use shotgrid_emulator::{start, Config, Running, ScriptUser, Seed};
+
+const ARRAY: &str = "application/vnd+shotgun.api3_array+json";
+const HASH: &str = "application/vnd+shotgun.api3_hash+json";
+
+struct Site {
+    running: Running,
+    client: Client,
+    token: String,
+}
+
+impl Site {
+    async fn demo() -> Site {
+        let running = start(Config {
+            seed: Seed::Demo,
+            script_users: vec![ScriptUser {
+                name: "q".into(),
+                key: "k".into(),
+            }],
+            ..Config::default()
+        })
+        .await
+        .expect("server starts");
+        let client = Client::new();
+        let body: Value = client
+            .post(format!("{}/api/v1/auth/access_token", running.url()))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "q"),
+                ("client_secret", "k"),
+            ])
+            .send()
+            .await
+            .expect("token request")
+            .json()
+            .await
+            .expect("token JSON");
+        let token = body["access_token"].as_str().expect("token").to_string();
+        Site {
+            running,
+            client,
+            token,
+        }
+    }
+
+    async fn get(&self, path_and_query: &str) -> (StatusCode, Value) {
+        let res = self
+            .client
+            .get(format!("{}{path_and_query}", self.running.url()))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request");
+        decode(res).await
+    }
+
+    async fn post(&self, path: &str, content_type: &str, body: &Value) -> (StatusCode, Value) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.running.url()))
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        decode(res).await
+    }
+}
+
+async fn decode(res: reqwest::Response) -> (StatusCode, Value) {
+    let status = res.status();
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json; charset=utf-8")
+    );
+    (status, res.json().await.expect("JSON body"))
+}
+
+fn ids(body: &Value) -> Vec<i64> {
+    body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data in {body}"))
+        .iter()
+        .map(|r| r["id"].as_i64().expect("id"))
+        .collect()
+}
+
+/// Asserts a 400/103 (or other) error and returns the error object.
+fn error(status: StatusCode, body: &Value, want: u16) -> Value {
+    assert_eq!(status.as_u16(), want, "{body}");
+    let e = body["errors"][0].clone();
+    assert_eq!(e["status"], want, "{body}");
+    assert_eq!(e["code"], 103, "{body}");
+    for k in ["id", "title", "source", "detail", "meta"] {
+        assert!(e.get(k).is_some(), "{k} missing in {body}");
+    }
+    e
+}
+
+#[tokio::test]
+async fn list_shape_links_and_defaults() {
+    let s = Site::demo().await;
+    let (st, body) = s.get("/api/v1/entity/Shot?fields=code&sort=-code").await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(ids(&body), vec![10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    assert_eq!(
+        body["data"][0],
+        json!({"type": "Shot", "attributes": {"code": "SQ030_0030"}, "relationships": {},
+               "id": 10, "links": {"self": "/api/v1/entity/shots/10"}})
+    );
+    // `next` even on a short last page; no `prev` on page 1; params sorted, Rails-escaped.
+    assert_eq!(
+        body["links"],
+        json!({"self": "/api/v1/entity/Shot?fields=code&sort=-code",
+               "next": "/api/v1/entity/Shot?fields=code&page%5Bnumber%5D=2&page%5Bsize%5D=500&sort=-code"})
+    );
+    // Default fields: the display field only.
+    let (_, body) = s.get("/api/v1/entity/assets").await;
+    assert_eq!(body["data"][0]["attributes"], json!({"code": "Alice"}));
+    assert_eq!(body["data"][0]["relationships"], json!({}));
+    // `*` and links in relationships.
+    let (_, body) = s.get("/api/v1/entity/shots?fields=*&page[size]=1").await;
+    let shot = &body["data"][0];
+    assert_eq!(shot["attributes"]["sg_cut_in"], 1001);
+    assert_eq!(
+        shot["relationships"]["project"]["data"],
+        json!({"id": 1, "name": "Demo Project", "type": "Project"})
+    );
+    assert_eq!(
+        shot["relationships"]["project"]["links"]["related"],
+        "/api/v1/entity/projects/1"
+    );
+    // Paging: page 2 of size 3 has prev and next.
+    let (_, body) = s
+        .get("/api/v1/entity/shots?fields=code&page[number]=2&page[size]=3&sort=code")
+        .await;
+    assert_eq!(ids(&body), vec![4, 5, 6]);
+    assert_eq!(
+        body["links"]["prev"],
+        "/api/v1/entity/shots?fields=code&page%5Bnumber%5D=1&page%5Bsize%5D=3&sort=code"
+    );
+    assert_eq!(
+        body["links"]["next"],
+        "/api/v1/entity/shots?fields=code&page%5Bnumber%5D=3&page%5Bsize%5D=3&sort=code"
+    );
+    let (_, body) = s
+        .get("/api/v1/entity/shots?page[number]=9&page[size]=5000")
+        .await;
+    assert_eq!(ids(&body), Vec::<i64>::new());
+    assert!(body["links"]["next"].is_string());
+    // Multi-key sort, ties by id.
+    let (_, body) = s
+        .get("/api/v1/entity/shots?fields=code&sort=sg_status_list,-sg_cut_out")
+        .await;
+    assert_eq!(ids(&body), vec![9, 6, 3, 8, 5, 2, 10, 7, 4, 1]);
+}
+
+#[tokio::test]
+async fn list_filters() {
+    let s = Site::demo().await;
+    let (_, body) = s
+        .get("/api/v1/entity/shots?filter[sg_status_list]=ip")
+        .await;
+    assert_eq!(ids(&body), vec![2, 5, 8]);
+    let (_, body) = s
+        .get("/api/v1/entity/shots?filter[sg_status_list]=ip,fin&filter[sg_sequence.Sequence.code]=SQ010")
+        .await;
+    assert_eq!(ids(&body), vec![2, 3]);
+    let (_, body) = s.get("/api/v1/entity/shots?filter[sg_cut_out]=1072").await;
+    assert_eq!(ids(&body), vec![2]);
+    let (_, body) = s
+        .get("/api/v1/entity/shots?filter[assets.Asset.code]=Pocket Watch")
+        .await;
+    assert_eq!(ids(&body), vec![3, 6, 9]);
+    let (_, body) = s
+        .get("/api/v1/entity/shots?filter[project.Project.name]=demo project")
+        .await;
+    assert_eq!(ids(&body).len(), 10);
+
+    // The real site's error for an unknown field.
+    let (st, body) = s
+        .get("/api/v1/entity/Asset?fields=%2A&filter%5Bnot_existing_field%5D=NOPE")
+        .await;
+    let e = error(st, &body, 400);
+    assert_eq!(
+        e["title"],
+        "API read() Asset.not_existing_field doesn't exist."
+    );
+    assert_eq!(
+        e["source"],
+        json!({"Asset.not_existing_field": " does not exist. Value: {\"path\"=>\"not_existing_field\", \"relation\"=>\"is\", \"values\"=>[\"NOPE\"]}"})
+    );
+    let (st, body) = s.get("/api/v1/entity/shots?filter[sg_cut_in]=abc").await;
+    let e = error(st, &body, 400);
+    assert!(e["source"]["filter"]["sg_cut_in"].is_array(), "{body}");
+}
+
+#[tokio::test]
+async fn list_options_and_bad_parameters() {
+    let s = Site::demo().await;
+    {
+        let backend = s.running.backend();
+        let mut store = backend.store_mut();
+        store.retire("Shot", 1).expect("retire");
+        let mut m = Map::new();
+        m.insert("code".into(), json!("Archived shot"));
+        m.insert("project".into(), json!({"type": "Project", "id": 2}));
+        store.insert("Shot", m).expect("insert");
+        let mut p = store
+            .get("Project", 2, Default::default())
+            .expect("p2")
+            .clone();
+        p.fields.insert("archived".into(), json!(true));
+        // Replace project 2 with an archived copy.
+        store.retire("Project", 2).expect("retire p2");
+        let mut fields = p.fields.clone();
+        fields.insert("name".into(), json!("Archived Project"));
+        let id = store.insert("Project", fields).expect("insert p3");
+        let mut m = Map::new();
+        m.insert("code".into(), json!("Shot of archived"));
+        m.insert("project".into(), json!({"type": "Project", "id": id}));
+        store.insert("Shot", m).expect("insert");
+    }
+    let (_, body) = s
+        .get("/api/v1/entity/shots?options[return_only]=retired")
+        .await;
+    assert_eq!(ids(&body), vec![1]);
+    let (_, body) = s.get("/api/v1/entity/shots").await;
+    assert_eq!(ids(&body), vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    let (_, body) = s
+        .get("/api/v1/entity/shots?options[include_archived_projects]=true")
+        .await;
+    assert_eq!(ids(&body), vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+
+    for (q, path) in [
+        ("page[size]=0", "/page/size"),
+        ("page[size]=5001", "/page/size"),
+        ("page[size]=abc", "/page/size"),
+        ("page[number]=0", "/page/number"),
+        ("options[return_only]=all", "/options/return_only"),
+        (
+            "options[include_archived_projects]=maybe",
+            "/options/include_archived_projects",
+        ),
+        ("sort=nope", "/sort"),
+    ] {
+        let (st, body) = s.get(&format!("/api/v1/entity/shots?{q}")).await;
+        let e = error(st, &body, 400);
+        assert!(e["source"].pointer(path).is_some(), "{q}: {body}");
+    }
+    let (st, body) = s.get("/api/v1/entity/widgets").await;
+    error(st, &body, 400);
+    let res = s
+        .client
+        .get(format!("{}/api/v1/entity/shots", s.running.url()))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn search_array_and_hash() {
+    let s = Site::demo().await;
+    let url = "/api/v1/entity/shots/_search?fields=code&sort=-id";
+    let (st, body) = s
+        .post(
+            url,
+            ARRAY,
+            &json!({"filters": [["sg_status_list", "is", "ip"], ["sg_cut_out", "greater_than", 1100]]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(ids(&body), vec![8, 5]);
+    assert_eq!(body["links"]["self"], url);
+    assert_eq!(
+        body["links"]["next"],
+        "/api/v1/entity/shots/_search?fields=code&page%5Bnumber%5D=2&page%5Bsize%5D=500&sort=-id"
+    );
+    let (_, body) = s
+        .post(
+            "/api/v1/entity/Shot/_search",
+            HASH,
+            &json!({"filters": {"logical_operator": "or", "conditions": [
+                ["code", "is", "SQ010_0010"],
+                {"logical_operator": "and", "conditions": [
+                    ["sg_sequence.Sequence.code", "is", "SQ030"],
+                    ["assets", "is", {"type": "Asset", "id": 3}]
+                ]}
+            ]}}),
+        )
+        .await;
+    assert_eq!(ids(&body), vec![1, 9]);
+    // The recorded client's form: fields/sort/page in the body.
+    let (_, body) = s
+        .post(
+            "/api/v1/entity/Shot/_search",
+            HASH,
+            &json!({"fields": "code", "sort": "code", "page": {"size": 1, "number": 2},
+                    "filters": {"conditions": [["project.Project.id", "is", 1]], "logical_operator": "and"}}),
+        )
+        .await;
+    assert_eq!(ids(&body), vec![2]);
+    assert_eq!(body["data"][0]["attributes"], json!({"code": "SQ010_0020"}));
+    assert_eq!(
+        body["links"],
+        json!({"self": "/api/v1/entity/Shot/_search",
+               "next": "/api/v1/entity/Shot/_search?page%5Bnumber%5D=3&page%5Bsize%5D=1",
+               "prev": "/api/v1/entity/Shot/_search?page%5Bnumber%5D=1&page%5Bsize%5D=1"})
+    );
+    // Strings are accepted for ids, as real sites do; AND of two ids is empty.
+    let (_, body) = s
+        .post(
+            "/api/v1/entity/Shot/_search",
+            HASH,
+            &json!({"filters": {"conditions": [["id", "is", "1"], ["id", "is", "2"]], "logical_operator": "and"}}),
+        )
+        .await;
+    assert!(ids(&body).is_empty());
+    // Both shapes of in_last; no filters at all.
+    for f in [
+        json!([["created_at", "in_last", [1, "DAY"]]]),
+        json!([["created_at", "in_last", 1, "DAY"]]),
+    ] {
+        let (st, body) = s
+            .post(
+                "/api/v1/entity/shots/_search",
+                ARRAY,
+                &json!({"filters": f}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        assert!(ids(&body).is_empty(), "demo records are from 2024");
+    }
+    let (_, body) = s
+        .post(
+            "/api/v1/entity/shots/_search",
+            ARRAY,
+            &json!({"filters": [["created_at", "between", ["2024-01-15T09:35:00Z", "2024-01-15T09:37:00Z"]]]}),
+        )
+        .await;
+    assert_eq!(ids(&body), vec![5, 6, 7]);
+    let (_, body) = s
+        .post("/api/v1/entity/shots/_search", ARRAY, &json!({}))
+        .await;
+    assert_eq!(ids(&body).len(), 10);
+}
+
+#[tokio::test]
+async fn search_rejections() {
+    let s = Site::demo().await;
+    let u = "/api/v1/entity/shots/_search";
+    let f = json!({"filters": [["code", "is", "x"]]});
+    for ct in ["application/json", "text/plain", ""] {
+        let (st, body) = s.post(u, ct, &f).await;
+        error(st, &body, 415);
+    }
+    // Shape vs Content-Type.
+    let (st, body) = s.post(u, HASH, &f).await;
+    assert!(
+        error(st, &body, 400)["source"]["filters"].is_array(),
+        "{body}"
+    );
+    let (st, body) = s
+        .post(
+            u,
+            ARRAY,
+            &json!({"filters": {"logical_operator": "and", "conditions": []}}),
+        )
+        .await;
+    assert!(
+        error(st, &body, 400)["source"]["filters"].is_array(),
+        "{body}"
+    );
+    // The real site's unknown-field error, inside a hash filter.
+    let (st, body) = s
+        .post(
+            "/api/v1/entity/Asset/_search",
+            HASH,
+            &json!({"fields": "*", "filters": {"conditions": [["project.Project.id", "is", 122], ["not_existing_field", "is", "NOPE"]], "logical_operator": "and"}}),
+        )
+        .await;
+    let e = error(st, &body, 400);
+    assert_eq!(
+        e["title"],
+        "API read() Asset.not_existing_field doesn't exist."
+    );
+    // Bad relation / value / arity, naming the condition.
+    for (filters, pointer) in [
+        (
+            json!({"conditions": [["code", "is", "x"], ["code", "greater_than", "x"]]}),
+            "/filters/conditions/1/relation",
+        ),
+        (
+            json!({"conditions": [{"conditions": [["sg_cut_in", "is", "x"]]}]}),
+            "/filters/conditions/0/conditions/0/values",
+        ),
+        (
+            json!({"conditions": [["created_at", "between", ["2024-01-01"]]]}),
+            "/filters/conditions/0/values",
+        ),
+        (
+            json!({"conditions": [["created_at", "in_last", [1, "EON"]]]}),
+            "/filters/conditions/0/values",
+        ),
+        (
+            json!({"logical_operator": "nand", "conditions": []}),
+            "/filters/logical_operator",
+        ),
+        (
+            json!({"conditions": [["code", "is"]]}),
+            "/filters/conditions/0",
+        ),
+        (
+            json!({"conditions": [["description", "bogus", "x"]]}),
+            "/filters/conditions/0/relation",
+        ),
+    ] {
+        let (st, body) = s.post(u, HASH, &json!({"filters": filters})).await;
+        let e = error(st, &body, 400);
+        assert!(e["source"].pointer(pointer).is_some(), "{filters}: {body}");
+    }
+    // Malformed JSON, non-object body, bad paging in the query string.
+    let res = s
+        .client
+        .post(format!("{}{u}", s.running.url()))
+        .bearer_auth(&s.token)
+        .header("content-type", ARRAY)
+        .body("{\"filters\": [")
+        .send()
+        .await
+        .expect("request");
+    let (st, body) = decode(res).await;
+    error(st, &body, 400);
+    let (st, body) = s.post(u, ARRAY, &json!([1, 2])).await;
+    error(st, &body, 400);
+    let (st, body) = s.post(&format!("{u}?page[size]=5001"), ARRAY, &f).await;
+    assert!(error(st, &body, 400)["source"]
+        .pointer("/page/size")
+        .is_some());
+}
+
+#[tokio::test]
+async fn text_search() {
+    let s = Site::demo().await;
+    let u = "/api/v1/entity/_text_search";
+    let (st, body) = s
+        .post(
+            u,
+            HASH,
+            &json!({"text": "sq01", "entity_types": {"Shot": {"logical_operator": "and", "conditions": [["sg_status_list", "is_not", "wtg"]]}, "Sequence": {}}, "sort": "-id", "page": {"number": 1, "size": 2}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"][0],
+        json!({"type": "Shot", "attributes": {"name": "SQ010_0030"}, "relationships": {}, "id": 3,
+               "links": {"self": "/api/v1/entity/shots/3"}})
+    );
+    assert_eq!(body["data"][1]["id"], 2);
+    assert_eq!(
+        body["links"]["next"],
+        "/api/v1/entity/_text_search?page%5Bnumber%5D=2&page%5Bsize%5D=2"
+    );
+    let (_, body) = s
+        .post(
+            u,
+            ARRAY,
+            &json!({"text": "rabbit", "entity_types": {"Asset": []}}),
+        )
+        .await;
+    assert_eq!(ids(&body), vec![2]);
+    for (b, pointer) in [
+        (
+            json!({"text": "ab", "entity_types": {"Asset": []}}),
+            "/text",
+        ),
+        (json!({"text": "abc"}), "/entity_types"),
+        (
+            json!({"text": "abc", "entity_types": {"Widget": []}}),
+            "/entity_types/Widget",
+        ),
+        (
+            json!({"text": "abc", "entity_types": {"Asset": [["nope", "is", 1]]}}),
+            "/Asset.nope",
+        ),
+    ] {
+        let (st, body) = s.post(u, ARRAY, &b).await;
+        let e = error(st, &body, 400);
+        assert!(e["source"].pointer(pointer).is_some(), "{b}: {body}");
+    }
+    // Array filters under the hash Content-Type.
+    let (st, body) = s
+        .post(
+            u,
+            HASH,
+            &json!({"text": "abc", "entity_types": {"Asset": [["code", "is", "x"]]}}),
+        )
+        .await;
+    error(st, &body, 400);
+    let (st, body) = s
+        .post(
+            u,
+            "application/json",
+            &json!({"text": "abc", "entity_types": {"Asset": []}}),
+        )
+        .await;
+    error(st, &body, 415);
+}
+
+#[tokio::test]
+async fn summarize() {
+    let s = Site::demo().await;
+    // The recorded request and response shape.
+    let (st, body) = s
+        .post(
+            "/api/v1/entity/Asset/_summarize",
+            HASH,
+            &json!({"filters": {"conditions": [["project.Project.id", "is", 1]], "logical_operator": "and"},
+                    "summary_fields": [{"type": "record_count", "field": "id"}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"data": {"summaries": {"id": 4}, "groups": []}})
+    );
+    // Grouped by an entity field: object group values.
+    let (_, body) = s
+        .post(
+            "/api/v1/entity/shots/_summarize",
+            ARRAY,
+            &json!({"filters": [["sg_status_list", "in", ["ip", "fin"]]],
+                    "summary_fields": [{"field": "id", "type": "count"}, {"field": "sg_cut_out", "type": "sum"}],
+                    "grouping": [{"field": "sg_sequence", "type": "exact", "direction": "desc"}],
+                    "options": {"include_archived_projects": true}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["summaries"],
+        json!({"id": 6, "sg_cut_out": 6000 + 24 * (3 + 4 + 6 + 7 + 9 + 10)})
+    );
+    assert_eq!(
+        body["data"]["groups"][0],
+        json!({"group_name": "SQ030", "group_value": {"type": "Sequence", "id": 3, "name": "SQ030"},
+               "summaries": {"id": 2, "sg_cut_out": 2 * 1000 + 24 * (9 + 10)}})
+    );
+    // The recorded error, exactly.
+    let (st, body) = s
+        .post(
+            "/api/v1/entity/Asset/_summarize",
+            HASH,
+            &json!({"summary_fields": [{"field": "not_existing_field", "type": "not_possible"}]}),
+        )
+        .await;
+    let e = error(st, &body, 400);
+    assert_eq!(e["title"], "Request Parameters invalid.");
+    assert_eq!(
+        e["source"],
+        json!({"summary_fields": {"0": {"type": ["type must be one of: record_count, count, sum, maximum, minimum, average, earliest, latest, percentage, status_percentage, status_list, checked, unchecked"]}}})
+    );
+    for (b, pointer) in [
+        (
+            json!({"summary_fields": [{"field": "code", "type": "sum"}]}),
+            "/summary_fields/0/type",
+        ),
+        (
+            json!({"grouping": [{"field": "code", "type": "month"}]}),
+            "/grouping/0/type",
+        ),
+        (json!({"filters": [["code", "is", 3]]}), "/filters/0/values"),
+    ] {
+        let (st, body) = s.post("/api/v1/entity/shots/_summarize", ARRAY, &b).await;
+        let e = error(st, &body, 400);
+        assert!(e["source"].pointer(pointer).is_some(), "{b}: {body}");
+    }
+    let (st, body) = s
+        .post(
+            "/api/v1/entity/shots/_summarize",
+            "application/json",
+            &json!({}),
+        )
+        .await;
+    error(st, &body, 415);
+}
+
+#[tokio::test]
+async fn large_tables_use_cached_columns_and_see_writes() {
+    let s = Site::demo().await;
+    {
+        let backend = s.running.backend();
+        let mut store = backend.store_mut();
+        for i in 0..3000i64 {
+            let mut m = Map::new();
+            m.insert("code".into(), json!(format!("BIG_{i:05}")));
+            m.insert(
+                "sg_status_list".into(),
+                json!(["wtg", "ip", "fin"][(i % 3) as usize]),
+            );
+            m.insert("sg_cut_out".into(), json!(2000 + i % 7));
+            m.insert("project".into(), json!({"type": "Project", "id": 1}));
+            store.insert("Shot", m).expect("insert");
+        }
+    }
+    let q = "/api/v1/entity/shots?fields=code&filter[sg_status_list]=ip&sort=-sg_cut_out,code&page[size]=3";
+    let (_, body) = s.get(q).await;
+    let codes: Vec<&str> = body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|r| r["attributes"]["code"].as_str().expect("code"))
+        .collect();
+    // ip rows are i % 3 == 1; the largest cut_out (2006) has i % 7 == 6: i = 13, 34, 55…
+    assert_eq!(codes, vec!["BIG_00013", "BIG_00034", "BIG_00055"]);
+    // An in-place change through store_mut is seen by the next query.
+    {
+        let backend = s.running.backend();
+        let mut store = backend.store_mut();
+        let mut m = Map::new();
+        m.insert("code".into(), json!("BIG_new"));
+        m.insert("sg_status_list".into(), json!("ip"));
+        m.insert("sg_cut_out".into(), json!(5000));
+        store.insert("Shot", m).expect("insert");
+        store.retire("Shot", 10 + 14).expect("retire BIG_00013");
+    }
+    let (_, body) = s.get(q).await;
+    let codes: Vec<&str> = body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|r| r["attributes"]["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(codes, vec!["BIG_new", "BIG_00034", "BIG_00055"]);
+    // Same answers from _search (hash) and a page deep into the table.
+    let (_, body) = s
+        .post(
+            "/api/v1/entity/shots/_search?fields=code&sort=code&page[number]=2&page[size]=1000",
+            HASH,
+            &json!({"filters": {"logical_operator": "or", "conditions": [["code", "starts_with", "big_"]]}}),
+        )
+        .await;
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(1000));
+    // BIG_00013 is retired, so page 2 starts one further.
+    assert_eq!(body["data"][0]["attributes"]["code"], "BIG_01001");
+}
