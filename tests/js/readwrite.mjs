@@ -156,12 +156,13 @@ export const cases = [
     ]), "a batch with a failing request");
     eq(failing.kind, "http", "server refused");
     eq((await sg.find("Shot", [["code", "is", code(2)]])).length, 0, "nothing of the failed batch applied");
-    const tooMany = Array.from({ length: 7 }, (_, i) => ({ request_type: "create", entity: "Shot", data: { code: code(10 + i), project: { type: "Project", id: 1 } } }));
+    const splitCode = (i) => `${run}-split-${i}`;
+    const tooMany = Array.from({ length: 7 }, (_, i) => ({ request_type: "create", entity: "Shot", data: { code: splitCode(i), project: { type: "Project", id: 1 } } }));
     const e = await rejects(sg.batch(tooMany), "more than batchLimit without split");
     eq(e.kind, "invalid_input", "kind");
     const split = await sg.batch(tooMany, { split: true });
     eq(split.length, 7, "all chunks ran");
-    const made = await sg.find("Shot", [["code", "starts_with", `${run}-batch-1`]], { sort: ["id"], fields: ["code"] });
+    const made = await sg.find("Shot", [["code", "starts_with", `${run}-split-`]], { sort: ["id"], fields: ["code"] });
     eq(made.map((r) => r.code).join(), tooMany.map((r) => r.data.code).join(), "created in order");
     await sg.batch([...results, ...split].map((r) => ({ request_type: "delete", entity: "Shot", record_id: r.id })), { split: true });
   }],

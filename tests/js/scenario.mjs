@@ -156,10 +156,10 @@ export const cases = [
   }],
 ];
 
-/** Runs every case; returns [{ name, ok, error? }]. */
-export async function runAll(ctx) {
+/** Runs `list` of [name, fn] cases in order; returns [{ name, ok, error? }]. */
+export async function runAll(list, ctx) {
   const results = [];
-  for (const [name, fn] of cases) {
+  for (const [name, fn] of list) {
     try {
       await fn(ctx);
       results.push({ name, ok: true });
