@@ -42,7 +42,7 @@ commands:
   test                  setup, build, then every test suite; prints one line per suite
                         and a last line `<N> passed, <M> failed` (N, M count suites)
       --suite NAME      run only this suite (repeatable); names:
-                        lint native-rust wasm-node wasm-chromium js-node js-workerd types
+                        lint native-rust wasm-node wasm-chromium js-node js-workerd js-chromium types
       --skip-setup      do not run `setup` first
       --timeout SECS    kill a suite still running after SECS seconds (default 1200)
   demo                  build, start the emulator seeded with the demo studio and serve

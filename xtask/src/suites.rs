@@ -13,6 +13,7 @@
 //! | `wasm-chromium` | the same with `--test wasm_browser` and `CHROMEDRIVER=/usr/bin/chromedriver` (flags in `webdriver.json`) |
 //! | `js-node` | `node --test tests/js/node/*.test.mjs` against `pkg/` |
 //! | `js-workerd` | `node tests/js/workerd/run.mjs` (Miniflare) |
+//! | `js-chromium` | `node tests/js/browser/run.mjs`: every end-to-end case set in headless Chromium (playwright-core) against `pkg/browser.js` |
 //! | `types` | `tsc -p tests/types/tsconfig.json`, skipped while that file does not exist |
 //!
 //! The suites from `wasm-node` to `js-workerd` talk to a real emulator, built and
@@ -38,14 +39,21 @@ pub const SUITES: &[&str] = &[
     "wasm-chromium",
     "js-node",
     "js-workerd",
+    "js-chromium",
     "types",
 ];
 
 /// Suites that need the emulator running.
-const NEEDS_EMULATOR: &[&str] = &["wasm-node", "wasm-chromium", "js-node", "js-workerd"];
+const NEEDS_EMULATOR: &[&str] = &[
+    "wasm-node",
+    "wasm-chromium",
+    "js-node",
+    "js-workerd",
+    "js-chromium",
+];
 
 /// Suites that test the built package in `pkg/`.
-const NEEDS_PKG: &[&str] = &["js-node", "js-workerd", "types"];
+const NEEDS_PKG: &[&str] = &["js-node", "js-workerd", "js-chromium", "types"];
 
 /// Client id of the script user the emulator is started with.
 const TEST_CLIENT_ID: &str = "sg-test";
@@ -419,6 +427,14 @@ fn commands(root: &Path, suite: &str) -> std::result::Result<Vec<Command>, Verdi
             }
             let mut cmd = Command::new("node");
             cmd.arg("tests/js/workerd/run.mjs");
+            Ok(vec![cmd])
+        }
+        "js-chromium" => {
+            if !root.join("tests/js/browser/run.mjs").is_file() {
+                return Err(missing("tests/js/browser/run.mjs"));
+            }
+            let mut cmd = Command::new("node");
+            cmd.arg("tests/js/browser/run.mjs");
             Ok(vec![cmd])
         }
         "types" => {

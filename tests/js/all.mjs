@@ -1,0 +1,6 @@
+// Every end-to-end case set, in order. The workerd and Chromium runners run all of
+// them; the Node suite registers each file's cases with node:test.
+import { cases as slice } from "./scenario.mjs";
+import { cases as readwrite } from "./readwrite.mjs";
+
+export const all = [...slice, ...readwrite];
