@@ -31,6 +31,8 @@ export declare class ShotGridError extends Error {
   retryable: boolean;
   /** A write failed after it may have reached the server: it may have been applied. Never retried automatically. */
   maybeApplied: boolean;
+  /** How long the server asked to wait (Retry-After), in ms, when it did. */
+  retryAfterMs: number | null;
 }
 
 /** A script user (API key). */
@@ -73,6 +75,26 @@ export interface ConnectOptions {
   refreshMarginMs?: number;
   /** Most requests per `_batch` call (default 100). */
   batchLimit?: number;
+  /**
+   * Retries of idempotent requests (reads, searches, token requests; never writes):
+   * `false` for none, or settings. Defaults: 3 attempts, full-jitter backoff from 100 ms
+   * (500 ms after 429/503) capped at 20 s, Retry-After honoured up to 60 s (longer is a
+   * `rate_limited` error carrying `retryAfterMs`).
+   */
+  retry?: false | RetryOptions;
+}
+
+export interface RetryOptions {
+  /** Attempts per request, first included (1–10; default 3). */
+  maxAttempts?: number;
+  /** Backoff base in ms after network errors and 5xx (default 100). */
+  baseMs?: number;
+  /** Backoff base in ms after 429 and 503 (default 500). */
+  slowDownBaseMs?: number;
+  /** Longest backoff in ms (default 20000). */
+  capMs?: number;
+  /** Longest Retry-After honoured, in ms (default 60000). */
+  maxRetryAfterMs?: number;
 }
 
 /** A linked entity as it appears inside a record. */

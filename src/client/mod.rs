@@ -16,6 +16,9 @@ use crate::protocol::http::{percent_encode_into, HttpRequest, HttpResponse, Meth
 use crate::protocol::naming::{url_segment, validate_entity_type};
 use crate::protocol::query::{decode_page, Pager, ReadQuery};
 use crate::protocol::record::{decode_single, parse_json, take_data};
+use crate::protocol::retry::{
+    decide, retryable_status, Attempt, Decision, RetryBudget, RetryPolicy,
+};
 use crate::protocol::site::Site;
 use crate::protocol::write::{
     batch_request, create_request, decode_batch, decode_revive, delete_request, plan_batch,
@@ -32,6 +35,10 @@ pub trait Transport {
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error>;
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> f64;
+    /// Waits `ms` milliseconds (backoff between retries).
+    async fn sleep(&self, ms: f64);
+    /// A uniform random number in [0, 1) (backoff jitter).
+    fn random(&self) -> f64;
 }
 
 /// Connection settings, validated.
@@ -47,6 +54,8 @@ pub struct Config {
     pub refresh_margin_ms: f64,
     /// Most requests sent in one `_batch` call.
     pub batch_limit: usize,
+    /// Retries of idempotent requests.
+    pub retry: RetryPolicy,
 }
 
 /// Default renewal margin: one minute before expiry.
@@ -58,6 +67,7 @@ pub struct Client<T> {
     transport: T,
     tokens: RefCell<Option<Tokens>>,
     refresh: Gate,
+    budget: RefCell<RetryBudget>,
 }
 
 impl<T> std::fmt::Debug for Client<T> {
@@ -77,6 +87,7 @@ impl<T: Transport> Client<T> {
             transport,
             tokens: RefCell::new(None),
             refresh: Gate::default(),
+            budget: RefCell::new(RetryBudget::default()),
         };
         client.authenticate().await?;
         Ok(client)
@@ -126,7 +137,7 @@ impl<T: Transport> Client<T> {
                 &self.config.scope,
                 Some(&rt),
             );
-            let resp = self.transport.send(req).await?;
+            let resp = self.send_idempotent(&req).await?;
             match parse_token_response(&resp, self.transport.now_ms()) {
                 Ok(t) => return Ok(self.store(t)),
                 // A spent or expired refresh token: fall back to the full grant when we
@@ -143,7 +154,7 @@ impl<T: Transport> Client<T> {
             &self.config.scope,
             None,
         );
-        let resp = self.transport.send(req).await?;
+        let resp = self.send_idempotent(&req).await?;
         let tokens = parse_token_response(&resp, self.transport.now_ms())?;
         Ok(self.store(tokens))
     }
@@ -188,39 +199,76 @@ impl<T: Transport> Client<T> {
                 "refusing to send the token to another host",
             ));
         }
-        let mark = |e: Error| {
-            if write {
-                e.mark_write_outcome_unknown()
-            } else {
-                e
+        let mut attempt = 1;
+        let mut replayed = false;
+        loop {
+            let token = self.bearer().await?;
+            let result = self.transport.send(with_bearer(req.clone(), &token)).await;
+            let decision = match &result {
+                Ok(resp) if resp.is_success() => {
+                    self.budget.borrow_mut().earn();
+                    return result;
+                }
+                Ok(resp) => {
+                    let err = Error::from_response(resp);
+                    // The server refused the attempt, so replaying it is safe even for
+                    // a write: once, with a new token.
+                    if err.is_token_expired() && !replayed {
+                        replayed = true;
+                        if let Some(t) = self.tokens.borrow_mut().as_mut() {
+                            t.expires_at_ms = 0.0;
+                        }
+                        continue;
+                    }
+                    if write || !retryable_status(resp.status) {
+                        return Err(err);
+                    }
+                    self.decide(Attempt::Response(resp), attempt)
+                }
+                // A write that got no answer may have been applied: never replayed.
+                Err(e) if write => return Err(e.clone().mark_write_outcome_unknown()),
+                Err(e) => self.decide(Attempt::NoResponse(e), attempt),
+            };
+            match decision {
+                Decision::RetryAfter(ms) => self.transport.sleep(ms).await,
+                Decision::Fail(e) => return Err(e),
             }
-        };
-        let token = self.bearer().await?;
-        let resp = self
-            .transport
-            .send(with_bearer(req.clone(), &token))
-            .await
-            .map_err(mark)?;
-        if resp.is_success() {
-            return Ok(resp);
+            attempt += 1;
         }
-        let err = Error::from_response(&resp);
-        if !err.is_token_expired() {
-            return Err(err);
-        }
-        if let Some(t) = self.tokens.borrow_mut().as_mut() {
-            t.expires_at_ms = 0.0;
-        }
-        let token = self.authenticate().await?;
-        let resp = self
-            .transport
-            .send(with_bearer(req, &token))
-            .await
-            .map_err(mark)?;
-        if resp.is_success() {
-            Ok(resp)
-        } else {
-            Err(Error::from_response(&resp))
+    }
+
+    fn decide(&self, outcome: Attempt<'_>, attempt: u32) -> Decision {
+        decide(
+            &self.config.retry,
+            outcome,
+            attempt,
+            self.transport.random(),
+            self.transport.now_ms(),
+            &mut self.budget.borrow_mut(),
+        )
+    }
+
+    /// Sends an idempotent request without a token (server info, token requests),
+    /// retrying per the policy. Returns the first answer that is not worth retrying,
+    /// success or not; fails when the retries run out.
+    async fn send_idempotent(&self, req: &HttpRequest) -> Result<HttpResponse, Error> {
+        let mut attempt = 1;
+        loop {
+            let result = self.transport.send(req.clone()).await;
+            let decision = match &result {
+                Ok(resp) if resp.is_success() => {
+                    self.budget.borrow_mut().earn();
+                    return result;
+                }
+                Ok(resp) if !retryable_status(resp.status) => return result,
+                Ok(resp) => self.decide(Attempt::Response(resp), attempt),
+                Err(e) => self.decide(Attempt::NoResponse(e), attempt),
+            };
+            match decision {
+                Decision::RetryAfter(ms) => self.transport.sleep(ms).await,
+                Decision::Fail(e) => return Err(e),
+            }
+            attempt += 1;
         }
     }
 
@@ -228,7 +276,7 @@ impl<T: Transport> Client<T> {
     pub async fn info(&self) -> Result<Value, Error> {
         let req = HttpRequest::new(Method::Get, self.config.site.url("/api/v1/"))
             .header("Accept", "application/json");
-        let resp = self.transport.send(req).await?;
+        let resp = self.send_idempotent(&req).await?;
         if !resp.is_success() {
             return Err(Error::from_response(&resp));
         }

@@ -8,6 +8,7 @@ struct Scripted {
     answers: RefCell<VecDeque<HttpResponse>>,
     sent: RefCell<Vec<HttpRequest>>,
     now: Cell<f64>,
+    slept: RefCell<Vec<f64>>,
 }
 
 impl Scripted {
@@ -25,6 +26,7 @@ impl Scripted {
             ),
             sent: RefCell::new(vec![]),
             now: Cell::new(1_000_000.0),
+            slept: RefCell::new(vec![]),
         }
     }
 }
@@ -39,6 +41,12 @@ impl Transport for &Scripted {
     }
     fn now_ms(&self) -> f64 {
         self.now.get()
+    }
+    async fn sleep(&self, ms: f64) {
+        self.slept.borrow_mut().push(ms);
+    }
+    fn random(&self) -> f64 {
+        0.5
     }
 }
 
@@ -62,6 +70,7 @@ fn config() -> Config {
         scope: TokenScope::default(),
         refresh_margin_ms: DEFAULT_REFRESH_MARGIN_MS,
         batch_limit: 2,
+        retry: RetryPolicy::default(),
     }
 }
 
@@ -396,6 +405,12 @@ impl Transport for &Yielding {
     fn now_ms(&self) -> f64 {
         self.now.get()
     }
+    async fn sleep(&self, ms: f64) {
+        let _ = ms;
+    }
+    fn random(&self) -> f64 {
+        0.5
+    }
 }
 
 #[test]
@@ -438,5 +453,91 @@ fn a_cancelled_refresh_leader_hands_over() {
     assert!(
         futures::executor::block_on(second).is_ok(),
         "the waiter took over"
+    );
+}
+
+const UNAVAILABLE: &str = r#"{"errors":[{"status":503,"code":100,"title":"Service Unavailable"}]}"#;
+
+/// A Scripted transport whose answers can carry headers.
+fn with_retry_after(t: &Scripted, index: usize, value: &str) {
+    if let Some(r) = t.answers.borrow_mut().get_mut(index) {
+        r.headers.push(("Retry-After".into(), value.into()));
+    }
+}
+
+#[test]
+fn reads_retry_5xx_and_network_errors_with_backoff() {
+    let t = Scripted::new(vec![
+        (200, TOKEN),
+        (503, UNAVAILABLE),
+        (502, "<html>bad gateway</html>"),
+        (200, SHOT),
+    ]);
+    with_retry_after(&t, 1, "2");
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let r = block_on(c.read("Shot", 7, None)).unwrap();
+    assert_eq!(r["id"], 7);
+    assert_eq!(t.sent.borrow().len(), 4, "token + 3 attempts");
+    // Retry-After 2 s honoured, then full jitter on the 100 ms base (random 0.5, 2nd retry: 0.5 * 200).
+    assert_eq!(*t.slept.borrow(), vec![2000.0, 100.0]);
+}
+
+#[test]
+fn reads_give_up_after_three_attempts() {
+    let t = Scripted::new(vec![
+        (200, TOKEN),
+        (500, ""),
+        (500, ""),
+        (500, ""),
+        (200, SHOT),
+    ]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let e = block_on(c.read("Shot", 7, None)).unwrap_err();
+    assert_eq!((e.kind, e.status), (ErrorKind::Http, Some(500)));
+    assert_eq!(
+        t.sent.borrow().len(),
+        4,
+        "token + 3 attempts, the 4th answer unused"
+    );
+}
+
+#[test]
+fn writes_are_never_retried() {
+    let t = Scripted::new(vec![(200, TOKEN), (503, UNAVAILABLE), (201, SHOT)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let e = block_on(c.create("Shot", &serde_json::json!({"code": "x"}), &[])).unwrap_err();
+    assert_eq!(e.status, Some(503));
+    assert_eq!(t.sent.borrow().len(), 2, "the create was sent once");
+    assert!(t.slept.borrow().is_empty());
+}
+
+#[test]
+fn a_long_retry_after_is_a_rate_limited_error() {
+    let t = Scripted::new(vec![(200, TOKEN), (429, ""), (200, SHOT)]);
+    with_retry_after(&t, 1, "3600");
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let e = block_on(c.read("Shot", 7, None)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RateLimited);
+    assert_eq!(e.retry_after_ms, Some(3_600_000.0));
+    assert!(t.slept.borrow().is_empty(), "did not wait an hour");
+}
+
+#[test]
+fn token_requests_are_retried() {
+    let t = Scripted::new(vec![(503, UNAVAILABLE), (200, TOKEN), (200, SHOT)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    block_on(c.read("Shot", 7, None)).unwrap();
+    assert_eq!(t.slept.borrow().len(), 1);
+}
+
+#[test]
+fn retry_can_be_turned_off() {
+    let t = Scripted::new(vec![(200, TOKEN), (503, UNAVAILABLE), (200, SHOT)]);
+    let mut cfg = config();
+    cfg.retry.max_attempts = 1;
+    let c = block_on(Client::connect(cfg, &t)).unwrap();
+    assert_eq!(
+        block_on(c.read("Shot", 7, None)).unwrap_err().status,
+        Some(503)
     );
 }

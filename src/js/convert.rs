@@ -66,6 +66,7 @@ pub fn error_to_js(e: &Error) -> JsValue {
     set("requestId", opt_str(e.request_id.as_deref()));
     set("retryable", JsValue::from_bool(e.retryable));
     set("maybeApplied", JsValue::from_bool(e.maybe_applied));
+    set("retryAfterMs", opt_num(e.retry_after_ms));
     err.into()
 }
 

@@ -14,6 +14,7 @@ use crate::client::{Client, Config, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID};
 use crate::protocol::auth::{Grant, Secret, TokenScope};
 use crate::protocol::filters::validate as validate_filters;
 use crate::protocol::query::{Pager, ReadMethod, ReadQuery, ReturnOnly};
+use crate::protocol::retry::RetryPolicy;
 use crate::protocol::site::Site;
 use crate::protocol::write::DEFAULT_BATCH_LIMIT;
 use crate::protocol::Error;
@@ -77,6 +78,7 @@ fn parse_connect(options: &JsValue) -> Result<(Config, Option<Function>), Error>
         "fetch",
         "refreshMarginMs",
         "batchLimit",
+        "retry",
     ])?;
     let site = Site::parse(opts.req_str("site")?)?;
     let auth = Obj::new(opts.get("auth").unwrap_or(&Value::Null), "auth")?;
@@ -97,6 +99,7 @@ fn parse_connect(options: &JsValue) -> Result<(Config, Option<Function>), Error>
     let batch_limit = opts
         .opt_int("batchLimit", 1, 5000)?
         .map_or(DEFAULT_BATCH_LIMIT, |n| n as usize);
+    let retry = parse_retry(opts.get("retry"))?;
     Ok((
         Config {
             site,
@@ -104,9 +107,47 @@ fn parse_connect(options: &JsValue) -> Result<(Config, Option<Function>), Error>
             scope,
             refresh_margin_ms,
             batch_limit,
+            retry,
         },
         fetch,
     ))
+}
+
+/// `retry: false` (one attempt) or `{ maxAttempts, baseMs, slowDownBaseMs, capMs,
+/// maxRetryAfterMs }`; absent means the defaults.
+fn parse_retry(v: Option<&Value>) -> Result<RetryPolicy, Error> {
+    let mut policy = RetryPolicy::default();
+    match v {
+        None | Some(Value::Null) | Some(Value::Bool(true)) => Ok(policy),
+        Some(Value::Bool(false)) => {
+            policy.max_attempts = 1;
+            Ok(policy)
+        }
+        Some(v) => {
+            let o = Obj::new(v, "options.retry")?;
+            o.only(&[
+                "maxAttempts",
+                "baseMs",
+                "slowDownBaseMs",
+                "capMs",
+                "maxRetryAfterMs",
+            ])?;
+            if let Some(n) = o.opt_int("maxAttempts", 1, 10)? {
+                policy.max_attempts = n as u32;
+            }
+            for (key, slot) in [
+                ("baseMs", &mut policy.base_ms),
+                ("slowDownBaseMs", &mut policy.slow_down_base_ms),
+                ("capMs", &mut policy.cap_ms),
+                ("maxRetryAfterMs", &mut policy.max_retry_after_ms),
+            ] {
+                if let Some(ms) = o.opt_int(key, 0, 3_600_000)? {
+                    *slot = ms as f64;
+                }
+            }
+            Ok(policy)
+        }
+    }
 }
 
 fn parse_id(id: &JsValue) -> Result<u64, Error> {

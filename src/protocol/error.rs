@@ -71,6 +71,8 @@ pub struct ErrorInfo {
     /// A write (create, update, delete, revive, batch) failed after it may have reached
     /// the server: it may have been applied. Check before doing it again.
     pub maybe_applied: bool,
+    /// How long the server asked us to wait (`Retry-After`), in ms, when it did.
+    pub retry_after_ms: Option<f64>,
 }
 
 impl Error {
@@ -86,6 +88,7 @@ impl Error {
             request_id: None,
             retryable: false,
             maybe_applied: false,
+            retry_after_ms: None,
         }))
     }
 

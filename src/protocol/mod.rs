@@ -8,6 +8,7 @@ pub mod http;
 pub mod naming;
 pub mod query;
 pub mod record;
+pub mod retry;
 pub mod site;
 pub mod write;
 

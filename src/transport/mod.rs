@@ -105,4 +105,23 @@ impl Transport for FetchTransport {
     fn now_ms(&self) -> f64 {
         js_sys::Date::now()
     }
+
+    async fn sleep(&self, ms: f64) {
+        // setTimeout exists in every runtime we target (browsers, Node, workerd).
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            let global = js_sys::global();
+            if let Ok(set_timeout) = Reflect::get(&global, &JsValue::from_str("setTimeout"))
+                .and_then(|f| f.dyn_into::<Function>())
+            {
+                let _ = set_timeout.call2(&global, &resolve, &JsValue::from_f64(ms.max(0.0)));
+            } else {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
+        });
+        let _ = JsFuture::from(promise).await;
+    }
+
+    fn random(&self) -> f64 {
+        js_sys::Math::random()
+    }
 }

@@ -17,7 +17,8 @@ export async function usage(): Promise<void> {
   void [version, id, type, expires, sg.site, String(sg), sg.toJSON().site];
 
   await ShotGrid.connect({ site: "x", auth: { grant: "password", login: "a", password: "b" }, sudoAs: "jane" });
-  await ShotGrid.connect({ site: "x", auth: { grant: "session_token", sessionToken: "t" } });
+  await ShotGrid.connect({ site: "x", auth: { grant: "session_token", sessionToken: "t" }, retry: { maxAttempts: 5, capMs: 5000 } });
+  await ShotGrid.connect({ site: "x", auth: { grant: "session_token", sessionToken: "t" }, retry: false });
   await ShotGrid.connect({ site: "x", auth: { grant: "refresh_token", refreshToken: "r" }, fetch: globalThis.fetch });
 
   try {
@@ -29,6 +30,8 @@ export async function usage(): Promise<void> {
       const code: number | null = err.code;
       const requestId: string | null = err.requestId;
       const retryable: boolean = err.retryable;
+      const wait: number | null = err.retryAfterMs;
+      void wait;
       void [kind, status, code, requestId, retryable];
     }
   }
