@@ -159,6 +159,8 @@ export interface FindOptions {
   includeArchivedProjects?: boolean;
   /** "auto" (default): the list GET for simple filters, `_search` otherwise. */
   method?: "auto" | "get" | "search";
+  /** Pages fetched at once (prefetch), 1–16; default 1. Keep it ≤ 6 inside Cloudflare Workers. */
+  concurrency?: number;
 }
 
 /** What `iterate` returns: records with `for await`, or pages with `.pages()`. */

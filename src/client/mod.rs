@@ -2,10 +2,12 @@
 //! [`Transport`], keeping the access token fresh. It never panics on server input.
 
 mod gate;
+mod join;
 
 use std::cell::RefCell;
 
 use gate::{Gate, Turn};
+use join::join_all;
 
 use serde_json::Value;
 
@@ -318,25 +320,43 @@ impl<T: Transport> Client<T> {
         decode_page(&resp)
     }
 
-    /// Fetches the next page a pager asks for; `None` when it is done.
-    pub async fn next_page(
+    /// Fetches the next pages a pager asks for, up to `concurrency` at once, and returns
+    /// them in page order (none when the read is done). Pages past the first short one
+    /// are discarded.
+    pub async fn next_pages(
         &self,
         query: &ReadQuery,
         pager: &mut Pager,
-    ) -> Result<Option<Vec<Value>>, Error> {
-        let Some(page) = pager.next_page() else {
-            return Ok(None);
-        };
-        let records = self.fetch_page(query, page).await?;
-        pager.accept(records).map(Some)
+        concurrency: u32,
+    ) -> Result<Vec<Vec<Value>>, Error> {
+        let window = pager.next_window(concurrency);
+        let pages = join_all(window.iter().map(|&n| self.fetch_page(query, n))).await;
+        let mut out = Vec::with_capacity(pages.len());
+        for page in pages {
+            if pager.is_done() {
+                break;
+            }
+            let records = pager.accept(page?)?;
+            if !records.is_empty() {
+                out.push(records);
+            }
+        }
+        Ok(out)
     }
 
-    /// Every matching record, up to `limit`.
-    pub async fn find(&self, query: &ReadQuery, limit: Option<u64>) -> Result<Vec<Value>, Error> {
+    /// Every matching record, up to `limit`, fetching up to `concurrency` pages at once.
+    pub async fn find(
+        &self,
+        query: &ReadQuery,
+        limit: Option<u64>,
+        concurrency: u32,
+    ) -> Result<Vec<Value>, Error> {
         let mut pager = Pager::new(query.page_size, limit);
         let mut out = Vec::new();
-        while let Some(mut page) = self.next_page(query, &mut pager).await? {
-            out.append(&mut page);
+        while !pager.is_done() {
+            for mut page in self.next_pages(query, &mut pager, concurrency).await? {
+                out.append(&mut page);
+            }
         }
         Ok(out)
     }

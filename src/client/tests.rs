@@ -252,7 +252,7 @@ fn find_walks_pages_until_a_short_one() {
         ReadMethod::Auto,
     )
     .unwrap();
-    let all = block_on(c.find(&q, None)).unwrap();
+    let all = block_on(c.find(&q, None, 1)).unwrap();
     let ids: Vec<i64> = all.iter().filter_map(|r| r["id"].as_i64()).collect();
     assert_eq!(ids, vec![1, 2, 3]);
     let sent = t.sent.borrow();
@@ -540,4 +540,39 @@ fn retry_can_be_turned_off() {
         block_on(c.read("Shot", 7, None)).unwrap_err().status,
         Some(503)
     );
+}
+
+#[test]
+fn concurrent_prefetch_keeps_page_order_and_stops_at_the_short_page() {
+    use crate::protocol::filters::validate;
+    use crate::protocol::query::{ReadMethod, ReadQuery, ReturnOnly};
+    // Window of 3: pages 1-3 full, then the second window's page 4 is short; page 5 and
+    // 6 were fetched in the same window and must be discarded.
+    let pages: Vec<String> = vec![
+        page_body(1..3),
+        page_body(3..5),
+        page_body(5..7),
+        page_body(7..8),
+        page_body(8..10),
+        page_body(10..12),
+    ];
+    let mut script = vec![(200, TOKEN)];
+    script.extend(pages.iter().map(|p| (200, p.as_str())));
+    let t = Scripted::new(script);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let q = ReadQuery::new(
+        "Shot",
+        validate(&Value::Null).unwrap(),
+        vec![],
+        vec![],
+        Some(2),
+        ReturnOnly::Active,
+        false,
+        ReadMethod::Auto,
+    )
+    .unwrap();
+    let all = block_on(c.find(&q, None, 3)).unwrap();
+    let ids: Vec<i64> = all.iter().filter_map(|r| r["id"].as_i64()).collect();
+    assert_eq!(ids, vec![1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(t.sent.borrow().len(), 7, "token + two windows of 3 pages");
 }

@@ -21,6 +21,7 @@ use crate::protocol::Error;
 use crate::transport::FetchTransport;
 use convert::{error_to_js, js_to_json, json_to_js, Obj};
 use std::cell::RefCell;
+use std::collections::VecDeque;
 
 /// A connected ShotGrid client. Create one with `ShotGrid.connect(options)`.
 #[wasm_bindgen]
@@ -168,6 +169,7 @@ fn parse_fields(options: &Value) -> Result<Option<Vec<String>>, Error> {
 struct FindArgs {
     query: ReadQuery,
     limit: Option<u64>,
+    concurrency: u32,
 }
 
 fn parse_find(
@@ -196,6 +198,7 @@ fn parse_find(
         "retired",
         "includeArchivedProjects",
         "method",
+        "concurrency",
     ])?;
     let method = match opts.opt_str("method")? {
         None | Some("auto") => ReadMethod::Auto,
@@ -234,15 +237,30 @@ fn parse_find(
         opts.opt_bool("includeArchivedProjects")?.unwrap_or(false),
         method,
     )?;
-    Ok(FindArgs { query, limit })
+    let concurrency = opts.opt_int("concurrency", 1, 16)?.map_or(1, |n| n as u32);
+    Ok(FindArgs {
+        query,
+        limit,
+        concurrency,
+    })
+}
+
+/// State of a page-by-page read.
+struct CursorState {
+    query: ReadQuery,
+    pager: Pager,
+    concurrency: u32,
+    /// Pages fetched ahead (a prefetch window), handed out one per `nextPage`.
+    ready: VecDeque<Vec<Value>>,
 }
 
 /// A page-by-page read started by `sg.iterate(...)`; the package's JS layer wraps it in
-/// async iterators. Pages are fetched one at a time, in order.
+/// async iterators. With `concurrency` > 1 it fetches that many pages at once and hands
+/// them out in order.
 #[wasm_bindgen]
 pub struct Cursor {
     inner: Rc<Client<FetchTransport>>,
-    state: Rc<RefCell<Option<(ReadQuery, Pager)>>>,
+    state: Rc<RefCell<Option<CursorState>>>,
 }
 
 #[wasm_bindgen]
@@ -253,22 +271,29 @@ impl Cursor {
         let inner = self.inner.clone();
         let state = self.state.clone();
         future_to_promise(async move {
-            // Take the state out while the page is in flight, so an overlapping call sees
+            // Take the state out while pages are in flight, so an overlapping call sees
             // "busy" instead of corrupting the page order.
             let taken = state.borrow_mut().take();
-            let Some((query, mut pager)) = taken else {
+            let Some(mut st) = taken else {
                 return Err(error_to_js(&Error::invalid_input(
                     "nextPage",
-                    "called again before the previous page arrived, or after the end",
+                    "called again before the previous page arrived",
                 )));
             };
-            let result = inner.next_page(&query, &mut pager).await;
-            let finished = pager.is_done();
-            *state.borrow_mut() = Some((query, pager));
-            match result.map_err(|e| error_to_js(&e))? {
-                Some(page) if !(page.is_empty() && finished) => Ok(json_to_js(&Value::Array(page))),
-                _ => Ok(JsValue::NULL),
+            let mut result = Ok(());
+            if st.ready.is_empty() && !st.pager.is_done() {
+                match inner
+                    .next_pages(&st.query, &mut st.pager, st.concurrency)
+                    .await
+                {
+                    Ok(pages) => st.ready.extend(pages),
+                    Err(e) => result = Err(e),
+                }
             }
+            let page = st.ready.pop_front();
+            *state.borrow_mut() = Some(st);
+            result.map_err(|e| error_to_js(&e))?;
+            Ok(page.map_or(JsValue::NULL, |p| json_to_js(&Value::Array(p))))
         })
     }
 }
@@ -381,7 +406,7 @@ impl ShotGrid {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let v = inner
-                .find(&args.query, args.limit)
+                .find(&args.query, args.limit, args.concurrency)
                 .await
                 .map_err(|e| error_to_js(&e))?;
             Ok(json_to_js(&Value::Array(v)))
@@ -398,7 +423,7 @@ impl ShotGrid {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let mut v = inner
-                .find(&args.query, Some(1))
+                .find(&args.query, Some(1), 1)
                 .await
                 .map_err(|e| error_to_js(&e))?;
             Ok(v.pop().map_or(JsValue::NULL, |r| json_to_js(&r)))
@@ -526,7 +551,12 @@ impl ShotGrid {
         let pager = Pager::new(args.query.page_size, args.limit);
         Ok(Cursor {
             inner: self.inner.clone(),
-            state: Rc::new(RefCell::new(Some((args.query, pager)))),
+            state: Rc::new(RefCell::new(Some(CursorState {
+                query: args.query,
+                pager,
+                concurrency: args.concurrency,
+                ready: VecDeque::new(),
+            }))),
         })
     }
 

@@ -247,6 +247,26 @@ impl Pager {
         (!self.done).then_some(self.next_page)
     }
 
+    /// Up to `n` pages to fetch at once (prefetch), in order: never past a known limit.
+    /// Hand their answers to [`Pager::accept`] in the same order, stopping as soon as
+    /// it reports done; later pages of the window are then discarded.
+    pub fn next_window(&self, n: u32) -> Vec<u32> {
+        if self.done {
+            return Vec::new();
+        }
+        let mut n = u64::from(n.max(1));
+        if let Some(rem) = self.remaining {
+            n = n.min(rem.div_ceil(u64::from(self.page_size.max(1))).max(1));
+        }
+        (0..n)
+            .filter_map(|i| {
+                u32::try_from(i)
+                    .ok()
+                    .and_then(|i| self.next_page.checked_add(i))
+            })
+            .collect()
+    }
+
     /// Whether every page has been consumed.
     pub fn is_done(&self) -> bool {
         self.done
@@ -509,6 +529,23 @@ mod tests {
         assert_eq!(p.next_page(), None);
 
         assert_eq!(Pager::new(3, Some(0)).next_page(), None);
+    }
+
+    #[test]
+    fn windows_stay_within_the_limit() {
+        let p = Pager::new(10, None);
+        assert_eq!(p.next_window(4), vec![1, 2, 3, 4]);
+        let p = Pager::new(10, Some(25));
+        assert_eq!(
+            p.next_window(8),
+            vec![1, 2, 3],
+            "25 records need 3 pages of 10"
+        );
+        let mut p = Pager::new(10, None);
+        p.accept(recs(1..11)).unwrap();
+        assert_eq!(p.next_window(2), vec![2, 3]);
+        p.accept(recs(11..15)).unwrap();
+        assert!(p.next_window(2).is_empty(), "short page ends the read");
     }
 
     #[test]

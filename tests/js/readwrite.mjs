@@ -49,6 +49,12 @@ export const cases = [
     const ids = all.map((r) => r.id);
     eq(new Set(ids).size, ids.length, "no duplicates across pages");
     check(ids.every((id, i) => i === 0 || ids[i - 1] > id), "descending ids");
+    const prefetched = await sg.find("Shot", null, { fields: ["code"], sort: ["-id"], pageSize: 7, concurrency: 4 });
+    eq(JSON.stringify(prefetched.map((r) => r.id)), JSON.stringify(ids), "prefetching 4 pages at once gives the same records in the same order");
+    const pages = [];
+    for await (const page of sg.iterate("Shot", null, { fields: ["code"], sort: ["-id"], pageSize: 7, concurrency: 3 }).pages()) pages.push(page);
+    eq(JSON.stringify(pages.flat().map((r) => r.id)), JSON.stringify(ids), "iterate with prefetch too");
+    check(pages.slice(0, -1).every((p) => p.length === 7), "pages keep their size");
     const some = await sg.find("Shot", null, { fields: ["code"], sort: ["-id"], pageSize: 7, limit: 10 });
     eq(JSON.stringify(some.map((r) => r.id)), JSON.stringify(ids.slice(0, 10)), "limit keeps the first 10");
   }],

@@ -8,13 +8,14 @@
 //!                  [--skip-setup] [--timeout SECS]
 //! cargo xtask demo [--port N] [--www-port N]
 //!                                        emulator + static server for the explorer (www/)
-//! cargo xtask bench                      not yet implemented
+//! cargo xtask bench                      side-by-side benchmarks → bench/RESULTS.md
 //! ```
 //!
 //! The alias lives in `.cargo/config.toml`. The crate has no dependencies so that a
 //! fresh CI machine compiles it in seconds; every external tool is driven with
 //! [`std::process::Command`] and every step is printed as it runs.
 
+mod bench;
 mod build;
 mod demo;
 mod emulator;
@@ -49,7 +50,8 @@ commands:
                         www/ + pkg/ for the explorer; Ctrl-C stops everything
       --port N          emulator port (default 8000)
       --www-port N      static server port (default 8080)
-  bench                 benchmarks (not yet implemented)
+  bench                 side-by-side benchmarks against a local emulator; prints a
+                        table of ratios and writes bench/RESULTS.md
 ";
 
 fn main() -> ExitCode {
@@ -64,10 +66,7 @@ fn main() -> ExitCode {
         "build" => no_options(&rest).and_then(|()| build::run(&root())),
         "test" => suites::Options::parse(&rest).and_then(|opts| suites::run(&root(), &opts)),
         "demo" => demo::Options::parse(&rest).and_then(|opts| demo::run(&root(), &opts)),
-        "bench" => no_options(&rest).and_then(|()| {
-            println!("bench: not yet implemented");
-            Err("bench is not yet implemented".into())
-        }),
+        "bench" => no_options(&rest).and_then(|()| bench::run(&root())),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

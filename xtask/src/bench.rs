@@ -1,0 +1,51 @@
+//! `cargo xtask bench`: builds the package and the emulator, starts a dedicated emulator
+//! on 127.0.0.1 (empty site, admin secret for injected latency), and runs
+//! `node bench/run.mjs`, which measures everything side by side in one run and writes
+//! `bench/RESULTS.md`.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::Command;
+
+use crate::emulator::{self, Emulator, Sink};
+use crate::util::{self, step};
+use crate::{build, Result};
+
+/// Runs every benchmark.
+pub fn run(root: &Path) -> Result<()> {
+    build::run(root)?;
+    emulator::build(root)?;
+    step("start the benchmark emulator");
+    let secret = util::random_alphanumeric(24);
+    let admin = util::random_alphanumeric(24);
+    let log_path = util::target_dir(root).join("emulator-bench.log");
+    let log = File::create(&log_path)
+        .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+    let args = [
+        "--port".to_owned(),
+        "0".to_owned(),
+        "--seed".to_owned(),
+        "empty".to_owned(),
+        "--quiet".to_owned(),
+        "--script-user".to_owned(),
+        format!("bench:{secret}"),
+        "--admin-secret".to_owned(),
+        admin.clone(),
+        "--min-part-size".to_owned(),
+        (5 * 1024 * 1024).to_string(),
+        "--upload-limit".to_owned(),
+        (64 * 1024 * 1024).to_string(),
+    ];
+    let emu = Emulator::spawn(root, &args, Sink::Log(log))?;
+    step("run bench/run.mjs");
+    let mut cmd = Command::new("node");
+    cmd.args(["--expose-gc", "bench/run.mjs"])
+        .current_dir(root)
+        .env("SG_EMULATOR_URL", &emu.url)
+        .env("SG_TEST_CLIENT_ID", "bench")
+        .env("SG_TEST_CLIENT_SECRET", &secret)
+        .env("SG_ADMIN_SECRET", &admin);
+    let result = util::run(&mut cmd);
+    drop(emu);
+    result
+}
