@@ -1,11 +1,17 @@
 //! HTTP tests of the read-many routes: list, `_search`, `_text_search`, `_summarize`.
+//!
+//! Every test starts an empty site (`Seed::Empty` plus one script user) and inserts the
+//! records it needs itself, so the expectations are exact and do not depend on the demo
+//! seed.
 
 use reqwest::{Client, StatusCode};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
+use shotgrid_emulator::model::Store;
 use shotgrid_emulator::{start, Config, Running, ScriptUser, Seed};
 
 const ARRAY: &str = "application/vnd+shotgun.api3_array+json";
 const HASH: &str = "application/vnd+shotgun.api3_hash+json";
+const STATUSES: [&str; 3] = ["wtg", "ip", "fin"];
 
 struct Site {
     running: Running,
@@ -13,10 +19,102 @@ struct Site {
     token: String,
 }
 
+/// Inserts one record and checks it got the id the fixture expects.
+fn insert(store: &mut Store, entity_type: &str, want_id: i64, fields: Value) -> i64 {
+    let Value::Object(fields) = fields else {
+        panic!("fixture fields must be an object");
+    };
+    let id = store.insert(entity_type, fields).expect("insert");
+    assert_eq!(id, want_id, "fixture {entity_type} id");
+    id
+}
+
+fn link(entity_type: &str, id: i64) -> Value {
+    json!({"type": entity_type, "id": id})
+}
+
+/// A fixed timestamp: 2024-01-15 09:00 UTC plus `minutes` (under an hour).
+fn stamp(minutes: i64) -> Value {
+    assert!((0..60).contains(&minutes));
+    json!(format!("2024-01-15T09:{minutes:02}:00Z"))
+}
+
+/// The small studio most tests query, built record by record:
+///
+/// - Projects 1 "Demo Project" and 2 "Second Project" (neither archived).
+/// - Assets 1..4 in project 1: Alice, Rabbit Hole, Pocket Watch, Teacup.
+/// - Sequences 1..3 in project 1: SQ010, SQ020, SQ030.
+/// - Shots 1..10 in project 1: 1-4 in SQ010, 5-7 in SQ020, 8-10 in SQ030, coded
+///   `SQ0x0_00y0`; status `wtg, ip, fin` repeating from shot 1; `sg_cut_in` 1001,
+///   `sg_cut_out` 1000 + 24 × (id + 1); assets `[1, 3]` when id % 3 == 0, `[1]` when
+///   id % 3 == 1, none otherwise; created 2024-01-15 09:(30 + id).
+fn studio(store: &mut Store) {
+    for (id, name) in [(1, "Demo Project"), (2, "Second Project")] {
+        insert(
+            store,
+            "Project",
+            id,
+            json!({"name": name, "archived": false, "created_at": stamp(id)}),
+        );
+    }
+    for (id, (code, kind, status)) in [
+        ("Alice", "Character", "ip"),
+        ("Rabbit Hole", "Environment", "wtg"),
+        ("Pocket Watch", "Prop", "fin"),
+        ("Teacup", "Prop", "ip"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = id as i64 + 1;
+        insert(
+            store,
+            "Asset",
+            id,
+            json!({"code": code, "description": format!("{kind} asset {code}."),
+                   "sg_asset_type": kind, "sg_status_list": status,
+                   "project": link("Project", 1), "created_at": stamp(10 + id)}),
+        );
+    }
+    for id in 1..=3i64 {
+        insert(
+            store,
+            "Sequence",
+            id,
+            json!({"code": format!("SQ{:03}", id * 10), "sg_status_list": "ip",
+                   "project": link("Project", 1), "created_at": stamp(20 + id)}),
+        );
+    }
+    for id in 1..=10i64 {
+        let (seq, n) = match id {
+            1..=4 => (1, id),
+            5..=7 => (2, id - 4),
+            _ => (3, id - 7),
+        };
+        let code = format!("SQ{:03}_{:04}", seq * 10, n * 10);
+        let assets = match id % 3 {
+            0 => json!([link("Asset", 1), link("Asset", 3)]),
+            1 => json!([link("Asset", 1)]),
+            _ => json!([]),
+        };
+        insert(
+            store,
+            "Shot",
+            id,
+            json!({"code": code, "description": format!("Shot {code}."),
+                   "sg_status_list": STATUSES[(id as usize - 1) % 3],
+                   "project": link("Project", 1), "sg_sequence": link("Sequence", seq),
+                   "assets": assets, "sg_cut_in": 1001, "sg_cut_out": 1000 + 24 * (id + 1),
+                   "created_at": stamp(30 + id), "updated_at": stamp(30 + id)}),
+        );
+    }
+}
+
 impl Site {
-    async fn demo() -> Site {
+    /// An empty site (no seed records) with the script user `q`.
+    async fn empty() -> Site {
         let running = start(Config {
-            seed: Seed::Demo,
+            seed: Seed::Empty,
             script_users: vec![ScriptUser {
                 name: "q".into(),
                 key: "k".into(),
@@ -45,6 +143,13 @@ impl Site {
             client,
             token,
         }
+    }
+
+    /// An empty site holding only the [`studio`] fixture.
+    async fn studio() -> Site {
+        let s = Site::empty().await;
+        studio(&mut s.running.backend().store_mut());
+        s
     }
 
     async fn get(&self, path_and_query: &str) -> (StatusCode, Value) {
@@ -106,7 +211,7 @@ fn error(status: StatusCode, body: &Value, want: u16) -> Value {
 
 #[tokio::test]
 async fn list_shape_links_and_defaults() {
-    let s = Site::demo().await;
+    let s = Site::studio().await;
     let (st, body) = s.get("/api/v1/entity/Shot?fields=code&sort=-code").await;
     assert_eq!(st, StatusCode::OK, "{body}");
     assert_eq!(ids(&body), vec![10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
@@ -164,7 +269,7 @@ async fn list_shape_links_and_defaults() {
 
 #[tokio::test]
 async fn list_filters() {
-    let s = Site::demo().await;
+    let s = Site::studio().await;
     let (_, body) = s
         .get("/api/v1/entity/shots?filter[sg_status_list]=ip")
         .await;
@@ -204,29 +309,32 @@ async fn list_filters() {
 
 #[tokio::test]
 async fn list_options_and_bad_parameters() {
-    let s = Site::demo().await;
+    let s = Site::studio().await;
     {
         let backend = s.running.backend();
         let mut store = backend.store_mut();
         store.retire("Shot", 1).expect("retire");
-        let mut m = Map::new();
-        m.insert("code".into(), json!("Archived shot"));
-        m.insert("project".into(), json!({"type": "Project", "id": 2}));
-        store.insert("Shot", m).expect("insert");
-        let mut p = store
-            .get("Project", 2, Default::default())
-            .expect("p2")
-            .clone();
-        p.fields.insert("archived".into(), json!(true));
-        // Replace project 2 with an archived copy.
+        // Shot 11 links project 2, which is then retired (not archived): still listed.
+        insert(
+            &mut store,
+            "Shot",
+            11,
+            json!({"code": "Archived shot", "project": link("Project", 2)}),
+        );
         store.retire("Project", 2).expect("retire p2");
-        let mut fields = p.fields.clone();
-        fields.insert("name".into(), json!("Archived Project"));
-        let id = store.insert("Project", fields).expect("insert p3");
-        let mut m = Map::new();
-        m.insert("code".into(), json!("Shot of archived"));
-        m.insert("project".into(), json!({"type": "Project", "id": id}));
-        store.insert("Shot", m).expect("insert");
+        // Project 3 is archived: shot 12 is hidden unless asked for.
+        insert(
+            &mut store,
+            "Project",
+            3,
+            json!({"name": "Archived Project", "archived": true}),
+        );
+        insert(
+            &mut store,
+            "Shot",
+            12,
+            json!({"code": "Shot of archived", "project": link("Project", 3)}),
+        );
     }
     let (_, body) = s
         .get("/api/v1/entity/shots?options[return_only]=retired")
@@ -268,7 +376,7 @@ async fn list_options_and_bad_parameters() {
 
 #[tokio::test]
 async fn search_array_and_hash() {
-    let s = Site::demo().await;
+    let s = Site::studio().await;
     let url = "/api/v1/entity/shots/_search?fields=code&sort=-id";
     let (st, body) = s
         .post(
@@ -355,7 +463,7 @@ async fn search_array_and_hash() {
 
 #[tokio::test]
 async fn search_rejections() {
-    let s = Site::demo().await;
+    let s = Site::empty().await;
     let u = "/api/v1/entity/shots/_search";
     let f = json!({"filters": [["code", "is", "x"]]});
     for ct in ["application/json", "text/plain", ""] {
@@ -449,7 +557,7 @@ async fn search_rejections() {
 
 #[tokio::test]
 async fn text_search() {
-    let s = Site::demo().await;
+    let s = Site::studio().await;
     let u = "/api/v1/entity/_text_search";
     let (st, body) = s
         .post(
@@ -517,7 +625,7 @@ async fn text_search() {
 
 #[tokio::test]
 async fn summarize() {
-    let s = Site::demo().await;
+    let s = Site::studio().await;
     // The recorded request and response shape.
     let (st, body) = s
         .post(
@@ -593,21 +701,26 @@ async fn summarize() {
 
 #[tokio::test]
 async fn large_tables_use_cached_columns_and_see_writes() {
-    let s = Site::demo().await;
+    let s = Site::empty().await;
     {
         let backend = s.running.backend();
         let mut store = backend.store_mut();
+        insert(&mut store, "Project", 1, json!({"name": "Big"}));
+        // Shot i + 1 is BIG_i; more rows than the cache's threshold.
         for i in 0..3000i64 {
-            let mut m = Map::new();
-            m.insert("code".into(), json!(format!("BIG_{i:05}")));
-            m.insert(
-                "sg_status_list".into(),
-                json!(["wtg", "ip", "fin"][(i % 3) as usize]),
+            insert(
+                &mut store,
+                "Shot",
+                i + 1,
+                json!({"code": format!("BIG_{i:05}"),
+                       "sg_status_list": STATUSES[(i % 3) as usize],
+                       "sg_cut_out": 2000 + i % 7, "project": link("Project", 1)}),
             );
-            m.insert("sg_cut_out".into(), json!(2000 + i % 7));
-            m.insert("project".into(), json!({"type": "Project", "id": 1}));
-            store.insert("Shot", m).expect("insert");
         }
+        assert!(
+            store.table("Shot").expect("Shot").records.len()
+                >= shotgrid_emulator::query::cache::MIN_ROWS
+        );
     }
     let q = "/api/v1/entity/shots?fields=code&filter[sg_status_list]=ip&sort=-sg_cut_out,code&page[size]=3";
     let (_, body) = s.get(q).await;
@@ -623,12 +736,13 @@ async fn large_tables_use_cached_columns_and_see_writes() {
     {
         let backend = s.running.backend();
         let mut store = backend.store_mut();
-        let mut m = Map::new();
-        m.insert("code".into(), json!("BIG_new"));
-        m.insert("sg_status_list".into(), json!("ip"));
-        m.insert("sg_cut_out".into(), json!(5000));
-        store.insert("Shot", m).expect("insert");
-        store.retire("Shot", 10 + 14).expect("retire BIG_00013");
+        insert(
+            &mut store,
+            "Shot",
+            3001,
+            json!({"code": "BIG_new", "sg_status_list": "ip", "sg_cut_out": 5000}),
+        );
+        store.retire("Shot", 13 + 1).expect("retire BIG_00013");
     }
     let (_, body) = s.get(q).await;
     let codes: Vec<&str> = body["data"]

@@ -540,7 +540,7 @@ impl<'s> Filter<'s> {
             Test::NumIn(xs) => v.as_f64().is_some_and(|n| xs.contains(&n)),
             Test::NumRange(lo, hi) => v
                 .as_f64()
-                .is_some_and(|n| lo.map_or(true, |lo| n >= lo) && hi.map_or(true, |hi| n <= hi)),
+                .is_some_and(|n| lo.is_none_or(|lo| n >= lo) && hi.is_none_or(|hi| n <= hi)),
             Test::TextIn(xs) => v.as_str().is_some_and(|s| xs.iter().any(|x| eq_ci(s, x))),
             Test::Contains(x) => v.as_str().is_some_and(|s| lowered(s).contains(x.as_str())),
             Test::StartsWith(x) => v
@@ -558,10 +558,10 @@ impl<'s> Filter<'s> {
             }),
             Test::DateRange(k, lo, hi, hi_incl) => date_of(*k, v).is_some_and(|d| {
                 let d = d.as_ref();
-                lo.as_deref().map_or(true, |lo| d >= lo)
+                lo.as_deref().is_none_or(|lo| d >= lo)
                     && hi
                         .as_deref()
-                        .map_or(true, |hi| if *hi_incl { d <= hi } else { d < hi })
+                        .is_none_or(|hi| if *hi_incl { d <= hi } else { d < hi })
             }),
             Test::DateIn(k, xs) => {
                 date_of(*k, v).is_some_and(|d| xs.iter().any(|x| x == d.as_ref()))
