@@ -16,12 +16,13 @@ use crate::protocol::auth::{
 };
 use crate::protocol::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
 use crate::protocol::naming::{url_segment, validate_entity_type};
-use crate::protocol::query::{decode_page, Pager, ReadQuery};
+use crate::protocol::query::{Pager, ReadQuery};
 use crate::protocol::record::{decode_single, parse_json, take_data};
 use crate::protocol::retry::{
     decide, retryable_status, Attempt, Decision, RetryBudget, RetryPolicy,
 };
 use crate::protocol::site::Site;
+use crate::protocol::transcode::{join_array, transcode_page, transcode_single, PageText};
 use crate::protocol::write::{
     batch_request, create_request, decode_batch, decode_revive, delete_request, plan_batch,
     revive_request, update_request, validate_data,
@@ -285,14 +286,14 @@ impl<T: Transport> Client<T> {
         take_data(parse_json(&resp)?, &resp)
     }
 
-    /// Reads one record by id as `{type, id, ...fields}`. A missing or retired record
-    /// is an error with status 404 (code 104).
+    /// Reads one record by id as the JSON text of `{type, id, ...fields}`. A missing or
+    /// retired record is an error with status 404 (code 104).
     pub async fn read(
         &self,
         entity_type: &str,
         id: u64,
         fields: Option<&[String]>,
-    ) -> Result<Value, Error> {
+    ) -> Result<String, Error> {
         validate_entity_type(entity_type, "entityType")?;
         if id == 0 || id > MAX_SAFE_ID {
             return Err(Error::invalid_input("id", "must be a positive integer"));
@@ -307,28 +308,29 @@ impl<T: Transport> Client<T> {
         let req = HttpRequest::new(Method::Get, self.config.site.url(&path))
             .header("Accept", "application/json");
         let resp = self.send_authed(req).await?;
-        decode_single(&resp)
+        transcode_single(&resp)
     }
 }
 
 impl<T: Transport> Client<T> {
-    /// Fetches one page (1-based) of a read.
-    pub async fn fetch_page(&self, query: &ReadQuery, page: u32) -> Result<Vec<Value>, Error> {
+    /// Fetches one page (1-based) of a read as flat record texts (the fast path: no
+    /// `Value` trees; see [`crate::protocol::transcode`]).
+    pub async fn fetch_page(&self, query: &ReadQuery, page: u32) -> Result<PageText, Error> {
         let resp = self
             .send_authed(query.page_request(&self.config.site, page))
             .await?;
-        decode_page(&resp)
+        transcode_page(&resp)
     }
 
     /// Fetches the next pages a pager asks for, up to `concurrency` at once, and returns
     /// them in page order (none when the read is done). Pages past the first short one
-    /// are discarded.
+    /// are discarded; a limit truncates the last page.
     pub async fn next_pages(
         &self,
         query: &ReadQuery,
         pager: &mut Pager,
         concurrency: u32,
-    ) -> Result<Vec<Vec<Value>>, Error> {
+    ) -> Result<Vec<PageText>, Error> {
         let window = pager.next_window(concurrency);
         let pages = join_all(window.iter().map(|&n| self.fetch_page(query, n))).await;
         let mut out = Vec::with_capacity(pages.len());
@@ -336,29 +338,32 @@ impl<T: Transport> Client<T> {
             if pager.is_done() {
                 break;
             }
-            let records = pager.accept(page?)?;
-            if !records.is_empty() {
-                out.push(records);
+            let mut page = page?;
+            let keep = pager.accept_ids(&page.ids, page.records.len())?;
+            page.truncate(keep);
+            if !page.records.is_empty() {
+                out.push(page);
             }
         }
         Ok(out)
     }
 
-    /// Every matching record, up to `limit`, fetching up to `concurrency` pages at once.
+    /// Every matching record, up to `limit`, fetching up to `concurrency` pages at once,
+    /// as the JSON text of an array of flat records.
     pub async fn find(
         &self,
         query: &ReadQuery,
         limit: Option<u64>,
         concurrency: u32,
-    ) -> Result<Vec<Value>, Error> {
+    ) -> Result<String, Error> {
         let mut pager = Pager::new(query.page_size, limit);
-        let mut out = Vec::new();
+        let mut records = Vec::new();
         while !pager.is_done() {
-            for mut page in self.next_pages(query, &mut pager, concurrency).await? {
-                out.append(&mut page);
+            for page in self.next_pages(query, &mut pager, concurrency).await? {
+                records.extend(page.records);
             }
         }
-        Ok(out)
+        Ok(join_array(&records))
     }
 }
 

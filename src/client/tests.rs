@@ -50,6 +50,11 @@ impl Transport for &Scripted {
     }
 }
 
+/// Parses engine JSON text for assertions.
+fn json(text: String) -> Value {
+    serde_json::from_str(&text).unwrap()
+}
+
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     // The scripted transport never pends, so one poll with a no-op waker completes.
     let mut f = std::pin::pin!(f);
@@ -92,7 +97,7 @@ fn connect_then_read_sends_bearer_and_flattens() {
     let t = Scripted::new(vec![(200, TOKEN), (200, SHOT)]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
     let fields = vec!["code".to_owned(), "project.Project.name".to_owned()];
-    let r = block_on(c.read("Shot", 7, Some(&fields))).unwrap();
+    let r = json(block_on(c.read("Shot", 7, Some(&fields))).unwrap());
     assert_eq!(r["code"], "sh010");
     assert_eq!(r["project"]["name"], "P");
     let sent = t.sent.borrow();
@@ -160,7 +165,7 @@ fn token_expired_answer_is_replayed_once() {
         (200, SHOT),
     ]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
-    let r = block_on(c.read("Shot", 7, None)).unwrap();
+    let r = json(block_on(c.read("Shot", 7, None)).unwrap());
     assert_eq!(r["id"], 7);
     assert_eq!(t.sent.borrow().len(), 4);
     // A second expired answer is not replayed again.
@@ -253,6 +258,7 @@ fn find_walks_pages_until_a_short_one() {
     )
     .unwrap();
     let all = block_on(c.find(&q, None, 1)).unwrap();
+    let all: Vec<Value> = serde_json::from_str(&all).unwrap();
     let ids: Vec<i64> = all.iter().filter_map(|r| r["id"].as_i64()).collect();
     assert_eq!(ids, vec![1, 2, 3]);
     let sent = t.sent.borrow();
@@ -475,7 +481,7 @@ fn reads_retry_5xx_and_network_errors_with_backoff() {
     ]);
     with_retry_after(&t, 1, "2");
     let c = block_on(Client::connect(config(), &t)).unwrap();
-    let r = block_on(c.read("Shot", 7, None)).unwrap();
+    let r = json(block_on(c.read("Shot", 7, None)).unwrap());
     assert_eq!(r["id"], 7);
     assert_eq!(t.sent.borrow().len(), 4, "token + 3 attempts");
     // Retry-After 2 s honoured, then full jitter on the 100 ms base (random 0.5, 2nd retry: 0.5 * 200).
@@ -572,6 +578,7 @@ fn concurrent_prefetch_keeps_page_order_and_stops_at_the_short_page() {
     )
     .unwrap();
     let all = block_on(c.find(&q, None, 3)).unwrap();
+    let all: Vec<Value> = serde_json::from_str(&all).unwrap();
     let ids: Vec<i64> = all.iter().filter_map(|r| r["id"].as_i64()).collect();
     assert_eq!(ids, vec![1, 2, 3, 4, 5, 6, 7]);
     assert_eq!(t.sent.borrow().len(), 7, "token + two windows of 3 pages");

@@ -24,8 +24,12 @@ pub fn js_to_json(v: &JsValue, path: &str) -> Result<Value, Error> {
 
 /// Converts JSON to a JS value (plain objects and arrays).
 pub fn json_to_js(v: &Value) -> JsValue {
-    let text = v.to_string();
-    JSON::parse(&text).unwrap_or(JsValue::NULL)
+    text_to_js(&v.to_string())
+}
+
+/// Parses JSON text we produced into a JS value with the engine's native `JSON.parse`.
+pub fn text_to_js(text: &str) -> JsValue {
+    JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 
 /// Reads an optional function-valued property of an options object.

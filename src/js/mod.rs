@@ -16,10 +16,11 @@ use crate::protocol::filters::validate as validate_filters;
 use crate::protocol::query::{Pager, ReadMethod, ReadQuery, ReturnOnly};
 use crate::protocol::retry::RetryPolicy;
 use crate::protocol::site::Site;
+use crate::protocol::transcode::{join_array, PageText};
 use crate::protocol::write::DEFAULT_BATCH_LIMIT;
 use crate::protocol::Error;
 use crate::transport::FetchTransport;
-use convert::{error_to_js, js_to_json, json_to_js, Obj};
+use convert::{error_to_js, js_to_json, json_to_js, text_to_js, Obj};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
@@ -251,7 +252,7 @@ struct CursorState {
     pager: Pager,
     concurrency: u32,
     /// Pages fetched ahead (a prefetch window), handed out one per `nextPage`.
-    ready: VecDeque<Vec<Value>>,
+    ready: VecDeque<PageText>,
 }
 
 /// A page-by-page read started by `sg.iterate(...)`; the package's JS layer wraps it in
@@ -293,7 +294,7 @@ impl Cursor {
             let page = st.ready.pop_front();
             *state.borrow_mut() = Some(st);
             result.map_err(|e| error_to_js(&e))?;
-            Ok(page.map_or(JsValue::NULL, |p| json_to_js(&Value::Array(p))))
+            Ok(page.map_or(JsValue::NULL, |p| text_to_js(&join_array(&p.records))))
         })
     }
 }
@@ -392,7 +393,7 @@ impl ShotGrid {
                 .read(&ty, id, fields.as_deref())
                 .await
                 .map_err(|e| error_to_js(&e))?;
-            Ok(json_to_js(&v))
+            Ok(text_to_js(&v))
         })
     }
 
@@ -405,11 +406,11 @@ impl ShotGrid {
         };
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let v = inner
+            let text = inner
                 .find(&args.query, args.limit, args.concurrency)
                 .await
                 .map_err(|e| error_to_js(&e))?;
-            Ok(json_to_js(&Value::Array(v)))
+            Ok(text_to_js(&text))
         })
     }
 
@@ -422,11 +423,18 @@ impl ShotGrid {
         };
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let mut v = inner
+            let text = inner
                 .find(&args.query, Some(1), 1)
                 .await
                 .map_err(|e| error_to_js(&e))?;
-            Ok(v.pop().map_or(JsValue::NULL, |r| json_to_js(&r)))
+            let first = text_to_js(&text);
+            let first =
+                js_sys::Reflect::get(&first, &JsValue::from_f64(0.0)).unwrap_or(JsValue::NULL);
+            Ok(if first.is_undefined() {
+                JsValue::NULL
+            } else {
+                first
+            })
         })
     }
 

@@ -279,7 +279,15 @@ impl Pager {
             .iter()
             .filter_map(|r| r.get("id").and_then(Value::as_i64))
             .collect();
-        if !ids.is_empty() && ids == self.previous_ids {
+        let keep = self.accept_ids(&ids, records.len())?;
+        records.truncate(keep);
+        Ok(records)
+    }
+
+    /// Like [`Pager::accept`] for a page known by its record ids (`len` records);
+    /// returns how many of them to keep.
+    pub fn accept_ids(&mut self, ids: &[i64], len: usize) -> Result<usize, Error> {
+        if !ids.is_empty() && ids == self.previous_ids.as_slice() {
             self.done = true;
             let mut e = Error::decode(
                 "the server returned the same page twice; stopping to avoid an endless loop",
@@ -289,21 +297,22 @@ impl Pager {
             e.source = Some(Value::String(format_page(self.next_page)));
             return Err(e);
         }
-        let short = records.len() < self.page_size as usize;
+        let short = len < self.page_size as usize;
+        let mut keep = len;
         if let Some(rem) = self.remaining {
-            let keep = usize::try_from(rem).unwrap_or(usize::MAX);
-            if records.len() >= keep {
-                records.truncate(keep);
+            let allowed = usize::try_from(rem).unwrap_or(usize::MAX);
+            if keep >= allowed {
+                keep = allowed;
                 self.done = true;
             }
-            self.remaining = Some(rem.saturating_sub(records.len() as u64));
+            self.remaining = Some(rem.saturating_sub(keep as u64));
         }
-        if short || records.is_empty() {
+        if short || len == 0 {
             self.done = true;
         }
-        self.previous_ids = ids;
+        self.previous_ids = ids.to_vec();
         self.next_page = self.next_page.saturating_add(1);
-        Ok(records)
+        Ok(keep)
     }
 }
 

@@ -1,0 +1,340 @@
+//! Fast path for pages of records: rewrites a JSON:API list document straight into the
+//! JSON text of flat records `[{type, id, ...attributes, ...relationships}]`, with
+//! borrowed raw values (no `Value` tree, field values copied as text). JS then parses
+//! the result once with the native `JSON.parse`. Semantics are those of
+//! [`super::record::flatten_resource`]: `type`/`id` cannot be overwritten by fields,
+//! relationships give their `data`, links come out as `{type, id, name, …}`.
+
+use std::borrow::Cow;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::error::Error;
+use super::http::HttpResponse;
+
+/// A page of flat records as JSON text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageText {
+    /// The records, each a JSON object, in order.
+    pub records: Vec<String>,
+    /// Their ids, in order.
+    pub ids: Vec<i64>,
+}
+
+impl PageText {
+    /// Keeps the first `n` records.
+    pub fn truncate(&mut self, n: usize) {
+        self.records.truncate(n);
+        self.ids.truncate(n);
+    }
+}
+
+/// Joins record texts into one JSON array.
+pub fn join_array<'a>(records: impl IntoIterator<Item = &'a String>) -> String {
+    let mut out = String::from("[");
+    for (i, r) in records.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(r);
+    }
+    out.push(']');
+    out
+}
+
+#[derive(Deserialize)]
+struct Doc<'a> {
+    #[serde(borrow)]
+    data: Vec<Resource<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Resource<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: &'a RawValue,
+    #[serde(borrow)]
+    id: &'a RawValue,
+    #[serde(borrow, default)]
+    attributes: Option<IndexMap<Cow<'a, str>, &'a RawValue>>,
+    #[serde(borrow, default)]
+    relationships: Option<IndexMap<Cow<'a, str>, &'a RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct Link<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: &'a RawValue,
+    #[serde(borrow)]
+    id: &'a RawValue,
+    #[serde(borrow, default)]
+    name: Option<&'a RawValue>,
+    #[serde(flatten, borrow)]
+    rest: IndexMap<Cow<'a, str>, &'a RawValue>,
+}
+
+fn push_key(out: &mut String, key: &str) {
+    // Keys are short; serde_json escapes them correctly.
+    match serde_json::to_string(key) {
+        Ok(k) => out.push_str(&k),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
+fn is_string(raw: &RawValue) -> bool {
+    raw.get().starts_with('"')
+}
+
+/// Writes a relationship's `data` (a link, a list of links, or anything else as is).
+fn push_rel_data(out: &mut String, rel: &RawValue) {
+    let text = rel.get();
+    // `{data, links}` in list responses; a bare link or list in some batch answers.
+    let data: &str = if text.starts_with('{') {
+        #[derive(Deserialize)]
+        struct Wrapped<'a> {
+            #[serde(borrow, default)]
+            data: Option<&'a RawValue>,
+            #[serde(rename = "type", borrow, default)]
+            ty: Option<&'a RawValue>,
+            #[serde(borrow, default)]
+            id: Option<&'a RawValue>,
+        }
+        match serde_json::from_str::<Wrapped<'_>>(text) {
+            Ok(Wrapped { data: Some(d), .. }) => d.get(),
+            Ok(Wrapped {
+                ty: Some(_),
+                id: Some(_),
+                ..
+            }) => text,
+            _ => "null",
+        }
+    } else if text.starts_with('[') {
+        text
+    } else {
+        "null"
+    };
+    push_links(out, data);
+}
+
+fn push_links(out: &mut String, data: &str) {
+    if data.starts_with('{') {
+        if let Ok(link) = serde_json::from_str::<Link<'_>>(data) {
+            out.push_str("{\"type\":");
+            out.push_str(link.ty.get());
+            out.push_str(",\"id\":");
+            out.push_str(link.id.get());
+            if let Some(name) = link.name {
+                out.push_str(",\"name\":");
+                out.push_str(name.get());
+            }
+            for (k, v) in &link.rest {
+                out.push(',');
+                push_key(out, k);
+                out.push(':');
+                out.push_str(v.get());
+            }
+            out.push('}');
+            return;
+        }
+        out.push_str(data);
+        return;
+    }
+    if data.starts_with('[') {
+        match serde_json::from_str::<Vec<&RawValue>>(data) {
+            Ok(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    push_links(out, item.get());
+                }
+                out.push(']');
+            }
+            Err(_) => out.push_str(data),
+        }
+        return;
+    }
+    out.push_str(data);
+}
+
+#[derive(Deserialize)]
+struct SingleDoc<'a> {
+    #[serde(borrow)]
+    data: Resource<'a>,
+}
+
+/// Transcodes a single-record response (`{data: {...}}`) into one flat record text.
+pub fn transcode_single(resp: &HttpResponse) -> Result<String, Error> {
+    let doc: SingleDoc<'_> = serde_json::from_slice(&resp.body).map_err(|_| {
+        Error::decode(
+            "the response is not a JSON:API record with `type` and `id`",
+            resp.status,
+            resp.header("x-request-id").map(str::to_owned),
+        )
+    })?;
+    write_resource(&doc.data, resp).map(|(text, _)| text)
+}
+
+/// Transcodes a list response into flat record texts.
+pub fn transcode_page(resp: &HttpResponse) -> Result<PageText, Error> {
+    let doc: Doc<'_> = serde_json::from_slice(&resp.body).map_err(|_| {
+        Error::decode(
+            "the response is not a JSON:API list of records with `type` and `id`",
+            resp.status,
+            resp.header("x-request-id").map(str::to_owned),
+        )
+    })?;
+    let mut page = PageText {
+        records: Vec::with_capacity(doc.data.len()),
+        ids: Vec::with_capacity(doc.data.len()),
+    };
+    for res in &doc.data {
+        let (text, id) = write_resource(res, resp)?;
+        page.records.push(text);
+        page.ids.push(id);
+    }
+    Ok(page)
+}
+
+/// One resource as a flat record text, and its id.
+fn write_resource(res: &Resource<'_>, resp: &HttpResponse) -> Result<(String, i64), Error> {
+    let request_id = || resp.header("x-request-id").map(str::to_owned);
+    let id: i64 = res.id.get().parse().map_err(|_| {
+        Error::decode(
+            "a record's `id` is not an integer",
+            resp.status,
+            request_id(),
+        )
+    })?;
+    if !is_string(res.ty) {
+        return Err(Error::decode(
+            "a record's `type` is not a string",
+            resp.status,
+            request_id(),
+        ));
+    }
+    let mut out = String::with_capacity(64 + res.attributes.as_ref().map_or(0, |a| a.len() * 24));
+    out.push_str("{\"type\":");
+    out.push_str(res.ty.get());
+    out.push_str(",\"id\":");
+    out.push_str(res.id.get());
+    if let Some(attrs) = &res.attributes {
+        for (k, v) in attrs {
+            if k == "type" || k == "id" {
+                continue;
+            }
+            out.push(',');
+            push_key(&mut out, k);
+            out.push(':');
+            out.push_str(v.get());
+        }
+    }
+    if let Some(rels) = &res.relationships {
+        for (k, v) in rels {
+            if k == "type" || k == "id" {
+                continue;
+            }
+            out.push(',');
+            push_key(&mut out, k);
+            out.push(':');
+            push_rel_data(&mut out, v);
+        }
+    }
+    out.push('}');
+    Ok((out, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::query::decode_page;
+    use serde_json::{json, Value};
+
+    fn resp(body: &str) -> HttpResponse {
+        HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    /// The fast path must give exactly what the Value-based flattener gives, key order
+    /// included.
+    fn same_as_flatten(body: &str) {
+        let fast = transcode_page(&resp(body)).unwrap();
+        let text = join_array(&fast.records);
+        let slow = Value::Array(decode_page(&resp(body)).unwrap());
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed, slow, "{body}");
+        // Same keys in the same order (Value equality ignores order; text does not).
+        assert_eq!(
+            serde_json::to_string(&parsed).unwrap(),
+            serde_json::to_string(&slow).unwrap()
+        );
+    }
+
+    #[test]
+    fn matches_the_flattener_on_recorded_and_tricky_pages() {
+        same_as_flatten(
+            r#"{"data":[{"type":"Asset","attributes":{"code":"Young Bunny"},"relationships":{},"id":1243,"links":{"self":"/api/v1/entity/assets/1243"}},{"type":"Asset","attributes":{"code":"Whiskers"},"relationships":{},"id":1307,"links":{"self":"/x"}}],"links":{"self":"/s","next":"/n"}}"#,
+        );
+        same_as_flatten(
+            r#"{"data":[{"type":"Shot","id":7,"attributes":{"code":"a\"b\\c\u00e9","n":1.5,"l":[1,{"x":null}],"o":{"k":"v"},"t":true,"z":null,"id":99,"type":"X"},"relationships":{"project":{"data":{"id":70,"name":"Demo","type":"Project"},"links":{"related":"/p"}},"assets":{"data":[{"id":1,"name":"A","type":"Asset"},{"type":"Asset","id":2,"name":null,"extra":1}]},"empty":{"data":null},"nolinks":{"links":{}},"id":{"data":1}}}]}"#,
+        );
+        same_as_flatten(r#"{"data":[]}"#);
+        same_as_flatten(r#"{"data":[{"type":"Shot","id":1}]}"#);
+        // Bare relationships as documented for batch responses.
+        same_as_flatten(
+            r#"{"data":[{"type":"Project","id":82,"relationships":{"users":[{"id":19,"name":"Artist 1","type":"HumanUser"}],"created_by":{"id":24,"name":"Support","type":"HumanUser"}}}]}"#,
+        );
+        // Escaped keys.
+        same_as_flatten(r#"{"data":[{"type":"Shot","id":1,"attributes":{"we\"ird\n":1}}]}"#);
+    }
+
+    #[test]
+    fn single_records_match_the_flattener() {
+        let body = r#"{"data":{"type":"Asset","attributes":{"code":"Acorn","description":null},"relationships":{"project":{"data":{"id":70,"name":"Demo","type":"Project"},"links":{"related":"/api/v1/entity/projects/70"}},"tags":{"data":[]}},"id":1399,"links":{"self":"/api/v1/entity/assets/1399"}},"links":{"self":"/api/v1/entity/assets/1399"}}"#;
+        let fast: Value = serde_json::from_str(&transcode_single(&resp(body)).unwrap()).unwrap();
+        let slow = crate::protocol::record::decode_single(&resp(body)).unwrap();
+        assert_eq!(
+            serde_json::to_string(&fast).unwrap(),
+            serde_json::to_string(&slow).unwrap()
+        );
+        for bad in ["", "{}", r#"{"data":[]}"#, r#"{"data":{"type":"Shot"}}"#] {
+            assert!(transcode_single(&resp(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keeps_ids_and_truncates() {
+        let mut p = transcode_page(&resp(
+            r#"{"data":[{"type":"Shot","id":3},{"type":"Shot","id":9}]}"#,
+        ))
+        .unwrap();
+        assert_eq!(p.ids, vec![3, 9]);
+        p.truncate(1);
+        assert_eq!(
+            join_array(&p.records),
+            json!([{"type": "Shot", "id": 3}]).to_string()
+        );
+    }
+
+    #[test]
+    fn malformed_pages_are_decode_errors() {
+        for bad in [
+            "",
+            "null",
+            "[]",
+            r#"{"data":{}}"#,
+            r#"{"data":[{"id":1}]}"#,
+            r#"{"data":[{"type":"Shot","id":"1"}]}"#,
+            r#"{"data":[{"type":1,"id":1}]}"#,
+            r#"{"data":[{"type":"Shot","id":1.5}]}"#,
+            "<html>",
+        ] {
+            assert!(transcode_page(&resp(bad)).is_err(), "{bad}");
+        }
+    }
+}
