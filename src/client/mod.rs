@@ -17,7 +17,7 @@ use crate::protocol::auth::{
 use crate::protocol::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
 use crate::protocol::naming::{url_segment, validate_entity_type};
 use crate::protocol::query::{Pager, ReadQuery};
-use crate::protocol::record::{decode_single, parse_json, take_data};
+use crate::protocol::record::{parse_json, take_data};
 use crate::protocol::retry::{
     decide, retryable_status, Attempt, Decision, RetryBudget, RetryPolicy,
 };
@@ -394,14 +394,14 @@ impl<T: Transport> Client<T> {
         entity_type: &str,
         data: &Value,
         fields: &[String],
-    ) -> Result<Value, Error> {
+    ) -> Result<String, Error> {
         validate_entity_type(entity_type, "entityType")?;
         validate_data(data, "data", false)?;
         Self::check_fields(fields)?;
         let resp = self
             .send_write(create_request(&self.config.site, entity_type, data, fields))
             .await?;
-        decode_single(&resp)
+        transcode_single(&resp)
     }
 
     /// Updates a record; multi-entity fields take a list or
@@ -412,7 +412,7 @@ impl<T: Transport> Client<T> {
         id: u64,
         data: &Value,
         fields: &[String],
-    ) -> Result<Value, Error> {
+    ) -> Result<String, Error> {
         validate_entity_type(entity_type, "entityType")?;
         Self::check_id(id)?;
         validate_data(data, "data", true)?;
@@ -426,7 +426,7 @@ impl<T: Transport> Client<T> {
                 fields,
             ))
             .await?;
-        decode_single(&resp)
+        transcode_single(&resp)
     }
 
     /// Deletes (retires) a record.

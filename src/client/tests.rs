@@ -322,11 +322,11 @@ fn writes_send_json_and_decode() {
     let c = block_on(Client::connect(config(), &t)).unwrap();
     let data = serde_json::json!({"code": "x"});
     assert_eq!(
-        block_on(c.create("Shot", &data, &["code".into()])).unwrap()["id"],
+        json(block_on(c.create("Shot", &data, &["code".into()])).unwrap())["id"],
         9
     );
     assert_eq!(
-        block_on(c.update("Shot", 9, &data, &[])).unwrap()["code"],
+        json(block_on(c.update("Shot", 9, &data, &[])).unwrap())["code"],
         "x"
     );
     block_on(c.delete("Shot", 9)).unwrap();

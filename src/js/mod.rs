@@ -330,8 +330,8 @@ where
     future_to_promise(async move { f(inner).await.map(to_js).map_err(|e| error_to_js(&e)) })
 }
 
-fn record_to_js(v: Value) -> JsValue {
-    json_to_js(&v)
+fn record_to_js(text: String) -> JsValue {
+    text_to_js(&text)
 }
 
 fn reject(e: Error) -> Promise {

@@ -7,7 +7,10 @@
 
 use std::borrow::Cow;
 
+use std::fmt;
+
 use indexmap::IndexMap;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -45,24 +48,6 @@ pub fn join_array<'a>(records: impl IntoIterator<Item = &'a String>) -> String {
 }
 
 #[derive(Deserialize)]
-struct Doc<'a> {
-    #[serde(borrow)]
-    data: Vec<Resource<'a>>,
-}
-
-#[derive(Deserialize)]
-struct Resource<'a> {
-    #[serde(rename = "type", borrow)]
-    ty: &'a RawValue,
-    #[serde(borrow)]
-    id: &'a RawValue,
-    #[serde(borrow, default)]
-    attributes: Option<IndexMap<Cow<'a, str>, &'a RawValue>>,
-    #[serde(borrow, default)]
-    relationships: Option<IndexMap<Cow<'a, str>, &'a RawValue>>,
-}
-
-#[derive(Deserialize)]
 struct Link<'a> {
     #[serde(rename = "type", borrow)]
     ty: &'a RawValue,
@@ -75,10 +60,16 @@ struct Link<'a> {
 }
 
 fn push_key(out: &mut String, key: &str) {
-    // Keys are short; serde_json escapes them correctly.
-    match serde_json::to_string(key) {
-        Ok(k) => out.push_str(&k),
-        Err(_) => out.push_str("\"\""),
+    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(key);
+        out.push('"');
+    } else {
+        // Rare: keys that need escaping.
+        match serde_json::to_string(key) {
+            Ok(k) => out.push_str(&k),
+            Err(_) => out.push_str("\"\""),
+        }
     }
 }
 
@@ -159,91 +150,217 @@ fn push_links(out: &mut String, data: &str) {
     out.push_str(data);
 }
 
-#[derive(Deserialize)]
-struct SingleDoc<'a> {
-    #[serde(borrow)]
-    data: Resource<'a>,
+/// Writes `,"key":value` for each member of an attributes object (not `type`/`id`).
+struct Attributes<'o>(&'o mut String);
+
+impl<'de> DeserializeSeed<'de> for Attributes<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Attributes<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of attributes")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let value: &'de RawValue = map.next_value()?;
+            if key == "type" || key == "id" {
+                continue;
+            }
+            self.0.push(',');
+            push_key(self.0, &key);
+            self.0.push(':');
+            self.0.push_str(value.get());
+        }
+        Ok(())
+    }
+}
+
+/// Writes `,"field":data` for each relationship, links normalised.
+struct Relationships<'o>(&'o mut String);
+
+impl<'de> DeserializeSeed<'de> for Relationships<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Relationships<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of relationships")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let value: &'de RawValue = map.next_value()?;
+            if key == "type" || key == "id" {
+                continue;
+            }
+            self.0.push(',');
+            push_key(self.0, &key);
+            self.0.push(':');
+            push_rel_data(self.0, value);
+        }
+        Ok(())
+    }
+}
+
+/// One resource object → a flat record text and its id. `None` when `type`/`id` are
+/// missing or of the wrong kind.
+struct ResourceSeed;
+
+impl<'de> DeserializeSeed<'de> for ResourceSeed {
+    type Value = Option<(String, i64)>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResourceSeed {
+    type Value = Option<(String, i64)>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON:API resource object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut ty: Option<&'de RawValue> = None;
+        let mut id: Option<&'de RawValue> = None;
+        let mut body = String::new();
+        let mut rels = String::new();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "type" => ty = Some(map.next_value()?),
+                "id" => id = Some(map.next_value()?),
+                "attributes" => map.next_value_seed(Attributes(&mut body))?,
+                "relationships" => map.next_value_seed(Relationships(&mut rels))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let (Some(ty), Some(id)) = (ty, id) else {
+            return Ok(None);
+        };
+        let Ok(id_num) = id.get().parse::<i64>() else {
+            return Ok(None);
+        };
+        if !is_string(ty) {
+            return Ok(None);
+        }
+        let mut out = String::with_capacity(24 + ty.get().len() + body.len() + rels.len());
+        out.push_str("{\"type\":");
+        out.push_str(ty.get());
+        out.push_str(",\"id\":");
+        out.push_str(id.get());
+        out.push_str(&body);
+        out.push_str(&rels);
+        out.push('}');
+        Ok(Some((out, id_num)))
+    }
+}
+
+/// The `data` member of a document: one resource or a list of them.
+enum Want {
+    One,
+    Many,
+}
+
+struct DocSeed(Want);
+
+/// What a document held: its records (`None` entries were invalid resources).
+type Records = Vec<Option<(String, i64)>>;
+
+impl<'de> DeserializeSeed<'de> for DocSeed {
+    type Value = Option<Records>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocSeed {
+    type Value = Option<Records>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON:API document")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut data = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "data" {
+                data = Some(match self.0 {
+                    Want::One => vec![map.next_value_seed(ResourceSeed)?],
+                    Want::Many => map.next_value_seed(ListSeed)?,
+                });
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(data)
+    }
+}
+
+struct ListSeed;
+
+impl<'de> DeserializeSeed<'de> for ListSeed {
+    type Value = Records;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListSeed {
+    type Value = Records;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of resources")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(r) = seq.next_element_seed(ResourceSeed)? {
+            out.push(r);
+        }
+        Ok(out)
+    }
+}
+
+fn decode_doc(resp: &HttpResponse, want: Want) -> Result<Vec<(String, i64)>, Error> {
+    let fail = || {
+        Error::decode(
+            "the response is not a JSON:API document of records with `type` and `id`",
+            resp.status,
+            resp.header("x-request-id").map(str::to_owned),
+        )
+    };
+    let mut de = serde_json::Deserializer::from_slice(&resp.body);
+    let records = DocSeed(want)
+        .deserialize(&mut de)
+        .ok()
+        .flatten()
+        .ok_or_else(fail)?;
+    de.end().map_err(|_| fail())?;
+    records.into_iter().map(|r| r.ok_or_else(fail)).collect()
 }
 
 /// Transcodes a single-record response (`{data: {...}}`) into one flat record text.
 pub fn transcode_single(resp: &HttpResponse) -> Result<String, Error> {
-    let doc: SingleDoc<'_> = serde_json::from_slice(&resp.body).map_err(|_| {
-        Error::decode(
-            "the response is not a JSON:API record with `type` and `id`",
-            resp.status,
-            resp.header("x-request-id").map(str::to_owned),
-        )
-    })?;
-    write_resource(&doc.data, resp).map(|(text, _)| text)
+    decode_doc(resp, Want::One)?
+        .pop()
+        .map(|(text, _)| text)
+        .ok_or_else(|| Error::decode("the response has no record", resp.status, None))
 }
 
 /// Transcodes a list response into flat record texts.
 pub fn transcode_page(resp: &HttpResponse) -> Result<PageText, Error> {
-    let doc: Doc<'_> = serde_json::from_slice(&resp.body).map_err(|_| {
-        Error::decode(
-            "the response is not a JSON:API list of records with `type` and `id`",
-            resp.status,
-            resp.header("x-request-id").map(str::to_owned),
-        )
-    })?;
-    let mut page = PageText {
-        records: Vec::with_capacity(doc.data.len()),
-        ids: Vec::with_capacity(doc.data.len()),
-    };
-    for res in &doc.data {
-        let (text, id) = write_resource(res, resp)?;
-        page.records.push(text);
-        page.ids.push(id);
-    }
-    Ok(page)
-}
-
-/// One resource as a flat record text, and its id.
-fn write_resource(res: &Resource<'_>, resp: &HttpResponse) -> Result<(String, i64), Error> {
-    let request_id = || resp.header("x-request-id").map(str::to_owned);
-    let id: i64 = res.id.get().parse().map_err(|_| {
-        Error::decode(
-            "a record's `id` is not an integer",
-            resp.status,
-            request_id(),
-        )
-    })?;
-    if !is_string(res.ty) {
-        return Err(Error::decode(
-            "a record's `type` is not a string",
-            resp.status,
-            request_id(),
-        ));
-    }
-    let mut out = String::with_capacity(64 + res.attributes.as_ref().map_or(0, |a| a.len() * 24));
-    out.push_str("{\"type\":");
-    out.push_str(res.ty.get());
-    out.push_str(",\"id\":");
-    out.push_str(res.id.get());
-    if let Some(attrs) = &res.attributes {
-        for (k, v) in attrs {
-            if k == "type" || k == "id" {
-                continue;
-            }
-            out.push(',');
-            push_key(&mut out, k);
-            out.push(':');
-            out.push_str(v.get());
-        }
-    }
-    if let Some(rels) = &res.relationships {
-        for (k, v) in rels {
-            if k == "type" || k == "id" {
-                continue;
-            }
-            out.push(',');
-            push_key(&mut out, k);
-            out.push(':');
-            push_rel_data(&mut out, v);
-        }
-    }
-    out.push('}');
-    Ok((out, id))
+    let (records, ids) = decode_doc(resp, Want::Many)?.into_iter().unzip();
+    Ok(PageText { records, ids })
 }
 
 #[cfg(test)]
