@@ -6,7 +6,7 @@ pub mod shape;
 
 use reqwest::{Client, Method};
 use serde_json::Value;
-use shotgrid_emulator::{start, Config, Running, ScriptUser, Seed};
+use shotgrid_emulator::{start, Config, Running, ScriptUser, Seed, StorageMode};
 
 /// The script user every conformance site has.
 pub const SCRIPT: &str = "conformance";
@@ -31,6 +31,11 @@ pub struct Answer {
 impl Site {
     /// Starts a demo-seeded site.
     pub async fn demo() -> Site {
+        Site::demo_with(StorageMode::default()).await
+    }
+
+    /// Starts a demo-seeded site with the given upload storage.
+    pub async fn demo_with(storage: StorageMode) -> Site {
         let site = start(Config {
             port: 0,
             seed: Seed::Demo,
@@ -38,6 +43,7 @@ impl Site {
                 name: SCRIPT.into(),
                 key: SCRIPT_KEY.into(),
             }],
+            storage,
             ..Config::default()
         })
         .await
@@ -48,8 +54,16 @@ impl Site {
         }
     }
 
+    /// `/entity/x` → `http://host/api/v1/entity/x`; a path already starting with
+    /// `/api/v1` or an absolute URL (an upload link) is kept.
     pub fn url(&self, path: &str) -> String {
-        format!("{}/api/v1{path}", self.site.url())
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else if path.starts_with("/api/v1") {
+            format!("{}{path}", self.site.url())
+        } else {
+            format!("{}/api/v1{path}", self.site.url())
+        }
     }
 
     /// Gets a token for the conformance script user.

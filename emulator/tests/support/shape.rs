@@ -22,7 +22,19 @@ pub enum Keys {
     /// a `fields=*` read, the schema of a site).
     Common,
     /// Same key sets, except that these keys may be missing on either side.
-    Optional(Vec<&'static str>),
+    Optional(Vec<String>),
+    /// Every expected key must be present; more keys are allowed (an abbreviated
+    /// documentation example).
+    AtLeast,
+    /// The value at this path is not compared at all (a documented known-wrong example).
+    Skip,
+}
+
+impl Keys {
+    /// [`Keys::Optional`] from a list of names.
+    pub fn optional(names: &[&str]) -> Keys {
+        Keys::Optional(names.iter().map(|s| s.to_string()).collect())
+    }
 }
 
 /// Path patterns and their key policy; the first match wins, [`Keys::Exact`] otherwise.
@@ -106,22 +118,27 @@ fn walk(
     policy: &Policy,
     path: &mut Vec<String>,
 ) -> Result<(), String> {
+    if policy.keys_at(path) == Keys::Skip {
+        return Ok(());
+    }
     match (expected, actual) {
         (Value::Null, _) | (_, Value::Null) => Ok(()),
         (Value::Object(e), Value::Object(a)) => {
             let keys = policy.keys_at(path);
-            let optional: &[&str] = match &keys {
+            let optional: &[String] = match &keys {
                 Keys::Optional(list) => list,
                 _ => &[],
             };
             if keys != Keys::Common {
                 let missing: Vec<&String> = e
                     .keys()
-                    .filter(|k| !a.contains_key(*k) && !optional.contains(&k.as_str()))
+                    .filter(|k| !a.contains_key(*k) && !optional.contains(*k))
                     .collect();
                 let extra: Vec<&String> = a
                     .keys()
-                    .filter(|k| !e.contains_key(*k) && !optional.contains(&k.as_str()))
+                    .filter(|k| {
+                        keys != Keys::AtLeast && !e.contains_key(*k) && !optional.contains(*k)
+                    })
                     .collect();
                 if !missing.is_empty() || !extra.is_empty() {
                     return Err(format!(
@@ -185,7 +202,7 @@ mod tests {
         let p = Policy::new().with("data.[].attributes", Keys::Common);
         assert!(diff(&e, &a, &p).is_ok());
         assert!(diff(&json!({"a": null}), &json!({"a": [1]}), &p).is_ok());
-        let p = Policy::new().with("links", Keys::Optional(vec!["next"]));
+        let p = Policy::new().with("links", Keys::optional(&["next"]));
         assert!(diff(
             &json!({"links": {"self": "/", "next": "/"}}),
             &json!({"links": {"self": "/x"}}),
