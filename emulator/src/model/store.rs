@@ -463,7 +463,10 @@ impl Store {
                 let raw = record.fields.get(&name).cloned();
                 let kind =
                     kind.unwrap_or_else(|| raw.as_ref().map_or(FieldKind::Other, infer_kind));
-                let raw = raw.unwrap_or_else(|| kind.empty_value());
+                let raw = match raw {
+                    Some(v) if !v.is_null() => v,
+                    _ => computed_or_empty(entity_type, record, &name, kind),
+                };
                 let value = self.render_value(kind, raw);
                 (name, value)
             })
@@ -502,6 +505,27 @@ impl Store {
             }
             _ => FieldValue::Attribute(raw),
         }
+    }
+}
+
+/// The value a real site shows for an unset field: checkboxes are `false`, never null;
+/// `cached_display_name` is the record's display name; summary counts (e.g.
+/// `open_notes_count`) are `0` when nothing is counted; anything else is the kind's
+/// empty value.
+fn computed_or_empty(entity_type: &str, record: &Record, name: &str, kind: FieldKind) -> Value {
+    match kind {
+        FieldKind::Checkbox => Value::Bool(false),
+        FieldKind::Summary if name.ends_with("_count") => Value::from(0),
+        _ if name == "cached_display_name" => record
+            .fields
+            .get(schema::display_field(entity_type))
+            .filter(|v| !v.is_null())
+            .map(|v| match v {
+                Value::String(s) => Value::String(s.clone()),
+                other => Value::String(other.to_string()),
+            })
+            .unwrap_or(Value::Null),
+        _ => kind.empty_value(),
     }
 }
 
