@@ -502,3 +502,25 @@ async fn every_recorded_exchange_has_the_recorded_shape() {
         files.len()
     );
 }
+
+/// What a read shows is what a filter sees: the computed `cached_display_name` (set on
+/// every recorded record) must be filterable like the stored field it reads as.
+#[tokio::test]
+#[ignore = "query: filters read the stored cached_display_name (unset on seeded and created records) instead of the computed display name the read returns"]
+async fn computed_display_name_filters_like_it_reads() {
+    let site = Site::demo().await;
+    let token = site.token().await;
+    let a = site
+        .send(
+            Method::POST,
+            "/entity/assets/_search?fields=code,cached_display_name",
+            Some(&token),
+            Some("application/vnd+shotgun.api3_array+json"),
+            Some(r#"{"filters":[["cached_display_name","is","Alice"]]}"#.to_string()),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let data = a.json["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{}", a.text);
+    assert_eq!(data[0]["attributes"]["cached_display_name"], "Alice");
+}
