@@ -10,6 +10,7 @@ pub mod query;
 pub mod record;
 pub mod retry;
 pub mod site;
+pub mod upload;
 pub mod write;
 
 pub use error::{Error, ErrorKind};
