@@ -214,12 +214,13 @@ export const cases = [
     for (const [mode, site] of modes(t.env)) {
       await admin(site, t, "/_admin/faults", {
         method: "POST",
-        body: JSON.stringify({ error_rate: 0.3, error_statuses: [500], drop_rate: 0.1, classes: ["upload"], seed: 42 }),
+        body: JSON.stringify({ error_rate: 0.4, error_statuses: [500], drop_rate: 0.1, classes: ["upload"], seed: 42 }),
       });
       try {
         const { sg, log } = await connect(t, site, { retry: { maxAttempts: 8, baseMs: 5, capMs: 40 } });
         const before = (await admin(site, t, "/_admin/stats")).faults ?? {};
-        for (const [i, size] of [3 * MiB + 1, 6000].entries()) {
+        const sizes = [3 * MiB + 1, 6000, 1000, 2 * MiB + 5, 3000];
+        for (const [i, size] of sizes.entries()) {
           const bytes = bytesOf(size, 40 + i);
           await sg.upload("Version", VERSION + 4, bytes, { field: "sg_uploaded_movie", filename: "f.mov", ...MULTIPART });
           const info = await sg.fileInfo("Version", VERSION + 4, "sg_uploaded_movie");
@@ -229,7 +230,7 @@ export const cases = [
         const injected = (after.error ?? 0) + (after.drop ?? 0) - (before.error ?? 0) - (before.drop ?? 0);
         check(injected > 0, `${mode}: faults were injected (${injected})`);
         const infoGets = log.filter((r) => r.method === "GET" && /\/_upload\?filename=/.test(r.url)).length;
-        eq(infoGets, 2, `${mode}: one upload-info request per upload (no restart)`);
+        eq(infoGets, sizes.length, `${mode}: one upload-info request per upload (no restart)`);
       } finally {
         await admin(site, t, "/_admin/faults", { method: "DELETE" });
       }
