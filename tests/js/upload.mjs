@@ -230,7 +230,9 @@ export const cases = [
         const injected = (after.error ?? 0) + (after.drop ?? 0) - (before.error ?? 0) - (before.drop ?? 0);
         check(injected > 0, `${mode}: faults were injected (${injected})`);
         const infoGets = log.filter((r) => r.method === "GET" && /\/_upload\?filename=/.test(r.url)).length;
-        eq(infoGets, sizes.length, `${mode}: one upload-info request per upload (no restart)`);
+        // sg storage refuses multipart (400): one more info request without it.
+        const refused = mode === "sg" ? sizes.filter((n) => n >= MiB).length : 0;
+        eq(infoGets, sizes.length + refused, `${mode}: one upload-info request per upload (no restart)`);
       } finally {
         await admin(site, t, "/_admin/faults", { method: "DELETE" });
       }
