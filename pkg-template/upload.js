@@ -20,11 +20,14 @@ function streamSource(stream, size, name) {
   let position = 0;
   let leftover = null;
   let tail = Promise.resolve();
+  // A part is gathered as the stream's own chunks and handed to fetch as a Blob (one
+  // copy, which fetch then streams); a Uint8Array body would be copied again by fetch.
   async function readRange(start, end) {
     if (start !== position) throw invalid("data", "stream parts must be read in order");
-    const out = new Uint8Array(end - start);
+    const chunks = [];
     let filled = 0;
-    while (filled < out.length) {
+    const want = end - start;
+    while (filled < want) {
       let chunk = leftover;
       leftover = null;
       if (!chunk) {
@@ -32,12 +35,16 @@ function streamSource(stream, size, name) {
         if (done) throw invalid("data.size", `the stream ended after ${start + filled} bytes, before its declared size ${size}`);
         chunk = value instanceof Uint8Array ? value : new Uint8Array(value);
       }
-      const take = Math.min(chunk.length, out.length - filled);
-      out.set(take === chunk.length ? chunk : chunk.subarray(0, take), filled);
+      const take = Math.min(chunk.length, want - filled);
+      chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
       filled += take;
       if (take < chunk.length) leftover = chunk.subarray(take);
     }
     position = end;
+    if (typeof Blob === "function") return new Blob(chunks);
+    const out = new Uint8Array(want);
+    let o = 0;
+    for (const c of chunks) { out.set(c, o); o += c.length; }
     return out;
   }
   return {

@@ -294,7 +294,10 @@ impl<T: Transport> Client<T> {
         let site = &self.config.site;
         let field = opts.field.as_deref();
         let ask = |multipart| info_request(site, entity_type, id, field, &opts.filename, multipart);
-        let info = match self.send_site_ext(ask(plan.multipart), &extras, false).await {
+        let info = match self
+            .send_site_ext(ask(plan.multipart), &extras, false)
+            .await
+        {
             Ok((resp, _)) => decode_info(&resp, site)?,
             // sg storage refuses multipart: one PUT instead.
             Err(e) if plan.multipart && is_multipart_refused(&e) => {
@@ -531,7 +534,13 @@ impl<T: Transport> Client<T> {
         Self::check_id(id)?;
         check_field(field)?;
         let resp = self
-            .send_authed(field_request(&self.config.site, entity_type, id, field, None))
+            .send_authed(field_request(
+                &self.config.site,
+                entity_type,
+                id,
+                field,
+                None,
+            ))
             .await?;
         take_data(parse_json(&resp)?, &resp)
     }
@@ -601,7 +610,10 @@ impl<T: Transport> Client<T> {
                 })?
             };
             check_aborted(job)?;
-            let req = with_range(HttpRequest::new(crate::protocol::http::Method::Get, target.clone()));
+            let req = with_range(HttpRequest::new(
+                crate::protocol::http::Method::Get,
+                target.clone(),
+            ));
             result = if may_send_token(site, &target) {
                 self.send_site_ext(req, &extras, false).await
             } else {

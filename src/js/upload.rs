@@ -39,9 +39,14 @@ fn error_from_js(err: &JsValue) -> Error {
         Some("decode") => ErrorKind::Decode,
         _ => ErrorKind::InvalidInput,
     };
-    let mut e = Error::new(kind, text("title").unwrap_or_else(|| "Invalid input".into()));
+    let mut e = Error::new(
+        kind,
+        text("title").unwrap_or_else(|| "Invalid input".into()),
+    );
     e.detail = text("detail").or_else(|| text("message"));
-    e.source = Some(Value::String(text("source").unwrap_or_else(|| "data".into())));
+    e.source = Some(Value::String(
+        text("source").unwrap_or_else(|| "data".into()),
+    ));
     e
 }
 
@@ -60,7 +65,10 @@ impl Abort {
         } else if Reflect::has(&signal, &JsValue::from_str("aborted")).unwrap_or(false) {
             Some(signal.unchecked_into::<AbortSignal>())
         } else {
-            return Err(Error::invalid_input("options.signal", "must be an AbortSignal"));
+            return Err(Error::invalid_input(
+                "options.signal",
+                "must be an AbortSignal",
+            ));
         };
         let controller = if internal {
             AbortController::new().ok()
@@ -373,7 +381,10 @@ async fn body_as(resp: &JsValue, r#as: As) -> Result<JsValue, Error> {
                 if body.is_object() {
                     Ok(body)
                 } else {
-                    Err(Error::new(ErrorKind::Decode, "this runtime has no ReadableStream bodies"))
+                    Err(Error::new(
+                        ErrorKind::Decode,
+                        "this runtime has no ReadableStream bodies",
+                    ))
                 }
             }
         }
@@ -443,7 +454,9 @@ impl ShotGrid {
     /// `"thumbnail"`, `options.as` `"bytes"` (default, a Uint8Array), `"blob"` or
     /// `"stream"`, `options.range` `{ start, end }` (end exclusive), `options.signal`.
     /// Redirects to storage are followed without the bearer token.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array | Blob | ReadableStream<Uint8Array>>")]
+    #[wasm_bindgen(
+        unchecked_return_type = "Promise<Uint8Array | Blob | ReadableStream<Uint8Array>>"
+    )]
     pub fn download(
         &self,
         entity_type: JsValue,

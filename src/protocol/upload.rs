@@ -197,7 +197,10 @@ pub struct UploadPlan {
 pub fn plan(size: u64, opts: &UploadOptions) -> Result<UploadPlan, Error> {
     opts.validate()?;
     if size > MAX_SIZE {
-        return Err(Error::invalid_input("data", "is larger than 2^53 - 1 bytes"));
+        return Err(Error::invalid_input(
+            "data",
+            "is larger than 2^53 - 1 bytes",
+        ));
     }
     let multipart = size >= opts.multipart_threshold && size > 0;
     if !multipart {
@@ -373,7 +376,11 @@ fn link(
     status: u16,
     required: bool,
 ) -> Result<Option<String>, Error> {
-    match doc.get("links").and_then(|l| l.get(name)).and_then(Value::as_str) {
+    match doc
+        .get("links")
+        .and_then(|l| l.get(name))
+        .and_then(Value::as_str)
+    {
         Some(l) => resolve_link(site, l, name, status).map(Some),
         None if required => {
             let mut d = String::from("the answer has no links.");
@@ -577,7 +584,11 @@ pub fn field_request(
         path.push_str("?alt=");
         path.push_str(a.as_str());
     }
-    let accept = if alt.is_some() { "*/*" } else { "application/json" };
+    let accept = if alt.is_some() {
+        "*/*"
+    } else {
+        "application/json"
+    };
     HttpRequest::new(Method::Get, site.url(&path)).header("Accept", accept)
 }
 
@@ -685,7 +696,10 @@ mod tests {
     #[test]
     fn small_files_are_one_put() {
         let p = plan(1, &opts()).unwrap();
-        assert_eq!((p.multipart, p.parts, p.part_range(1)), (false, 1, Some((0, 1))));
+        assert_eq!(
+            (p.multipart, p.parts, p.part_range(1)),
+            (false, 1, Some((0, 1)))
+        );
         let p = plan(0, &opts()).unwrap();
         assert_eq!((p.multipart, p.parts), (false, 1));
         let p = plan(DEFAULT_MULTIPART_THRESHOLD - 1, &opts()).unwrap();
@@ -770,7 +784,14 @@ mod tests {
 
     #[test]
     fn info_request_names_field_and_encodes_filename() {
-        let r = info_request(&site(), "Version", 7, Some("sg_uploaded_movie"), "a b&c.mov", true);
+        let r = info_request(
+            &site(),
+            "Version",
+            7,
+            Some("sg_uploaded_movie"),
+            "a b&c.mov",
+            true,
+        );
         assert_eq!(
             r.url,
             "https://studio.shotgrid.autodesk.com/api/v1/entity/versions/7/sg_uploaded_movie/_upload?filename=a%20b%26c.mov&multipart_upload=true"
@@ -796,9 +817,15 @@ mod tests {
             info.complete_url,
             "https://studio.shotgrid.autodesk.com/api/v1/entity/versions/7/sg_uploaded_movie/_upload"
         );
-        assert!(info.next_part_url.as_deref().unwrap().ends_with("part_number=2"));
+        assert!(info
+            .next_part_url
+            .as_deref()
+            .unwrap()
+            .ends_with("part_number=2"));
         let abort = abort_request(&info);
-        assert!(abort.url.ends_with("/sg_uploaded_movie/_upload/multipart_abort"));
+        assert!(abort
+            .url
+            .ends_with("/sg_uploaded_movie/_upload/multipart_abort"));
         let sent: Value = serde_json::from_slice(abort.body.as_deref().unwrap()).unwrap();
         assert_eq!(sent["upload_id"], "abc", "bare upload info, not wrapped");
 
@@ -808,7 +835,10 @@ mod tests {
         assert_eq!(sent["upload_info"]["etags"], json!(["\"a\"", "\"b\""]));
         assert_eq!(sent["upload_info"]["upload_id"], "abc");
         assert_eq!(sent["upload_data"]["display_name"], "Big Buck Bunny");
-        assert_eq!(sent["upload_data"]["tags"], json!([{"type": "Tag", "id": 3}]));
+        assert_eq!(
+            sent["upload_data"]["tags"],
+            json!([{"type": "Tag", "id": 3}])
+        );
     }
 
     #[test]
@@ -847,7 +877,10 @@ mod tests {
         assert!(is_presigned(&info.upload_url));
         merge_sg_reply(
             &mut info,
-            &resp(200, json!({"data": {"upload_id": "u1", "original_filename": "x.png"}})),
+            &resp(
+                200,
+                json!({"data": {"upload_id": "u1", "original_filename": "x.png"}}),
+            ),
         )
         .unwrap();
         assert_eq!(info.data["upload_id"], "u1");
@@ -876,26 +909,55 @@ mod tests {
 
     #[test]
     fn downloads() {
-        let r = field_request(&site(), "Version", 7, "sg_uploaded_movie", Some(Alt::Thumbnail));
-        assert!(r.url.ends_with("/entity/versions/7/sg_uploaded_movie?alt=thumbnail"));
+        let r = field_request(
+            &site(),
+            "Version",
+            7,
+            "sg_uploaded_movie",
+            Some(Alt::Thumbnail),
+        );
+        assert!(r
+            .url
+            .ends_with("/entity/versions/7/sg_uploaded_movie?alt=thumbnail"));
         assert_eq!(range_header(0, Some(10)).unwrap(), "bytes=0-9");
         assert_eq!(range_header(5, None).unwrap(), "bytes=5-");
         assert_eq!(range_header(5, Some(5)), None);
         let redirect = HttpResponse {
             status: 302,
-            headers: vec![("Location".into(), "/_storage/blobs/1/x?X-Amz-Signature=z".into())],
+            headers: vec![(
+                "Location".into(),
+                "/_storage/blobs/1/x?X-Amz-Signature=z".into(),
+            )],
             body: vec![],
         };
-        let loc = redirect_location(&redirect, "http://127.0.0.1:9/api/v1/entity/x/1/f?alt=original").unwrap();
-        assert_eq!(loc, "http://127.0.0.1:9/_storage/blobs/1/x?X-Amz-Signature=z");
+        let loc = redirect_location(
+            &redirect,
+            "http://127.0.0.1:9/api/v1/entity/x/1/f?alt=original",
+        )
+        .unwrap();
+        assert_eq!(
+            loc,
+            "http://127.0.0.1:9/_storage/blobs/1/x?X-Amz-Signature=z"
+        );
         let s = Site::parse("http://127.0.0.1:9").unwrap();
         assert!(!may_send_token(&s, &loc), "pre-signed URLs get no token");
-        assert!(may_send_token(&s, "http://127.0.0.1:9/file_serve/attachment/3"));
+        assert!(may_send_token(
+            &s,
+            "http://127.0.0.1:9/file_serve/attachment/3"
+        ));
         assert!(!may_send_token(&s, "https://s3.amazonaws.com/b/k"));
-        let meta = resp(200, json!({"data": {"url": "https://s3/x", "type": "Attachment", "id": 1}}));
+        let meta = resp(
+            200,
+            json!({"data": {"url": "https://s3/x", "type": "Attachment", "id": 1}}),
+        );
         assert_eq!(metadata_url(&meta, &s).unwrap(), "https://s3/x");
         let meta = resp(200, json!({"data": "https://s3/thumb.png"}));
         assert_eq!(metadata_url(&meta, &s).unwrap(), "https://s3/thumb.png");
-        assert_eq!(metadata_url(&resp(200, json!({"data": null})), &s).unwrap_err().status, Some(404));
+        assert_eq!(
+            metadata_url(&resp(200, json!({"data": null})), &s)
+                .unwrap_err()
+                .status,
+            Some(404)
+        );
     }
 }

@@ -215,7 +215,9 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
                 let mut env: Vec<(&str, String)> = Vec::new();
                 let mut emulator_error = None;
                 if NEEDS_EMULATOR.contains(&suite) {
-                    match emulator.get_or_insert_with(|| start_emulators(root, &secret, &admin_secret)) {
+                    match emulator
+                        .get_or_insert_with(|| start_emulators(root, &secret, &admin_secret))
+                    {
                         Ok((emu, sg)) => {
                             env.push(("SG_EMULATOR_URL", emu.url.clone()));
                             env.push(("SG_EMULATOR_SG_URL", sg.url.clone()));
