@@ -1,6 +1,7 @@
 // The JS-only part of the public API: async iterators over pages, built on the
 // wasm Cursor. Shared by every entry point.
 import { ShotGrid } from "./shotgrid_wasm.js";
+import "./upload.js";
 
 /**
  * `sg.iterate(entityType, filters, options)`: an async iterable over matching records,

@@ -248,3 +248,4 @@ export declare class Cursor {
   free(): void;
   [Symbol.dispose](): void;
 }
+export * from "./upload.js";

@@ -3,6 +3,7 @@
 
 mod gate;
 mod join;
+pub mod upload;
 
 use std::cell::RefCell;
 
@@ -42,6 +43,16 @@ pub trait Transport {
     async fn sleep(&self, ms: f64);
     /// A uniform random number in [0, 1) (backoff jitter).
     fn random(&self) -> f64;
+    /// Sends one request with runtime extras (a body or signal held by the runtime,
+    /// manual redirects, a response body left in the runtime). The default accepts
+    /// only byte bodies and ignores the rest.
+    async fn send_ext(
+        &self,
+        req: HttpRequest,
+        extras: &upload::Extras,
+    ) -> Result<(HttpResponse, Option<upload::Handle>), Error> {
+        upload::default_send_ext(self, req, extras).await
+    }
 }
 
 /// Connection settings, validated.

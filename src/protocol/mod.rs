@@ -11,6 +11,7 @@ pub mod record;
 pub mod retry;
 pub mod site;
 pub mod transcode;
+pub mod upload;
 pub mod write;
 
 pub use error::{Error, ErrorKind};

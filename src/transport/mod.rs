@@ -4,6 +4,8 @@
 //! injected by the caller) with an absolute URL and a plain init object, and never sets
 //! `credentials`, `mode` or `referrer`, which workerd rejects.
 
+mod ext;
+
 use js_sys::{Function, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -123,5 +125,13 @@ impl Transport for FetchTransport {
 
     fn random(&self) -> f64 {
         js_sys::Math::random()
+    }
+
+    async fn send_ext(
+        &self,
+        req: HttpRequest,
+        extras: &crate::client::upload::Extras,
+    ) -> Result<(HttpResponse, Option<crate::client::upload::Handle>), Error> {
+        ext::send(self, req, extras).await
     }
 }

@@ -2,5 +2,6 @@
 // them; the Node suite registers each file's cases with node:test.
 import { cases as slice } from "./scenario.mjs";
 import { cases as readwrite } from "./readwrite.mjs";
+import { cases as upload } from "./upload.mjs";
 
-export const all = [...slice, ...readwrite];
+export const all = [...slice, ...readwrite, ...upload];

@@ -180,5 +180,7 @@ export function envFrom(source) {
   for (const [k, v] of Object.entries(env)) {
     if (!v) throw new Error(`missing ${k}: run the suites with \`cargo xtask test\`, which starts the emulator`);
   }
+  // The sg-storage emulator and the admin secret (tests/js/upload.mjs).
+  Object.assign(env, { sgUrl: source.SG_EMULATOR_SG_URL, adminSecret: source.SG_ADMIN_SECRET });
   return env;
 }

@@ -20,6 +20,11 @@
 //! started once for all of them (`--port 0 --seed demo --script-user
 //! sg-test:<random secret>`, output in `target/emulator-test.log`); they find it
 //! through `SG_EMULATOR_URL`, `SG_TEST_CLIENT_ID` and `SG_TEST_CLIENT_SECRET`.
+//! A second emulator stores uploads itself (`--storage sg`) and is found through
+//! `SG_EMULATOR_SG_URL`; both take `--admin-secret` (`SG_ADMIN_SECRET`, for fault
+//! injection and checksums of stored files) and `--min-part-size 1048576`, so
+//! multipart uploads are tested with 1 MiB parts (the client's 5 MiB floor is lowered
+//! per upload with `minPartSize`).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -190,7 +195,8 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     let built = built.is_ok();
 
     let secret = util::random_alphanumeric(24);
-    let mut emulator: Option<std::result::Result<Emulator, String>> = None;
+    let admin_secret = util::random_alphanumeric(24);
+    let mut emulator: Option<std::result::Result<(Emulator, Emulator), String>> = None;
 
     for &suite in SUITES {
         if !opts.selected(suite) {
@@ -209,9 +215,13 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
                 let mut env: Vec<(&str, String)> = Vec::new();
                 let mut emulator_error = None;
                 if NEEDS_EMULATOR.contains(&suite) {
-                    match emulator.get_or_insert_with(|| start_emulator(root, &secret)) {
-                        Ok(emu) => {
+                    match emulator
+                        .get_or_insert_with(|| start_emulators(root, &secret, &admin_secret))
+                    {
+                        Ok((emu, sg)) => {
                             env.push(("SG_EMULATOR_URL", emu.url.clone()));
+                            env.push(("SG_EMULATOR_SG_URL", sg.url.clone()));
+                            env.push(("SG_ADMIN_SECRET", admin_secret.clone()));
                             env.push(("SG_TEST_CLIENT_ID", TEST_CLIENT_ID.into()));
                             env.push(("SG_TEST_CLIENT_SECRET", secret.clone()));
                         }
@@ -238,9 +248,9 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     }
 
     // Stop the emulator before the summary so nothing it prints follows it.
-    if let Some(Ok(emu)) = emulator.take() {
-        step("stop the emulator");
-        drop(emu);
+    if let Some(Ok(emus)) = emulator.take() {
+        step("stop the emulators");
+        drop(emus);
     }
 
     let passed = reports
@@ -267,12 +277,33 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Builds and starts the emulator with a fresh script user; its output goes to
-/// `target/emulator-test.log`.
-fn start_emulator(root: &Path, secret: &str) -> std::result::Result<Emulator, String> {
+/// Builds and starts both emulators (s3 storage, then sg storage).
+fn start_emulators(
+    root: &Path,
+    secret: &str,
+    admin_secret: &str,
+) -> std::result::Result<(Emulator, Emulator), String> {
     emulator::build(root).map_err(|e| e.to_string())?;
-    step("start the emulator");
-    let log_path = util::target_dir(root).join("emulator-test.log");
+    let s3 = start_emulator(root, secret, admin_secret, "s3")?;
+    let sg = start_emulator(root, secret, admin_secret, "sg")?;
+    Ok((s3, sg))
+}
+
+/// Starts an emulator with a fresh script user and `storage`; its output goes to
+/// `target/emulator-test.log` (s3) or `target/emulator-test-sg.log` (sg).
+fn start_emulator(
+    root: &Path,
+    secret: &str,
+    admin_secret: &str,
+    storage: &str,
+) -> std::result::Result<Emulator, String> {
+    step(&format!("start the emulator (--storage {storage})"));
+    let log_name = if storage == "s3" {
+        "emulator-test.log".to_owned()
+    } else {
+        format!("emulator-test-{storage}.log")
+    };
+    let log_path = util::target_dir(root).join(log_name);
     if let Some(dir) = log_path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -286,6 +317,12 @@ fn start_emulator(root: &Path, secret: &str) -> std::result::Result<Emulator, St
         "demo".to_owned(),
         "--script-user".to_owned(),
         format!("{TEST_CLIENT_ID}:{secret}"),
+        "--storage".to_owned(),
+        storage.to_owned(),
+        "--admin-secret".to_owned(),
+        admin_secret.to_owned(),
+        "--min-part-size".to_owned(),
+        "1048576".to_owned(),
     ];
     // The secret is on the emulator's command line (visible to local `ps` only);
     // it is a throwaway made for this run.

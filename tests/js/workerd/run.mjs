@@ -14,6 +14,8 @@ for (const k of ["SG_EMULATOR_URL", "SG_TEST_CLIENT_ID", "SG_TEST_CLIENT_SECRET"
   bindings[k] = process.env[k];
 }
 
+for (const k of ["SG_EMULATOR_SG_URL", "SG_ADMIN_SECRET"]) if (process.env[k]) bindings[k] = process.env[k];
+
 const mf = new Miniflare({
   modules: true,
   modulesRoot: root,
