@@ -1,6 +1,7 @@
 //! The async engine: moves requests built by [`crate::protocol`] through a
 //! [`Transport`], keeping the access token fresh. It never panics on server input.
 
+pub mod events;
 mod gate;
 
 use std::cell::RefCell;
