@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::{Client, Transport};
-use crate::protocol::events::{FollowPosition, Polled};
+use crate::protocol::events::{sort_page, FollowPosition};
 use crate::protocol::filters::validate as validate_filters;
 use crate::protocol::http::{percent_encode_into, HttpRequest, Method};
 use crate::protocol::query::{ReadMethod, ReadQuery, ReturnOnly};
@@ -46,19 +46,17 @@ impl<T: Transport> Client<T> {
             .unwrap_or(0))
     }
 
-    /// One poll of the event log from `position`: returns the events to yield and
-    /// whether the follower has caught up, and moves `position` (only on success).
-    pub async fn poll_events(
+    /// One page of the event log after `position` (newer ids and its holes), sorted by
+    /// id: at most `config.page_size` records. Feed them to
+    /// [`FollowPosition::advance`] one by one as they are handed out.
+    pub async fn fetch_event_page(
         &self,
-        position: &mut FollowPosition,
+        position: &FollowPosition,
         config: &FollowConfig,
-    ) -> Result<Polled, Error> {
-        let now = self.transport.now_ms();
-        let mut next = position.clone();
-        next.expire(now, config.hole_timeout_ms);
+    ) -> Result<Vec<(u64, Value)>, Error> {
         let query = ReadQuery::new(
             "EventLogEntry",
-            validate_filters(&next.filters())?,
+            validate_filters(&position.filters())?,
             config.fields.clone(),
             vec!["id".to_owned()],
             Some(config.page_size),
@@ -66,10 +64,12 @@ impl<T: Transport> Client<T> {
             true,
             ReadMethod::Search,
         )?;
-        let page = self.fetch_page(&query, 1).await?;
-        let polled = next.accept(page, config.page_size, &config.entity_types, now)?;
-        *position = next;
-        Ok(polled)
+        sort_page(self.fetch_page(&query, 1).await?)
+    }
+
+    /// Milliseconds since the epoch, from the transport's clock.
+    pub fn now_ms(&self) -> f64 {
+        self.transport.now_ms()
     }
 
     /// Sets a webhook delivery's acknowledgement (`PUT /webhook/deliveries/{id}`, at

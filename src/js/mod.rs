@@ -2,6 +2,7 @@
 //! Rust arguments, calls [`crate::client::Client`], and converts results and errors back.
 
 mod convert;
+mod extras;
 
 use std::rc::Rc;
 

@@ -134,6 +134,33 @@ impl FollowPosition {
         self.holes.retain(|_, seen| now_ms - *seen <= timeout_ms);
     }
 
+    /// Moves past one polled event id: returns whether it is new (above the position,
+    /// or filling a hole) rather than one yielded before. Ids skipped on the way up
+    /// become holes first noticed at `now_ms`.
+    pub fn advance(&mut self, id: u64, now_ms: f64) -> bool {
+        if id <= self.last_id {
+            // Only a hole's event is new; anything else was yielded before.
+            return self.holes.remove(&id).is_some();
+        }
+        // Starting fresh (last_id 0) there is nothing to wait for. Only the MAX_HOLES
+        // ids just below `id` can become holes, whatever the gap.
+        if self.last_id > 0 {
+            let first = self
+                .last_id
+                .saturating_add(1)
+                .max(id.saturating_sub(MAX_HOLES as u64));
+            for missing in first..id {
+                self.holes.insert(missing, now_ms);
+            }
+            // Keep the newest holes: the oldest are the least likely to fill.
+            while self.holes.len() > MAX_HOLES {
+                self.holes.pop_first();
+            }
+        }
+        self.last_id = id;
+        true
+    }
+
     /// Takes one polled page (records sorted by id, at most `page_size`): moves the
     /// position, records new holes, fills old ones, and returns the events to yield
     /// (only those matching `entity_types` when it is not empty).
@@ -145,47 +172,34 @@ impl FollowPosition {
         now_ms: f64,
     ) -> Result<Polled, Error> {
         let caught_up = page.len() < page_size as usize;
-        let mut records: Vec<(u64, Value)> = Vec::with_capacity(page.len());
-        for r in page {
-            let id = r
-                .get("id")
-                .and_then(as_id)
-                .ok_or_else(|| Error::decode("an EventLogEntry without a valid id", 200, None))?;
-            records.push((id, r));
-        }
-        records.sort_by_key(|(id, _)| *id);
-        records.dedup_by_key(|(id, _)| *id);
+        let records = sort_page(page)?;
         let mut events = Vec::new();
         for (id, record) in records {
-            if id <= self.last_id {
-                // Only a hole's event is new; anything else was yielded before.
-                if self.holes.remove(&id).is_none() {
-                    continue;
-                }
-            } else {
-                // Starting fresh (last_id 0) there is nothing to wait for. Only the
-                // MAX_HOLES ids just below `id` can become holes, whatever the gap.
-                if self.last_id > 0 {
-                    let first = self
-                        .last_id
-                        .saturating_add(1)
-                        .max(id.saturating_sub(MAX_HOLES as u64));
-                    for missing in first..id {
-                        self.holes.insert(missing, now_ms);
-                    }
-                    // Keep the newest holes: the oldest are the least likely to fill.
-                    while self.holes.len() > MAX_HOLES {
-                        self.holes.pop_first();
-                    }
-                }
-                self.last_id = id;
-            }
-            if matches_types(&record, entity_types) {
+            if self.advance(id, now_ms) && matches_types(&record, entity_types) {
                 events.push(record);
             }
         }
         Ok(Polled { events, caught_up })
     }
+}
+
+/// The id of a polled EventLogEntry.
+pub fn record_id(record: &Value) -> Result<u64, Error> {
+    record
+        .get("id")
+        .and_then(as_id)
+        .ok_or_else(|| Error::decode("an EventLogEntry without a valid id", 200, None))
+}
+
+/// Sorts polled records by id and drops duplicate ids.
+pub fn sort_page(page: Vec<Value>) -> Result<Vec<(u64, Value)>, Error> {
+    let mut records = Vec::with_capacity(page.len());
+    for r in page {
+        records.push((record_id(&r)?, r));
+    }
+    records.sort_by_key(|(id, _)| *id);
+    records.dedup_by_key(|(id, _)| *id);
+    Ok(records)
 }
 
 /// Whether an event concerns one of `types` (all when empty): its `entity.type`, or
