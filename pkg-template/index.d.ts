@@ -246,3 +246,4 @@ export declare class Cursor {
   free(): void;
   [Symbol.dispose](): void;
 }
+export * from "./extras.js";
