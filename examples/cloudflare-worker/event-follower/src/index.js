@@ -40,8 +40,8 @@ async function run(env) {
 }
 
 export default {
-  async scheduled(controller, env, ctx) {
-    ctx.waitUntil(run(env));
+  async scheduled(controller, env) {
+    await run(env);
   },
   // GET /state shows the stored position and recent events.
   async fetch(request, env) {
