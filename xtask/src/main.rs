@@ -18,6 +18,7 @@
 mod build;
 mod demo;
 mod emulator;
+mod package;
 mod serve;
 mod setup;
 mod suites;
