@@ -5,3 +5,4 @@ import init from "./shotgrid_wasm.js";
 await init({ module_or_path: new URL("./shotgrid_wasm_bg.wasm", import.meta.url) });
 
 export { ShotGrid, ShotGridError } from "./api.js";
+export { verifyWebhook, parseActionMenuItem } from "./extras.js";

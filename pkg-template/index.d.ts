@@ -249,3 +249,4 @@ export declare class Cursor {
   [Symbol.dispose](): void;
 }
 export * from "./upload.js";
+export * from "./extras.js";

@@ -5,3 +5,4 @@ import { initSync } from "./shotgrid_wasm.js";
 initSync({ module: wasmModule });
 
 export { ShotGrid, ShotGridError } from "./api.js";
+export { verifyWebhook, parseActionMenuItem } from "./extras.js";

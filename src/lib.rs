@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod protocol;
+pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]
 pub mod transport;

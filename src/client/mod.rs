@@ -1,6 +1,7 @@
 //! The async engine: moves requests built by [`crate::protocol`] through a
 //! [`Transport`], keeping the access token fresh. It never panics on server input.
 
+pub mod events;
 mod gate;
 mod join;
 pub mod upload;
@@ -17,7 +18,7 @@ use crate::protocol::auth::{
 };
 use crate::protocol::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
 use crate::protocol::naming::{url_segment, validate_entity_type};
-use crate::protocol::query::{Pager, ReadQuery};
+use crate::protocol::query::{decode_page, Pager, ReadQuery};
 use crate::protocol::record::{parse_json, take_data};
 use crate::protocol::retry::{
     decide, retryable_status, Attempt, Decision, RetryBudget, RetryPolicy,
@@ -331,6 +332,19 @@ impl<T: Transport> Client<T> {
             .send_authed(query.page_request(&self.config.site, page))
             .await?;
         transcode_page(&resp)
+    }
+
+    /// Fetches one page as records (`Value`s) for the engine's own use (events); JS
+    /// callers get the text of [`Client::fetch_page`].
+    pub async fn fetch_page_values(
+        &self,
+        query: &ReadQuery,
+        page: u32,
+    ) -> Result<Vec<Value>, Error> {
+        let resp = self
+            .send_authed(query.page_request(&self.config.site, page))
+            .await?;
+        decode_page(&resp)
     }
 
     /// Fetches the next pages a pager asks for, up to `concurrency` at once, and returns

@@ -3,6 +3,7 @@
 
 mod convert;
 mod upload;
+mod extras;
 
 use std::rc::Rc;
 

@@ -15,6 +15,7 @@
 //! | `js-workerd` | `node tests/js/workerd/run.mjs` (Miniflare) |
 //! | `js-chromium` | `node tests/js/browser/run.mjs`: every end-to-end case set in headless Chromium (playwright-core) against `pkg/browser.js` |
 //! | `types` | `tsc -p tests/types/tsconfig.json`, skipped while that file does not exist |
+//! | `package` | `node tests/package/run.mjs`: the packed tarball in a scratch project (Node, Vite + Chromium, esbuild and wrangler Workers in Miniflare) and the Worker examples (see `package.rs`) |
 //!
 //! The suites from `wasm-node` to `js-workerd` talk to a real emulator, built and
 //! started once for all of them (`--port 0 --seed demo --script-user
@@ -46,6 +47,7 @@ pub const SUITES: &[&str] = &[
     "js-workerd",
     "js-chromium",
     "types",
+    "package",
 ];
 
 /// Suites that need the emulator running.
@@ -55,10 +57,11 @@ const NEEDS_EMULATOR: &[&str] = &[
     "js-node",
     "js-workerd",
     "js-chromium",
+    "package",
 ];
 
 /// Suites that test the built package in `pkg/`.
-const NEEDS_PKG: &[&str] = &["js-node", "js-workerd", "js-chromium", "types"];
+const NEEDS_PKG: &[&str] = &["js-node", "js-workerd", "js-chromium", "types", "package"];
 
 /// Client id of the script user the emulator is started with.
 const TEST_CLIENT_ID: &str = "sg-test";
@@ -482,6 +485,7 @@ fn commands(root: &Path, suite: &str) -> std::result::Result<Vec<Command>, Verdi
             cmd.args(["-p", "tests/types/tsconfig.json"]);
             Ok(vec![cmd])
         }
+        "package" => crate::package::commands(root).map_err(Verdict::Failed),
         other => Err(Verdict::Failed(format!("unknown suite {other}"))),
     }
 }

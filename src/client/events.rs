@@ -1,0 +1,111 @@
+//! Event-log following and webhook acknowledgements over the engine. The decisions
+//! (filters, holes, ordering) live in [`crate::protocol::events`]; this only fetches.
+
+use serde_json::{json, Value};
+
+use super::{Client, Transport};
+use crate::protocol::events::{sort_page, FollowPosition};
+use crate::protocol::filters::validate as validate_filters;
+use crate::protocol::http::{percent_encode_into, HttpRequest, Method};
+use crate::protocol::query::{ReadMethod, ReadQuery, ReturnOnly};
+use crate::protocol::record::{parse_json, take_data};
+use crate::protocol::Error;
+
+/// How a follower polls.
+#[derive(Clone, Debug)]
+pub struct FollowConfig {
+    /// Events per request (1–5000).
+    pub page_size: u32,
+    /// Only events about these entity types (all when empty).
+    pub entity_types: Vec<String>,
+    /// EventLogEntry fields to read.
+    pub fields: Vec<String>,
+    /// How long a hole is waited for, in ms.
+    pub hole_timeout_ms: f64,
+}
+
+impl<T: Transport> Client<T> {
+    /// The id of the newest EventLogEntry (0 when the log is empty): where a follower
+    /// without a stored position starts.
+    pub async fn latest_event_id(&self) -> Result<u64, Error> {
+        let query = ReadQuery::new(
+            "EventLogEntry",
+            validate_filters(&Value::Null)?,
+            vec!["id".to_owned()],
+            vec!["-id".to_owned()],
+            Some(1),
+            ReturnOnly::Active,
+            false,
+            ReadMethod::Auto,
+        )?;
+        let page = self.fetch_page(&query, 1).await?;
+        Ok(page
+            .ids
+            .first()
+            .and_then(|id| u64::try_from(*id).ok())
+            .unwrap_or(0))
+    }
+
+    /// One page of the event log after `position` (newer ids and its holes), sorted by
+    /// id: at most `config.page_size` records. Feed them to
+    /// [`FollowPosition::advance`] one by one as they are handed out.
+    pub async fn fetch_event_page(
+        &self,
+        position: &FollowPosition,
+        config: &FollowConfig,
+    ) -> Result<Vec<(u64, Value)>, Error> {
+        let query = ReadQuery::new(
+            "EventLogEntry",
+            validate_filters(&position.filters())?,
+            config.fields.clone(),
+            vec!["id".to_owned()],
+            Some(config.page_size),
+            ReturnOnly::Active,
+            true,
+            ReadMethod::Search,
+        )?;
+        sort_page(self.fetch_page_values(&query, 1).await?)
+    }
+
+    /// Milliseconds since the epoch, from the transport's clock.
+    pub fn now_ms(&self) -> f64 {
+        self.transport.now_ms()
+    }
+
+    /// Sets a webhook delivery's acknowledgement (`PUT /webhook/deliveries/{id}`, at
+    /// most 4 KB), shown with the delivery in ShotGrid's webhook log. Returns the
+    /// delivery.
+    pub async fn acknowledge_delivery(
+        &self,
+        delivery_id: &str,
+        acknowledgement: &str,
+    ) -> Result<Value, Error> {
+        let valid_id = !delivery_id.is_empty()
+            && delivery_id.len() <= 128
+            && delivery_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid_id {
+            return Err(Error::invalid_input(
+                "deliveryId",
+                "must be a delivery id such as the delivery_id of a webhook payload",
+            ));
+        }
+        if acknowledgement.len() > 4096 {
+            return Err(Error::invalid_input(
+                "acknowledgement",
+                "must be at most 4096 bytes",
+            ));
+        }
+        let mut path = String::from("/api/v1/webhook/deliveries/");
+        percent_encode_into(&mut path, delivery_id);
+        let body = json!({ "acknowledgement": acknowledgement }).to_string();
+        let req = HttpRequest::new(Method::Put, self.config.site.url(&path))
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/json")
+            .body(body.into_bytes());
+        // Setting the same acknowledgement twice is harmless, but keep writes unretried.
+        let resp = self.send_write(req).await?;
+        take_data(parse_json(&resp)?, &resp)
+    }
+}
