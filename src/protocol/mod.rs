@@ -2,13 +2,19 @@
 //! no clocks (times are passed in), so everything here is unit-tested natively.
 
 pub mod auth;
+pub mod common;
 pub mod error;
 pub mod filters;
+pub mod hooks;
 pub mod http;
 pub mod naming;
+pub mod navigation;
 pub mod query;
 pub mod record;
+pub mod schema;
+pub mod search;
 pub mod site;
+pub mod social;
 pub mod write;
 
 pub use error::{Error, ErrorKind};
