@@ -1,6 +1,7 @@
 //! The async engine: moves requests built by [`crate::protocol`] through a
 //! [`Transport`], keeping the access token fresh. It never panics on server input.
 
+mod caps;
 mod gate;
 
 use std::cell::RefCell;
@@ -10,7 +11,7 @@ use gate::{Gate, Turn};
 use serde_json::Value;
 
 use crate::protocol::auth::{
-    parse_token_response, token_request, Grant, Secret, TokenScope, Tokens,
+    parse_token_response, token_request, Grant, ImportedTokens, Secret, TokenScope, Tokens,
 };
 use crate::protocol::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
 use crate::protocol::naming::{url_segment, validate_entity_type};
@@ -47,7 +48,14 @@ pub struct Config {
     pub refresh_margin_ms: f64,
     /// Most requests sent in one `_batch` call.
     pub batch_limit: usize,
+    /// Tokens kept from an earlier session: connecting resumes it without a new grant
+    /// while they are good.
+    pub tokens: Option<ImportedTokens>,
 }
+
+/// Called with the new tokens after every grant and refresh, so an app can keep them
+/// (the client itself never persists anything).
+pub type TokenListener = Box<dyn Fn(&Tokens)>;
 
 /// Default renewal margin: one minute before expiry.
 pub const DEFAULT_REFRESH_MARGIN_MS: f64 = 60_000.0;
@@ -58,6 +66,7 @@ pub struct Client<T> {
     transport: T,
     tokens: RefCell<Option<Tokens>>,
     refresh: Gate,
+    on_tokens: Option<TokenListener>,
 }
 
 impl<T> std::fmt::Debug for Client<T> {
@@ -72,13 +81,28 @@ impl<T> std::fmt::Debug for Client<T> {
 impl<T: Transport> Client<T> {
     /// Authenticates against the site (so bad credentials fail here) and returns the client.
     pub async fn connect(config: Config, transport: T) -> Result<Self, Error> {
+        Self::connect_with(config, transport, None).await
+    }
+
+    /// Like [`Client::connect`], calling `on_tokens` after every grant and refresh.
+    /// With imported tokens whose access token is still good, nothing is sent.
+    pub async fn connect_with(
+        mut config: Config,
+        transport: T,
+        on_tokens: Option<TokenListener>,
+    ) -> Result<Self, Error> {
+        let imported = config
+            .tokens
+            .take()
+            .map(|t| t.into_tokens(transport.now_ms()));
         let client = Client {
             config,
             transport,
-            tokens: RefCell::new(None),
+            tokens: RefCell::new(imported),
             refresh: Gate::default(),
+            on_tokens,
         };
-        client.authenticate().await?;
+        client.bearer().await?;
         Ok(client)
     }
 
@@ -150,6 +174,9 @@ impl<T: Transport> Client<T> {
 
     fn store(&self, tokens: Tokens) -> Secret {
         let access = tokens.access_token.clone();
+        if let Some(listener) = &self.on_tokens {
+            listener(&tokens);
+        }
         *self.tokens.borrow_mut() = Some(tokens);
         access
     }

@@ -342,6 +342,13 @@ mod tests {
             assert!(json_id(Some(&bad), "id").is_err(), "{bad}");
         }
         assert!(json_id(None, "id").is_err());
+        if let Some(bodies) = testing::recorded_bodies(
+            "ShotgridApiRuby_Preferences/1_1/all_preferences/parses_the_preferences_from_shotgrid.yml",
+        ) {
+            assert_eq!(bodies.len(), 2, "token answer and preferences");
+            assert!(bodies[0].contains("<ACCESS_TOKEN>"));
+            assert!(bodies[1].contains("\"- $1,000\""), "{}", bodies[1]);
+        }
         let e = rebase_source(Error::invalid_input("filters[1][0]", "x"), "filters", "entityTypes.Shot");
         assert_eq!(e.source, Some(json!("entityTypes.Shot[1][0]")));
     }
