@@ -34,7 +34,10 @@ impl<T: Transport> Client<T> {
         let site = self.site().clone();
         if let Some(page) = page {
             if page == 0 {
-                return Err(Error::invalid_input("options.page", "must be a positive integer"));
+                return Err(Error::invalid_input(
+                    "options.page",
+                    "must be a positive integer",
+                ));
             }
             let resp = self.send_authed(search.page_request(&site, page)).await?;
             return decode_text_search(&resp);
@@ -165,16 +168,24 @@ impl<T: Transport> Client<T> {
 
     /// Deletes (retires) a field. 204: no body.
     pub async fn delete_field(&self, entity_type: &str, field: &str) -> Result<(), Error> {
-        self.send_change(schema::delete_field_request(self.site(), entity_type, field))
-            .await
-            .map(drop)
+        self.send_change(schema::delete_field_request(
+            self.site(),
+            entity_type,
+            field,
+        ))
+        .await
+        .map(drop)
     }
 
     /// Revives a deleted field. 204: no body.
     pub async fn revive_field(&self, entity_type: &str, field: &str) -> Result<(), Error> {
-        self.send_change(schema::revive_field_request(self.site(), entity_type, field))
-            .await
-            .map(drop)
+        self.send_change(schema::revive_field_request(
+            self.site(),
+            entity_type,
+            field,
+        ))
+        .await
+        .map(drop)
     }
 
     /// Site preferences, all or the named ones.
@@ -388,7 +399,11 @@ impl<T: Transport> Client<T> {
 
     /// Like [`Client::find`], giving the JSON:API document of each page read; the last
     /// page's `data` is cut to `limit`.
-    pub async fn find_raw(&self, query: &ReadQuery, limit: Option<u64>) -> Result<Vec<Value>, Error> {
+    pub async fn find_raw(
+        &self,
+        query: &ReadQuery,
+        limit: Option<u64>,
+    ) -> Result<Vec<Value>, Error> {
         let mut pager = Pager::new(query.page_size, limit);
         let mut out = Vec::new();
         while let Some(page) = pager.next_page() {

@@ -442,10 +442,12 @@ fn a_cancelled_refresh_leader_hands_over() {
     );
 }
 
+type Seen = std::rc::Rc<RefCell<Vec<Tokens>>>;
+
 fn connect_listening(
     t: &Scripted,
     tokens: Option<crate::protocol::auth::ImportedTokens>,
-) -> (Result<Client<&Scripted>, Error>, std::rc::Rc<RefCell<Vec<Tokens>>>) {
+) -> (Result<Client<&Scripted>, Error>, Seen) {
     let seen = std::rc::Rc::new(RefCell::new(Vec::new()));
     let sink = seen.clone();
     let mut cfg = config();
@@ -453,7 +455,9 @@ fn connect_listening(
     let c = block_on(Client::connect_with(
         cfg,
         t,
-        Some(Box::new(move |tk: &Tokens| sink.borrow_mut().push(tk.clone()))),
+        Some(Box::new(move |tk: &Tokens| {
+            sink.borrow_mut().push(tk.clone())
+        })),
     ));
     (c, seen)
 }
@@ -516,8 +520,10 @@ fn imported_refresh_token_is_used_then_full_grant_on_refusal() {
     let t = Scripted::new(vec![(401, invalid), (200, TOKEN2)]);
     let (c, seen) = connect_listening(&t, Some(imported.clone()));
     c.unwrap();
-    assert!(String::from_utf8_lossy(t.sent.borrow()[1].body.as_deref().unwrap())
-        .starts_with("grant_type=client_credentials"));
+    assert!(
+        String::from_utf8_lossy(t.sent.borrow()[1].body.as_deref().unwrap())
+            .starts_with("grant_type=client_credentials")
+    );
     assert_eq!(seen.borrow()[0].access_token.expose(), "A2");
     // With only the refresh-token grant there is no fallback.
     let t = Scripted::new(vec![(401, invalid)]);
@@ -598,7 +604,11 @@ fn raw_reads_keep_the_documents() {
     .unwrap();
     let docs = block_on(c.find_raw(&q, Some(3))).unwrap();
     assert_eq!(docs.len(), 2);
-    assert_eq!(docs[1]["data"].as_array().unwrap().len(), 1, "cut to the limit");
+    assert_eq!(
+        docs[1]["data"].as_array().unwrap().len(),
+        1,
+        "cut to the limit"
+    );
     assert_eq!(docs[0]["links"]["next"], "/ignored");
     assert_eq!(docs[0]["data"][0]["attributes"]["code"], "s1");
 }

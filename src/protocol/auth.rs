@@ -381,7 +381,10 @@ mod tests {
         }
         .into_tokens(1000.0);
         assert_eq!(t.expires_at_ms, 5000.0);
-        assert_eq!(t.usable_refresh_token(1000.0).map(Secret::expose), Some("r"));
+        assert_eq!(
+            t.usable_refresh_token(1000.0).map(Secret::expose),
+            Some("r")
+        );
         let t = ImportedTokens {
             access_token: None,
             refresh_token: Secret::new("r"),

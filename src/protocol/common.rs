@@ -43,9 +43,11 @@ pub fn check_id(id: u64, path: &str) -> Result<(), Error> {
 pub fn json_id(v: Option<&Value>, path: &str) -> Result<u64, Error> {
     let id = v
         .and_then(|v| match v {
-            Value::Number(n) => n
-                .as_u64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 1.0).map(|f| f as u64)),
+            Value::Number(n) => n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 1.0)
+                    .map(|f| f as u64)
+            }),
             _ => None,
         })
         .unwrap_or(0);
@@ -204,8 +206,7 @@ pub fn record_or_link(v: Value) -> Option<Value> {
     let Value::Object(mut o) = v else {
         return None;
     };
-    if !(o.get("type").is_some_and(Value::is_string) && o.get("id").is_some_and(Value::is_number))
-    {
+    if !(o.get("type").is_some_and(Value::is_string) && o.get("id").is_some_and(Value::is_number)) {
         return None;
     }
     if o.contains_key("attributes") || o.contains_key("relationships") {
@@ -316,11 +317,15 @@ mod tests {
     #[test]
     fn links_and_records_become_plain_values() {
         assert_eq!(
-            record_or_link(json!({"id": 5, "name": "A", "type": "HumanUser", "links": {"self": "/x"}})),
+            record_or_link(
+                json!({"id": 5, "name": "A", "type": "HumanUser", "links": {"self": "/x"}})
+            ),
             Some(json!({"type": "HumanUser", "id": 5, "name": "A"}))
         );
         assert_eq!(
-            record_or_link(json!({"id": 5, "type": "HumanUser", "attributes": {"name": "A"}, "links": {}})),
+            record_or_link(
+                json!({"id": 5, "type": "HumanUser", "attributes": {"name": "A"}, "links": {}})
+            ),
             Some(json!({"type": "HumanUser", "id": 5, "name": "A"}))
         );
         assert_eq!(record_or_link(json!({"id": "5", "type": "X"})), None);
@@ -349,7 +354,11 @@ mod tests {
             assert!(bodies[0].contains("<ACCESS_TOKEN>"));
             assert!(bodies[1].contains("\"- $1,000\""), "{}", bodies[1]);
         }
-        let e = rebase_source(Error::invalid_input("filters[1][0]", "x"), "filters", "entityTypes.Shot");
+        let e = rebase_source(
+            Error::invalid_input("filters[1][0]", "x"),
+            "filters",
+            "entityTypes.Shot",
+        );
         assert_eq!(e.source, Some(json!("entityTypes.Shot[1][0]")));
     }
 }

@@ -21,9 +21,8 @@ pub const OPERATIONS: &[&str] = &["create", "update", "delete", "revive"];
 
 /// Checks a webhook or delivery id: the site uses UUIDs (hex digits and dashes).
 pub fn check_uuid(id: &str, path: &str) -> Result<(), Error> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    let ok =
+        !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
     if ok {
         Ok(())
     } else {
@@ -41,7 +40,10 @@ fn hooks_path() -> PathBuilder {
 fn push_page(p: &mut PathBuilder, page: Option<u64>, page_size: Option<u64>) -> Result<(), Error> {
     if let Some(n) = page {
         if n == 0 || n > u64::from(u32::MAX) {
-            return Err(Error::invalid_input("options.page", "must be a positive integer"));
+            return Err(Error::invalid_input(
+                "options.page",
+                "must be a positive integer",
+            ));
         }
         p.pair("page[number]", &n.to_string());
     }
@@ -139,7 +141,10 @@ pub fn validate_hook(body: &Value, creating: bool) -> Result<(), Error> {
     }
     only_keys(o, &allowed, "hook")?;
     if !creating && o.is_empty() {
-        return Err(Error::invalid_input("hook", "must change at least one setting"));
+        return Err(Error::invalid_input(
+            "hook",
+            "must change at least one setting",
+        ));
     }
     for key in ["url", "entity_types", "name"] {
         if creating && !o.contains_key(key) {
@@ -153,15 +158,26 @@ pub fn validate_hook(body: &Value, creating: bool) -> Result<(), Error> {
         match o.get(key) {
             None | Some(Value::String(_)) => {}
             Some(Value::Null) if key != "name" => {}
-            Some(_) => return Err(Error::invalid_input(&child("hook", key), "must be a string")),
+            Some(_) => {
+                return Err(Error::invalid_input(
+                    &child("hook", key),
+                    "must be a string",
+                ))
+            }
         }
     }
-    if o.get("name").and_then(Value::as_str).is_some_and(|n| n.trim().is_empty()) {
+    if o.get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|n| n.trim().is_empty())
+    {
         return Err(Error::invalid_input("hook.name", "must not be empty"));
     }
     for key in ["validate_ssl_cert", "batch_deliveries"] {
         if o.get(key).is_some_and(|v| !v.is_boolean()) {
-            return Err(Error::invalid_input(&child("hook", key), "must be true or false"));
+            return Err(Error::invalid_input(
+                &child("hook", key),
+                "must be true or false",
+            ));
         }
     }
     if let Some(s) = o.get("status") {
@@ -174,7 +190,10 @@ pub fn validate_hook(body: &Value, creating: bool) -> Result<(), Error> {
     }
     if let Some(p) = o.get("projects") {
         let Value::Array(ids) = p else {
-            return Err(Error::invalid_input("hook.projects", "must be a list of project ids"));
+            return Err(Error::invalid_input(
+                "hook.projects",
+                "must be a list of project ids",
+            ));
         };
         for (i, id) in ids.iter().enumerate() {
             json_id(Some(id), &indexed("hook.projects", i))?;
@@ -226,13 +245,20 @@ pub fn create_request(site: &Site, body: &Value) -> Result<HttpRequest, Error> {
 pub fn update_request(site: &Site, id: &str, body: &Value) -> Result<HttpRequest, Error> {
     check_uuid(id, "id")?;
     validate_hook(body, false)?;
-    Ok(json(Method::Put, site.url(&hooks_path().raw(id).finish()), body))
+    Ok(json(
+        Method::Put,
+        site.url(&hooks_path().raw(id).finish()),
+        body,
+    ))
 }
 
 /// `DELETE /webhook/hooks/{id}` (204).
 pub fn delete_request(site: &Site, id: &str) -> Result<HttpRequest, Error> {
     check_uuid(id, "id")?;
-    Ok(bare(Method::Delete, site.url(&hooks_path().raw(id).finish())))
+    Ok(bare(
+        Method::Delete,
+        site.url(&hooks_path().raw(id).finish()),
+    ))
 }
 
 /// Options of `GET /webhook/hooks/{id}/deliveries`.
@@ -275,7 +301,10 @@ pub fn deliveries_request(
     }
     if let (Some(f), Some(t)) = (opts.from, opts.to) {
         if f > t {
-            return Err(Error::invalid_input("options.from", "must not be after options.to"));
+            return Err(Error::invalid_input(
+                "options.from",
+                "must not be after options.to",
+            ));
         }
     }
     if let Some(t) = opts.to {
@@ -386,27 +415,80 @@ mod tests {
     fn builds_requests() {
         let s = site();
         let r = list_request(&s, &HookListOptions::default()).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Get, "http://h:1/api/v1/webhook/hooks"));
-        let r = list_request(&s, &HookListOptions { status: Some("active".into()), url: Some("https://x.test/a?b=1".into()), page: Some(2), page_size: Some(10) }).unwrap();
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (Method::Get, "http://h:1/api/v1/webhook/hooks")
+        );
+        let r = list_request(
+            &s,
+            &HookListOptions {
+                status: Some("active".into()),
+                url: Some("https://x.test/a?b=1".into()),
+                page: Some(2),
+                page_size: Some(10),
+            },
+        )
+        .unwrap();
         assert_eq!(r.url, "http://h:1/api/v1/webhook/hooks?status=active&url=https%3A%2F%2Fx.test%2Fa%3Fb%3D1&page%5Bnumber%5D=2&page%5Bsize%5D=10");
         let r = get_request(&s, ID).unwrap();
         assert_eq!(r.url, format!("http://h:1/api/v1/webhook/hooks/{ID}"));
         let r = create_request(&s, &hook()).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Post, "http://h:1/api/v1/webhook/hooks"));
-        assert_eq!(serde_json::from_slice::<Value>(r.body.as_deref().unwrap()).unwrap(), hook());
-        assert!(r.headers.contains(&("Content-Type".into(), "application/json".into())));
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (Method::Post, "http://h:1/api/v1/webhook/hooks")
+        );
+        assert_eq!(
+            serde_json::from_slice::<Value>(r.body.as_deref().unwrap()).unwrap(),
+            hook()
+        );
+        assert!(r
+            .headers
+            .contains(&("Content-Type".into(), "application/json".into())));
         let r = update_request(&s, ID, &json!({"status": "disabled"})).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Put, format!("http://h:1/api/v1/webhook/hooks/{ID}").as_str()));
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (
+                Method::Put,
+                format!("http://h:1/api/v1/webhook/hooks/{ID}").as_str()
+            )
+        );
         let r = delete_request(&s, ID).unwrap();
         assert_eq!((r.method, r.body.is_none()), (Method::Delete, true));
-        let r = deliveries_request(&s, ID, &DeliveryListOptions { status: Some("failed".into()), from: Some(1), to: Some(2), entity_id: Some(99), entity_type: Some("Asset".into()), acknowledgement: Some("ok".into()), page: None, page_size: Some(50) }).unwrap();
+        let r = deliveries_request(
+            &s,
+            ID,
+            &DeliveryListOptions {
+                status: Some("failed".into()),
+                from: Some(1),
+                to: Some(2),
+                entity_id: Some(99),
+                entity_type: Some("Asset".into()),
+                acknowledgement: Some("ok".into()),
+                page: None,
+                page_size: Some(50),
+            },
+        )
+        .unwrap();
         assert_eq!(r.url, format!("http://h:1/api/v1/webhook/hooks/{ID}/deliveries?status=failed&to=2&from=1&entity_id=99&entity_type=Asset&acknowledgement=ok&page%5Bsize%5D=50"));
         let r = delivery_request(&s, ID).unwrap();
         assert_eq!(r.url, format!("http://h:1/api/v1/webhook/deliveries/{ID}"));
         let r = acknowledge_request(&s, ID, "done").unwrap();
-        assert_eq!((r.method, r.body.as_deref()), (Method::Put, Some(br#"{"acknowledgement":"done"}"#.as_slice())));
+        assert_eq!(
+            (r.method, r.body.as_deref()),
+            (
+                Method::Put,
+                Some(br#"{"acknowledgement":"done"}"#.as_slice())
+            )
+        );
         let r = redeliver_request(&s, ID).unwrap();
-        assert_eq!((r.method, r.url.as_str(), r.body.is_none()), (Method::Post, format!("http://h:1/api/v1/webhook/deliveries/{ID}/redeliver").as_str(), true));
+        assert_eq!(
+            (r.method, r.url.as_str(), r.body.is_none()),
+            (
+                Method::Post,
+                format!("http://h:1/api/v1/webhook/deliveries/{ID}/redeliver").as_str(),
+                true
+            )
+        );
     }
 
     #[test]
@@ -437,15 +519,39 @@ mod tests {
             (with("url", json!(3)), true, "hook.url"),
             (with("name", json!("")), true, "hook.name"),
             (with("name", json!(1)), true, "hook.name"),
-            (with("validate_ssl_cert", json!("yes")), true, "hook.validate_ssl_cert"),
+            (
+                with("validate_ssl_cert", json!("yes")),
+                true,
+                "hook.validate_ssl_cert",
+            ),
             (with("projects", json!([1, 0])), true, "hook.projects[1]"),
             (with("projects", json!(1)), true, "hook.projects"),
             (with("entity_types", json!({})), true, "hook.entity_types"),
-            (with("entity_types", json!({"asset": {"create": []}})), true, "hook.entity_types.asset"),
-            (with("entity_types", json!({"Asset": {}})), true, "hook.entity_types.Asset"),
-            (with("entity_types", json!({"Asset": {"retire": []}})), true, "hook.entity_types.Asset.retire"),
-            (with("entity_types", json!({"Asset": {"update": "code"}})), true, "hook.entity_types.Asset.update"),
-            (with("entity_types", json!({"Asset": {"update": ["co de"]}})), true, "hook.entity_types.Asset.update[0]"),
+            (
+                with("entity_types", json!({"asset": {"create": []}})),
+                true,
+                "hook.entity_types.asset",
+            ),
+            (
+                with("entity_types", json!({"Asset": {}})),
+                true,
+                "hook.entity_types.Asset",
+            ),
+            (
+                with("entity_types", json!({"Asset": {"retire": []}})),
+                true,
+                "hook.entity_types.Asset.retire",
+            ),
+            (
+                with("entity_types", json!({"Asset": {"update": "code"}})),
+                true,
+                "hook.entity_types.Asset.update",
+            ),
+            (
+                with("entity_types", json!({"Asset": {"update": ["co de"]}})),
+                true,
+                "hook.entity_types.Asset.update[0]",
+            ),
             (with("status", json!("active")), true, "hook.status"),
             (with("secret", json!("x")), true, "hook.secret"),
             (json!({}), false, "hook"),
@@ -464,18 +570,101 @@ mod tests {
         let s = site();
         for bad in ["", "../x", "abc/def", "zz", &"a".repeat(65)] {
             assert_eq!(src(get_request(&s, bad).unwrap_err()), "id");
-            assert_eq!(src(deliveries_request(&s, bad, &DeliveryListOptions::default()).unwrap_err()), "hookId");
+            assert_eq!(
+                src(deliveries_request(&s, bad, &DeliveryListOptions::default()).unwrap_err()),
+                "hookId"
+            );
         }
         let cases: Vec<(Result<HttpRequest, Error>, &str)> = vec![
-            (list_request(&s, &HookListOptions { status: Some("on".into()), ..Default::default() }), "options.status"),
-            (list_request(&s, &HookListOptions { url: Some("x".into()), ..Default::default() }), "options.url"),
-            (list_request(&s, &HookListOptions { page: Some(0), ..Default::default() }), "options.page"),
-            (list_request(&s, &HookListOptions { page_size: Some(5001), ..Default::default() }), "options.pageSize"),
-            (deliveries_request(&s, ID, &DeliveryListOptions { status: Some("ok".into()), ..Default::default() }), "options.status"),
-            (deliveries_request(&s, ID, &DeliveryListOptions { from: Some(5), to: Some(1), ..Default::default() }), "options.from"),
-            (deliveries_request(&s, ID, &DeliveryListOptions { entity_type: Some("asset".into()), ..Default::default() }), "options.entityType"),
-            (deliveries_request(&s, ID, &DeliveryListOptions { entity_id: Some(0), ..Default::default() }), "options.entityId"),
-            (update_request(&s, "x y", &json!({"status": "active"})), "id"),
+            (
+                list_request(
+                    &s,
+                    &HookListOptions {
+                        status: Some("on".into()),
+                        ..Default::default()
+                    },
+                ),
+                "options.status",
+            ),
+            (
+                list_request(
+                    &s,
+                    &HookListOptions {
+                        url: Some("x".into()),
+                        ..Default::default()
+                    },
+                ),
+                "options.url",
+            ),
+            (
+                list_request(
+                    &s,
+                    &HookListOptions {
+                        page: Some(0),
+                        ..Default::default()
+                    },
+                ),
+                "options.page",
+            ),
+            (
+                list_request(
+                    &s,
+                    &HookListOptions {
+                        page_size: Some(5001),
+                        ..Default::default()
+                    },
+                ),
+                "options.pageSize",
+            ),
+            (
+                deliveries_request(
+                    &s,
+                    ID,
+                    &DeliveryListOptions {
+                        status: Some("ok".into()),
+                        ..Default::default()
+                    },
+                ),
+                "options.status",
+            ),
+            (
+                deliveries_request(
+                    &s,
+                    ID,
+                    &DeliveryListOptions {
+                        from: Some(5),
+                        to: Some(1),
+                        ..Default::default()
+                    },
+                ),
+                "options.from",
+            ),
+            (
+                deliveries_request(
+                    &s,
+                    ID,
+                    &DeliveryListOptions {
+                        entity_type: Some("asset".into()),
+                        ..Default::default()
+                    },
+                ),
+                "options.entityType",
+            ),
+            (
+                deliveries_request(
+                    &s,
+                    ID,
+                    &DeliveryListOptions {
+                        entity_id: Some(0),
+                        ..Default::default()
+                    },
+                ),
+                "options.entityId",
+            ),
+            (
+                update_request(&s, "x y", &json!({"status": "active"})),
+                "id",
+            ),
             (redeliver_request(&s, "?"), "id"),
             (delete_request(&s, ""), "id"),
         ];
@@ -491,8 +680,17 @@ mod tests {
         let d = decode_one(&resp(200, r#"{"data":{"id":"008b4850-d5d2-4c2b-bfb4-8c4331233c4a","event_time":1540909354,"status":"delivered","process_time":936,"body":"","response_code":204,"request_body":{"data":{"id":857},"timestamp":"2019-02-28T21:52:57Z"},"acknowledgement":"","request_headers":{},"response_headers":{}},"links":{"self":"/x"}}"#)).unwrap();
         assert_eq!(d["response_code"], 204);
         assert_eq!(decode_optional(&resp(200, "")).unwrap(), Value::Null);
-        assert_eq!(decode_optional(&resp(201, r#"{"data":{"id":"a"}}"#)).unwrap()["id"], "a");
-        assert_eq!(decode_list(&resp(200, r#"{"data":{}}"#)).unwrap_err().kind, ErrorKind::Decode);
-        assert_eq!(decode_one(&resp(200, "<html>")).unwrap_err().kind, ErrorKind::Decode);
+        assert_eq!(
+            decode_optional(&resp(201, r#"{"data":{"id":"a"}}"#)).unwrap()["id"],
+            "a"
+        );
+        assert_eq!(
+            decode_list(&resp(200, r#"{"data":{}}"#)).unwrap_err().kind,
+            ErrorKind::Decode
+        );
+        assert_eq!(
+            decode_one(&resp(200, "<html>")).unwrap_err().kind,
+            ErrorKind::Decode
+        );
     }
 }

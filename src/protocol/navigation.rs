@@ -39,7 +39,10 @@ pub fn decode_preferences(resp: &HttpResponse) -> Result<Value, Error> {
     match parse_json(resp)? {
         Value::Object(mut o) => match o.remove("data") {
             Some(d @ Value::Object(_)) => Ok(d),
-            Some(_) => Err(decode_error(resp, "the preferences' `data` is not an object")),
+            Some(_) => Err(decode_error(
+                resp,
+                "the preferences' `data` is not an object",
+            )),
             None => {
                 o.remove("links");
                 Ok(Value::Object(o))
@@ -53,7 +56,10 @@ fn opt_str<'a>(o: &'a Map<String, Value>, key: &str, path: &str) -> Result<Optio
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
-        Some(_) => Err(Error::invalid_input(&child(path, key), "must be a non-empty string")),
+        Some(_) => Err(Error::invalid_input(
+            &child(path, key),
+            "must be a non-empty string",
+        )),
     }
 }
 
@@ -142,7 +148,7 @@ pub fn search_request(site: &Site, body: &Value) -> Result<HttpRequest, Error> {
     only_keys(criteria, &["search_string", "entity"], cp)?;
     match (criteria.get("search_string"), criteria.get("entity")) {
         (Some(s), None) => {
-            if !s.as_str().is_some_and(|s| !s.trim().is_empty()) {
+            if s.as_str().is_none_or(|s| s.trim().is_empty()) {
                 return Err(Error::invalid_input(
                     &child(cp, "search_string"),
                     "must be a non-empty string",
@@ -204,20 +210,42 @@ mod tests {
     #[test]
     fn preferences() {
         let r = preferences_request(&site(), None).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Get, "http://h:1/api/v1/preferences"));
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (Method::Get, "http://h:1/api/v1/preferences")
+        );
         let names = vec!["format_date_fields".to_owned(), "*".to_owned()];
         let r = preferences_request(&site(), Some(&names)).unwrap();
-        assert_eq!(r.url, "http://h:1/api/v1/preferences?prefs=format_date_fields,%2A");
-        assert_eq!(src(preferences_request(&site(), Some(&[])).unwrap_err()), "names");
-        assert_eq!(src(preferences_request(&site(), Some(&["a,b".into()])).unwrap_err()), "names[0]");
+        assert_eq!(
+            r.url,
+            "http://h:1/api/v1/preferences?prefs=format_date_fields,%2A"
+        );
+        assert_eq!(
+            src(preferences_request(&site(), Some(&[])).unwrap_err()),
+            "names"
+        );
+        assert_eq!(
+            src(preferences_request(&site(), Some(&["a,b".into()])).unwrap_err()),
+            "names[0]"
+        );
 
         // Recorded (wrapped in data) and reference (bare) forms.
         let v = decode_preferences(&resp(200, r#"{"data":{"format_date_fields":"08/04/22","hours_per_day":8.0,"support_local_storage":true},"links":{"self":"/api/v1/preferences"}}"#)).unwrap();
         assert_eq!(v["hours_per_day"], 8.0);
-        let v = decode_preferences(&resp(200, r#"{"format_number_fields":"1,000","support_local_storage":true}"#)).unwrap();
-        assert_eq!(v, json!({"format_number_fields": "1,000", "support_local_storage": true}));
+        let v = decode_preferences(&resp(
+            200,
+            r#"{"format_number_fields":"1,000","support_local_storage":true}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            v,
+            json!({"format_number_fields": "1,000", "support_local_storage": true})
+        );
         for bad in ["", "[]", r#"{"data":[]}"#] {
-            assert_eq!(decode_preferences(&resp(200, bad)).unwrap_err().kind, ErrorKind::Decode);
+            assert_eq!(
+                decode_preferences(&resp(200, bad)).unwrap_err().kind,
+                ErrorKind::Decode
+            );
         }
         if let Some(bodies) = recorded_bodies(
             "ShotgridApiRuby_Preferences/1_1/all_preferences/parses_the_preferences_from_shotgrid.yml",
@@ -233,34 +261,99 @@ mod tests {
     fn hierarchy_requests() {
         let b = json!({"path": "/Project/70", "entity_fields": [{"entity": "Version", "fields": ["code"]}], "seed_entity_field": "Version.entity"});
         let r = expand_request(&site(), &b).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Post, "http://h:1/api/v1/hierarchy/_expand"));
-        assert_eq!(serde_json::from_slice::<Value>(r.body.as_deref().unwrap()).unwrap(), b);
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (Method::Post, "http://h:1/api/v1/hierarchy/_expand")
+        );
+        assert_eq!(
+            serde_json::from_slice::<Value>(r.body.as_deref().unwrap()).unwrap(),
+            b
+        );
         let b = json!({"root_path": "/Project/70", "search_criteria": {"search_string": "bunny"}});
         let r = search_request(&site(), &b).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Post, "http://h:1/api/v1/hierarchy/_search"));
-        assert!(search_request(&site(), &json!({"search_criteria": {"entity": {"type": "Shot", "id": 2}}})).is_ok());
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (Method::Post, "http://h:1/api/v1/hierarchy/_search")
+        );
+        assert!(search_request(
+            &site(),
+            &json!({"search_criteria": {"entity": {"type": "Shot", "id": 2}}})
+        )
+        .is_ok());
 
         let cases = [
             (json!(null), true, "body"),
             (json!({}), true, "body.path"),
             (json!({"path": "Project/70"}), true, "body.path"),
             (json!({"path": "/", "extra": 1}), true, "body.extra"),
-            (json!({"path": "/", "entity_fields": {}}), true, "body.entity_fields"),
-            (json!({"path": "/", "entity_fields": [{"entity": "version", "fields": []}]}), true, "body.entity_fields[0].entity"),
-            (json!({"path": "/", "entity_fields": [{"entity": "Version"}]}), true, "body.entity_fields[0].fields"),
-            (json!({"path": "/", "entity_fields": [{"entity": "Version", "fields": ["a b"]}]}), true, "body.entity_fields[0].fields[0]"),
-            (json!({"path": "/", "seed_entity_field": "entity"}), true, "body.seed_entity_field"),
+            (
+                json!({"path": "/", "entity_fields": {}}),
+                true,
+                "body.entity_fields",
+            ),
+            (
+                json!({"path": "/", "entity_fields": [{"entity": "version", "fields": []}]}),
+                true,
+                "body.entity_fields[0].entity",
+            ),
+            (
+                json!({"path": "/", "entity_fields": [{"entity": "Version"}]}),
+                true,
+                "body.entity_fields[0].fields",
+            ),
+            (
+                json!({"path": "/", "entity_fields": [{"entity": "Version", "fields": ["a b"]}]}),
+                true,
+                "body.entity_fields[0].fields[0]",
+            ),
+            (
+                json!({"path": "/", "seed_entity_field": "entity"}),
+                true,
+                "body.seed_entity_field",
+            ),
             (json!({}), false, "body.search_criteria"),
-            (json!({"search_criteria": {}}), false, "body.search_criteria"),
-            (json!({"search_criteria": {"search_string": "a", "entity": {"type": "Shot", "id": 1}}}), false, "body.search_criteria"),
-            (json!({"search_criteria": {"search_string": ""}}), false, "body.search_criteria.search_string"),
-            (json!({"search_criteria": {"entity": {"type": "Shot", "id": 0}}}), false, "body.search_criteria.entity.id"),
-            (json!({"search_criteria": {"entity": {"type": "shot", "id": 1}}}), false, "body.search_criteria.entity.type"),
-            (json!({"search_criteria": {"search_string": "a", "x": 1}}), false, "body.search_criteria.x"),
-            (json!({"root_path": "x", "search_criteria": {"search_string": "a"}}), false, "body.root_path"),
+            (
+                json!({"search_criteria": {}}),
+                false,
+                "body.search_criteria",
+            ),
+            (
+                json!({"search_criteria": {"search_string": "a", "entity": {"type": "Shot", "id": 1}}}),
+                false,
+                "body.search_criteria",
+            ),
+            (
+                json!({"search_criteria": {"search_string": ""}}),
+                false,
+                "body.search_criteria.search_string",
+            ),
+            (
+                json!({"search_criteria": {"entity": {"type": "Shot", "id": 0}}}),
+                false,
+                "body.search_criteria.entity.id",
+            ),
+            (
+                json!({"search_criteria": {"entity": {"type": "shot", "id": 1}}}),
+                false,
+                "body.search_criteria.entity.type",
+            ),
+            (
+                json!({"search_criteria": {"search_string": "a", "x": 1}}),
+                false,
+                "body.search_criteria.x",
+            ),
+            (
+                json!({"root_path": "x", "search_criteria": {"search_string": "a"}}),
+                false,
+                "body.root_path",
+            ),
         ];
         for (b, expand, path) in cases {
-            let r = if expand { expand_request(&site(), &b) } else { search_request(&site(), &b) };
+            let r = if expand {
+                expand_request(&site(), &b)
+            } else {
+                search_request(&site(), &b)
+            };
             let e = r.unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidInput);
             assert_eq!(src(e), path, "{b}");

@@ -256,11 +256,26 @@ mod tests {
     fn schema_reads_use_singular_snake_case() {
         let s = site();
         let cases = [
-            (entities_request(&s, None).unwrap(), "http://h:1/api/v1/schema"),
-            (entities_request(&s, Some(4)).unwrap(), "http://h:1/api/v1/schema?project_id=4"),
-            (entity_request(&s, "CustomEntity01", None).unwrap(), "http://h:1/api/v1/schema/custom_entity01"),
-            (fields_request(&s, "HumanUser", Some(2)).unwrap(), "http://h:1/api/v1/schema/human_user/fields?project_id=2"),
-            (field_request(&s, "Shot", "sg_status_list", None).unwrap(), "http://h:1/api/v1/schema/shot/fields/sg_status_list"),
+            (
+                entities_request(&s, None).unwrap(),
+                "http://h:1/api/v1/schema",
+            ),
+            (
+                entities_request(&s, Some(4)).unwrap(),
+                "http://h:1/api/v1/schema?project_id=4",
+            ),
+            (
+                entity_request(&s, "CustomEntity01", None).unwrap(),
+                "http://h:1/api/v1/schema/custom_entity01",
+            ),
+            (
+                fields_request(&s, "HumanUser", Some(2)).unwrap(),
+                "http://h:1/api/v1/schema/human_user/fields?project_id=2",
+            ),
+            (
+                field_request(&s, "Shot", "sg_status_list", None).unwrap(),
+                "http://h:1/api/v1/schema/shot/fields/sg_status_list",
+            ),
         ];
         for (r, url) in cases {
             assert_eq!((r.method, r.url.as_str()), (Method::Get, url));
@@ -271,21 +286,60 @@ mod tests {
     #[test]
     fn field_edits() {
         let s = site();
-        let r = create_field_request(&s, "Shot", "text", &json!({"name": "My Field", "description": "d"})).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Post, "http://h:1/api/v1/schema/shot/fields"));
+        let r = create_field_request(
+            &s,
+            "Shot",
+            "text",
+            &json!({"name": "My Field", "description": "d"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (Method::Post, "http://h:1/api/v1/schema/shot/fields")
+        );
         assert_eq!(
             body(&r),
             json!({"data_type": "text", "properties": [
                 {"property_name": "name", "value": "My Field"},
                 {"property_name": "description", "value": "d"}]})
         );
-        let r = update_field_request(&s, "CustomNonProjectEntity01", "sg_x", &json!({"visible": false}), Some(3)).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Put, "http://h:1/api/v1/schema/custom_non_project_entity01/fields/sg_x"));
-        assert_eq!(body(&r), json!({"properties": [{"property_name": "visible", "value": false}], "project_id": 3}));
+        let r = update_field_request(
+            &s,
+            "CustomNonProjectEntity01",
+            "sg_x",
+            &json!({"visible": false}),
+            Some(3),
+        )
+        .unwrap();
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (
+                Method::Put,
+                "http://h:1/api/v1/schema/custom_non_project_entity01/fields/sg_x"
+            )
+        );
+        assert_eq!(
+            body(&r),
+            json!({"properties": [{"property_name": "visible", "value": false}], "project_id": 3})
+        );
         let r = delete_field_request(&s, "Shot", "sg_x").unwrap();
-        assert_eq!((r.method, r.url.as_str(), r.body.is_none()), (Method::Delete, "http://h:1/api/v1/schema/shot/fields/sg_x", true));
+        assert_eq!(
+            (r.method, r.url.as_str(), r.body.is_none()),
+            (
+                Method::Delete,
+                "http://h:1/api/v1/schema/shot/fields/sg_x",
+                true
+            )
+        );
         let r = revive_field_request(&s, "Shot", "sg_x").unwrap();
-        assert_eq!((r.method, r.url.as_str(), r.body.is_none()), (Method::Post, "http://h:1/api/v1/schema/shot/fields/sg_x?revive=true", true));
+        assert_eq!(
+            (r.method, r.url.as_str(), r.body.is_none()),
+            (
+                Method::Post,
+                "http://h:1/api/v1/schema/shot/fields/sg_x?revive=true",
+                true
+            )
+        );
     }
 
     #[test]
@@ -297,12 +351,30 @@ mod tests {
             (fields_request(&s, "Shot", Some(0)), "options.projectId"),
             (field_request(&s, "Shot", "a/b", None), "fieldName"),
             (field_request(&s, "Shot", "", None), "fieldName"),
-            (create_field_request(&s, "Shot", "string", &json!({"name": "x"})), "dataType"),
-            (create_field_request(&s, "Shot", "text", &json!([])), "properties"),
-            (create_field_request(&s, "Shot", "text", &json!({"description": "x"})), "properties.name"),
-            (create_field_request(&s, "Shot", "text", &json!({"name": "x", "bad key": 1})), "properties.bad key"),
-            (update_field_request(&s, "Shot", "code", &json!({}), None), "properties"),
-            (update_field_request(&s, "Shot", "co de", &json!({"name": "x"}), None), "fieldName"),
+            (
+                create_field_request(&s, "Shot", "string", &json!({"name": "x"})),
+                "dataType",
+            ),
+            (
+                create_field_request(&s, "Shot", "text", &json!([])),
+                "properties",
+            ),
+            (
+                create_field_request(&s, "Shot", "text", &json!({"description": "x"})),
+                "properties.name",
+            ),
+            (
+                create_field_request(&s, "Shot", "text", &json!({"name": "x", "bad key": 1})),
+                "properties.bad key",
+            ),
+            (
+                update_field_request(&s, "Shot", "code", &json!({}), None),
+                "properties",
+            ),
+            (
+                update_field_request(&s, "Shot", "co de", &json!({"name": "x"}), None),
+                "fieldName",
+            ),
             (delete_field_request(&s, "Shot", "x?y"), "fieldName"),
             (revive_field_request(&s, "Shot!", "x"), "entityType"),
         ];
@@ -317,14 +389,24 @@ mod tests {
     fn decodes_schema_answers() {
         // Recorded `GET /schema/Asset`.
         let v = decode_schema_object(&resp(200, r#"{"data":{"name":{"value":"Asset","editable":false},"visible":{"value":true,"editable":false}},"links":{"self":"/api/v1/schema/Asset"}}"#)).unwrap();
-        assert_eq!(v, json!({"name": {"value": "Asset", "editable": false}, "visible": {"value": true, "editable": false}}));
+        assert_eq!(
+            v,
+            json!({"name": {"value": "Asset", "editable": false}, "visible": {"value": true, "editable": false}})
+        );
         // The reference's `GET /schema` (a list holding one object).
         let v = decode_entities(&resp(200, r#"{"data":[{"Asset":{"name":{"value":"Asset","editable":false},"visible":{"value":true,"editable":false}},"ApiUser":{"name":{"value":"Script","editable":false}}}],"links":{"self":"/api/v1/schema"}}"#)).unwrap();
         assert_eq!(v["ApiUser"]["name"]["value"], "Script");
         assert_eq!(v["Asset"]["visible"]["editable"], false);
-        assert_eq!(decode_entities(&resp(200, r#"{"data":{"Asset":{}}}"#)).unwrap(), json!({"Asset": {}}));
+        assert_eq!(
+            decode_entities(&resp(200, r#"{"data":{"Asset":{}}}"#)).unwrap(),
+            json!({"Asset": {}})
+        );
         for bad in ["", "[]", r#"{"data":[1]}"#, r#"{"data":3}"#] {
-            assert_eq!(decode_entities(&resp(200, bad)).unwrap_err().kind, ErrorKind::Decode, "{bad}");
+            assert_eq!(
+                decode_entities(&resp(200, bad)).unwrap_err().kind,
+                ErrorKind::Decode,
+                "{bad}"
+            );
         }
         assert!(decode_schema_object(&resp(200, r#"{"data":[]}"#)).is_err());
         for cassette in [
@@ -336,7 +418,10 @@ mod tests {
                 let o = v.as_object().unwrap();
                 assert!(!o.is_empty());
                 if cassette.contains("fields_read") {
-                    assert_eq!(v["image"]["data_type"], json!({"value": "image", "editable": false}));
+                    assert_eq!(
+                        v["image"]["data_type"],
+                        json!({"value": "image", "editable": false})
+                    );
                     assert!(o.values().all(|f| f["data_type"]["value"].is_string()));
                 } else {
                     assert_eq!(v["name"]["value"], "Asset");

@@ -83,12 +83,17 @@ impl TextSearch {
             let v = match (f, form) {
                 (Some(f), _) => f.value,
                 (None, FilterForm::Array) => Value::Array(Vec::new()),
-                (None, FilterForm::Hash) => serde_json::json!({"logical_operator": "and", "conditions": []}),
+                (None, FilterForm::Hash) => {
+                    serde_json::json!({"logical_operator": "and", "conditions": []})
+                }
             };
             out.insert(ty, v);
         }
         for (i, s) in sort.iter().enumerate() {
-            validate_field_path(s.strip_prefix('-').unwrap_or(s), &indexed("options.sort", i))?;
+            validate_field_path(
+                s.strip_prefix('-').unwrap_or(s),
+                &indexed("options.sort", i),
+            )?;
         }
         let page_size = page_size.unwrap_or(super::query::DEFAULT_PAGE_SIZE);
         if page_size == 0 || page_size > MAX_PAGE_SIZE {
@@ -367,7 +372,13 @@ mod tests {
                 "Asset": {"logical_operator": "and", "conditions": []}},
                 "sort": "-id", "page": {"number": 1, "size": 20}})
         );
-        let s = TextSearch::new("abc", &json!({"Shot": [["code", "contains", "a"]]}), vec![], None).unwrap();
+        let s = TextSearch::new(
+            "abc",
+            &json!({"Shot": [["code", "contains", "a"]]}),
+            vec![],
+            None,
+        )
+        .unwrap();
         let r = s.page_request(&site(), 2);
         assert_eq!(content_type(&r), "application/vnd+shotgun.api3_array+json");
         assert_eq!(body(&r)["page"], json!({"number": 2, "size": 500}));
@@ -382,8 +393,16 @@ mod tests {
             ("abc", json!([]), "entityTypes"),
             ("abc", json!({}), "entityTypes"),
             ("abc", json!({"shot": []}), "entityTypes.shot"),
-            ("abc", json!({"Shot": [["code", "like", "x"]]}), "entityTypes.Shot[0][1]"),
-            ("abc", json!({"Shot": {"conditions": 1}}), "entityTypes.Shot.conditions"),
+            (
+                "abc",
+                json!({"Shot": [["code", "like", "x"]]}),
+                "entityTypes.Shot[0][1]",
+            ),
+            (
+                "abc",
+                json!({"Shot": {"conditions": 1}}),
+                "entityTypes.Shot.conditions",
+            ),
             (
                 "abc",
                 json!({"Shot": [["code", "is", "a"]], "Asset": {"conditions": [["code", "is", "b"]]}}),
@@ -412,7 +431,10 @@ mod tests {
     #[test]
     fn decodes_text_search_page() {
         // The reference's example answer (bare relationship values).
-        let r = resp(200, r#"{"data":[{"id":82,"type":"Project","attributes":{"name":"Demo Project"},"relationships":{"users":[{"id":19,"name":"Artist 1","type":"HumanUser"}],"created_by":{"id":24,"name":"Shotgun Support","type":"HumanUser"}},"links":{"self":"/api/v1/projects/82"}}],"links":{"self":"/x"}}"#);
+        let r = resp(
+            200,
+            r#"{"data":[{"id":82,"type":"Project","attributes":{"name":"Demo Project"},"relationships":{"users":[{"id":19,"name":"Artist 1","type":"HumanUser"}],"created_by":{"id":24,"name":"Shotgun Support","type":"HumanUser"}},"links":{"self":"/api/v1/projects/82"}}],"links":{"self":"/x"}}"#,
+        );
         let page = decode_text_search(&r).unwrap();
         assert_eq!(page[0]["name"], "Demo Project");
         assert_eq!(page[0]["users"][0]["type"], "HumanUser");
@@ -459,18 +481,42 @@ mod tests {
                    "options": {"include_archived_projects": true}})
         );
         // No filters: no `filters` member (as recorded in "works normaly").
-        let s = Summarize::new("Asset", &Value::Null, &json!([{"field": "id", "type": "count"}]), &Value::Null, None).unwrap();
-        assert_eq!(body(&s.request(&site())), json!({"summary_fields": [{"field": "id", "type": "count"}]}));
+        let s = Summarize::new(
+            "Asset",
+            &Value::Null,
+            &json!([{"field": "id", "type": "count"}]),
+            &Value::Null,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            body(&s.request(&site())),
+            json!({"summary_fields": [{"field": "id", "type": "count"}]})
+        );
     }
 
     #[test]
     fn every_summary_and_grouping_kind_is_accepted() {
         for t in SUMMARY_TYPES {
-            assert!(Summarize::new("Shot", &Value::Null, &json!([{"field": "id", "type": t}]), &Value::Null, None).is_ok());
+            assert!(Summarize::new(
+                "Shot",
+                &Value::Null,
+                &json!([{"field": "id", "type": t}]),
+                &Value::Null,
+                None
+            )
+            .is_ok());
         }
         for t in GROUPING_TYPES {
             let g = json!([{"field": "code", "type": t}]);
-            assert!(Summarize::new("Shot", &Value::Null, &json!([{"field": "id", "type": "count"}]), &g, None).is_ok());
+            assert!(Summarize::new(
+                "Shot",
+                &Value::Null,
+                &json!([{"field": "id", "type": "count"}]),
+                &g,
+                None
+            )
+            .is_ok());
         }
     }
 
@@ -478,19 +524,85 @@ mod tests {
     fn summarize_validation_names_the_place() {
         let count = json!([{"field": "id", "type": "count"}]);
         let cases = [
-            ("shot", Value::Null, count.clone(), Value::Null, "entityType"),
-            ("Shot", json!([["id", "is"]]), count.clone(), Value::Null, "filters[0][2]"),
+            (
+                "shot",
+                Value::Null,
+                count.clone(),
+                Value::Null,
+                "entityType",
+            ),
+            (
+                "Shot",
+                json!([["id", "is"]]),
+                count.clone(),
+                Value::Null,
+                "filters[0][2]",
+            ),
             ("Shot", Value::Null, json!({}), Value::Null, "summaryFields"),
             ("Shot", Value::Null, json!([]), Value::Null, "summaryFields"),
-            ("Shot", Value::Null, json!([1]), Value::Null, "summaryFields[0]"),
-            ("Shot", Value::Null, json!([{"field": "not_existing_field", "type": "not_possible"}]), Value::Null, "summaryFields[0].type"),
-            ("Shot", Value::Null, json!([{"field": "a b", "type": "count"}]), Value::Null, "summaryFields[0].field"),
-            ("Shot", Value::Null, json!([{"type": "count"}]), Value::Null, "summaryFields[0].field"),
-            ("Shot", Value::Null, json!([{"field": "id", "type": "count", "x": 1}]), Value::Null, "summaryFields[0].x"),
-            ("Shot", Value::Null, count.clone(), json!({}), "options.grouping"),
-            ("Shot", Value::Null, count.clone(), json!([{"field": "code", "type": "exactly"}]), "options.grouping[0].type"),
-            ("Shot", Value::Null, count.clone(), json!([{"field": "code", "type": "exact", "direction": "up"}]), "options.grouping[0].direction"),
-            ("Shot", Value::Null, count.clone(), json!([{"type": "exact"}]), "options.grouping[0].field"),
+            (
+                "Shot",
+                Value::Null,
+                json!([1]),
+                Value::Null,
+                "summaryFields[0]",
+            ),
+            (
+                "Shot",
+                Value::Null,
+                json!([{"field": "not_existing_field", "type": "not_possible"}]),
+                Value::Null,
+                "summaryFields[0].type",
+            ),
+            (
+                "Shot",
+                Value::Null,
+                json!([{"field": "a b", "type": "count"}]),
+                Value::Null,
+                "summaryFields[0].field",
+            ),
+            (
+                "Shot",
+                Value::Null,
+                json!([{"type": "count"}]),
+                Value::Null,
+                "summaryFields[0].field",
+            ),
+            (
+                "Shot",
+                Value::Null,
+                json!([{"field": "id", "type": "count", "x": 1}]),
+                Value::Null,
+                "summaryFields[0].x",
+            ),
+            (
+                "Shot",
+                Value::Null,
+                count.clone(),
+                json!({}),
+                "options.grouping",
+            ),
+            (
+                "Shot",
+                Value::Null,
+                count.clone(),
+                json!([{"field": "code", "type": "exactly"}]),
+                "options.grouping[0].type",
+            ),
+            (
+                "Shot",
+                Value::Null,
+                count.clone(),
+                json!([{"field": "code", "type": "exact", "direction": "up"}]),
+                "options.grouping[0].direction",
+            ),
+            (
+                "Shot",
+                Value::Null,
+                count.clone(),
+                json!([{"type": "exact"}]),
+                "options.grouping[0].field",
+            ),
         ];
         for (t, f, s, g, path) in cases {
             let e = Summarize::new(t, &f, &s, &g, None).unwrap_err();
@@ -501,13 +613,27 @@ mod tests {
 
     #[test]
     fn decodes_recorded_summaries() {
-        let v = decode_summarize(&resp(200, r#"{"data":{"summaries":{"id":3},"groups":[]}}"#)).unwrap();
+        let v =
+            decode_summarize(&resp(200, r#"{"data":{"summaries":{"id":3},"groups":[]}}"#)).unwrap();
         assert_eq!(v, json!({"summaries": {"id": 3}, "groups": []}));
         let v = decode_summarize(&resp(200, r#"{"data":{"summaries":{"id":3},"groups":[{"group_name":"Character","group_value":"Character","summaries":{"id":3}},{"group_name":"Project","group_value":{"type":"Project","id":1,"name":"P"},"summaries":{"id":2}}]}}"#)).unwrap();
         assert_eq!(v["groups"][1]["group_value"]["id"], 1);
-        assert_eq!(decode_summarize(&resp(200, r#"{"data":{"summaries":{}}}"#)).unwrap()["groups"], json!([]));
-        for bad in ["", "{}", r#"{"data":[]}"#, r#"{"data":{}}"#, r#"{"data":{"summaries":{},"groups":{}}}"#] {
-            assert_eq!(decode_summarize(&resp(200, bad)).unwrap_err().kind, ErrorKind::Decode, "{bad}");
+        assert_eq!(
+            decode_summarize(&resp(200, r#"{"data":{"summaries":{}}}"#)).unwrap()["groups"],
+            json!([])
+        );
+        for bad in [
+            "",
+            "{}",
+            r#"{"data":[]}"#,
+            r#"{"data":{}}"#,
+            r#"{"data":{"summaries":{},"groups":{}}}"#,
+        ] {
+            assert_eq!(
+                decode_summarize(&resp(200, bad)).unwrap_err().kind,
+                ErrorKind::Decode,
+                "{bad}"
+            );
         }
         // The cassettes themselves, when the shared fixtures are present.
         for cassette in [

@@ -119,7 +119,9 @@ pub fn unfollow_request(site: &Site, user_id: u64, entity: &Value) -> Result<Htt
 /// `GET /entity/{t}/{id}/followers`.
 pub fn followers_request(site: &Site, entity_type: &str, id: u64) -> Result<HttpRequest, Error> {
     check_entity(entity_type, id, "entityType", "id")?;
-    Ok(get(site.url(&entity_base(entity_type, id).raw("followers").finish())))
+    Ok(get(site.url(
+        &entity_base(entity_type, id).raw("followers").finish(),
+    )))
 }
 
 /// `GET /entity/human_users/{user}/following[?entity=&project_id=]`.
@@ -162,7 +164,10 @@ pub fn push_entity_fields(
         let tpath = child(path, ty);
         validate_entity_type(ty, &tpath)?;
         let Value::Array(items) = fields else {
-            return Err(Error::invalid_input(&tpath, "must be a list of field names"));
+            return Err(Error::invalid_input(
+                &tpath,
+                "must be a list of field names",
+            ));
         };
         let mut names = Vec::with_capacity(items.len());
         for (i, f) in items.iter().enumerate() {
@@ -240,7 +245,10 @@ pub fn activity_stream_request(
 pub fn decode_activity_stream(resp: &HttpResponse) -> Result<Value, Error> {
     let data = decode_data_object(resp)?;
     if !data.get("updates").is_some_and(Value::is_array) {
-        return Err(decode_error(resp, "the activity stream has no `updates` list"));
+        return Err(decode_error(
+            resp,
+            "the activity stream has no `updates` list",
+        ));
     }
     Ok(Value::Object(data))
 }
@@ -319,66 +327,186 @@ mod tests {
     fn builds_requests() {
         let s = site();
         let r = relationship_request(&s, "Shot", 5, "assets", false).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Get, "http://h:1/api/v1/entity/shots/5/relationships/assets"));
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (
+                Method::Get,
+                "http://h:1/api/v1/entity/shots/5/relationships/assets"
+            )
+        );
         let r = relationship_request(&s, "Shot", 5, "assets", true).unwrap();
         assert_eq!(r.url, "http://h:1/api/v1/entity/shots/5/relationships/assets?options%5Breturn_only%5D=retired");
 
         let r = follow_request(&s, 7, &json!({"type": "Task", "id": 5})).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Post, "http://h:1/api/v1/entity/human_users/7/follow"));
-        assert_eq!(body(&r), json!({"entities": [{"entity": "Task", "record_id": 5}]}));
-        let r = follow_request(&s, 7, &json!([{"type": "Task", "id": 5}, {"type": "Shot", "id": 6, "name": "x"}])).unwrap();
-        assert_eq!(body(&r)["entities"][1], json!({"entity": "Shot", "record_id": 6}));
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (
+                Method::Post,
+                "http://h:1/api/v1/entity/human_users/7/follow"
+            )
+        );
+        assert_eq!(
+            body(&r),
+            json!({"entities": [{"entity": "Task", "record_id": 5}]})
+        );
+        let r = follow_request(
+            &s,
+            7,
+            &json!([{"type": "Task", "id": 5}, {"type": "Shot", "id": 6, "name": "x"}]),
+        )
+        .unwrap();
+        assert_eq!(
+            body(&r)["entities"][1],
+            json!({"entity": "Shot", "record_id": 6})
+        );
 
         let r = unfollow_request(&s, 7, &json!({"type": "CustomEntity01", "id": 5})).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Put, "http://h:1/api/v1/entity/custom_entity01s/5/unfollow"));
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (
+                Method::Put,
+                "http://h:1/api/v1/entity/custom_entity01s/5/unfollow"
+            )
+        );
         assert_eq!(body(&r), json!({"user_id": 7}));
 
         let r = followers_request(&s, "Shot", 5).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Get, "http://h:1/api/v1/entity/shots/5/followers"));
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (Method::Get, "http://h:1/api/v1/entity/shots/5/followers")
+        );
         let r = following_request(&s, 7, None, None).unwrap();
         assert_eq!(r.url, "http://h:1/api/v1/entity/human_users/7/following");
         let r = following_request(&s, 7, Some("Task"), Some(3)).unwrap();
-        assert_eq!(r.url, "http://h:1/api/v1/entity/human_users/7/following?entity=tasks&project_id=3");
+        assert_eq!(
+            r.url,
+            "http://h:1/api/v1/entity/human_users/7/following?entity=tasks&project_id=3"
+        );
 
-        let opts = ActivityOptions { entity_fields: json!({"Shot": ["code", "sg_status_list"], "Note": ["*"]}), min_id: Some(2), max_id: Some(9), limit: Some(50) };
+        let opts = ActivityOptions {
+            entity_fields: json!({"Shot": ["code", "sg_status_list"], "Note": ["*"]}),
+            min_id: Some(2),
+            max_id: Some(9),
+            limit: Some(50),
+        };
         let r = activity_stream_request(&s, "Shot", 5, &opts).unwrap();
         assert_eq!(r.url, "http://h:1/api/v1/entity/shots/5/activity_stream?entity_fields%5BShot%5D=code,sg_status_list&entity_fields%5BNote%5D=%2A&min_id=2&max_id=9&limit=50");
         let r = activity_stream_request(&s, "Shot", 5, &ActivityOptions::default()).unwrap();
         assert_eq!(r.url, "http://h:1/api/v1/entity/shots/5/activity_stream");
 
-        let r = note_thread_request(&s, 1, &json!({"Reply": ["content", "user.HumanUser.login"]})).unwrap();
+        let r = note_thread_request(
+            &s,
+            1,
+            &json!({"Reply": ["content", "user.HumanUser.login"]}),
+        )
+        .unwrap();
         assert_eq!(r.url, "http://h:1/api/v1/entity/notes/1/thread_contents?entity_fields%5BReply%5D=content,user.HumanUser.login");
 
         let r = last_accessed_request(&s, 82, 5).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Put, "http://h:1/api/v1/entity/projects/82/_update_last_accessed"));
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (
+                Method::Put,
+                "http://h:1/api/v1/entity/projects/82/_update_last_accessed"
+            )
+        );
         assert_eq!(body(&r), json!({"user_id": 5}));
     }
 
     #[test]
     fn invalid_arguments_name_the_place() {
         let s = site();
-        let opts = |v: Value| ActivityOptions { entity_fields: v, ..Default::default() };
+        let opts = |v: Value| ActivityOptions {
+            entity_fields: v,
+            ..Default::default()
+        };
         let cases: Vec<(Result<HttpRequest, Error>, &str)> = vec![
-            (relationship_request(&s, "shot", 5, "assets", false), "entityType"),
+            (
+                relationship_request(&s, "shot", 5, "assets", false),
+                "entityType",
+            ),
             (relationship_request(&s, "Shot", 0, "assets", false), "id"),
-            (relationship_request(&s, "Shot", 5, "assets/1", false), "field"),
-            (follow_request(&s, 0, &json!({"type": "Task", "id": 5})), "userId"),
+            (
+                relationship_request(&s, "Shot", 5, "assets/1", false),
+                "field",
+            ),
+            (
+                follow_request(&s, 0, &json!({"type": "Task", "id": 5})),
+                "userId",
+            ),
             (follow_request(&s, 7, &json!([])), "entity"),
             (follow_request(&s, 7, &json!("Task")), "entity"),
-            (follow_request(&s, 7, &json!({"type": "task", "id": 5})), "entity.type"),
-            (follow_request(&s, 7, &json!([{"type": "Task", "id": 5}, {"type": "Task", "id": "6"}])), "entity[1].id"),
-            (unfollow_request(&s, 7, &json!([{"type": "Task", "id": 5}])), "entity"),
-            (unfollow_request(&s, 7, &json!({"type": "Task", "id": 0})), "entity.id"),
+            (
+                follow_request(&s, 7, &json!({"type": "task", "id": 5})),
+                "entity.type",
+            ),
+            (
+                follow_request(
+                    &s,
+                    7,
+                    &json!([{"type": "Task", "id": 5}, {"type": "Task", "id": "6"}]),
+                ),
+                "entity[1].id",
+            ),
+            (
+                unfollow_request(&s, 7, &json!([{"type": "Task", "id": 5}])),
+                "entity",
+            ),
+            (
+                unfollow_request(&s, 7, &json!({"type": "Task", "id": 0})),
+                "entity.id",
+            ),
             (followers_request(&s, "Shot", 0), "id"),
-            (following_request(&s, 7, Some("tasks"), None), "options.entityType"),
+            (
+                following_request(&s, 7, Some("tasks"), None),
+                "options.entityType",
+            ),
             (following_request(&s, 7, None, Some(0)), "options.projectId"),
-            (activity_stream_request(&s, "Shot", 5, &opts(json!([]))), "options.entityFields"),
-            (activity_stream_request(&s, "Shot", 5, &opts(json!({"Shot": "code"}))), "options.entityFields.Shot"),
-            (activity_stream_request(&s, "Shot", 5, &opts(json!({"Shot": []}))), "options.entityFields.Shot"),
-            (activity_stream_request(&s, "Shot", 5, &opts(json!({"Shot": ["a b"]}))), "options.entityFields.Shot[0]"),
-            (activity_stream_request(&s, "Shot", 5, &opts(json!({"Shot": [1]}))), "options.entityFields.Shot[0]"),
-            (activity_stream_request(&s, "Shot", 5, &ActivityOptions { limit: Some(501), ..Default::default() }), "options.limit"),
-            (activity_stream_request(&s, "Shot", 5, &ActivityOptions { min_id: Some(9), max_id: Some(2), ..Default::default() }), "options.minId"),
+            (
+                activity_stream_request(&s, "Shot", 5, &opts(json!([]))),
+                "options.entityFields",
+            ),
+            (
+                activity_stream_request(&s, "Shot", 5, &opts(json!({"Shot": "code"}))),
+                "options.entityFields.Shot",
+            ),
+            (
+                activity_stream_request(&s, "Shot", 5, &opts(json!({"Shot": []}))),
+                "options.entityFields.Shot",
+            ),
+            (
+                activity_stream_request(&s, "Shot", 5, &opts(json!({"Shot": ["a b"]}))),
+                "options.entityFields.Shot[0]",
+            ),
+            (
+                activity_stream_request(&s, "Shot", 5, &opts(json!({"Shot": [1]}))),
+                "options.entityFields.Shot[0]",
+            ),
+            (
+                activity_stream_request(
+                    &s,
+                    "Shot",
+                    5,
+                    &ActivityOptions {
+                        limit: Some(501),
+                        ..Default::default()
+                    },
+                ),
+                "options.limit",
+            ),
+            (
+                activity_stream_request(
+                    &s,
+                    "Shot",
+                    5,
+                    &ActivityOptions {
+                        min_id: Some(9),
+                        max_id: Some(2),
+                        ..Default::default()
+                    },
+                ),
+                "options.minId",
+            ),
             (note_thread_request(&s, 0, &Value::Null), "noteId"),
             (last_accessed_request(&s, 0, 1), "projectId"),
             (last_accessed_request(&s, 1, 0), "userId"),
@@ -393,17 +521,38 @@ mod tests {
     #[test]
     fn decodes_answers() {
         // Real sites answer relationships with bare links.
-        let v = decode_relationship(&resp(200, r#"{"data":[{"id":3,"name":"Bunny","type":"Asset"}],"links":{"self":"/x"}}"#)).unwrap();
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"[{"type":"Asset","id":3,"name":"Bunny"}]"#);
-        let v = decode_relationship(&resp(200, r#"{"data":{"id":1,"name":"P","type":"Project"}}"#)).unwrap();
+        let v = decode_relationship(&resp(
+            200,
+            r#"{"data":[{"id":3,"name":"Bunny","type":"Asset"}],"links":{"self":"/x"}}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"[{"type":"Asset","id":3,"name":"Bunny"}]"#
+        );
+        let v = decode_relationship(&resp(
+            200,
+            r#"{"data":{"id":1,"name":"P","type":"Project"}}"#,
+        ))
+        .unwrap();
         assert_eq!(v["id"], 1);
-        assert_eq!(decode_relationship(&resp(200, r#"{"data":null}"#)).unwrap(), Value::Null);
+        assert_eq!(
+            decode_relationship(&resp(200, r#"{"data":null}"#)).unwrap(),
+            Value::Null
+        );
         assert!(decode_relationship(&resp(200, r#"{"data":[{"id":1}]}"#)).is_err());
 
         // Reference examples.
         let v = decode_links(&resp(200, r#"{"data":[{"id":5,"type":"HumanUser","attributes":{"name":"Artist 1"},"links":{"self":"/api/v1/entity/human_users/5"}}]}"#)).unwrap();
-        assert_eq!(v, vec![json!({"type": "HumanUser", "id": 5, "name": "Artist 1"})]);
-        let v = decode_links(&resp(200, r#"{"data":[{"id":82,"type":"Task","links":{"self":"/api/v1/projects/82"}}]}"#)).unwrap();
+        assert_eq!(
+            v,
+            vec![json!({"type": "HumanUser", "id": 5, "name": "Artist 1"})]
+        );
+        let v = decode_links(&resp(
+            200,
+            r#"{"data":[{"id":82,"type":"Task","links":{"self":"/api/v1/projects/82"}}]}"#,
+        ))
+        .unwrap();
         assert_eq!(v, vec![json!({"type": "Task", "id": 82})]);
         assert!(decode_links(&resp(200, r#"{"data":{}}"#)).is_err());
 
@@ -415,8 +564,15 @@ mod tests {
         assert_eq!((v.len(), v[1]["type"].as_str()), (2, Some("Reply")));
         assert!(decode_note_thread(&resp(200, r#"{"data":[{"content":"x"}]}"#)).is_err());
 
-        let v = decode_last_accessed(&resp(200, r#"{"data":{"id":82,"type":"Project"},"links":{"self":"/api/v1/projects/82"}}"#)).unwrap();
+        let v = decode_last_accessed(&resp(
+            200,
+            r#"{"data":{"id":82,"type":"Project"},"links":{"self":"/api/v1/projects/82"}}"#,
+        ))
+        .unwrap();
         assert_eq!(v, json!({"type": "Project", "id": 82}));
-        assert_eq!(decode_last_accessed(&resp(200, "")).unwrap_err().kind, ErrorKind::Decode);
+        assert_eq!(
+            decode_last_accessed(&resp(200, "")).unwrap_err().kind,
+            ErrorKind::Decode
+        );
     }
 }
