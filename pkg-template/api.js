@@ -30,5 +30,30 @@ ShotGrid.prototype.iterate = function iterate(entityType, filters, options) {
   };
 };
 
+// Namespaces over the flat wasm methods: `sg.schema.*`, `sg.hierarchy.*`, `sg.webhooks.*`.
+const namespaces = {
+  schema: {
+    entities: "schemaEntities", entity: "schemaEntity", fields: "schemaFields", field: "schemaField",
+    createField: "schemaCreateField", updateField: "schemaUpdateField",
+    deleteField: "schemaDeleteField", reviveField: "schemaReviveField",
+  },
+  hierarchy: { expand: "hierarchyExpand", search: "hierarchySearch" },
+  webhooks: {
+    list: "webhooksList", get: "webhooksGet", create: "webhooksCreate", update: "webhooksUpdate",
+    delete: "webhooksDelete", deliveries: "webhooksDeliveries", delivery: "webhooksDelivery",
+    acknowledge: "webhooksAcknowledge", redeliver: "webhooksRedeliver",
+  },
+};
+for (const [name, methods] of Object.entries(namespaces)) {
+  Object.defineProperty(ShotGrid.prototype, name, {
+    configurable: true,
+    get() {
+      const ns = {};
+      for (const [short, flat] of Object.entries(methods)) ns[short] = (...args) => this[flat](...args);
+      return Object.freeze(ns);
+    },
+  });
+}
+
 export { ShotGrid };
 export { ShotGridError } from "./errors.js";

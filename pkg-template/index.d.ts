@@ -61,10 +61,32 @@ export interface RefreshTokenAuth {
 }
 export type Auth = ClientCredentialsAuth | PasswordAuth | SessionTokenAuth | RefreshTokenAuth;
 
-export interface ConnectOptions {
+/** Tokens handed to `onTokens` after every grant and refresh. Keep them somewhere safe if you want to resume later. */
+export interface SessionTokens {
+  accessToken: string;
+  /** Single use; lives 24 h. */
+  refreshToken: string | null;
+  /** When the access token expires, in ms since the epoch. */
+  expiresAt: number;
+}
+
+/** Tokens kept from an earlier session, to resume it without a new grant. */
+export interface ImportedTokens {
+  /** Used until it expires (or until the site answers "Token Expired"). */
+  accessToken?: string;
+  refreshToken: string;
+  /** When `accessToken` expires, in ms since the epoch. */
+  expiresAt?: number;
+}
+
+interface ConnectCommon {
   /** Site root, e.g. "https://studio.shotgrid.autodesk.com". */
   site: string;
-  auth: Auth;
+  /**
+   * Called after every token grant and refresh (not for imported tokens). The client
+   * never persists anything itself. Exceptions and rejections of the callback are ignored.
+   */
+  onTokens?: (tokens: SessionTokens) => void | Promise<void>;
   /** Act as this human user (`sudo_as_login`). */
   sudoAs?: string;
   /** Session UUID recorded with events. */
@@ -96,6 +118,15 @@ export interface RetryOptions {
   /** Longest Retry-After honoured, in ms (default 60000). */
   maxRetryAfterMs?: number;
 }
+
+/**
+ * Connection options: `auth` (a grant), optionally with `tokens` to resume a session
+ * (the grant stays available as a fallback when the refresh token is spent), or `tokens`
+ * alone (no fallback, like `grant: "refresh_token"`).
+ */
+export type ConnectOptions =
+  | (ConnectCommon & { auth: Auth; tokens?: ImportedTokens })
+  | (ConnectCommon & { auth?: undefined; tokens: ImportedTokens });
 
 /** A linked entity as it appears inside a record. */
 export interface EntityLink {
@@ -161,6 +192,24 @@ export interface FindOptions {
   method?: "auto" | "get" | "search";
   /** Pages fetched at once (prefetch), 1–16; default 1. Keep it ≤ 6 inside Cloudflare Workers. */
   concurrency?: number;
+  /** `true`: the JSON:API document of each page instead of flat records. */
+  raw?: boolean;
+}
+
+/** A JSON:API resource as the site sends it. */
+export interface JsonApiResource {
+  type: string;
+  id: number;
+  attributes?: Record<string, unknown>;
+  relationships?: Record<string, { data?: unknown; links?: Record<string, string> }>;
+  links?: Record<string, string>;
+}
+
+/** A JSON:API document as the site sends it (`raw: true`). */
+export interface JsonApiDocument<D = JsonApiResource | JsonApiResource[]> {
+  data: D;
+  links?: { self?: string; next?: string; prev?: string; [key: string]: string | undefined };
+  meta?: Record<string, unknown>;
 }
 
 /** What `iterate` returns: records with `for await`, or pages with `.pages()`. */
@@ -198,6 +247,293 @@ export interface BatchOptions {
 export interface ReadOptions {
   /** Fields to return; `["*"]` for all. Dotted deep fields such as "project.Project.name" work. */
   fields?: string[];
+  /** `true`: the JSON:API document instead of a flat record. */
+  raw?: boolean;
+}
+
+export interface TextSearchOptions {
+  /** Sort keys, `-` for descending. */
+  sort?: string[];
+  /** Read only this page (1-based); without it every page is read up to `limit`. */
+  page?: number;
+  /** Records per page, 1–5000 (default 500). */
+  pageSize?: number;
+  /** Stop after this many records (not with `page`). */
+  limit?: number;
+}
+
+/**
+ * `{ Type: filters }` for `textSearch`. One call sends one Content-Type, so every
+ * type's filters must be lists of conditions, or every one a group (`[]`/`null` fit both).
+ */
+export type TextSearchEntityTypes =
+  | Record<string, Condition[] | null>
+  | Record<string, FilterGroup | [] | null>;
+
+/** How a field is summarized. */
+export type SummaryType =
+  | "record_count" | "count" | "sum" | "maximum" | "minimum" | "average"
+  | "earliest" | "latest" | "percentage" | "status_percentage" | "status_list"
+  | "checked" | "unchecked";
+
+/** How records are grouped. */
+export type GroupingType =
+  | "exact" | "tens" | "hundreds" | "thousands" | "tensofthousands" | "hundredsofthousands"
+  | "millions" | "day" | "week" | "month" | "quarter" | "year" | "clustered_date"
+  | "oneday" | "fivedays" | "entitytype" | "firstletter";
+
+export interface SummaryField {
+  field: string;
+  type: SummaryType;
+}
+
+export interface Grouping {
+  field: string;
+  type: GroupingType;
+  direction?: "asc" | "desc";
+}
+
+export interface SummarizeOptions {
+  grouping?: Grouping[];
+  includeArchivedProjects?: boolean;
+}
+
+/** One group of a summary; grouping by an entity field gives a link as `group_value`. */
+export interface SummaryGroup {
+  group_name: string;
+  group_value: unknown;
+  summaries: Record<string, unknown>;
+  groups?: SummaryGroup[];
+}
+
+/** What `summarize` resolves to. */
+export interface SummarizeResult {
+  /** Totals per summarized field. */
+  summaries: Record<string, unknown>;
+  /** Per group (empty without grouping). */
+  groups: SummaryGroup[];
+}
+
+/** A schema value as the site sends it: the value and whether it can be changed. */
+export interface SchemaValue<T = unknown> {
+  value: T;
+  editable: boolean;
+}
+
+/** An entity type's schema. */
+export interface EntitySchema {
+  name: SchemaValue<string>;
+  visible: SchemaValue<boolean>;
+  [key: string]: SchemaValue;
+}
+
+/** Data types a field can be created with. */
+export type FieldDataType =
+  | "checkbox" | "currency" | "date" | "date_time" | "duration" | "entity" | "float" | "list"
+  | "multi_entity" | "number" | "percent" | "status_list" | "text" | "timecode" | "footage"
+  | "url" | "uuid" | "calculated";
+
+/** A field's schema, `{value, editable}` pairs as the site sends them. */
+export interface FieldSchema {
+  name: SchemaValue<string>;
+  description: SchemaValue<string>;
+  entity_type: SchemaValue<string>;
+  data_type: SchemaValue<string>;
+  editable: SchemaValue<boolean>;
+  mandatory: SchemaValue<boolean>;
+  unique: SchemaValue<boolean>;
+  visible: SchemaValue<boolean>;
+  properties: Record<string, SchemaValue>;
+  ui_value_displayable?: SchemaValue<boolean>;
+  custom_metadata?: SchemaValue<string>;
+  [key: string]: SchemaValue | Record<string, SchemaValue> | undefined;
+}
+
+export interface SchemaOptions {
+  /** The project whose schema (visibility) to read. */
+  projectId?: number;
+}
+
+/** Field properties to set, by name: `{ name: "Budget", description: "…" }`. */
+export type FieldProperties = Record<string, unknown>;
+
+/** `sg.schema`: read the schema, create, update, delete and revive fields. */
+export interface SchemaApi {
+  /** Every entity type: `{ Type: { name, visible } }`. */
+  entities(options?: SchemaOptions): Promise<Record<string, EntitySchema>>;
+  entity(entityType: string, options?: SchemaOptions): Promise<EntitySchema>;
+  /** Every field of a type: `{ field: FieldSchema }`. */
+  fields(entityType: string, options?: SchemaOptions): Promise<Record<string, FieldSchema>>;
+  field(entityType: string, fieldName: string, options?: SchemaOptions): Promise<FieldSchema>;
+  /** Creates a field; `properties.name` (display name) is required. Never retried. */
+  createField(entityType: string, dataType: FieldDataType, properties: FieldProperties & { name: string }): Promise<Record<string, FieldSchema>>;
+  updateField(entityType: string, fieldName: string, properties: FieldProperties, options?: SchemaOptions): Promise<FieldSchema>;
+  deleteField(entityType: string, fieldName: string): Promise<void>;
+  reviveField(entityType: string, fieldName: string): Promise<void>;
+}
+
+/** `POST /hierarchy/_expand` body, as the reference spells it. */
+export interface HierarchyExpandRequest {
+  /** Target level, e.g. "/Project/70". */
+  path: string;
+  entity_fields?: Array<{ entity: string; fields: string[] }>;
+  /** "Type.field", e.g. "Version.entity". */
+  seed_entity_field?: string;
+}
+
+/** `POST /hierarchy/_search` body: exactly one search criterion. */
+export interface HierarchySearchRequest {
+  root_path?: string;
+  search_criteria: { search_string: string; entity?: undefined } | { entity: { type: string; id: number }; search_string?: undefined };
+  seed_entity_field?: string;
+}
+
+/** A node of the navigation tree. */
+export interface HierarchyNode {
+  label: string;
+  ref: { kind: string; value: unknown };
+  path: string;
+  parent_path?: string;
+  has_children: boolean;
+  children?: HierarchyNode[];
+  target_entities?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface HierarchySearchResult {
+  label: string;
+  incremental_path: string[];
+  path_label: string;
+  ref: { type: string; id: number };
+  project_id: number;
+  [key: string]: unknown;
+}
+
+/** `sg.hierarchy`. */
+export interface HierarchyApi {
+  expand(body: HierarchyExpandRequest): Promise<HierarchyNode>;
+  search(body: HierarchySearchRequest): Promise<HierarchySearchResult[]>;
+}
+
+export interface FollowingOptions {
+  entityType?: string;
+  projectId?: number;
+}
+
+/** `{ Type: [fields] }` to return per entity type. */
+export type EntityFields = Record<string, string[]>;
+
+export interface ActivityStreamOptions {
+  entityFields?: EntityFields;
+  minId?: number;
+  maxId?: number;
+  /** 1–500 (the site's default is 25). */
+  limit?: number;
+}
+
+export interface ActivityUpdate {
+  id: number;
+  update_type: string;
+  meta: Record<string, unknown>;
+  created_at: string;
+  read: boolean;
+  primary_entity: EntityLink & Record<string, unknown>;
+  created_by: (EntityLink & Record<string, unknown>) | null;
+  [key: string]: unknown;
+}
+
+export interface ActivityStream {
+  entity_type: string;
+  entity_id: number;
+  latest_update_id: number;
+  earliest_update_id: number;
+  updates: ActivityUpdate[];
+}
+
+/** A Note, Reply or attachment of a note thread. */
+export interface ThreadItem {
+  type: string;
+  id: number;
+  [field: string]: unknown;
+}
+
+/** Operations a webhook can fire on, each with the fields to watch (`[]` for all). */
+export type WebhookOperations = Partial<Record<"create" | "update" | "delete" | "revive", string[]>>;
+
+export interface WebhookCreate {
+  /** Absolute http(s) URL. */
+  url: string;
+  name: string;
+  entity_types: Record<string, WebhookOperations>;
+  description?: string | null;
+  /** Signs deliveries (HMAC-SHA1 in `x-sg-signature`). */
+  token?: string | null;
+  projects?: number[];
+  validate_ssl_cert?: boolean;
+  batch_deliveries?: boolean;
+}
+
+export type WebhookUpdate = Partial<WebhookCreate> & { status?: "active" | "disabled" };
+
+export interface Webhook {
+  id: string;
+  url: string;
+  name: string;
+  description?: string | null;
+  entity_types: Record<string, WebhookOperations>;
+  status: string;
+  num_deliveries?: number;
+  validate_ssl_cert?: boolean;
+  [key: string]: unknown;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  event_time: number;
+  status: "delivered" | "failed" | string;
+  process_time?: number;
+  body?: string;
+  response_code?: number;
+  request_body: unknown;
+  acknowledgement: string;
+  request_headers?: Record<string, unknown>;
+  response_headers?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface WebhookListOptions {
+  status?: "active" | "unstable" | "failed" | "disabled" | "stable";
+  url?: string;
+  page?: number;
+  pageSize?: number;
+}
+
+export interface DeliveryListOptions {
+  status?: "delivered" | "failed";
+  /** UTC timestamp in seconds. */
+  from?: number;
+  /** UTC timestamp in seconds. */
+  to?: number;
+  entityId?: number;
+  entityType?: string;
+  /** Acknowledgements containing this text. */
+  acknowledgement?: string;
+  page?: number;
+  pageSize?: number;
+}
+
+/** `sg.webhooks`: webhook configuration and deliveries. Writes are never retried. */
+export interface WebhooksApi {
+  list(options?: WebhookListOptions): Promise<Webhook[]>;
+  get(id: string): Promise<Webhook>;
+  create(hook: WebhookCreate): Promise<Webhook | null>;
+  update(id: string, changes: WebhookUpdate): Promise<Webhook | null>;
+  delete(id: string): Promise<void>;
+  deliveries(hookId: string, options?: DeliveryListOptions): Promise<WebhookDelivery[]>;
+  delivery(id: string): Promise<WebhookDelivery>;
+  /** At most 4096 bytes of UTF-8 (checked before sending). */
+  acknowledge(id: string, acknowledgement: string): Promise<void>;
+  redeliver(id: string): Promise<void>;
 }
 
 /** A connected client. */
@@ -208,13 +544,44 @@ export declare class ShotGrid {
   /** Server info; needs no token. */
   info(): Promise<ServerInfo>;
   /** One record by id; rejects with status 404 (code 104) when it does not exist. */
-  read(entityType: string, id: number, options?: ReadOptions): Promise<ShotGridRecord>;
-  /** Every matching record (all pages), up to `options.limit`. */
-  find(entityType: string, filters?: Filters | null, options?: FindOptions): Promise<ShotGridRecord[]>;
-  /** The first matching record in `options.sort` order, or null. */
-  findOne(entityType: string, filters?: Filters | null, options?: Omit<FindOptions, "limit" | "pageSize">): Promise<ShotGridRecord | null>;
+  read(entityType: string, id: number, options: ReadOptions & { raw: true }): Promise<JsonApiDocument<JsonApiResource>>;
+  read(entityType: string, id: number, options?: ReadOptions & { raw?: false }): Promise<ShotGridRecord>;
+  /** Every matching record (all pages), up to `options.limit`; with `raw: true` the document of each page. */
+  find(entityType: string, filters: Filters | null | undefined, options: FindOptions & { raw: true }): Promise<Array<JsonApiDocument<JsonApiResource[]>>>;
+  find(entityType: string, filters?: Filters | null, options?: FindOptions & { raw?: false }): Promise<ShotGridRecord[]>;
+  /** The first matching record in `options.sort` order, or null; with `raw: true` the page's document. */
+  findOne(entityType: string, filters: Filters | null | undefined, options: Omit<FindOptions, "limit" | "pageSize"> & { raw: true }): Promise<JsonApiDocument<JsonApiResource[]> | null>;
+  findOne(entityType: string, filters?: Filters | null, options?: Omit<FindOptions, "limit" | "pageSize" | "raw"> & { raw?: false }): Promise<ShotGridRecord | null>;
   /** Reads lazily, page by page: `for await (const r of sg.iterate("Shot", f))`, or `.pages()`. */
-  iterate(entityType: string, filters?: Filters | null, options?: FindOptions): RecordIterable;
+  iterate(entityType: string, filters?: Filters | null, options?: Omit<FindOptions, "raw">): RecordIterable;
+  /** Text search (≥ 3 characters) across entity types, each with its own filters. */
+  textSearch(text: string, entityTypes: TextSearchEntityTypes, options?: TextSearchOptions): Promise<ShotGridRecord[]>;
+  /** Summaries of matching records (the UI's summary row), optionally grouped. */
+  summarize(entityType: string, filters: Filters | null, summaryFields: SummaryField[], options?: SummarizeOptions): Promise<SummarizeResult>;
+  /** Records linked through an entity or multi-entity field. */
+  relationship(entityType: string, id: number, field: string, options?: { retired?: boolean }): Promise<EntityLink[] | EntityLink | null>;
+  /** Site preferences: all, or the named ones (`"*"` for all plus the named). */
+  preferences(names?: string[]): Promise<Record<string, unknown>>;
+  /** Makes a user follow an entity or several. */
+  follow(userId: number, entity: EntityLink | EntityLink[]): Promise<void>;
+  /** Makes a user stop following an entity. */
+  unfollow(userId: number, entity: EntityLink): Promise<void>;
+  /** Users following an entity. */
+  followers(entityType: string, id: number): Promise<EntityLink[]>;
+  /** Entities a user follows. */
+  following(userId: number, options?: FollowingOptions): Promise<EntityLink[]>;
+  /** An entity's activity stream. */
+  activityStream(entityType: string, id: number, options?: ActivityStreamOptions): Promise<ActivityStream>;
+  /** A note with its replies and attachments. */
+  noteThread(noteId: number, options?: { entityFields?: EntityFields }): Promise<ThreadItem[]>;
+  /** Records that a user accessed a project now. */
+  updateProjectLastAccessed(projectId: number, userId: number): Promise<EntityLink>;
+  /** Schema reads and field edits. */
+  readonly schema: SchemaApi;
+  /** Hierarchy navigation. */
+  readonly hierarchy: HierarchyApi;
+  /** Webhooks and their deliveries. */
+  readonly webhooks: WebhooksApi;
   /** Creates a record and resolves to it. A network failure after sending rejects with `maybeApplied: true`. */
   create(entityType: string, data: RecordData, options?: WriteOptions): Promise<ShotGridRecord>;
   /** Updates a record and resolves to it. */

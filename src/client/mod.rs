@@ -1,6 +1,7 @@
 //! The async engine: moves requests built by [`crate::protocol`] through a
 //! [`Transport`], keeping the access token fresh. It never panics on server input.
 
+mod caps;
 pub mod events;
 mod gate;
 mod join;
@@ -14,7 +15,7 @@ use join::join_all;
 use serde_json::Value;
 
 use crate::protocol::auth::{
-    parse_token_response, token_request, Grant, Secret, TokenScope, Tokens,
+    parse_token_response, token_request, Grant, ImportedTokens, Secret, TokenScope, Tokens,
 };
 use crate::protocol::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
 use crate::protocol::naming::{url_segment, validate_entity_type};
@@ -71,7 +72,14 @@ pub struct Config {
     pub batch_limit: usize,
     /// Retries of idempotent requests.
     pub retry: RetryPolicy,
+    /// Tokens kept from an earlier session: connecting resumes it without a new grant
+    /// while they are good.
+    pub tokens: Option<ImportedTokens>,
 }
+
+/// Called with the new tokens after every grant and refresh, so an app can keep them
+/// (the client itself never persists anything).
+pub type TokenListener = Box<dyn Fn(&Tokens)>;
 
 /// Default renewal margin: one minute before expiry.
 pub const DEFAULT_REFRESH_MARGIN_MS: f64 = 60_000.0;
@@ -83,6 +91,7 @@ pub struct Client<T> {
     tokens: RefCell<Option<Tokens>>,
     refresh: Gate,
     budget: RefCell<RetryBudget>,
+    on_tokens: Option<TokenListener>,
 }
 
 impl<T> std::fmt::Debug for Client<T> {
@@ -97,14 +106,29 @@ impl<T> std::fmt::Debug for Client<T> {
 impl<T: Transport> Client<T> {
     /// Authenticates against the site (so bad credentials fail here) and returns the client.
     pub async fn connect(config: Config, transport: T) -> Result<Self, Error> {
+        Self::connect_with(config, transport, None).await
+    }
+
+    /// Like [`Client::connect`], calling `on_tokens` after every grant and refresh.
+    /// With imported tokens whose access token is still good, nothing is sent.
+    pub async fn connect_with(
+        mut config: Config,
+        transport: T,
+        on_tokens: Option<TokenListener>,
+    ) -> Result<Self, Error> {
+        let imported = config
+            .tokens
+            .take()
+            .map(|t| t.into_tokens(transport.now_ms()));
         let client = Client {
             config,
             transport,
-            tokens: RefCell::new(None),
+            tokens: RefCell::new(imported),
             refresh: Gate::default(),
             budget: RefCell::new(RetryBudget::default()),
+            on_tokens,
         };
-        client.authenticate().await?;
+        client.bearer().await?;
         Ok(client)
     }
 
@@ -176,6 +200,9 @@ impl<T: Transport> Client<T> {
 
     fn store(&self, tokens: Tokens) -> Secret {
         let access = tokens.access_token.clone();
+        if let Some(listener) = &self.on_tokens {
+            listener(&tokens);
+        }
         *self.tokens.borrow_mut() = Some(tokens);
         access
     }

@@ -76,6 +76,7 @@ fn config() -> Config {
         refresh_margin_ms: DEFAULT_REFRESH_MARGIN_MS,
         batch_limit: 2,
         retry: RetryPolicy::default(),
+        tokens: None,
     }
 }
 
@@ -548,6 +549,44 @@ fn retry_can_be_turned_off() {
     );
 }
 
+type Seen = std::rc::Rc<RefCell<Vec<Tokens>>>;
+
+fn connect_listening(
+    t: &Scripted,
+    tokens: Option<crate::protocol::auth::ImportedTokens>,
+) -> (Result<Client<&Scripted>, Error>, Seen) {
+    let seen = std::rc::Rc::new(RefCell::new(Vec::new()));
+    let sink = seen.clone();
+    let mut cfg = config();
+    cfg.tokens = tokens;
+    let c = block_on(Client::connect_with(
+        cfg,
+        t,
+        Some(Box::new(move |tk: &Tokens| {
+            sink.borrow_mut().push(tk.clone())
+        })),
+    ));
+    (c, seen)
+}
+
+#[test]
+fn on_tokens_sees_every_grant_and_refresh() {
+    let t = Scripted::new(vec![(200, TOKEN), (200, TOKEN2), (200, SHOT)]);
+    let (c, seen) = connect_listening(&t, None);
+    let c = c.unwrap();
+    assert_eq!(seen.borrow().len(), 1);
+    assert_eq!(seen.borrow()[0].access_token.expose(), "A1");
+    assert_eq!(seen.borrow()[0].expires_at_ms, 1_000_000.0 + 600_000.0);
+    t.now.set(t.now.get() + 550_000.0);
+    block_on(c.read("Shot", 7, None)).unwrap();
+    let seen = seen.borrow();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        seen[1].refresh_token.as_ref().map(Secret::expose),
+        Some("R2")
+    );
+}
+
 #[test]
 fn concurrent_prefetch_keeps_page_order_and_stops_at_the_short_page() {
     use crate::protocol::filters::validate;
@@ -582,4 +621,137 @@ fn concurrent_prefetch_keeps_page_order_and_stops_at_the_short_page() {
     let ids: Vec<i64> = all.iter().filter_map(|r| r["id"].as_i64()).collect();
     assert_eq!(ids, vec![1, 2, 3, 4, 5, 6, 7]);
     assert_eq!(t.sent.borrow().len(), 7, "token + two windows of 3 pages");
+}
+
+#[test]
+fn imported_tokens_resume_without_a_grant() {
+    use crate::protocol::auth::ImportedTokens;
+    let t = Scripted::new(vec![(200, SHOT)]);
+    let imported = ImportedTokens {
+        access_token: Some(Secret::new("KEPT")),
+        refresh_token: Secret::new("RK"),
+        expires_at_ms: Some(1_000_000.0 + 300_000.0),
+    };
+    let (c, seen) = connect_listening(&t, Some(imported));
+    let c = c.unwrap();
+    assert_eq!(t.sent.borrow().len(), 0, "nothing sent at connect");
+    block_on(c.read("Shot", 7, None)).unwrap();
+    assert_eq!(auth_header(&t.sent.borrow()[0]), Some("Bearer KEPT"));
+    assert!(seen.borrow().is_empty(), "no grant, no callback");
+}
+
+#[test]
+fn imported_refresh_token_is_used_then_full_grant_on_refusal() {
+    use crate::protocol::auth::ImportedTokens;
+    // Only a refresh token: connect refreshes with it.
+    let t = Scripted::new(vec![(200, TOKEN)]);
+    let imported = ImportedTokens {
+        access_token: None,
+        refresh_token: Secret::new("RK"),
+        expires_at_ms: None,
+    };
+    let (c, seen) = connect_listening(&t, Some(imported.clone()));
+    c.unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(t.sent.borrow()[0].body.as_deref().unwrap()),
+        "grant_type=refresh_token&refresh_token=RK"
+    );
+    assert_eq!(seen.borrow().len(), 1);
+    // A spent refresh token falls back to the full grant.
+    let invalid =
+        r#"{"errors":[{"status":401,"code":102,"title":"Unauthorized","detail":"Token invalid"}]}"#;
+    let t = Scripted::new(vec![(401, invalid), (200, TOKEN2)]);
+    let (c, seen) = connect_listening(&t, Some(imported.clone()));
+    c.unwrap();
+    assert!(
+        String::from_utf8_lossy(t.sent.borrow()[1].body.as_deref().unwrap())
+            .starts_with("grant_type=client_credentials")
+    );
+    assert_eq!(seen.borrow()[0].access_token.expose(), "A2");
+    // With only the refresh-token grant there is no fallback.
+    let t = Scripted::new(vec![(401, invalid)]);
+    let mut cfg = config();
+    cfg.grant = Grant::RefreshToken {
+        refresh_token: Secret::new("RK"),
+    };
+    cfg.tokens = Some(imported);
+    let e = block_on(Client::connect(cfg, &t)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Auth);
+    assert_eq!(t.sent.borrow().len(), 1);
+}
+
+#[test]
+fn no_body_answers_are_not_decoded_and_writes_are_not_replayed() {
+    let t = Scripted::new(vec![(200, TOKEN), (204, ""), (204, "")]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    block_on(c.follow(5, &serde_json::json!({"type": "Task", "id": 9}))).unwrap();
+    block_on(c.webhook_redeliver("008b4850-d5d2")).unwrap();
+    // A write whose answer never came is marked maybe-applied and not sent twice.
+    let e = block_on(c.unfollow(5, &serde_json::json!({"type": "Task", "id": 9}))).unwrap_err();
+    assert!(e.maybe_applied);
+    assert_eq!(t.sent.borrow().len(), 4);
+    assert_eq!(t.sent.borrow()[3].method, Method::Put);
+}
+
+#[test]
+fn text_search_walks_pages_and_summarize_decodes() {
+    use crate::protocol::search::{Summarize, TextSearch};
+    let (p1, p2) = (page_body(1..3), page_body(3..4));
+    let t = Scripted::new(vec![
+        (200, TOKEN),
+        (200, &p1),
+        (200, &p2),
+        (200, r#"{"data":{"summaries":{"id":3},"groups":[]}}"#),
+    ]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let s = TextSearch::new("shot", &serde_json::json!({"Shot": []}), vec![], Some(2)).unwrap();
+    let r = block_on(c.text_search(&s, None, None)).unwrap();
+    assert_eq!(r.len(), 3);
+    let body: Value = serde_json::from_slice(t.sent.borrow()[2].body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["page"], serde_json::json!({"number": 2, "size": 2}));
+    let s = Summarize::new(
+        "Asset",
+        &Value::Null,
+        &serde_json::json!([{"field": "id", "type": "count"}]),
+        &Value::Null,
+        None,
+    )
+    .unwrap();
+    let v = block_on(c.summarize(&s)).unwrap();
+    assert_eq!(v["summaries"]["id"], 3);
+    // Invalid input is refused before sending.
+    let e = block_on(c.followers("Shot", 0)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert_eq!(t.sent.borrow().len(), 4);
+}
+
+#[test]
+fn raw_reads_keep_the_documents() {
+    use crate::protocol::filters::validate;
+    use crate::protocol::query::{ReadMethod, ReadQuery, ReturnOnly};
+    let (p1, p2) = (page_body(1..3), page_body(3..5));
+    let t = Scripted::new(vec![(200, TOKEN), (200, SHOT), (200, &p1), (200, &p2)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let doc = block_on(c.read_raw("Shot", 7, None)).unwrap();
+    assert_eq!(doc["data"]["attributes"]["code"], "sh010");
+    let q = ReadQuery::new(
+        "Shot",
+        validate(&Value::Null).unwrap(),
+        vec![],
+        vec![],
+        Some(2),
+        ReturnOnly::Active,
+        false,
+        ReadMethod::Auto,
+    )
+    .unwrap();
+    let docs = block_on(c.find_raw(&q, Some(3))).unwrap();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(
+        docs[1]["data"].as_array().unwrap().len(),
+        1,
+        "cut to the limit"
+    );
+    assert_eq!(docs[0]["links"]["next"], "/ignored");
+    assert_eq!(docs[0]["data"][0]["attributes"]["code"], "s1");
 }

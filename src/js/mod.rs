@@ -1,9 +1,10 @@
 //! The wasm-bindgen facade: what JS imports. Thin: it converts JS values to validated
 //! Rust arguments, calls [`crate::client::Client`], and converts results and errors back.
 
+mod caps;
 mod convert;
-mod upload;
 mod extras;
+mod upload;
 
 use std::rc::Rc;
 
@@ -12,8 +13,8 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::client::{Client, Config, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID};
-use crate::protocol::auth::{Grant, Secret, TokenScope};
+use crate::client::{Client, Config, TokenListener, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID};
+use crate::protocol::auth::{Grant, ImportedTokens, Secret, TokenScope, Tokens};
 use crate::protocol::filters::validate as validate_filters;
 use crate::protocol::query::{Pager, ReadMethod, ReadQuery, ReturnOnly};
 use crate::protocol::retry::RetryPolicy;
@@ -70,13 +71,48 @@ fn parse_grant(auth: &Obj) -> Result<Grant, Error> {
     Ok(g)
 }
 
-fn parse_connect(options: &JsValue) -> Result<(Config, Option<Function>), Error> {
+/// `connect` options, validated.
+struct ConnectArgs {
+    config: Config,
+    fetch: Option<Function>,
+    on_tokens: Option<Function>,
+}
+
+fn parse_tokens(v: &Value) -> Result<Option<ImportedTokens>, Error> {
+    let Some(t) = Obj::new_optional(v, "options.tokens")? else {
+        return Ok(None);
+    };
+    t.only(&["accessToken", "refreshToken", "expiresAt"])?;
+    let expires_at_ms = match t.get("expiresAt") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_f64()
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .ok_or_else(|| {
+                    Error::invalid_input(
+                        "options.tokens.expiresAt",
+                        "must be a time in ms since the epoch",
+                    )
+                })?,
+        ),
+    };
+    Ok(Some(ImportedTokens {
+        access_token: t.opt_str("accessToken")?.map(|s| Secret::new(s.to_owned())),
+        refresh_token: Secret::new(t.req_str("refreshToken")?.to_owned()),
+        expires_at_ms,
+    }))
+}
+
+fn parse_connect(options: &JsValue) -> Result<ConnectArgs, Error> {
     let fetch = convert::get_function(options, "fetch")?;
+    let on_tokens = convert::get_function(options, "onTokens")?;
     let value = js_to_json(options, "options")?;
     let opts = Obj::new(&value, "options")?;
     opts.only(&[
         "site",
         "auth",
+        "tokens",
+        "onTokens",
         "sudoAs",
         "sessionUuid",
         "fetch",
@@ -85,8 +121,14 @@ fn parse_connect(options: &JsValue) -> Result<(Config, Option<Function>), Error>
         "retry",
     ])?;
     let site = Site::parse(opts.req_str("site")?)?;
-    let auth = Obj::new(opts.get("auth").unwrap_or(&Value::Null), "auth")?;
-    let grant = parse_grant(&auth)?;
+    let tokens = parse_tokens(opts.get("tokens").unwrap_or(&Value::Null))?;
+    let grant = match (opts.get("auth"), &tokens) {
+        // Imported tokens alone: resume with the refresh token, no fallback.
+        (None | Some(Value::Null), Some(t)) => Grant::RefreshToken {
+            refresh_token: t.refresh_token.clone(),
+        },
+        (auth, _) => parse_grant(&Obj::new(auth.unwrap_or(&Value::Null), "auth")?)?,
+    };
     let scope = TokenScope {
         sudo_as: opts.opt_str("sudoAs")?.map(str::to_owned),
         session_uuid: opts.opt_str("sessionUuid")?.map(str::to_owned),
@@ -104,17 +146,45 @@ fn parse_connect(options: &JsValue) -> Result<(Config, Option<Function>), Error>
         .opt_int("batchLimit", 1, 5000)?
         .map_or(DEFAULT_BATCH_LIMIT, |n| n as usize);
     let retry = parse_retry(opts.get("retry"))?;
-    Ok((
-        Config {
+    Ok(ConnectArgs {
+        config: Config {
             site,
             grant,
             scope,
             refresh_margin_ms,
             batch_limit,
             retry,
+            tokens,
         },
         fetch,
-    ))
+        on_tokens,
+    })
+}
+
+/// Wraps the app's `onTokens(tokens)` callback. The tokens object is built property by
+/// property (never through a JSON string). A throwing callback or a rejected promise it
+/// returns is ignored: keeping tokens is the app's business and must not break calls.
+fn token_listener(f: Function) -> TokenListener {
+    let swallow = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});
+    Box::new(move |t: &Tokens| {
+        let obj = js_sys::Object::new();
+        let set = |k: &str, v: JsValue| {
+            let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v);
+        };
+        set("accessToken", JsValue::from_str(t.access_token.expose()));
+        set(
+            "refreshToken",
+            t.refresh_token
+                .as_ref()
+                .map_or(JsValue::NULL, |r| JsValue::from_str(r.expose())),
+        );
+        set("expiresAt", JsValue::from_f64(t.expires_at_ms));
+        if let Ok(ret) = f.call1(&JsValue::NULL, &obj) {
+            if let Some(p) = ret.dyn_ref::<Promise>() {
+                let _ = p.catch(&swallow);
+            }
+        }
+    })
 }
 
 /// `retry: false` (one attempt) or `{ maxAttempts, baseMs, slowDownBaseMs, capMs,
@@ -161,11 +231,17 @@ fn parse_id(id: &JsValue) -> Result<u64, Error> {
         .ok_or_else(|| Error::invalid_input("id", "must be a positive integer"))
 }
 
-fn parse_fields(options: &Value) -> Result<Option<Vec<String>>, Error> {
+/// `{ fields?, raw? }` of `read`.
+fn parse_fields(options: &Value) -> Result<(Option<Vec<String>>, bool), Error> {
     let opts = Obj::new_optional(options, "options")?;
-    let Some(opts) = opts else { return Ok(None) };
-    opts.only(&["fields"])?;
-    opts.opt_str_list("fields")
+    let Some(opts) = opts else {
+        return Ok((None, false));
+    };
+    opts.only(&["fields", "raw"])?;
+    Ok((
+        opts.opt_str_list("fields")?,
+        opts.opt_bool("raw")?.unwrap_or(false),
+    ))
 }
 
 /// Arguments of `find`, `findOne` and `iterate`.
@@ -173,6 +249,8 @@ struct FindArgs {
     query: ReadQuery,
     limit: Option<u64>,
     concurrency: u32,
+    /// Give the JSON:API documents instead of flat records.
+    raw: bool,
 }
 
 fn parse_find(
@@ -202,6 +280,7 @@ fn parse_find(
         "includeArchivedProjects",
         "method",
         "concurrency",
+        "raw",
     ])?;
     let method = match opts.opt_str("method")? {
         None | Some("auto") => ReadMethod::Auto,
@@ -241,10 +320,12 @@ fn parse_find(
         method,
     )?;
     let concurrency = opts.opt_int("concurrency", 1, 16)?.map_or(1, |n| n as u32);
+    let raw = opts.opt_bool("raw")?.unwrap_or(false);
     Ok(FindArgs {
         query,
         limit,
         concurrency,
+        raw,
     })
 }
 
@@ -345,16 +426,18 @@ impl ShotGrid {
     /// Authenticates and returns a connected client.
     #[wasm_bindgen(unchecked_return_type = "Promise<ShotGrid>")]
     pub fn connect(options: JsValue) -> Promise {
-        let (config, fetch) = match parse_connect(&options) {
+        let args = match parse_connect(&options) {
             Ok(v) => v,
             Err(e) => return reject(e),
         };
-        let transport = match FetchTransport::new(fetch) {
+        let transport = match FetchTransport::new(args.fetch) {
             Ok(t) => t,
             Err(e) => return reject(e),
         };
+        let listener = args.on_tokens.map(token_listener);
+        let config = args.config;
         future_to_promise(async move {
-            let client = Client::connect(config, transport)
+            let client = Client::connect_with(config, transport, listener)
                 .await
                 .map_err(|e| error_to_js(&e))?;
             Ok(JsValue::from(ShotGrid {
@@ -382,20 +465,28 @@ impl ShotGrid {
                 Error::invalid_input("entityType", "must be a string such as \"Shot\"")
             })?;
             let id = parse_id(&id)?;
-            let fields = parse_fields(&js_to_json(&options, "options")?)?;
-            Ok::<_, Error>((ty, id, fields))
+            let (fields, raw) = parse_fields(&js_to_json(&options, "options")?)?;
+            Ok::<_, Error>((ty, id, fields, raw))
         })();
-        let (ty, id, fields) = match args {
+        let (ty, id, fields, raw) = match args {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let v = inner
-                .read(&ty, id, fields.as_deref())
-                .await
-                .map_err(|e| error_to_js(&e))?;
-            Ok(text_to_js(&v))
+            let v = if raw {
+                inner
+                    .read_raw(&ty, id, fields.as_deref())
+                    .await
+                    .map(|doc| json_to_js(&doc))
+            } else {
+                inner
+                    .read(&ty, id, fields.as_deref())
+                    .await
+                    .map(|text| text_to_js(&text))
+            }
+            .map_err(|e| error_to_js(&e))?;
+            Ok(v)
         })
     }
 
@@ -408,6 +499,13 @@ impl ShotGrid {
         };
         let inner = self.inner.clone();
         future_to_promise(async move {
+            if args.raw {
+                let docs = inner
+                    .find_raw(&args.query, args.limit)
+                    .await
+                    .map_err(|e| error_to_js(&e))?;
+                return Ok(json_to_js(&Value::Array(docs)));
+            }
             let text = inner
                 .find(&args.query, args.limit, args.concurrency)
                 .await
@@ -425,6 +523,14 @@ impl ShotGrid {
         };
         let inner = self.inner.clone();
         future_to_promise(async move {
+            if args.raw {
+                // The document of the one page read (its `data` holds 0 or 1 resources).
+                let mut docs = inner
+                    .find_raw(&args.query, Some(1))
+                    .await
+                    .map_err(|e| error_to_js(&e))?;
+                return Ok(docs.pop().map_or(JsValue::NULL, |d| json_to_js(&d)));
+            }
             let text = inner
                 .find(&args.query, Some(1), 1)
                 .await
@@ -558,6 +664,12 @@ impl ShotGrid {
     ) -> Result<Cursor, JsValue> {
         let args =
             parse_find(&entity_type, &filters, &options, None).map_err(|e| error_to_js(&e))?;
+        if args.raw {
+            return Err(error_to_js(&Error::invalid_input(
+                "options.raw",
+                "iterate gives flat records; use find with { raw: true } for documents",
+            )));
+        }
         let pager = Pager::new(args.query.page_size, args.limit);
         Ok(Cursor {
             inner: self.inner.clone(),

@@ -161,6 +161,38 @@ impl Tokens {
     }
 }
 
+/// Tokens an app kept from an earlier session and hands back to resume it without a
+/// new grant. Expiry is in ms since the epoch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedTokens {
+    /// The access token, if still worth trying.
+    pub access_token: Option<Secret>,
+    /// The refresh token.
+    pub refresh_token: Secret,
+    /// When the access token expires; unknown means it is used until the site answers
+    /// "Token Expired" or the shortest lifetime seen (600 s) has passed.
+    pub expires_at_ms: Option<f64>,
+}
+
+impl ImportedTokens {
+    /// The token state at `now_ms`. Without an access token the state is already due for
+    /// a refresh. The refresh token's issue time is unknown: it is taken as `now_ms`, and
+    /// a site that refuses it makes the client fall back to the full grant.
+    pub fn into_tokens(self, now_ms: f64) -> Tokens {
+        let expires_at_ms = match (&self.access_token, self.expires_at_ms) {
+            (None, _) => 0.0,
+            (Some(_), Some(t)) if t.is_finite() => t,
+            (Some(_), _) => now_ms + 600_000.0,
+        };
+        Tokens {
+            access_token: self.access_token.unwrap_or_default(),
+            refresh_token: Some(self.refresh_token),
+            expires_at_ms,
+            refresh_issued_at_ms: now_ms,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct TokenBody {
     access_token: String,
@@ -338,6 +370,36 @@ mod tests {
                 "{b}"
             );
         }
+    }
+
+    #[test]
+    fn imported_tokens() {
+        let t = ImportedTokens {
+            access_token: Some(Secret::new("a")),
+            refresh_token: Secret::new("r"),
+            expires_at_ms: Some(5000.0),
+        }
+        .into_tokens(1000.0);
+        assert_eq!(t.expires_at_ms, 5000.0);
+        assert_eq!(
+            t.usable_refresh_token(1000.0).map(Secret::expose),
+            Some("r")
+        );
+        let t = ImportedTokens {
+            access_token: None,
+            refresh_token: Secret::new("r"),
+            expires_at_ms: Some(5000.0),
+        }
+        .into_tokens(1000.0);
+        assert!(t.needs_refresh(1000.0, 0.0));
+        let t = ImportedTokens {
+            access_token: Some(Secret::new("a")),
+            refresh_token: Secret::new("r"),
+            expires_at_ms: None,
+        }
+        .into_tokens(1000.0);
+        assert_eq!(t.expires_at_ms, 601_000.0);
+        assert!(!format!("{t:?}").contains("\"a\""));
     }
 
     #[test]

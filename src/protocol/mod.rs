@@ -3,15 +3,21 @@
 
 pub mod ami;
 pub mod auth;
+pub mod common;
 pub mod error;
 pub mod events;
 pub mod filters;
+pub mod hooks;
 pub mod http;
 pub mod naming;
+pub mod navigation;
 pub mod query;
 pub mod record;
 pub mod retry;
+pub mod schema;
+pub mod search;
 pub mod site;
+pub mod social;
 pub mod transcode;
 pub mod upload;
 pub mod write;

@@ -1,0 +1,598 @@
+//! Facade methods for the capabilities beyond records. Flat wasm methods
+//! (`schemaEntities`, `webhooksList`, …); the package's `api.js` groups them into
+//! `sg.schema`, `sg.hierarchy` and `sg.webhooks`. Each one parses its JS arguments into
+//! validated values (typed `invalid_input` errors naming the argument), then runs the
+//! engine method in a promise.
+
+use js_sys::Promise;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+use super::convert::{js_to_json, json_to_js, Obj};
+use super::{entity_type_arg, reject, spawn, ShotGrid};
+use crate::client::MAX_SAFE_ID;
+use crate::protocol::hooks::{DeliveryListOptions, HookListOptions};
+use crate::protocol::search::{Summarize, TextSearch};
+use crate::protocol::social::ActivityOptions;
+use crate::protocol::Error;
+
+fn id_at(v: &JsValue, path: &str) -> Result<u64, Error> {
+    v.as_f64()
+        .filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_SAFE_ID as f64)
+        .map(|n| n as u64)
+        .ok_or_else(|| Error::invalid_input(path, "must be a positive integer"))
+}
+
+fn str_at(v: &JsValue, path: &str) -> Result<String, Error> {
+    v.as_string()
+        .ok_or_else(|| Error::invalid_input(path, "must be a string"))
+}
+
+/// Options object (`null`/`undefined` allowed) restricted to `allowed` keys.
+fn options(v: &JsValue, allowed: &[&str]) -> Result<Value, Error> {
+    let value = js_to_json(v, "options")?;
+    if let Some(o) = Obj::new_optional(&value, "options")? {
+        o.only(allowed)?;
+    }
+    Ok(value)
+}
+
+fn with_opts<R>(
+    value: &Value,
+    f: impl FnOnce(Option<&Obj>) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let o = Obj::new_optional(value, "options")?;
+    f(o.as_ref())
+}
+
+fn project_id(o: Option<&Obj>) -> Result<Option<u64>, Error> {
+    o.map_or(Ok(None), |o| o.opt_int("projectId", 1, MAX_SAFE_ID))
+}
+
+fn json_out(v: Value) -> JsValue {
+    json_to_js(&v)
+}
+
+fn list_out(v: Vec<Value>) -> JsValue {
+    json_to_js(&Value::Array(v))
+}
+
+fn unit_out((): ()) -> JsValue {
+    JsValue::UNDEFINED
+}
+
+macro_rules! run {
+    ($self:ident, $args:expr, |$c:ident, $a:pat_param| $body:expr, $out:expr) => {{
+        #[allow(unused_braces, clippy::redundant_closure_call)]
+        let args = (|| -> Result<_, Error> { $args })();
+        match args {
+            Ok($a) => spawn(&$self.inner, move |$c| async move { $body }, $out),
+            Err(e) => reject(e),
+        }
+    }};
+}
+
+#[wasm_bindgen]
+impl ShotGrid {
+    /// Text search across entity types: `{ Type: filters }`. Without `options.page`,
+    /// reads every page up to `options.limit`.
+    #[wasm_bindgen(js_name = textSearch, unchecked_return_type = "Promise<ShotGridRecord[]>")]
+    pub fn text_search(&self, text: JsValue, entity_types: JsValue, opts: JsValue) -> Promise {
+        run!(
+            self,
+            {
+                let text = str_at(&text, "text")?;
+                let types = js_to_json(&entity_types, "entityTypes")?;
+                let o = options(&opts, &["sort", "page", "pageSize", "limit"])?;
+                let (sort, page, page_size, limit) = with_opts(&o, |o| match o {
+                    None => Ok((Vec::new(), None, None, None)),
+                    Some(o) => Ok((
+                        o.opt_str_list("sort")?.unwrap_or_default(),
+                        o.opt_int("page", 1, u64::from(u32::MAX))?.map(|n| n as u32),
+                        o.opt_int("pageSize", 1, 5000)?.map(|n| n as u32),
+                        o.opt_int("limit", 0, MAX_SAFE_ID)?,
+                    )),
+                })?;
+                if page.is_some() && limit.is_some() {
+                    return Err(Error::invalid_input(
+                        "options.limit",
+                        "give page or limit, not both",
+                    ));
+                }
+                Ok((
+                    TextSearch::new(&text, &types, sort, page_size)?,
+                    page,
+                    limit,
+                ))
+            },
+            |c, (s, page, limit)| c.text_search(&s, page, limit).await,
+            list_out
+        )
+    }
+
+    /// Summaries of matching records, optionally grouped: `{ summaries, groups }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<SummarizeResult>")]
+    pub fn summarize(
+        &self,
+        entity_type: JsValue,
+        filters: JsValue,
+        summary_fields: JsValue,
+        opts: JsValue,
+    ) -> Promise {
+        run!(
+            self,
+            {
+                let ty = entity_type_arg(&entity_type)?;
+                let filters = js_to_json(&filters, "filters")?;
+                let fields = js_to_json(&summary_fields, "summaryFields")?;
+                let o = options(&opts, &["grouping", "includeArchivedProjects"])?;
+                let (grouping, archived) = with_opts(&o, |o| match o {
+                    None => Ok((Value::Null, None)),
+                    Some(o) => Ok((
+                        o.get("grouping").cloned().unwrap_or(Value::Null),
+                        o.opt_bool("includeArchivedProjects")?,
+                    )),
+                })?;
+                Summarize::new(&ty, &filters, &fields, &grouping, archived)
+            },
+            |c, s| c.summarize(&s).await,
+            json_out
+        )
+    }
+
+    /// Records linked through `field`: a list for multi-entity fields, one record or
+    /// `null` for entity fields.
+    #[wasm_bindgen(unchecked_return_type = "Promise<EntityLink[] | EntityLink | null>")]
+    pub fn relationship(
+        &self,
+        entity_type: JsValue,
+        id: JsValue,
+        field: JsValue,
+        opts: JsValue,
+    ) -> Promise {
+        run!(
+            self,
+            {
+                let ty = entity_type_arg(&entity_type)?;
+                let id = id_at(&id, "id")?;
+                let field = str_at(&field, "field")?;
+                let o = options(&opts, &["retired"])?;
+                let retired = with_opts(&o, |o| o.map_or(Ok(None), |o| o.opt_bool("retired")))?;
+                Ok((ty, id, field, retired.unwrap_or(false)))
+            },
+            |c, (ty, id, field, retired)| c.relationship(&ty, id, &field, retired).await,
+            json_out
+        )
+    }
+
+    /// `GET /schema` (used by `sg.schema.entities`).
+    #[wasm_bindgen(js_name = schemaEntities, unchecked_return_type = "Promise<Record<string, EntitySchema>>")]
+    pub fn schema_entities(&self, opts: JsValue) -> Promise {
+        run!(
+            self,
+            {
+                let o = options(&opts, &["projectId"])?;
+                with_opts(&o, project_id)
+            },
+            |c, p| c.schema_entities(p).await,
+            json_out
+        )
+    }
+
+    /// `GET /schema/{t}` (used by `sg.schema.entity`).
+    #[wasm_bindgen(js_name = schemaEntity, unchecked_return_type = "Promise<EntitySchema>")]
+    pub fn schema_entity(&self, entity_type: JsValue, opts: JsValue) -> Promise {
+        run!(
+            self,
+            {
+                let ty = entity_type_arg(&entity_type)?;
+                let o = options(&opts, &["projectId"])?;
+                Ok((ty, with_opts(&o, project_id)?))
+            },
+            |c, (ty, p)| c.schema_entity(&ty, p).await,
+            json_out
+        )
+    }
+
+    /// `GET /schema/{t}/fields` (used by `sg.schema.fields`).
+    #[wasm_bindgen(js_name = schemaFields, unchecked_return_type = "Promise<Record<string, FieldSchema>>")]
+    pub fn schema_fields(&self, entity_type: JsValue, opts: JsValue) -> Promise {
+        run!(
+            self,
+            {
+                let ty = entity_type_arg(&entity_type)?;
+                let o = options(&opts, &["projectId"])?;
+                Ok((ty, with_opts(&o, project_id)?))
+            },
+            |c, (ty, p)| c.schema_fields(&ty, p).await,
+            json_out
+        )
+    }
+
+    /// `GET /schema/{t}/fields/{name}` (used by `sg.schema.field`).
+    #[wasm_bindgen(js_name = schemaField, unchecked_return_type = "Promise<FieldSchema>")]
+    pub fn schema_field(&self, entity_type: JsValue, field: JsValue, opts: JsValue) -> Promise {
+        run!(
+            self,
+            {
+                let ty = entity_type_arg(&entity_type)?;
+                let field = str_at(&field, "fieldName")?;
+                let o = options(&opts, &["projectId"])?;
+                Ok((ty, field, with_opts(&o, project_id)?))
+            },
+            |c, (ty, f, p)| c.schema_field(&ty, &f, p).await,
+            json_out
+        )
+    }
+
+    /// Creates a field (used by `sg.schema.createField`).
+    #[wasm_bindgen(js_name = schemaCreateField, unchecked_return_type = "Promise<Record<string, FieldSchema>>")]
+    pub fn schema_create_field(
+        &self,
+        entity_type: JsValue,
+        data_type: JsValue,
+        properties: JsValue,
+    ) -> Promise {
+        run!(
+            self,
+            {
+                Ok((
+                    entity_type_arg(&entity_type)?,
+                    str_at(&data_type, "dataType")?,
+                    js_to_json(&properties, "properties")?,
+                ))
+            },
+            |c, (ty, dt, props)| c.create_field(&ty, &dt, &props).await,
+            json_out
+        )
+    }
+
+    /// Updates a field's properties (used by `sg.schema.updateField`).
+    #[wasm_bindgen(js_name = schemaUpdateField, unchecked_return_type = "Promise<FieldSchema>")]
+    pub fn schema_update_field(
+        &self,
+        entity_type: JsValue,
+        field: JsValue,
+        properties: JsValue,
+        opts: JsValue,
+    ) -> Promise {
+        run!(
+            self,
+            {
+                let ty = entity_type_arg(&entity_type)?;
+                let field = str_at(&field, "fieldName")?;
+                let props = js_to_json(&properties, "properties")?;
+                let o = options(&opts, &["projectId"])?;
+                Ok((ty, field, props, with_opts(&o, project_id)?))
+            },
+            |c, (ty, f, props, p)| c.update_field(&ty, &f, &props, p).await,
+            json_out
+        )
+    }
+
+    /// Deletes a field (used by `sg.schema.deleteField`).
+    #[wasm_bindgen(js_name = schemaDeleteField, unchecked_return_type = "Promise<void>")]
+    pub fn schema_delete_field(&self, entity_type: JsValue, field: JsValue) -> Promise {
+        run!(
+            self,
+            { Ok((entity_type_arg(&entity_type)?, str_at(&field, "fieldName")?)) },
+            |c, (ty, f)| c.delete_field(&ty, &f).await,
+            unit_out
+        )
+    }
+
+    /// Revives a deleted field (used by `sg.schema.reviveField`).
+    #[wasm_bindgen(js_name = schemaReviveField, unchecked_return_type = "Promise<void>")]
+    pub fn schema_revive_field(&self, entity_type: JsValue, field: JsValue) -> Promise {
+        run!(
+            self,
+            { Ok((entity_type_arg(&entity_type)?, str_at(&field, "fieldName")?)) },
+            |c, (ty, f)| c.revive_field(&ty, &f).await,
+            unit_out
+        )
+    }
+
+    /// Site preferences: all, or the named ones.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, unknown>>")]
+    pub fn preferences(&self, names: JsValue) -> Promise {
+        run!(
+            self,
+            {
+                let v = js_to_json(&names, "names")?;
+                match v {
+                    Value::Null => Ok(None),
+                    Value::Array(items) => items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| {
+                            n.as_str().map(str::to_owned).ok_or_else(|| {
+                                Error::invalid_input(
+                                    &crate::protocol::common::indexed("names", i),
+                                    "must be a string",
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(Some),
+                    _ => Err(Error::invalid_input(
+                        "names",
+                        "must be a list of preference names",
+                    )),
+                }
+            },
+            |c, names| c.preferences(names.as_deref()).await,
+            json_out
+        )
+    }
+
+    /// `POST /hierarchy/_expand` (used by `sg.hierarchy.expand`).
+    #[wasm_bindgen(js_name = hierarchyExpand, unchecked_return_type = "Promise<HierarchyNode>")]
+    pub fn hierarchy_expand(&self, body: JsValue) -> Promise {
+        run!(
+            self,
+            { js_to_json(&body, "body") },
+            |c, b| c.hierarchy_expand(&b).await,
+            json_out
+        )
+    }
+
+    /// `POST /hierarchy/_search` (used by `sg.hierarchy.search`).
+    #[wasm_bindgen(js_name = hierarchySearch, unchecked_return_type = "Promise<HierarchySearchResult[]>")]
+    pub fn hierarchy_search(&self, body: JsValue) -> Promise {
+        run!(
+            self,
+            { js_to_json(&body, "body") },
+            |c, b| c.hierarchy_search(&b).await,
+            json_out
+        )
+    }
+
+    /// Makes user `userId` follow an entity (or a list of them).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn follow(&self, user_id: JsValue, entity: JsValue) -> Promise {
+        run!(
+            self,
+            { Ok((id_at(&user_id, "userId")?, js_to_json(&entity, "entity")?)) },
+            |c, (u, e)| c.follow(u, &e).await,
+            unit_out
+        )
+    }
+
+    /// Makes user `userId` stop following an entity.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn unfollow(&self, user_id: JsValue, entity: JsValue) -> Promise {
+        run!(
+            self,
+            { Ok((id_at(&user_id, "userId")?, js_to_json(&entity, "entity")?)) },
+            |c, (u, e)| c.unfollow(u, &e).await,
+            unit_out
+        )
+    }
+
+    /// Users following an entity.
+    #[wasm_bindgen(unchecked_return_type = "Promise<EntityLink[]>")]
+    pub fn followers(&self, entity_type: JsValue, id: JsValue) -> Promise {
+        run!(
+            self,
+            { Ok((entity_type_arg(&entity_type)?, id_at(&id, "id")?)) },
+            |c, (ty, id)| c.followers(&ty, id).await,
+            list_out
+        )
+    }
+
+    /// Entities user `userId` follows, optionally of one type or project.
+    #[wasm_bindgen(unchecked_return_type = "Promise<EntityLink[]>")]
+    pub fn following(&self, user_id: JsValue, opts: JsValue) -> Promise {
+        run!(
+            self,
+            {
+                let u = id_at(&user_id, "userId")?;
+                let o = options(&opts, &["entityType", "projectId"])?;
+                let (ty, p) = with_opts(&o, |o| match o {
+                    None => Ok((None, None)),
+                    Some(o) => Ok((
+                        o.opt_str("entityType")?.map(str::to_owned),
+                        project_id(Some(o))?,
+                    )),
+                })?;
+                Ok((u, ty, p))
+            },
+            |c, (u, ty, p)| c.following(u, ty.as_deref(), p).await,
+            list_out
+        )
+    }
+
+    /// An entity's activity stream.
+    #[wasm_bindgen(js_name = activityStream, unchecked_return_type = "Promise<ActivityStream>")]
+    pub fn activity_stream(&self, entity_type: JsValue, id: JsValue, opts: JsValue) -> Promise {
+        run!(
+            self,
+            {
+                let ty = entity_type_arg(&entity_type)?;
+                let id = id_at(&id, "id")?;
+                let o = options(&opts, &["entityFields", "minId", "maxId", "limit"])?;
+                let a = with_opts(&o, |o| match o {
+                    None => Ok(ActivityOptions::default()),
+                    Some(o) => Ok(ActivityOptions {
+                        entity_fields: o.get("entityFields").cloned().unwrap_or(Value::Null),
+                        min_id: o.opt_int("minId", 0, MAX_SAFE_ID)?,
+                        max_id: o.opt_int("maxId", 0, MAX_SAFE_ID)?,
+                        limit: o.opt_int("limit", 1, 500)?,
+                    }),
+                })?;
+                Ok((ty, id, a))
+            },
+            |c, (ty, id, a)| c.activity_stream(&ty, id, &a).await,
+            json_out
+        )
+    }
+
+    /// A note and its replies.
+    #[wasm_bindgen(js_name = noteThread, unchecked_return_type = "Promise<ThreadItem[]>")]
+    pub fn note_thread(&self, note_id: JsValue, opts: JsValue) -> Promise {
+        run!(
+            self,
+            {
+                let id = id_at(&note_id, "noteId")?;
+                let o = options(&opts, &["entityFields"])?;
+                let ef = with_opts(&o, |o| {
+                    Ok(o.and_then(|o| o.get("entityFields").cloned())
+                        .unwrap_or(Value::Null))
+                })?;
+                Ok((id, ef))
+            },
+            |c, (id, ef)| c.note_thread(id, &ef).await,
+            list_out
+        )
+    }
+
+    /// Records that user `userId` accessed project `projectId` now.
+    #[wasm_bindgen(js_name = updateProjectLastAccessed, unchecked_return_type = "Promise<EntityLink>")]
+    pub fn update_project_last_accessed(&self, project_id: JsValue, user_id: JsValue) -> Promise {
+        run!(
+            self,
+            { Ok((id_at(&project_id, "projectId")?, id_at(&user_id, "userId")?)) },
+            |c, (p, u)| c.update_project_last_accessed(p, u).await,
+            json_out
+        )
+    }
+
+    /// One page of webhooks (used by `sg.webhooks.list`).
+    #[wasm_bindgen(js_name = webhooksList, unchecked_return_type = "Promise<Webhook[]>")]
+    pub fn webhooks_list(&self, opts: JsValue) -> Promise {
+        run!(
+            self,
+            {
+                let o = options(&opts, &["status", "url", "page", "pageSize"])?;
+                with_opts(&o, |o| match o {
+                    None => Ok(HookListOptions::default()),
+                    Some(o) => Ok(HookListOptions {
+                        status: o.opt_str("status")?.map(str::to_owned),
+                        url: o.opt_str("url")?.map(str::to_owned),
+                        page: o.opt_int("page", 1, u64::from(u32::MAX))?,
+                        page_size: o.opt_int("pageSize", 1, 5000)?,
+                    }),
+                })
+            },
+            |c, o| c.webhooks_list(&o).await,
+            list_out
+        )
+    }
+
+    /// One webhook (used by `sg.webhooks.get`).
+    #[wasm_bindgen(js_name = webhooksGet, unchecked_return_type = "Promise<Webhook>")]
+    pub fn webhooks_get(&self, id: JsValue) -> Promise {
+        run!(
+            self,
+            { str_at(&id, "id") },
+            |c, id| c.webhook_get(&id).await,
+            json_out
+        )
+    }
+
+    /// Creates a webhook (used by `sg.webhooks.create`).
+    #[wasm_bindgen(js_name = webhooksCreate, unchecked_return_type = "Promise<Webhook | null>")]
+    pub fn webhooks_create(&self, hook: JsValue) -> Promise {
+        run!(
+            self,
+            { js_to_json(&hook, "hook") },
+            |c, h| c.webhook_create(&h).await,
+            json_out
+        )
+    }
+
+    /// Updates a webhook (used by `sg.webhooks.update`).
+    #[wasm_bindgen(js_name = webhooksUpdate, unchecked_return_type = "Promise<Webhook | null>")]
+    pub fn webhooks_update(&self, id: JsValue, hook: JsValue) -> Promise {
+        run!(
+            self,
+            { Ok((str_at(&id, "id")?, js_to_json(&hook, "hook")?)) },
+            |c, (id, h)| c.webhook_update(&id, &h).await,
+            json_out
+        )
+    }
+
+    /// Deletes a webhook (used by `sg.webhooks.delete`).
+    #[wasm_bindgen(js_name = webhooksDelete, unchecked_return_type = "Promise<void>")]
+    pub fn webhooks_delete(&self, id: JsValue) -> Promise {
+        run!(
+            self,
+            { str_at(&id, "id") },
+            |c, id| c.webhook_delete(&id).await,
+            unit_out
+        )
+    }
+
+    /// One page of a webhook's deliveries (used by `sg.webhooks.deliveries`).
+    #[wasm_bindgen(js_name = webhooksDeliveries, unchecked_return_type = "Promise<WebhookDelivery[]>")]
+    pub fn webhooks_deliveries(&self, hook_id: JsValue, opts: JsValue) -> Promise {
+        run!(
+            self,
+            {
+                let id = str_at(&hook_id, "hookId")?;
+                let o = options(
+                    &opts,
+                    &[
+                        "status",
+                        "from",
+                        "to",
+                        "entityId",
+                        "entityType",
+                        "acknowledgement",
+                        "page",
+                        "pageSize",
+                    ],
+                )?;
+                let d = with_opts(&o, |o| match o {
+                    None => Ok(DeliveryListOptions::default()),
+                    Some(o) => Ok(DeliveryListOptions {
+                        status: o.opt_str("status")?.map(str::to_owned),
+                        from: o.opt_int("from", 0, MAX_SAFE_ID)?,
+                        to: o.opt_int("to", 0, MAX_SAFE_ID)?,
+                        entity_id: o.opt_int("entityId", 1, MAX_SAFE_ID)?,
+                        entity_type: o.opt_str("entityType")?.map(str::to_owned),
+                        acknowledgement: o.opt_str("acknowledgement")?.map(str::to_owned),
+                        page: o.opt_int("page", 1, u64::from(u32::MAX))?,
+                        page_size: o.opt_int("pageSize", 1, 5000)?,
+                    }),
+                })?;
+                Ok((id, d))
+            },
+            |c, (id, d)| c.webhook_deliveries(&id, &d).await,
+            list_out
+        )
+    }
+
+    /// One delivery (used by `sg.webhooks.delivery`).
+    #[wasm_bindgen(js_name = webhooksDelivery, unchecked_return_type = "Promise<WebhookDelivery>")]
+    pub fn webhooks_delivery(&self, id: JsValue) -> Promise {
+        run!(
+            self,
+            { str_at(&id, "id") },
+            |c, id| c.webhook_delivery(&id).await,
+            json_out
+        )
+    }
+
+    /// Sets a delivery's acknowledgement, ≤ 4096 bytes (used by `sg.webhooks.acknowledge`).
+    #[wasm_bindgen(js_name = webhooksAcknowledge, unchecked_return_type = "Promise<void>")]
+    pub fn webhooks_acknowledge(&self, id: JsValue, ack: JsValue) -> Promise {
+        run!(
+            self,
+            { Ok((str_at(&id, "id")?, str_at(&ack, "acknowledgement")?)) },
+            |c, (id, a)| c.webhook_acknowledge(&id, &a).await,
+            unit_out
+        )
+    }
+
+    /// Queues a delivery again (used by `sg.webhooks.redeliver`).
+    #[wasm_bindgen(js_name = webhooksRedeliver, unchecked_return_type = "Promise<void>")]
+    pub fn webhooks_redeliver(&self, id: JsValue) -> Promise {
+        run!(
+            self,
+            { str_at(&id, "id") },
+            |c, id| c.webhook_redeliver(&id).await,
+            unit_out
+        )
+    }
+}
