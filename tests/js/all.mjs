@@ -3,5 +3,6 @@
 import { cases as slice } from "./scenario.mjs";
 import { cases as readwrite } from "./readwrite.mjs";
 import { cases as upload } from "./upload.mjs";
+import { cases as capabilities } from "./capabilities.mjs";
 
-export const all = [...slice, ...readwrite, ...upload];
+export const all = [...slice, ...readwrite, ...upload, ...capabilities];
