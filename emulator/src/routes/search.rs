@@ -27,18 +27,17 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::errors::{json_response, ApiError};
-use crate::http::{AppState, Authenticated, API_PREFIX};
+use crate::errors::{json_response, ApiError, JSON_CONTENT_TYPE};
+use crate::http::{render_record, AppState, Authenticated};
 use crate::model::schema::display_field;
-use crate::model::{EntityRef, EntityView, FieldSelection, FieldValue, ReturnOnly, Store};
-use crate::naming::url_name;
+use crate::model::{EntityView, FieldSelection, FieldValue, ReturnOnly, Store};
 use crate::query::list::{self, parse_sort, ListQuery, Page};
 use crate::query::{summarize, text, Filter, FilterSyntax, QueryError, SourcePath};
 
@@ -250,31 +249,8 @@ fn json_body(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Rendering (same shapes as reading one record)
-
-#[derive(Serialize)]
-struct Links {
-    #[serde(rename = "self")]
-    self_: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    related: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Relationship {
-    data: Value,
-    links: Links,
-}
-
-#[derive(Serialize)]
-struct RecordDoc {
-    #[serde(rename = "type")]
-    type_: String,
-    attributes: Map<String, Value>,
-    relationships: BTreeMap<String, Relationship>,
-    id: i64,
-    links: Links,
-}
+// Rendering: each record exactly as reading one record renders it
+// ([`crate::http::render_record`]), written into the response one at a time.
 
 #[derive(Serialize)]
 struct PageLinks {
@@ -285,69 +261,70 @@ struct PageLinks {
     prev: Option<String>,
 }
 
-#[derive(Serialize)]
-struct ListDoc {
-    data: Vec<RecordDoc>,
-    links: PageLinks,
+/// Rough bytes per rendered record, to size the buffers once.
+const RECORD_BYTES_HINT: usize = 512;
+
+/// Renders the records `ids` of `entity_type` as a comma-separated run of JSON:API
+/// resource objects into `out`. Each record is read, rendered, written and dropped
+/// before the next one, so the page never exists as a tree.
+fn write_records(
+    out: &mut Vec<u8>,
+    store: &Store,
+    entity_type: &str,
+    ids: &[i64],
+    selection: &FieldSelection,
+    return_only: ReturnOnly,
+) -> Result<(), ApiError> {
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let view = store.read(entity_type, *id, selection, return_only)?;
+        serde_json::to_writer(&mut *out, &render_record(&view)).map_err(internal)?;
+    }
+    Ok(())
 }
 
-fn entity_ref_json(r: &EntityRef) -> Value {
-    json!({"id": r.id, "name": r.name, "type": r.entity_type})
+fn internal(e: serde_json::Error) -> ApiError {
+    ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR).with_detail(e.to_string())
 }
 
-fn render_record(view: EntityView) -> RecordDoc {
-    let base = format!(
-        "{API_PREFIX}/entity/{}/{}",
-        url_name(&view.entity_type),
-        view.id
-    );
-    let mut attributes = Map::new();
-    let mut relationships = BTreeMap::new();
-    for (name, value) in view.fields {
-        let self_link = format!("{base}/relationships/{name}");
-        let rel = match value {
-            FieldValue::Attribute(v) => {
-                attributes.insert(name, v);
-                continue;
-            }
-            FieldValue::Link(None) => Relationship {
-                data: Value::Null,
-                links: Links {
-                    self_: self_link,
-                    related: None,
-                },
-            },
-            FieldValue::Link(Some(r)) => Relationship {
-                data: entity_ref_json(&r),
-                links: Links {
-                    self_: self_link,
-                    related: Some(format!(
-                        "{API_PREFIX}/entity/{}/{}",
-                        url_name(&r.entity_type),
-                        r.id
-                    )),
-                },
-            },
-            FieldValue::MultiLink(items) => Relationship {
-                data: Value::Array(items.iter().map(entity_ref_json).collect()),
-                links: Links {
-                    self_: self_link,
-                    related: None,
-                },
-            },
-        };
-        relationships.insert(name, rel);
-    }
-    RecordDoc {
-        type_: view.entity_type,
-        attributes,
-        relationships,
-        id: view.id,
-        links: Links {
-            self_: base,
-            related: None,
-        },
-    }
+/// `{"data":[…],"links":{…}}` for the records `ids`, in order.
+fn list_body(
+    store: &Store,
+    entity_type: &str,
+    ids: &[i64],
+    selection: &FieldSelection,
+    return_only: ReturnOnly,
+    links: &PageLinks,
+) -> Result<Vec<u8>, ApiError> {
+    let mut out = open_list(ids.len());
+    write_records(&mut out, store, entity_type, ids, selection, return_only)?;
+    close_list(out, links)
+}
+
+/// A buffer sized for `records` records, holding `{"data":[`.
+fn open_list(records: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(records * RECORD_BYTES_HINT + 1024);
+    out.extend_from_slice(b"{\"data\":[");
+    out
+}
+
+/// Ends the list opened by [`open_list`] with its `links`.
+fn close_list(mut out: Vec<u8>, links: &PageLinks) -> Result<Vec<u8>, ApiError> {
+    out.extend_from_slice(b"],\"links\":");
+    serde_json::to_writer(&mut out, links).map_err(internal)?;
+    out.push(b'}');
+    Ok(out)
+}
+
+fn json_bytes(body: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, JSON_CONTENT_TYPE)],
+        body,
+    )
+        .into_response()
 }
 
 fn self_link(uri: &axum::http::Uri) -> String {
@@ -367,14 +344,15 @@ fn page_links(uri: &axum::http::Uri, params: &BTreeMap<String, String>, page: Pa
 // ---------------------------------------------------------------------------------------
 // List and search
 
-/// Runs a list query under the store lock and returns the records as read.
+/// Runs a list query under the store lock and renders the page.
 fn read_page(
     store: &Store,
     cache: (&crate::query::cache::Cache, u64),
     entity_type: &str,
     filter: Filter<'_>,
     opts: &ReadOpts,
-) -> Result<Vec<EntityView>, ApiError> {
+    links: &PageLinks,
+) -> Result<Vec<u8>, ApiError> {
     let sort = match &opts.sort {
         Some(s) => parse_sort(store, entity_type, s)?,
         None => Vec::new(),
@@ -391,19 +369,14 @@ fn read_page(
         .0
         .columns(store, cache.1, entity_type, list::fields_read(&q));
     let ids = list::run_with(store, &q, &cols)?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(store.read(entity_type, id, &opts.selection, opts.return_only)?);
-    }
-    Ok(out)
-}
-
-fn list_response(views: Vec<EntityView>, links: PageLinks) -> Response {
-    let doc = ListDoc {
-        data: views.into_iter().map(render_record).collect(),
+    list_body(
+        store,
+        entity_type,
+        &ids,
+        &opts.selection,
+        opts.return_only,
         links,
-    };
-    json_response(StatusCode::OK, &doc)
+    )
 }
 
 /// `GET /api/v1/entity/{entity}`.
@@ -425,16 +398,16 @@ async fn list_records(
                 .then(|| (f.to_string(), v.clone()))
         })
         .collect();
-    let views = {
+    let body = {
         let store = state.backend.store();
         let entity_type = store.resolve_type(&entity)?;
         let opts = ReadOpts::new(&entity_type, &params, None)?;
         let filter = Filter::from_query(&store, &entity_type, &filters, Utc::now())?;
         let cache = (state.backend.query_cache(), state.backend.generation());
-        let views = read_page(&store, cache, &entity_type, filter, &opts)?;
-        (views, opts.page)
+        let links = page_links(&uri, &params, opts.page);
+        read_page(&store, cache, &entity_type, filter, &opts, &links)?
     };
-    Ok(list_response(views.0, page_links(&uri, &params, views.1)))
+    Ok(json_bytes(body))
 }
 
 /// `POST /api/v1/entity/{entity}/_search`.
@@ -450,7 +423,7 @@ async fn search_records(
     let syntax = filter_syntax(&headers)?;
     let body = json_body(&body)?;
     let params = first_wins(&query_pairs(query.as_deref()));
-    let (views, page) = {
+    let body = {
         let store = state.backend.store();
         let entity_type = store.resolve_type(&entity)?;
         let opts = ReadOpts::new(&entity_type, &params, Some(&body))?;
@@ -466,12 +439,10 @@ async fn search_records(
             )?,
         };
         let cache = (state.backend.query_cache(), state.backend.generation());
-        (
-            read_page(&store, cache, &entity_type, filter, &opts)?,
-            opts.page,
-        )
+        let links = page_links(&uri, &params, opts.page);
+        read_page(&store, cache, &entity_type, filter, &opts, &links)?
     };
-    Ok(list_response(views, page_links(&uri, &params, page)))
+    Ok(json_bytes(body))
 }
 
 /// `POST /api/v1/entity/_text_search`.
@@ -486,39 +457,30 @@ async fn text_search(
     let syntax = filter_syntax(&headers)?;
     let body = Value::Object(json_body(&body)?);
     let params = first_wins(&query_pairs(query.as_deref()));
-    let (docs, page) = {
+    let body = {
         let store = state.backend.store();
         let q = text::parse(&store, &body, syntax, Utc::now())?;
         let hits = text::run(&store, &q)?;
-        let docs: Vec<RecordDoc> = hits
-            .into_iter()
-            .map(|(t, id)| {
-                let mut attributes = Map::new();
-                attributes.insert(
-                    "name".into(),
-                    store
-                        .display_name(&t, id)
-                        .map_or(Value::Null, Value::String),
-                );
-                RecordDoc {
-                    links: Links {
-                        self_: format!("{API_PREFIX}/entity/{}/{id}", url_name(&t)),
-                        related: None,
-                    },
-                    type_: t,
-                    attributes,
-                    relationships: BTreeMap::new(),
-                    id,
-                }
-            })
-            .collect();
-        (docs, q.page)
+        let mut out = open_list(hits.len());
+        for (i, (entity_type, id)) in hits.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            // A hit is rendered like a read of the record with only `name`: its
+            // display name (null when it has none).
+            let name = store
+                .display_name(&entity_type, id)
+                .map_or(Value::Null, Value::String);
+            let view = EntityView {
+                entity_type,
+                id,
+                fields: vec![("name".to_string(), FieldValue::Attribute(name))],
+            };
+            serde_json::to_writer(&mut out, &render_record(&view)).map_err(internal)?;
+        }
+        close_list(out, &page_links(&uri, &params, q.page))?
     };
-    let doc = ListDoc {
-        data: docs,
-        links: page_links(&uri, &params, page),
-    };
-    Ok(json_response(StatusCode::OK, &doc))
+    Ok(json_bytes(body))
 }
 
 /// `POST /api/v1/entity/{entity}/_summarize`.
