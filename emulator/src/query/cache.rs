@@ -16,15 +16,29 @@ use crate::model::Store;
 
 /// The values of some fields of one type, row `i` being the `i`-th record in id order
 /// (live and retired alike).
+///
+/// A query loads a handful of columns and looks one up for every row it tests, so they
+/// are kept in a short list (a scan of a few names beats hashing the name each time).
 #[derive(Debug, Default, Clone)]
 pub struct ColumnSet {
-    cols: HashMap<String, Arc<Vec<Value>>>,
+    cols: Vec<(String, Arc<Vec<Value>>)>,
 }
 
+/// The name the retired flags are cached under (no field has a space in its name).
+const RETIRED: &str = " retired";
+
 impl ColumnSet {
+    /// Each record's retired flag (as a JSON boolean), if the columns were loaded.
+    pub fn retired(&self) -> Option<&[Value]> {
+        self.get(RETIRED)
+    }
+
     /// The column of a field, if it was loaded.
     pub fn get(&self, field: &str) -> Option<&[Value]> {
-        self.cols.get(field).map(|c| c.as_slice())
+        self.cols
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, c)| c.as_slice())
     }
 }
 
@@ -65,8 +79,8 @@ impl Cache {
         // Drop everything built at another generation: it can't be used again.
         inner.retain(|_, (g, _)| *g == generation);
         let mut set = ColumnSet::default();
-        for field in fields {
-            if field == "id" || field == "type" || set.cols.contains_key(field) {
+        for field in std::iter::once(RETIRED).chain(fields) {
+            if field == "id" || field == "type" || set.get(field).is_some() {
                 continue;
             }
             let key = (entity_type.to_string(), field.to_string());
@@ -74,18 +88,24 @@ impl Cache {
                 // The length check also catches inserts made without a generation bump.
                 Some((_, col)) if col.len() == table.records.len() => Arc::clone(col),
                 _ => {
-                    let col: Arc<Vec<Value>> = Arc::new(
+                    let col: Arc<Vec<Value>> = Arc::new(if field == RETIRED {
+                        table
+                            .records
+                            .values()
+                            .map(|r| Value::Bool(r.retired))
+                            .collect()
+                    } else {
                         table
                             .records
                             .values()
                             .map(|r| r.fields.get(field).cloned().unwrap_or(Value::Null))
-                            .collect(),
-                    );
+                            .collect()
+                    });
                     inner.insert(key, (generation, Arc::clone(&col)));
                     col
                 }
             };
-            set.cols.insert(field.to_string(), col);
+            set.cols.push((field.to_string(), col));
         }
         set
     }

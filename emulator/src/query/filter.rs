@@ -37,6 +37,27 @@ use super::{QueryError, SourcePath};
 use crate::model::schema::FieldKind;
 use crate::model::{Record, Store};
 
+/// The cached columns of a filter's conditions (from [`Filter::bind`]): looked up by the
+/// condition's address, so testing a row never compares field names.
+#[derive(Debug, Default)]
+pub struct BoundColumns<'c> {
+    slots: Vec<(usize, &'c [Value])>,
+}
+
+impl BoundColumns<'_> {
+    fn get(&self, c: &Cond<'_>, row: usize) -> Option<&Value> {
+        let key = cond_key(c);
+        self.slots
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, col)| col.get(row))
+    }
+}
+
+fn cond_key(c: &Cond<'_>) -> usize {
+    std::ptr::from_ref(c) as usize
+}
+
 /// Which top-level filter shape a request declared (by its Content-Type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilterSyntax {
@@ -459,9 +480,29 @@ impl<'s> Filter<'s> {
     }
 
     /// Whether a record matches, reading plain fields from cached columns at `row`
-    /// when they were loaded.
-    pub fn matches_row(&self, record: &Record, cols: &ColumnSet, row: usize) -> bool {
+    /// when they were loaded (see [`Filter::bind`]).
+    pub fn matches_row(&self, record: &Record, cols: &BoundColumns<'_>, row: usize) -> bool {
         self.eval(&self.root, record, Some((cols, row)))
+    }
+
+    /// Finds, once per query, the cached column each condition reads.
+    pub fn bind<'c>(&self, cols: &'c ColumnSet) -> BoundColumns<'c> {
+        fn walk<'c>(n: &Node<'_>, cols: &'c ColumnSet, out: &mut Vec<(usize, &'c [Value])>) {
+            match n {
+                Node::All(items) | Node::Any(items) => {
+                    items.iter().for_each(|i| walk(i, cols, out))
+                }
+                Node::Cond(c) if c.path.hops.is_empty() => {
+                    if let Some(col) = cols.get(&c.path.field) {
+                        out.push((cond_key(c), col));
+                    }
+                }
+                Node::Cond(_) => {}
+            }
+        }
+        let mut slots = Vec::new();
+        walk(&self.root, cols, &mut slots);
+        BoundColumns { slots }
     }
 
     /// The plain (no-hop) fields the filter reads.
@@ -483,19 +524,17 @@ impl<'s> Filter<'s> {
         matches!(&self.root, Node::All(v) if v.is_empty())
     }
 
-    fn eval(&self, node: &Node<'s>, record: &Record, cols: Option<(&ColumnSet, usize)>) -> bool {
+    fn eval(
+        &self,
+        node: &Node<'s>,
+        record: &Record,
+        cols: Option<(&BoundColumns<'_>, usize)>,
+    ) -> bool {
         match node {
             Node::All(items) => items.iter().all(|n| self.eval(n, record, cols)),
             Node::Any(items) => items.iter().any(|n| self.eval(n, record, cols)),
             Node::Cond(c) => {
-                if let Some(v) = cols.and_then(|(set, row)| {
-                    c.path
-                        .hops
-                        .is_empty()
-                        .then(|| set.get(&c.path.field))
-                        .flatten()
-                        .and_then(|col| col.get(row))
-                }) {
+                if let Some(v) = cols.and_then(|(bound, row)| bound.get(c, row)) {
                     let multi = super::path::is_multi(c.path.kind);
                     let hit = match (&c.test, v) {
                         (Test::IsNull, Value::Array(items)) if multi => items.is_empty(),

@@ -183,13 +183,21 @@ pub fn matching_rows<'s>(
             None => in_archived_project(r, &archived),
         }
     };
+    let retired_col = cols.retired();
+    let is_retired = |row: usize, r: &Record| match retired_col.and_then(|c| c.get(row)) {
+        Some(v) => v.as_bool() == Some(true),
+        None => r.retired,
+    };
+    let bound = filter.bind(cols);
+    // With cached columns, the records themselves are only touched by conditions that
+    // follow links.
     Ok(table
         .records
         .values()
         .enumerate()
-        .filter(|(_, r)| r.retired == retired)
+        .filter(|(row, r)| is_retired(*row, r) == retired)
         .filter(|(row, r)| !archived_at(*row, r))
-        .filter(|(row, r)| filter.matches_row(r, cols, *row))
+        .filter(|(row, r)| filter.matches_row(r, &bound, *row))
         .collect())
 }
 
@@ -284,6 +292,34 @@ fn cmp_vals(a: &SortVal<'_>, b: &SortVal<'_>) -> Ordering {
     }
 }
 
+/// A number ordered like [`cmp_vals`] orders values, where it can: `prefix(a) <
+/// prefix(b)` implies `a < b`; equal prefixes decide nothing. The kind's rank is in the
+/// top two bits; booleans are exact, numbers keep their top 62 order bits (nearly equal
+/// numbers may share a prefix), texts only have their rank.
+fn prefix(v: &SortVal<'_>) -> u64 {
+    let (rank, low): (u64, u64) = match v {
+        SortVal::Bool(b) => (0, u64::from(*b)),
+        SortVal::Num(x) => {
+            // -0.0 == 0.0; flipping the sign bit (all bits when negative) makes the
+            // bits of other numbers sort like the numbers.
+            let bits = if *x == 0.0 {
+                0f64.to_bits()
+            } else {
+                x.to_bits()
+            };
+            let ordered = if bits >> 63 == 1 {
+                !bits
+            } else {
+                bits | 1 << 63
+            };
+            (1, ordered >> 2)
+        }
+        SortVal::Str(_) => (2, 0),
+        SortVal::Null => (3, 0),
+    };
+    rank << 62 | low
+}
+
 /// Compares two records (possibly of different types) on one key each, ascending;
 /// a missing key is null.
 pub fn compare_records(
@@ -307,6 +343,11 @@ pub fn sort_records<'s>(store: &'s Store, records: &mut Vec<&'s Record>, sort: &
 
 /// Sorts rows by the keys, ties by id; only the first `limit` rows are guaranteed to
 /// be in order (the rest are the larger ones, unordered).
+///
+/// Every row first gets a number ordered like its first key wherever that key alone
+/// decides ([`prefix`]). When only the first `limit` rows are wanted, rows whose number
+/// is above the `limit`-th smallest cannot be among them (at least `limit` rows are
+/// smaller), so only the others get their full keys and are compared.
 pub fn sort_rows<'s: 'c, 'c>(
     store: &'s Store,
     rows: &mut Vec<(usize, &'s Record)>,
@@ -314,7 +355,7 @@ pub fn sort_rows<'s: 'c, 'c>(
     cols: &'c ColumnSet,
     limit: usize,
 ) {
-    if sort.is_empty() {
+    if sort.is_empty() || rows.len() < 2 {
         return;
     }
     let columns: Vec<Option<&'c [Value]>> = sort
@@ -327,36 +368,65 @@ pub fn sort_rows<'s: 'c, 'c>(
             }
         })
         .collect();
-    let mut keyed: Vec<(Vec<SortVal<'c>>, usize, &'s Record)> = rows
+    let key = |k: usize, (row, r): (usize, &'s Record)| -> SortVal<'c> {
+        sort_val_from(store, &sort[k].path, r, columns[k].and_then(|c| c.get(row)))
+    };
+    let first_desc = sort[0].desc;
+    let ordered = |p: u64| if first_desc { !p } else { p };
+    // (prefix, index into rows)
+    let mut pre: Vec<(u64, u32)> = rows
         .iter()
-        .map(|(row, r)| {
-            let keys = sort
-                .iter()
-                .zip(&columns)
-                .map(|(s, col)| sort_val_from(store, &s.path, r, col.and_then(|c| c.get(*row))))
-                .collect();
-            (keys, *row, *r)
-        })
+        .enumerate()
+        .map(|(i, row)| (ordered(prefix(&key(0, *row))), i as u32))
         .collect();
-    let cmp = |(ka, _, ra): &(Vec<SortVal<'c>>, usize, &'s Record),
-               (kb, _, rb): &(Vec<SortVal<'c>>, usize, &'s Record)| {
-        for (i, spec) in sort.iter().enumerate() {
-            let o = cmp_vals(&ka[i], &kb[i]);
+    let mut rest = Vec::new();
+    if limit < pre.len() && limit > 0 {
+        let (_, &mut (cut, _), _) = pre.select_nth_unstable_by_key(limit - 1, |e| e.0);
+        rest = pre.iter().filter(|e| e.0 > cut).map(|e| e.1).collect();
+        pre.retain(|e| e.0 <= cut);
+    }
+    // The keys of candidate `c` are `keys[c * width..][..width]`: one allocation for all.
+    let width = sort.len();
+    let mut keys: Vec<SortVal<'c>> = Vec::with_capacity(pre.len() * width);
+    for (_, i) in &pre {
+        for k in 0..width {
+            keys.push(key(k, rows[*i as usize]));
+        }
+    }
+    // (prefix, candidate, id)
+    let mut order: Vec<(u64, u32, i64)> = pre
+        .iter()
+        .enumerate()
+        .map(|(c, (p, i))| (*p, c as u32, rows[*i as usize].1.id))
+        .collect();
+    let cmp = |&(pa, a, ida): &(u64, u32, i64), &(pb, b, idb): &(u64, u32, i64)| {
+        if pa != pb {
+            return pa.cmp(&pb);
+        }
+        let ka = &keys[a as usize * width..][..width];
+        let kb = &keys[b as usize * width..][..width];
+        for ((x, y), spec) in ka.iter().zip(kb).zip(sort) {
+            let o = cmp_vals(x, y);
             let o = if spec.desc { o.reverse() } else { o };
             if o != Ordering::Equal {
                 return o;
             }
         }
-        ra.id.cmp(&rb.id)
+        ida.cmp(&idb)
     };
     // Ids are unique, so the order is total and an unstable sort is stable in effect.
-    if limit < keyed.len() {
-        keyed.select_nth_unstable_by(limit, cmp);
-        keyed[..limit].sort_unstable_by(cmp);
+    if limit < order.len() {
+        order.select_nth_unstable_by(limit, cmp);
+        order[..limit].sort_unstable_by(cmp);
     } else {
-        keyed.sort_unstable_by(cmp);
+        order.sort_unstable_by(cmp);
     }
-    *rows = keyed.into_iter().map(|(_, row, r)| (row, r)).collect();
+    let sorted: Vec<(usize, &'s Record)> = order
+        .iter()
+        .map(|(_, c, _)| rows[pre[*c as usize].1 as usize])
+        .chain(rest.iter().map(|i| rows[*i as usize]))
+        .collect();
+    *rows = sorted;
 }
 
 /// Runs a list query: the ids of the requested page, in order.
