@@ -97,6 +97,8 @@ interface ConnectCommon {
   refreshMarginMs?: number;
   /** Most requests per `_batch` call (default 100). */
   batchLimit?: number;
+  /** Default per-attempt timeout of every call, in ms (default 30000). */
+  timeoutMs?: number;
   /**
    * Retries of idempotent requests (reads, searches, token requests; never writes):
    * `false` for none, or settings. Defaults: 3 attempts, full-jitter backoff from 100 ms
@@ -127,6 +129,19 @@ export interface RetryOptions {
 export type ConnectOptions =
   | (ConnectCommon & { auth: Auth; tokens?: ImportedTokens })
   | (ConnectCommon & { auth?: undefined; tokens: ImportedTokens });
+
+/**
+ * Options every call accepts (in its trailing options object): cancel it with an
+ * `AbortSignal`, bound each attempt (`timeoutMs`, default 30000; upload parts are
+ * bounded only by the deadline unless set) and the whole call, retries included
+ * (`deadlineMs`). An aborted call rejects with `kind: "aborted"`, a timed-out one with
+ * `kind: "timeout"`; nothing keeps running afterwards.
+ */
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  deadlineMs?: number;
+}
 
 /** A linked entity as it appears inside a record. */
 export interface EntityLink {
@@ -175,7 +190,7 @@ export interface FilterGroup {
 /** Conditions joined by AND, or a group. Validated before sending; errors name the place, e.g. `filters.conditions[2][1]`. */
 export type Filters = Condition[] | FilterGroup;
 
-export interface FindOptions {
+export interface FindOptions extends CallOptions {
   /** Fields to return (default: the site's defaults). Dotted deep fields work. */
   fields?: string[];
   /** Sort keys, `-` for descending: `["-created_at", "code"]`. */
@@ -228,7 +243,7 @@ export type RecordData = Record<string, unknown>;
 /** Field values of an update: multi-entity fields may use an update mode. */
 export type UpdateData = Record<string, unknown | MultiEntityUpdate>;
 
-export interface WriteOptions {
+export interface WriteOptions extends CallOptions {
   /** Fields of the written record to return. */
   fields?: string[];
 }
@@ -239,12 +254,12 @@ export type BatchRequest =
   | { request_type: "update"; entity: string; record_id: number; data: UpdateData; options?: { fields?: string[] } }
   | { request_type: "delete"; entity: string; record_id: number };
 
-export interface BatchOptions {
+export interface BatchOptions extends CallOptions {
   /** Send more requests than `batchLimit` as ordered chunks. Chunks are separate transactions: NOT atomic together. */
   split?: boolean;
 }
 
-export interface ReadOptions {
+export interface ReadOptions extends CallOptions {
   /** Fields to return; `["*"]` for all. Dotted deep fields such as "project.Project.name" work. */
   fields?: string[];
   /** `true`: the JSON:API document instead of a flat record. */
@@ -542,7 +557,7 @@ export declare class ShotGrid {
   /** Authenticates (bad credentials reject here) and returns a connected client. */
   static connect(options: ConnectOptions): Promise<ShotGrid>;
   /** Server info; needs no token. */
-  info(): Promise<ServerInfo>;
+  info(options?: CallOptions): Promise<ServerInfo>;
   /** One record by id; rejects with status 404 (code 104) when it does not exist. */
   read(entityType: string, id: number, options: ReadOptions & { raw: true }): Promise<JsonApiDocument<JsonApiResource>>;
   read(entityType: string, id: number, options?: ReadOptions & { raw?: false }): Promise<ShotGridRecord>;
@@ -587,9 +602,9 @@ export declare class ShotGrid {
   /** Updates a record and resolves to it. */
   update(entityType: string, id: number, data: UpdateData, options?: WriteOptions): Promise<ShotGridRecord>;
   /** Deletes (retires) a record; `revive` brings it back. */
-  delete(entityType: string, id: number): Promise<void>;
+  delete(entityType: string, id: number, options?: CallOptions): Promise<void>;
   /** Revives a retired record; resolves to whether it was revived. */
-  revive(entityType: string, id: number): Promise<boolean>;
+  revive(entityType: string, id: number, options?: CallOptions): Promise<boolean>;
   /** Runs requests in one transaction (all or nothing); results in order. */
   batch(requests: BatchRequest[], options?: BatchOptions): Promise<Array<ShotGridRecord | boolean | null>>;
   /** The low-level page cursor behind `iterate`. */

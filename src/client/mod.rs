@@ -8,6 +8,7 @@ mod join;
 pub mod upload;
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use gate::{Gate, Turn};
 use join::join_all;
@@ -86,12 +87,42 @@ pub const DEFAULT_REFRESH_MARGIN_MS: f64 = 60_000.0;
 
 /// A connected client.
 pub struct Client<T> {
-    config: Config,
+    shared: Rc<Shared>,
     transport: T,
-    tokens: RefCell<Option<Tokens>>,
-    refresh: Gate,
-    budget: RefCell<RetryBudget>,
-    on_tokens: Option<TokenListener>,
+}
+
+/// The state every call of one connected client shares: settings, tokens, the
+/// single-flight refresh gate and the retry budget. Calls may use different transports
+/// (each with its own cancellation signal and timeouts) over the same `Shared`.
+pub struct Shared {
+    pub(crate) config: Config,
+    pub(crate) tokens: RefCell<Option<Tokens>>,
+    pub(crate) refresh: Gate,
+    pub(crate) budget: RefCell<RetryBudget>,
+    pub(crate) on_tokens: Option<TokenListener>,
+}
+
+impl<T> std::ops::Deref for Client<T> {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+impl<T> Client<T> {
+    /// The same client (tokens, refresh, budget shared) over another transport: how a
+    /// call gets its own cancellation signal and timeouts.
+    pub fn with_transport<U>(&self, transport: U) -> Client<U> {
+        Client {
+            shared: Rc::clone(&self.shared),
+            transport,
+        }
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
 }
 
 impl<T> std::fmt::Debug for Client<T> {
@@ -121,12 +152,14 @@ impl<T: Transport> Client<T> {
             .take()
             .map(|t| t.into_tokens(transport.now_ms()));
         let client = Client {
-            config,
+            shared: Rc::new(Shared {
+                config,
+                tokens: RefCell::new(imported),
+                refresh: Gate::default(),
+                budget: RefCell::new(RetryBudget::default()),
+                on_tokens,
+            }),
             transport,
-            tokens: RefCell::new(imported),
-            refresh: Gate::default(),
-            budget: RefCell::new(RetryBudget::default()),
-            on_tokens,
         };
         client.bearer().await?;
         Ok(client)
@@ -148,6 +181,13 @@ impl<T: Transport> Client<T> {
             match self.refresh.turn() {
                 Turn::Lead(leader) => {
                     let result = self.request_tokens().await;
+                    // A token request cancelled by this caller's signal is not the
+                    // other callers' answer: end the flight without one so a waiter
+                    // takes over.
+                    if matches!(&result, Err(e) if e.kind == ErrorKind::Aborted) {
+                        drop(leader);
+                        return result;
+                    }
                     return leader.finish(result);
                 }
                 Turn::Wait(flight) => {

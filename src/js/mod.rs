@@ -76,6 +76,8 @@ struct ConnectArgs {
     config: Config,
     fetch: Option<Function>,
     on_tokens: Option<Function>,
+    /// Default per-attempt timeout of every call, in ms.
+    timeout_ms: Option<f64>,
 }
 
 fn parse_tokens(v: &Value) -> Result<Option<ImportedTokens>, Error> {
@@ -119,6 +121,7 @@ fn parse_connect(options: &JsValue) -> Result<ConnectArgs, Error> {
         "refreshMarginMs",
         "batchLimit",
         "retry",
+        "timeoutMs",
     ])?;
     let site = Site::parse(opts.req_str("site")?)?;
     let tokens = parse_tokens(opts.get("tokens").unwrap_or(&Value::Null))?;
@@ -146,6 +149,7 @@ fn parse_connect(options: &JsValue) -> Result<ConnectArgs, Error> {
         .opt_int("batchLimit", 1, 5000)?
         .map_or(DEFAULT_BATCH_LIMIT, |n| n as usize);
     let retry = parse_retry(opts.get("retry"))?;
+    let timeout_ms = opts.opt_int("timeoutMs", 1, 86_400_000)?.map(|n| n as f64);
     Ok(ConnectArgs {
         config: Config {
             site,
@@ -158,6 +162,7 @@ fn parse_connect(options: &JsValue) -> Result<ConnectArgs, Error> {
         },
         fetch,
         on_tokens,
+        timeout_ms,
     })
 }
 
@@ -431,7 +436,7 @@ impl ShotGrid {
             Err(e) => return reject(e),
         };
         let transport = match FetchTransport::new(args.fetch) {
-            Ok(t) => t,
+            Ok(t) => t.scoped(None, args.timeout_ms, None),
             Err(e) => return reject(e),
         };
         let listener = args.on_tokens.map(token_listener);
@@ -679,6 +684,48 @@ impl ShotGrid {
                 concurrency: args.concurrency,
                 ready: VecDeque::new(),
             }))),
+        })
+    }
+
+    /// This client for one call: the same session (tokens, refresh, retry budget) with
+    /// the call's `signal` (an `AbortSignal`), per-attempt `timeoutMs` and overall
+    /// `deadlineMs` (ms from now, retries included). The package's JS layer calls it
+    /// for every method whose options carry these keys.
+    pub fn scoped(
+        &self,
+        signal: JsValue,
+        timeout_ms: JsValue,
+        deadline_ms: JsValue,
+    ) -> Result<ShotGrid, JsValue> {
+        let signal = if signal.is_undefined() || signal.is_null() {
+            None
+        } else {
+            Some(signal.dyn_into::<web_sys::AbortSignal>().map_err(|_| {
+                error_to_js(&Error::invalid_input(
+                    "options.signal",
+                    "must be an AbortSignal",
+                ))
+            })?)
+        };
+        let ms = |v: &JsValue, path: &str| -> Result<Option<f64>, JsValue> {
+            if v.is_undefined() || v.is_null() {
+                return Ok(None);
+            }
+            v.as_f64()
+                .filter(|n| n.is_finite() && *n > 0.0 && *n <= 86_400_000.0)
+                .map(Some)
+                .ok_or_else(|| {
+                    error_to_js(&Error::invalid_input(
+                        path,
+                        "must be a number of milliseconds, above 0 and at most a day",
+                    ))
+                })
+        };
+        let timeout = ms(&timeout_ms, "options.timeoutMs")?;
+        let deadline = ms(&deadline_ms, "options.deadlineMs")?.map(|d| js_sys::Date::now() + d);
+        let transport = self.inner.transport().scoped(signal, timeout, deadline);
+        Ok(ShotGrid {
+            inner: Rc::new(self.inner.with_transport(transport)),
         })
     }
 

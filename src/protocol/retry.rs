@@ -78,7 +78,9 @@ pub fn decide(
             (e, ra, matches!(resp.status, 429 | 503))
         }
         Attempt::NoResponse(e) => {
-            if !matches!(e.kind, ErrorKind::Network | ErrorKind::Timeout) {
+            // Aborts, a passed deadline (a timeout marked not retryable) and input
+            // errors end the call.
+            if !matches!(e.kind, ErrorKind::Network | ErrorKind::Timeout) || !e.retryable {
                 return Decision::Fail(e.clone());
             }
             (e.clone(), None, false)
@@ -333,7 +335,8 @@ mod tests {
                 d => panic!("{status}: {d:?}"),
             }
         }
-        let net = Error::new(ErrorKind::Network, "reset");
+        let mut net = Error::new(ErrorKind::Network, "reset");
+        net.retryable = true;
         assert!(matches!(
             decide(&p, Attempt::NoResponse(&net), 1, 0.5, 0.0, &mut b),
             Decision::RetryAfter(_)

@@ -6,12 +6,12 @@
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, RequestInit, Response};
+use web_sys::{Headers, RequestInit};
 
 use super::{js_failure, FetchTransport};
 use crate::client::upload::{Extras, Handle};
 use crate::protocol::http::{HttpRequest, HttpResponse};
-use crate::protocol::{Error, ErrorKind};
+use crate::protocol::Error;
 
 fn set(init: &RequestInit, key: &str, value: &JsValue) {
     let _ = Reflect::set(init, &JsValue::from_str(key), value);
@@ -43,22 +43,14 @@ pub(super) async fn send(
         (None, Some(body)) => init.set_body(&Uint8Array::from(body.as_slice())),
         (None, None) => {}
     }
-    if let Some(signal) = extras.signal.as_ref().and_then(|h| h.get::<JsValue>()) {
-        set(&init, "signal", signal);
-    }
     if extras.manual_redirect {
         set(&init, "redirect", &JsValue::from_str("manual"));
     }
-    let promise = t
-        .fetch
-        .call2(&JsValue::UNDEFINED, &JsValue::from_str(&req.url), &init)
-        .map_err(|e| js_failure(&e))?;
-    let value = JsFuture::from(js_sys::Promise::resolve(&promise))
-        .await
-        .map_err(|e| js_failure(&e))?;
-    let resp: Response = value
-        .dyn_into()
-        .map_err(|_| Error::new(ErrorKind::Decode, "fetch did not return a Response"))?;
+    // The upload's or download's own signal and the call's signal both abort it.
+    let extra_signal = extras.signal.as_ref().and_then(|h| h.get::<JsValue>());
+    let (resp, guard) = t
+        .call_fetch(&req.url, &init, extra_signal, extras.body.is_some())
+        .await?;
     let mut headers = Vec::new();
     if let Ok(Some(iter)) = js_sys::try_iter(&resp.headers()) {
         for entry in iter.flatten() {
@@ -86,6 +78,8 @@ pub(super) async fn send(
         ));
     }
     if extras.keep_body && (200..300).contains(&status) {
+        // The body is read later by the caller: aborting must still reach it.
+        guard.keep();
         return Ok((
             HttpResponse {
                 status,
@@ -97,7 +91,14 @@ pub(super) async fn send(
     }
     let buffer = JsFuture::from(resp.array_buffer().map_err(|e| js_failure(&e))?)
         .await
-        .map_err(|e| js_failure(&e))?;
+        .map_err(|e| {
+            if guard.any_aborted() {
+                super::aborted()
+            } else {
+                js_failure(&e)
+            }
+        })?;
+    drop(guard);
     Ok((
         HttpResponse {
             status,

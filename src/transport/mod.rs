@@ -6,18 +6,35 @@
 
 mod ext;
 
-use js_sys::{Function, Reflect, Uint8Array};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, Headers, RequestInit, Response};
 
 use crate::client::Transport;
 use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::protocol::{Error, ErrorKind};
 
-/// Sends requests with a JS `fetch` function.
+/// Default longest wait for one attempt's response, in ms.
+pub const DEFAULT_ATTEMPT_TIMEOUT_MS: f64 = 30_000.0;
+
+/// Sends requests with a JS `fetch` function. A transport may be scoped to one call
+/// ([`FetchTransport::scoped`]): the caller's `AbortSignal`, a per-attempt timeout and
+/// an overall deadline then apply to every request and retry sleep of that call.
+#[derive(Clone)]
 pub struct FetchTransport {
     fetch: Function,
+    signal: Option<AbortSignal>,
+    attempt_timeout_ms: f64,
+    /// Whether the caller chose the attempt timeout (it then also bounds uploads).
+    explicit_timeout: bool,
+    deadline_ms: Option<f64>,
+}
+
+/// What a fetch attempt ended with.
+enum Outcome {
+    Done(JsValue),
+    TimedOut,
 }
 
 impl FetchTransport {
@@ -35,8 +52,224 @@ impl FetchTransport {
                     )
                 })?,
         };
-        Ok(FetchTransport { fetch })
+        Ok(FetchTransport {
+            fetch,
+            signal: None,
+            attempt_timeout_ms: DEFAULT_ATTEMPT_TIMEOUT_MS,
+            explicit_timeout: false,
+            deadline_ms: None,
+        })
     }
+
+    /// This transport for one call: `signal` cancels it, `attempt_timeout_ms` bounds
+    /// each attempt, `deadline_ms` (ms since the epoch) bounds the whole call,
+    /// retries included. `None` keeps this transport's setting.
+    pub fn scoped(
+        &self,
+        signal: Option<AbortSignal>,
+        attempt_timeout_ms: Option<f64>,
+        deadline_ms: Option<f64>,
+    ) -> FetchTransport {
+        FetchTransport {
+            fetch: self.fetch.clone(),
+            signal: signal.or_else(|| self.signal.clone()),
+            attempt_timeout_ms: attempt_timeout_ms.unwrap_or(self.attempt_timeout_ms),
+            explicit_timeout: self.explicit_timeout || attempt_timeout_ms.is_some(),
+            deadline_ms: deadline_ms.or(self.deadline_ms),
+        }
+    }
+
+    /// The time this attempt may take: the attempt timeout, cut to the deadline. A
+    /// request sending a large body (an upload part) is bounded only by the deadline,
+    /// unless the caller set the attempt timeout.
+    fn attempt_budget(&self, large_body: bool) -> Result<f64, Error> {
+        let mut ms = if large_body && !self.explicit_timeout {
+            f64::INFINITY
+        } else {
+            self.attempt_timeout_ms
+        };
+        if let Some(deadline) = self.deadline_ms {
+            let left = deadline - js_sys::Date::now();
+            if left <= 0.0 {
+                let mut e = Error::new(ErrorKind::Timeout, "The call's deadline passed");
+                e.detail = Some("no time left for another attempt".to_owned());
+                e.retryable = false;
+                return Err(e);
+            }
+            ms = ms.min(left);
+        }
+        Ok(ms)
+    }
+
+    /// Calls `fetch(url, init)` under a fresh `AbortController` that the caller's
+    /// signals (this call's, and `extra` from an upload) and the attempt timeout abort.
+    /// Returns the Response and the listener guard (keep it while reading the body).
+    pub(crate) async fn call_fetch(
+        &self,
+        url: &str,
+        init: &RequestInit,
+        extra: Option<&JsValue>,
+        large_body: bool,
+    ) -> Result<(Response, ListenerGuard), Error> {
+        let signals: Vec<AbortSignal> = self
+            .signal
+            .iter()
+            .cloned()
+            .chain(extra.and_then(|s| s.dyn_ref::<AbortSignal>().cloned()))
+            .collect();
+        if signals.iter().any(AbortSignal::aborted) {
+            return Err(aborted());
+        }
+        let budget = self.attempt_budget(large_body)?;
+        let ctrl = AbortController::new().map_err(|e| js_failure(&e))?;
+        let guard = ListenerGuard::attach(&ctrl, signals);
+        init.set_signal(Some(&ctrl.signal()));
+        let promise = self
+            .fetch
+            .call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init)
+            .map_err(|e| js_failure(&e))?;
+        match race_timeout(&Promise::resolve(&promise), budget).await {
+            Ok(Outcome::Done(value)) => {
+                let resp: Response = value.dyn_into().map_err(|_| {
+                    Error::new(ErrorKind::Decode, "fetch did not return a Response")
+                })?;
+                Ok((resp, guard))
+            }
+            Ok(Outcome::TimedOut) => {
+                ctrl.abort();
+                Err(timed_out(budget))
+            }
+            Err(e) if guard.any_aborted() => {
+                let _ = e;
+                Err(aborted())
+            }
+            Err(e) => Err(js_failure(&e)),
+        }
+    }
+}
+
+/// Forwards the caller's `abort` events to one attempt's controller; removes the
+/// listeners when dropped.
+pub(crate) struct ListenerGuard {
+    signals: Vec<AbortSignal>,
+    listener: Option<Function>,
+}
+
+impl ListenerGuard {
+    fn attach(ctrl: &AbortController, signals: Vec<AbortSignal>) -> ListenerGuard {
+        let listener = Reflect::get(ctrl, &JsValue::from_str("abort"))
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+            .map(|f| f.bind0(ctrl));
+        if let Some(l) = &listener {
+            for s in &signals {
+                let _ = s.add_event_listener_with_callback("abort", l);
+            }
+        }
+        ListenerGuard { signals, listener }
+    }
+
+    pub(crate) fn any_aborted(&self) -> bool {
+        self.signals.iter().any(AbortSignal::aborted)
+    }
+
+    /// Keeps forwarding for a body that outlives this call (a download stream).
+    pub(crate) fn keep(mut self) {
+        self.listener = None;
+    }
+}
+
+impl Drop for ListenerGuard {
+    fn drop(&mut self) {
+        if let Some(l) = &self.listener {
+            for s in &self.signals {
+                let _ = s.remove_event_listener_with_callback("abort", l);
+            }
+        }
+    }
+}
+
+pub(crate) fn aborted() -> Error {
+    Error::new(ErrorKind::Aborted, "The operation was aborted")
+}
+
+fn timed_out(ms: f64) -> Error {
+    let mut e = Error::new(ErrorKind::Timeout, "The request timed out");
+    let mut d = String::from("no response within ");
+    d.push_str(&(ms.round() as u64).to_string());
+    d.push_str(" ms");
+    e.detail = Some(d);
+    e.retryable = true;
+    e
+}
+
+/// A timer: a promise resolving after `ms` with `value`, and its id for
+/// [`clear_timer`]. Every timer we start is cleared once its race is decided, so no
+/// pending timer keeps Node's event loop or a Worker alive.
+fn delay(ms: f64, value: &JsValue) -> (Promise, JsValue) {
+    let mut id = JsValue::UNDEFINED;
+    let promise = Promise::new(&mut |resolve, _reject| {
+        let global = js_sys::global();
+        match Reflect::get(&global, &JsValue::from_str("setTimeout"))
+            .and_then(|f| f.dyn_into::<Function>())
+        {
+            Ok(set_timeout) => {
+                id = set_timeout
+                    .call3(&global, &resolve, &JsValue::from_f64(ms.max(0.0)), value)
+                    .unwrap_or(JsValue::UNDEFINED);
+            }
+            Err(_) => {
+                let _ = resolve.call1(&JsValue::UNDEFINED, value);
+            }
+        }
+    });
+    (promise, id)
+}
+
+/// Cancels a timer started by [`delay`].
+fn clear_timer(id: &JsValue) {
+    if id.is_undefined() {
+        return;
+    }
+    let global = js_sys::global();
+    if let Ok(clear) = Reflect::get(&global, &JsValue::from_str("clearTimeout"))
+        .and_then(|f| f.dyn_into::<Function>())
+    {
+        let _ = clear.call1(&global, id);
+    }
+}
+
+/// Waits for `promise`, at most `ms`.
+async fn race_timeout(promise: &Promise, ms: f64) -> Result<Outcome, JsValue> {
+    if !ms.is_finite() {
+        return JsFuture::from(promise.clone()).await.map(Outcome::Done);
+    }
+    let marker: JsValue = Object::new().into();
+    let (timer, id) = delay(ms, &marker);
+    let all = js_sys::Array::of2(promise, &timer);
+    let result = JsFuture::from(Promise::race(&all)).await;
+    clear_timer(&id);
+    let value = result?;
+    Ok(if Object::is(&value, &marker) {
+        Outcome::TimedOut
+    } else {
+        Outcome::Done(value)
+    })
+}
+
+/// A promise resolving when `signal` aborts (at once if it has), and the listener to
+/// remove afterwards.
+fn on_abort(signal: &AbortSignal) -> (Promise, Option<Function>) {
+    let mut listener = None;
+    let promise = Promise::new(&mut |resolve, _reject| {
+        if signal.aborted() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        } else {
+            let _ = signal.add_event_listener_with_callback("abort", &resolve);
+            listener = Some(resolve);
+        }
+    });
+    (promise, listener)
 }
 
 fn js_failure(err: &JsValue) -> Error {
@@ -75,16 +308,7 @@ impl Transport for FetchTransport {
         if let Some(body) = &req.body {
             init.set_body(&Uint8Array::from(body.as_slice()));
         }
-        let promise = self
-            .fetch
-            .call2(&JsValue::UNDEFINED, &JsValue::from_str(&req.url), &init)
-            .map_err(|e| js_failure(&e))?;
-        let value = JsFuture::from(js_sys::Promise::resolve(&promise))
-            .await
-            .map_err(|e| js_failure(&e))?;
-        let resp: Response = value
-            .dyn_into()
-            .map_err(|_| Error::new(ErrorKind::Decode, "fetch did not return a Response"))?;
+        let (resp, guard) = self.call_fetch(&req.url, &init, None, false).await?;
         let mut headers = Vec::new();
         if let Ok(Some(iter)) = js_sys::try_iter(&resp.headers()) {
             for entry in iter.flatten() {
@@ -94,9 +318,15 @@ impl Transport for FetchTransport {
                 }
             }
         }
-        let buffer = JsFuture::from(resp.array_buffer().map_err(|e| js_failure(&e))?)
-            .await
-            .map_err(|e| js_failure(&e))?;
+        let body = resp.array_buffer().map_err(|e| js_failure(&e))?;
+        let budget = self.attempt_budget(false)?;
+        let buffer = match race_timeout(&body, budget).await {
+            Ok(Outcome::Done(b)) => b,
+            Ok(Outcome::TimedOut) => return Err(timed_out(budget)),
+            Err(_) if guard.any_aborted() => return Err(aborted()),
+            Err(e) => return Err(js_failure(&e)),
+        };
+        drop(guard);
         Ok(HttpResponse {
             status: resp.status(),
             headers,
@@ -109,18 +339,26 @@ impl Transport for FetchTransport {
     }
 
     async fn sleep(&self, ms: f64) {
-        // setTimeout exists in every runtime we target (browsers, Node, workerd).
-        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            let global = js_sys::global();
-            if let Ok(set_timeout) = Reflect::get(&global, &JsValue::from_str("setTimeout"))
-                .and_then(|f| f.dyn_into::<Function>())
-            {
-                let _ = set_timeout.call2(&global, &resolve, &JsValue::from_f64(ms.max(0.0)));
-            } else {
-                let _ = resolve.call0(&JsValue::UNDEFINED);
+        // Cut short by the call's deadline and signal: the next attempt then fails at
+        // once with `timeout` or `aborted`, so nothing lingers after an abort.
+        let mut ms = ms.max(0.0);
+        if let Some(deadline) = self.deadline_ms {
+            ms = ms.min((deadline - js_sys::Date::now()).max(0.0));
+        }
+        let (wait, id) = delay(ms, &JsValue::UNDEFINED);
+        match &self.signal {
+            Some(signal) => {
+                let (aborted, listener) = on_abort(signal);
+                let _ = JsFuture::from(Promise::race(&js_sys::Array::of2(&wait, &aborted))).await;
+                if let Some(l) = listener {
+                    let _ = signal.remove_event_listener_with_callback("abort", &l);
+                }
             }
-        });
-        let _ = JsFuture::from(promise).await;
+            None => {
+                let _ = JsFuture::from(wait).await;
+            }
+        }
+        clear_timer(&id);
     }
 
     fn random(&self) -> f64 {

@@ -4,5 +4,6 @@ import { cases as slice } from "./scenario.mjs";
 import { cases as readwrite } from "./readwrite.mjs";
 import { cases as upload } from "./upload.mjs";
 import { cases as capabilities } from "./capabilities.mjs";
+import { cases as reliability } from "./reliability.mjs";
 
-export const all = [...slice, ...readwrite, ...upload, ...capabilities];
+export const all = [...slice, ...readwrite, ...upload, ...capabilities, ...reliability];

@@ -56,6 +56,13 @@ export async function usage(): Promise<void> {
   void [revived, results.length];
   // @ts-expect-error: a delete in a batch needs record_id
   await sg.batch([{ request_type: "delete", entity: "Shot" }]);
+  const ctl = new AbortController();
+  await sg.find("Shot", null, { signal: ctl.signal, timeoutMs: 5000, deadlineMs: 20000 });
+  await sg.read("Shot", 1, { fields: ["code"], signal: ctl.signal });
+  await sg.delete("Shot", 1, { signal: ctl.signal });
+  await sg.info({ timeoutMs: 1000 });
+  // @ts-expect-error: signal must be an AbortSignal
+  await sg.read("Shot", 1, { signal: "stop" });
   // @ts-expect-error: unknown relation
   await sg.find("Shot", [["code", "like", "x"]]);
   // @ts-expect-error: method is auto/get/search

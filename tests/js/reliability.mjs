@@ -1,0 +1,134 @@
+// Cancellation and timeouts: `signal`, `timeoutMs`, `deadlineMs` on every call. The
+// injected fetch plays a slow or silent server and honours `init.signal` the way the
+// runtime's fetch does, so these run the same in Node, workerd and Chromium.
+
+function check(cond, message) {
+  if (!cond) throw new Error(`assertion failed: ${message}`);
+}
+function eq(actual, expected, what) {
+  check(actual === expected, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+async function rejects(promise, what) {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error(`assertion failed: ${what} should have rejected`);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const abortError = () => new DOMException("The operation was aborted.", "AbortError");
+
+/** A fetch that delays entity requests by `delayMs` (Infinity: never answers), counting them. */
+function slowFetch(delayMs, stats = { entity: 0 }) {
+  const f = (url, init = {}) => {
+    if (!String(url).includes("/entity/")) return globalThis.fetch(url, init);
+    stats.entity += 1;
+    return new Promise((resolve, reject) => {
+      const signal = init.signal;
+      if (signal?.aborted) return reject(abortError());
+      const t = Number.isFinite(delayMs) ? setTimeout(() => globalThis.fetch(url, { ...init, signal: undefined }).then(resolve, reject), delayMs) : null;
+      signal?.addEventListener("abort", () => { if (t) clearTimeout(t); reject(abortError()); }, { once: true });
+    });
+  };
+  f.stats = stats;
+  return f;
+}
+
+function connect({ ShotGrid, env }, extra = {}) {
+  return ShotGrid.connect({ site: env.url, auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: env.clientSecret }, ...extra });
+}
+
+export const cases = [
+  ["an already-aborted signal rejects at once and sends nothing", async (t) => {
+    const fetch = slowFetch(0);
+    const sg = await connect(t, { fetch });
+    const c = new AbortController();
+    c.abort();
+    const err = await rejects(sg.find("Shot", null, { signal: c.signal }), "find with an aborted signal");
+    check(err instanceof t.ShotGridError, "typed error");
+    eq(err.kind, "aborted", "kind");
+    eq(fetch.stats.entity, 0, "nothing sent");
+  }],
+
+  ["aborting a call in flight rejects promptly with kind aborted", async (t) => {
+    const sg = await connect(t, { fetch: slowFetch(5_000) });
+    const c = new AbortController();
+    const started = Date.now();
+    const pending = sg.read("Shot", 1, { fields: ["code"], signal: c.signal });
+    await sleep(50);
+    c.abort();
+    const err = await rejects(pending, "aborted read");
+    eq(err.kind, "aborted", "kind");
+    check(Date.now() - started < 2_000, `rejected promptly (${Date.now() - started} ms)`);
+    // The session still works for other calls.
+    const ok = await connect(t);
+    eq((await ok.read("Shot", 1, { fields: ["code"] })).id, 1, "other calls unaffected");
+  }],
+
+  ["a silent server times out each attempt, retried, then a typed timeout", async (t) => {
+    const fetch = slowFetch(Infinity);
+    const sg = await connect(t, { fetch, retry: { maxAttempts: 3, baseMs: 10 } });
+    const started = Date.now();
+    const err = await rejects(sg.findOne("Shot", null, { timeoutMs: 100 }), "read from a silent server");
+    eq(err.kind, "timeout", "kind");
+    eq(fetch.stats.entity, 3, "three attempts");
+    const took = Date.now() - started;
+    check(took >= 250 && took < 3_000, `about 3 × 100 ms (${took} ms)`);
+  }],
+
+  ["the deadline bounds the whole call, retries included", async (t) => {
+    const fetch = slowFetch(Infinity);
+    const sg = await connect(t, { fetch, retry: { maxAttempts: 10, baseMs: 10 } });
+    const started = Date.now();
+    const err = await rejects(sg.find("Shot", null, { timeoutMs: 100, deadlineMs: 350 }), "find past its deadline");
+    eq(err.kind, "timeout", "kind");
+    const took = Date.now() - started;
+    check(took < 1_500, `stopped near the deadline (${took} ms)`);
+    check(fetch.stats.entity < 10, `fewer than 10 attempts (${fetch.stats.entity})`);
+  }],
+
+  ["an abort cuts a Retry-After wait short", async (t) => {
+    let calls = 0;
+    const fetch = (url, init) => {
+      if (!String(url).includes("/entity/")) return globalThis.fetch(url, init);
+      calls += 1;
+      return Promise.resolve(new Response(JSON.stringify({ errors: [{ status: 503, code: 100, title: "Busy" }] }), { status: 503, headers: { "retry-after": "30", "content-type": "application/json" } }));
+    };
+    const sg = await connect(t, { fetch });
+    const c = new AbortController();
+    const started = Date.now();
+    const pending = sg.read("Shot", 1, { signal: c.signal });
+    await sleep(100);
+    c.abort();
+    const err = await rejects(pending, "read waiting 30 s to retry");
+    eq(err.kind, "aborted", "kind");
+    check(Date.now() - started < 3_000, `did not wait 30 s (${Date.now() - started} ms)`);
+    eq(calls, 1, "no attempt after the abort");
+  }],
+
+  ["iterate honours a signal between pages", async (t) => {
+    const sg = await connect(t);
+    const c = new AbortController();
+    const seen = [];
+    const err = await rejects((async () => {
+      for await (const page of sg.iterate("Shot", null, { pageSize: 5, signal: c.signal }).pages()) {
+        seen.push(page.length);
+        c.abort();
+      }
+    })(), "iteration after abort");
+    eq(err.kind, "aborted", "kind");
+    eq(seen.length, 1, "one page before the abort");
+  }],
+
+  ["bad call options are typed input errors", async (t) => {
+    const sg = await connect(t);
+    const e1 = await rejects(sg.read("Shot", 1, { signal: "stop" }), "signal that is not an AbortSignal");
+    eq(e1.kind, "invalid_input", "kind");
+    eq(e1.source, "options.signal", "source");
+    const e2 = await rejects(sg.read("Shot", 1, { timeoutMs: -5 }), "negative timeout");
+    eq(e2.source, "options.timeoutMs", "source");
+    const e3 = await rejects(t.ShotGrid.connect({ site: t.env.url, auth: { grant: "client_credentials", clientId: "a", clientSecret: "b" }, timeoutMs: 0 }), "zero client timeout");
+    eq(e3.source, "options.timeoutMs", "source");
+  }],
+];
