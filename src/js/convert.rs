@@ -195,3 +195,17 @@ impl<'a> Obj<'a> {
         }
     }
 }
+
+/// The boxed future every facade promise runs.
+type BoxedJsFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>>;
+
+/// `wasm_bindgen_futures::future_to_promise` behind a type-erased box: its glue is
+/// instantiated once for the whole facade instead of once per method (tens of KB of
+/// .wasm otherwise).
+pub fn future_to_promise<F>(future: F) -> js_sys::Promise
+where
+    F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+{
+    let boxed: BoxedJsFuture = Box::pin(future);
+    wasm_bindgen_futures::future_to_promise(boxed)
+}

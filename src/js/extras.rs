@@ -6,11 +6,11 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use super::convert::future_to_promise;
 use js_sys::{Array, ArrayBuffer, Promise, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{error_to_js, js_to_json, json_to_js, Obj};
 use super::ShotGrid;

@@ -8,10 +8,10 @@ mod upload;
 
 use std::rc::Rc;
 
+use convert::future_to_promise;
 use js_sys::{Function, Promise};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::{Client, Config, TokenListener, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID};
 use crate::protocol::auth::{Grant, ImportedTokens, Secret, TokenScope, Tokens};

@@ -5,11 +5,12 @@
 //! File bytes stay in JS: a source hands out `Blob` slices or `Uint8Array` views that
 //! go to `fetch` as they are, and downloads come back as the `Response`'s body.
 
+use super::convert::future_to_promise;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
 
 use super::convert::{error_to_js, js_to_json, json_to_js, Obj};
