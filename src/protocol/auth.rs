@@ -213,13 +213,8 @@ pub fn parse_token_response(resp: &HttpResponse, now_ms: f64) -> Result<Tokens, 
         }
         return Err(e);
     }
-    let request_id = || resp.header("x-request-id").map(str::to_owned);
     let body: TokenBody = serde_json::from_slice(&resp.body).map_err(|_| {
-        Error::decode(
-            "the token response is not the expected JSON object",
-            resp.status,
-            request_id(),
-        )
+        Error::decode_from("the token response is not the expected JSON object", resp)
     })?;
     if body.access_token.is_empty()
         || body
@@ -227,10 +222,9 @@ pub fn parse_token_response(resp: &HttpResponse, now_ms: f64) -> Result<Tokens, 
             .as_deref()
             .is_some_and(|t| !t.eq_ignore_ascii_case("bearer"))
     {
-        return Err(Error::decode(
+        return Err(Error::decode_from(
             "the token response has no bearer access token",
-            resp.status,
-            request_id(),
+            resp,
         ));
     }
     // Missing or absurd lifetimes fall back to the shortest seen on real sites.

@@ -171,11 +171,7 @@ pub fn bare(method: Method, url: String) -> HttpRequest {
 
 /// A decode error for `resp`.
 pub fn decode_error(resp: &HttpResponse, detail: &str) -> Error {
-    Error::decode(
-        detail,
-        resp.status,
-        resp.header("x-request-id").map(str::to_owned),
-    )
+    Error::decode_from(detail, resp)
 }
 
 /// The top-level `data` member of a JSON response.

@@ -109,6 +109,25 @@ impl Error {
         e
     }
 
+    /// A response that could not be decoded, with its status, request id and a short
+    /// snippet of the body (what a proxy's HTML page or an empty body looked like).
+    pub fn decode_from(detail: &str, resp: &HttpResponse) -> Self {
+        let text = String::from_utf8_lossy(&resp.body);
+        let text = text.trim();
+        let mut d = String::from(detail);
+        if text.is_empty() {
+            d.push_str(" (empty body)");
+        } else {
+            d.push_str(": ");
+            d.push_str(&truncate_chars(text, 120));
+        }
+        Error::decode(
+            d,
+            resp.status,
+            resp.header("x-request-id").map(str::to_owned),
+        )
+    }
+
     /// Builds the error for a non-2xx response. Tolerates bodies that are not JSON:API
     /// (HTML from a proxy, empty bodies).
     pub fn from_response(resp: &HttpResponse) -> Self {

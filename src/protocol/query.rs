@@ -200,20 +200,17 @@ impl Query {
 /// decode error (never silently dropped).
 pub fn decode_page(resp: &HttpResponse) -> Result<Vec<Value>, Error> {
     let data = take_data(parse_json(resp)?, resp)?;
-    let request_id = || resp.header("x-request-id").map(str::to_owned);
     let Value::Array(items) = data else {
-        return Err(Error::decode(
+        return Err(Error::decode_from(
             "a list response's `data` is not an array",
-            resp.status,
-            request_id(),
+            resp,
         ));
     };
     items
         .into_iter()
         .map(|item| {
-            flatten_resource(item).ok_or_else(|| {
-                Error::decode("a record has no `type` and `id`", resp.status, request_id())
-            })
+            flatten_resource(item)
+                .ok_or_else(|| Error::decode_from("a record has no `type` and `id`", resp))
         })
         .collect()
 }

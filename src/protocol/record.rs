@@ -67,13 +67,8 @@ fn normalize_link(v: Value) -> Value {
 
 /// Parses a successful response body as JSON. Empty or non-JSON bodies are decode errors.
 pub fn parse_json(resp: &HttpResponse) -> Result<Value, Error> {
-    serde_json::from_slice(&resp.body).map_err(|_| {
-        Error::decode(
-            "the response body is not JSON",
-            resp.status,
-            resp.header("x-request-id").map(str::to_owned),
-        )
-    })
+    serde_json::from_slice(&resp.body)
+        .map_err(|_| Error::decode_from("the response body is not JSON", resp))
 }
 
 /// Takes the top-level `data` member of a JSON:API document.
@@ -82,25 +77,14 @@ pub fn take_data(doc: Value, resp: &HttpResponse) -> Result<Value, Error> {
         Value::Object(mut o) => o.remove("data").ok_or(()),
         _ => Err(()),
     }
-    .map_err(|()| {
-        Error::decode(
-            "the response has no `data` member",
-            resp.status,
-            resp.header("x-request-id").map(str::to_owned),
-        )
-    })
+    .map_err(|()| Error::decode_from("the response has no `data` member", resp))
 }
 
 /// Decodes a single-record document into a flat record.
 pub fn decode_single(resp: &HttpResponse) -> Result<Value, Error> {
     let data = take_data(parse_json(resp)?, resp)?;
-    flatten_resource(data).ok_or_else(|| {
-        Error::decode(
-            "the record has no `type` and `id`",
-            resp.status,
-            resp.header("x-request-id").map(str::to_owned),
-        )
-    })
+    flatten_resource(data)
+        .ok_or_else(|| Error::decode_from("the record has no `type` and `id`", resp))
 }
 
 #[cfg(test)]

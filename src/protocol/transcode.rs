@@ -333,10 +333,9 @@ impl<'de> Visitor<'de> for ListSeed {
 
 fn decode_doc(resp: &HttpResponse, want: Want) -> Result<Vec<(String, i64)>, Error> {
     let fail = || {
-        Error::decode(
+        Error::decode_from(
             "the response is not a JSON:API document of records with `type` and `id`",
-            resp.status,
-            resp.header("x-request-id").map(str::to_owned),
+            resp,
         )
     };
     let mut de = serde_json::Deserializer::from_slice(&resp.body);
@@ -453,5 +452,44 @@ mod tests {
         ] {
             assert!(transcode_page(&resp(bad)).is_err(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod snippet_tests {
+    use super::*;
+
+    #[test]
+    fn decode_errors_carry_the_status_and_a_short_snippet() {
+        let resp = |status: u16, body: &str| HttpResponse {
+            status,
+            headers: vec![("x-request-id".into(), "rid".into())],
+            body: body.as_bytes().to_vec(),
+        };
+        let long_html = format!(
+            "<html><body>{}</body></html>",
+            "Gateway says no. ".repeat(40)
+        );
+        let e = transcode_page(&resp(200, &long_html)).unwrap_err();
+        assert_eq!(
+            (e.kind, e.status),
+            (crate::protocol::ErrorKind::Decode, Some(200))
+        );
+        let d = e.detail.clone().unwrap_or_default();
+        assert!(d.contains("<html><body>Gateway says no."), "{d}");
+        assert!(d.chars().count() < 260, "snippet is short: {d}");
+        assert_eq!(e.request_id.as_deref(), Some("rid"));
+        let e = transcode_single(&resp(200, "")).unwrap_err();
+        assert!(
+            e.detail.clone().unwrap_or_default().contains("empty body"),
+            "{:?}",
+            e.detail
+        );
+        let e = crate::protocol::record::decode_single(&resp(201, "not json")).unwrap_err();
+        assert!(
+            e.detail.clone().unwrap_or_default().contains("not json"),
+            "{:?}",
+            e.detail
+        );
     }
 }

@@ -217,13 +217,7 @@ pub fn decode_revive(resp: &HttpResponse) -> Result<bool, Error> {
     doc.get("meta")
         .and_then(|m| m.get("did_revive"))
         .and_then(Value::as_bool)
-        .ok_or_else(|| {
-            Error::decode(
-                "the revive response has no meta.did_revive",
-                resp.status,
-                resp.header("x-request-id").map(str::to_owned),
-            )
-        })
+        .ok_or_else(|| Error::decode_from("the revive response has no meta.did_revive", resp))
 }
 
 /// Validates batch requests and splits them into chunks of at most `limit`. More than
@@ -346,10 +340,9 @@ pub fn decode_batch(resp: &HttpResponse) -> Result<Vec<Value>, Error> {
                 other => other,
             })
             .collect()),
-        _ => Err(Error::decode(
+        _ => Err(Error::decode_from(
             "the batch response's `data` is not a list",
-            resp.status,
-            resp.header("x-request-id").map(str::to_owned),
+            resp,
         )),
     }
 }
