@@ -297,4 +297,40 @@ export const cases = [
     await invalid(t.ShotGrid.connect({ site: t.env.url, tokens: { refreshToken: "r", expiresAt: "soon" } }), "options.tokens.expiresAt", "expiresAt");
     await invalid(t.ShotGrid.connect({ site: t.env.url, auth: { grant: "client_credentials", clientId: "a", clientSecret: "b" }, onTokens: "save" }), "options.onTokens", "onTokens is a function");
   }],
+  ["every capability refuses bad input before sending, naming the argument", async (t) => {
+    let sent = 0;
+    const fetch = (url, init) => { if (!String(url).endsWith("/auth/access_token")) sent += 1; return globalThis.fetch(url, init); };
+    const sg = await t.ShotGrid.connect({ site: t.env.url, auth: { grant: "client_credentials", clientId: t.env.clientId, clientSecret: t.env.clientSecret }, fetch });
+    const bad = [
+      ["textSearch", () => sg.textSearch("ab", { Shot: null })],
+      ["summarize", () => sg.summarize("Shot", null, [{ field: "id", type: "tally" }])],
+      ["relationship", () => sg.relationship("Shot", 0, "assets")],
+      ["schema.field", () => sg.schema.field("shots", "code")],
+      ["schema.createField", () => sg.schema.createField("Shot", "no_such_type", { name: "x" })],
+      ["preferences", () => sg.preferences("format_date_fields")],
+      ["hierarchy.expand", () => sg.hierarchy.expand({})],
+      ["follow", () => sg.follow(0, { type: "Shot", id: 1 })],
+      ["unfollow", () => sg.unfollow(1, { type: "shot", id: 1 })],
+      ["followers", () => sg.followers("Shot", -1)],
+      ["following", () => sg.following(1.5)],
+      ["activityStream", () => sg.activityStream("Shot", 1, { limit: 100_000 })],
+      ["noteThread", () => sg.noteThread("1")],
+      ["updateProjectLastAccessed", () => sg.updateProjectLastAccessed(1, 0)],
+      ["webhooks.get", () => sg.webhooks.get("../etc")],
+      ["webhooks.acknowledge", () => sg.webhooks.acknowledge("0d6e4ee2-6a4b-4b8e-8b58-1b1f0a3e2c11", "x".repeat(5000))],
+    ];
+    for (const [name, call] of bad) {
+      let err;
+      try { await call(); } catch (e) { err = e; }
+      check(err, `${name} should reject`);
+      check(err instanceof t.ShotGridError, `${name}: typed error`);
+      eq(err.kind, "invalid_input", `${name}: kind`);
+      check(typeof err.source === "string" && err.source.length > 0, `${name}: source names the argument (${JSON.stringify(err.source)})`);
+    }
+    eq(sent, 0, "nothing sent for bad input");
+    // The server's own refusals come back typed too.
+    let missing;
+    try { await sg.relationship("Shot", 987654321, "assets"); } catch (e) { missing = e; }
+    check(missing && missing.status === 404, "a missing record's relationship is a 404");
+  }],
 ];
