@@ -134,6 +134,9 @@ async function connect(resume) {
   replace($("#connect-status"), h("p", { class: "done" }, `Connected to ${site} as ${state.who ?? "(unknown user)"}.`));
   announce(`Connected as ${state.who ?? "unknown user"}`);
   request.refreshSchema();
+  // Their entity type pickers now list the site's types.
+  panels.upload = mountUpload($("#panel-upload"));
+  panels.webhooks = mountWebhooks($("#panel-webhooks"));
   showPanel("request");
   $("#op").focus();
 }

@@ -247,6 +247,7 @@ export function connectSnippet(conn) {
  * placeholder stands for a file.
  */
 export function toJs(conn, method, args) {
+  if (method === "connect") return connectSnippet(conn);
   const shown = args.map((a) => (a && a.__file ? `file /* ${a.__file} */` : jsLiteral(redact(a))));
   while (shown.length && shown[shown.length - 1] === "undefined") shown.pop();
   return `${connectSnippet(conn)}\nconst result = await sg.${method}(${shown.join(", ")});\nconsole.log(result);\n`;
