@@ -73,8 +73,14 @@ async function newPage(viewport = { width: 1280, height: 800 }) {
 /** Everything the page keeps in web storage, as one string. */
 const storage = (page) => page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
 
+/** Opens the explorer and waits for its script to have set the form up. */
+async function open(p) {
+  await p.goto(start);
+  await p.waitForFunction(() => window.__explorer?.ready === true);
+}
+
 async function connectScript(page, { remember = false } = {}) {
-  await page.goto(start);
+  await open(page);
   await page.selectOption("#grant", "client_credentials");
   await page.fill("#clientId", env.clientId);
   await page.fill("#clientSecret", env.clientSecret);
@@ -101,8 +107,8 @@ async function setCondition(page, n, field, relation, fill) {
   const row = page.locator("li.condition").nth(n);
   await row.locator("input.field-input").fill(field);
   await row.locator("input.field-input").dispatchEvent("change");
-  // The operators follow the field's data type once its schema is known.
-  await page.waitForFunction(([n, relation]) => [...document.querySelectorAll("li.condition")[n].querySelectorAll("select[aria-label=Operator] option")].some((o) => o.value === relation), [n, relation]);
+  // The operators and the value inputs follow the field's data type once its schema is known.
+  await page.waitForFunction(([n, field]) => document.querySelectorAll("li.condition")[n]?.dataset.field === field, [n, field]);
   await row.locator("select[aria-label=Operator]").selectOption(relation);
   await fill(row);
 }
@@ -233,7 +239,7 @@ test("a bad filter shows a typed error (kind, status, code, title, detail)", asy
   await setCondition(page, 0, "no_such_field", "is", (row) => row.locator("input[aria-label='Condition value']").fill("x"));
   await send(page);
   const box = page.locator("#response .error-box");
-  const kind = await box.locator(".err-kind").textContent();
+  const kind = await box.locator("dd.err-kind").textContent();
   eq(kind, "http", "kind");
   const dd = async (k) => (await box.locator(`dd.err-${k}`).textContent()).trim();
   eq(await dd("status"), "400", "status");
@@ -255,9 +261,9 @@ test("summarize draws a chart", async () => {
 
 test("upload a file: the progress bar reaches 100 %, cancel stops an upload", async () => {
   await page.click("#nav button[data-panel=upload]");
-  await page.selectOption("#upload-type", "Shot");
+  await page.selectOption("#upload-type", "Version");
   await page.fill("#upload-id", "1");
-  await page.fill("#upload-field", "attachments");
+  await page.fill("#upload-field", "sg_uploaded_movie");
   const name = `explorer-${Date.now()}.bin`;
   await page.fill("#upload-display", name);
   const mib = 1024 * 1024;
@@ -289,7 +295,7 @@ test("upload a file: the progress bar reaches 100 %, cancel stops an upload", as
   await page.waitForFunction(() => document.querySelector("#upload-progress").value > 0, null, { timeout: 30_000 });
   await page.click("#upload-cancel");
   await page.waitForSelector("#upload-result .error-box", { timeout: 30_000 });
-  eq((await page.textContent("#upload-result .err-kind")).trim(), "aborted", "cancel gives an aborted error");
+  eq((await page.textContent("#upload-result dd.err-kind")).trim(), "aborted", "cancel gives an aborted error");
   check(await page.evaluate(() => document.querySelector("#upload-progress").value < 100), "the bar stopped short");
   await snap(page, "upload-cancelled");
 });
@@ -364,7 +370,7 @@ test("history: secrets redacted, re-run, copy as curl and as JS", async () => {
 
 test("keyboard only: connect (remembered) and search", async () => {
   const kb = await newPage();
-  await kb.goto(start);
+  await open(kb);
   await kb.waitForFunction(() => document.activeElement?.id === "site");
   const k = kb.keyboard;
   await k.press("Tab"); // grant
@@ -433,7 +439,7 @@ test("narrow screen: no sideways scrolling, forms and results stack", async () =
 });
 
 async function connectScriptOn(p) {
-  await p.goto(start);
+  await open(p);
   await p.selectOption("#grant", "client_credentials");
   await p.fill("#clientId", env.clientId);
   await p.fill("#clientSecret", env.clientSecret);

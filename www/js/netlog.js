@@ -31,8 +31,15 @@ function hasAuth(headers) {
   return entries.some(([k]) => /^authorization$/i.test(k));
 }
 
-function bodyOf(url, body) {
+const decoder = new TextDecoder();
+
+function bodyOf(url, body, headers) {
   if (body == null) return null;
+  const type = headers["content-type"] ?? "";
+  // The client sends JSON and form bodies as bytes: keep them as text (they are small).
+  if (ArrayBuffer.isView(body) && /json|x-www-form-urlencoded/.test(type) && body.byteLength <= 256 * 1024) {
+    body = decoder.decode(body);
+  }
   if (typeof body === "string") return /\/auth\/access_token$/.test(new URL(url).pathname) ? redactForm(body) : body;
   if (body instanceof URLSearchParams) return redactForm(body.toString());
   const size = body.size ?? body.byteLength ?? null;
@@ -42,13 +49,14 @@ function bodyOf(url, body) {
 /** A `fetch` for ShotGrid.connect that records what goes through it. */
 export function recordingFetch(input, init = {}) {
   const url = typeof input === "string" ? input : input.url;
+  const headers = headerObject(init.headers);
   const ex = {
     seq: ++seq,
     method: (init.method ?? "GET").toUpperCase(),
     url,
-    headers: headerObject(init.headers),
+    headers,
     auth: hasAuth(init.headers),
-    body: bodyOf(url, init.body),
+    body: bodyOf(url, init.body, headers),
     start: performance.now(),
     ms: null,
     status: null,

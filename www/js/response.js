@@ -105,7 +105,7 @@ export function errorBox(err) {
     dl.append(h("dt", {}, k), h("dd", { class: `err-${k}` }, typeof v === "object" ? JSON.stringify(v) : String(v)));
   }
   return h("div", { class: "error-box", role: "alert" },
-    h("p", { class: "error-title" }, h("span", { class: "badge err-kind" }, f.kind ?? "error"), " ", f.status ? h("span", { class: "badge" }, `HTTP ${f.status}`) : null, " ", f.title ?? ""),
+    h("p", { class: "error-title" }, h("span", { class: "badge kind-badge" }, f.kind ?? "error"), " ", f.status ? h("span", { class: "badge" }, `HTTP ${f.status}`) : null, " ", f.title ?? ""),
     dl);
 }
 

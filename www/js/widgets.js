@@ -222,7 +222,7 @@ export function filterBuilder({ getType }) {
     const self = {
       el: li,
       focus: () => pick.input.focus(),
-      refresh: () => { pick.refresh(); retype(); },
+      refresh: () => { pick.refresh(); retype(null); },
       model: () => ({ kind: "cond", field: pick.input.value.trim(), relation: rel.value, dataType: field?.dataType ?? "text", raw: editor?.raw() ?? {} }),
       pick, rel,
       get editor() { return editor; },
@@ -234,15 +234,23 @@ export function filterBuilder({ getType }) {
     }
     let gen = 0;
     async function retype(initial) {
-      const mine = ++gen;
       const name = pick.input.value.trim();
-      field = name ? await schema.resolveField(getType(), name) : null;
+      if (initial === undefined && editor && li.dataset.field === name) return; // unchanged (a blur)
+      const mine = ++gen;
+      const before = { dataType: field?.dataType, relation: rel.value };
+      const next = name ? await schema.resolveField(getType(), name) : null;
       if (mine !== gen) return;
+      before.raw = editor?.raw();
+      field = next;
       const ops = operatorsFor(field?.dataType);
       const keep = init.relation && ops.includes(init.relation) ? init.relation : ops.includes(rel.value) ? rel.value : ops[0];
       replace(rel, ops.map((o) => h("option", { value: o, selected: o === keep }, o)));
       rel.title = field ? `${field.label}: ${field.dataType}` : "unknown field: operators for text and numbers";
-      renderValue(initial);
+      // What was typed survives when the value's kind did not change.
+      const same = before.dataType === field?.dataType && before.relation === keep;
+      renderValue(initial ?? (same ? before.raw : undefined));
+      li.dataset.field = name;
+      li.dataset.dataType = field?.dataType ?? "";
       init = {};
     }
     retype(init.raw);
@@ -302,9 +310,17 @@ export function dataEditor({ getType, update = false }) {
         return [name, v];
       },
     };
+    let gen = 0;
     async function retype(initial) {
       const name = pick.input.value.trim();
-      field = name ? await schema.resolveField(getType(), name) : null;
+      if (initial === undefined && editor && li.dataset.field === name) return; // unchanged (a blur)
+      const mine = ++gen;
+      const before = { dataType: field?.dataType };
+      const next = name ? await schema.resolveField(getType(), name) : null;
+      if (mine !== gen) return;
+      before.raw = editor?.raw();
+      field = next;
+      if (initial === undefined && before.dataType === field?.dataType) initial = before.raw?.a;
       const multi = field?.dataType === "multi_entity";
       modeSel.hidden = !(update && multi);
       editor = multi
@@ -312,6 +328,7 @@ export function dataEditor({ getType, update = false }) {
         : valueEditor(field, "is", `Value of ${name || "field"}`, { a: initial });
       replace(valueBox, editor);
       if (field && !field.editable) valueBox.append(h("small", { class: "warn" }, " not editable"));
+      li.dataset.field = name;
     }
     const li = h("li", { class: "row" }, pick, modeSel, valueBox, h("button", { type: "button", class: "icon danger", "aria-label": "Remove data field", onclick: () => { entries.splice(entries.indexOf(entry), 1); li.remove(); } }, "×"));
     entries.push(entry);
