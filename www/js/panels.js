@@ -231,6 +231,14 @@ export function mountWebhooks(root) {
 
 /* ---------------------------------------------------------------- history */
 
+/** `sg.method(args…)` of an entry, shortened. */
+function callText(e) {
+  const args = e.args.slice();
+  while (args.length && args[args.length - 1] === undefined) args.pop();
+  const text = args.map((a) => (a === undefined ? "undefined" : JSON.stringify(a))).join(", ");
+  return `sg.${e.method}(${text.length > 240 ? `${text.slice(0, 239)}…` : text})`;
+}
+
 /** The history: every call (secrets redacted), re-run, copy as curl / JS. */
 export function mountHistory(root) {
   const list = h("ol", { id: "history-list", class: "history", reversed: true });
@@ -254,7 +262,7 @@ export function mountHistory(root) {
           h("strong", {}, e.label), e.status ? h("span", {}, `HTTP ${e.status}`) : null,
           h("span", { class: "muted" }, `${e.ms.toFixed(0)} ms · ${e.at.toLocaleTimeString()}`),
           e.requestIds.length ? h("code", { class: "small" }, e.requestIds[e.requestIds.length - 1]) : null),
-        h("code", { class: "call" }, `sg.${e.method}(${e.args.map((a) => JSON.stringify(a)).join(", ").slice(0, 200)})`),
+        h("code", { class: "call" }, callText(e)),
         h("div", { class: "row" },
           h("button", { type: "button", class: "rerun", disabled: hasRedacted(e) || !e.method || e.method === "connect", title: hasRedacted(e) ? "It held a secret or a file: redo it from its panel" : null, onclick: () => request.rerun(e) }, "Re-run"),
           h("button", { type: "button", class: "copy-curl", onclick: () => copy("curl") }, "Copy as curl"),
