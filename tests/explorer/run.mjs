@@ -132,6 +132,43 @@ test("connect with a script key: who is connected, token expiry, nothing secret 
   await snap(page, "connected");
 });
 
+test("connect errors: a missing key is refused before sending, a wrong key is an auth error", async () => {
+  const p = await newPage();
+  await open(p);
+  await snap(p, "connect-form");
+  await p.selectOption("#grant", "client_credentials");
+  await p.fill("#clientId", env.clientId);
+  await p.click("#connect-submit");
+  check((await p.textContent("#connect-status .error-box")).includes("Script key is required"), "missing key named");
+  await p.fill("#clientSecret", `${env.clientSecret}-wrong`);
+  await p.click("#connect-submit");
+  await p.waitForFunction(() => document.querySelector("#connect-status dd.err-kind")?.textContent === "auth");
+  check((await p.textContent("#connect-status .error-box")).includes("102"), "ShotGrid's authentication code shown");
+  eq(await p.textContent("#connection"), "Not connected", "still not connected");
+  check(!(await storage(p)).includes("-wrong"), "the wrong key is not stored either");
+  await snap(p, "connect-error");
+  if (p.errors.length) throw new Error(`page errors: ${p.errors.join("; ")}`);
+  await p.context().close();
+});
+
+test("the token is renewed automatically before it expires", async () => {
+  const p = await newPage();
+  await p.clock.install();
+  await connectScriptOn(p);
+  const before = Number(await p.getAttribute("#expiry", "data-expires-at"));
+  // Jump to 40 s before expiry: inside the client's 60 s margin the explorer makes a call.
+  await p.clock.fastForward(before - (await p.evaluate(() => Date.now())) - 40_000);
+  await p.waitForFunction(() => document.querySelector("#refreshed")?.textContent.includes("renewed automatically"), null, { timeout: 15_000 });
+  await p.clock.runFor(1000);
+  const after = Number(await p.getAttribute("#expiry", "data-expires-at"));
+  check(after > before, `the expiry moved on (${before} → ${after})`);
+  const grants = await p.evaluate(() => window.__explorer.exchanges
+    .filter((e) => e.url.endsWith("/auth/access_token")).map((e) => new URLSearchParams(e.body).get("grant_type")));
+  eq(grants, ["client_credentials", "refresh_token"], "one grant, then one refresh");
+  if (p.errors.length) throw new Error(`page errors: ${p.errors.join("; ")}`);
+  await p.context().close();
+});
+
 test("search with a nested filter: project AND (status ip OR code ends with 0)", async () => {
   await chooseOp(page, "find");
   await page.selectOption("#p-entityType", "Shot");
@@ -288,15 +325,25 @@ test("upload a file: the progress bar reaches 100 %, cancel stops an upload", as
   check(att, "the attachment exists on the site");
   await snap(page, "upload-done");
 
-  // Cancel: 10 parts one at a time; cancel after the first.
+  // Cancel: 10 parts one at a time, each PUT held back 300 ms (a slow network); cancel
+  // after the first.
+  const slow = async (route) => {
+    if (route.request().method() === "PUT") await new Promise((r) => setTimeout(r, 300));
+    await route.continue().catch(() => {}); // the page may have aborted it meanwhile
+  };
+  await page.route("**/*", slow);
   await page.setInputFiles("#upload-file", { name: "big.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(10 * mib, 1) });
-  await page.fill("#upload-display", "cancelled upload");
+  const cancelled = `cancelled upload ${Date.now()}`;
+  await page.fill("#upload-display", cancelled);
   await page.click("#upload-start");
   await page.waitForFunction(() => document.querySelector("#upload-progress").value > 0, null, { timeout: 30_000 });
   await page.click("#upload-cancel");
   await page.waitForSelector("#upload-result .error-box", { timeout: 30_000 });
   eq((await page.textContent("#upload-result dd.err-kind")).trim(), "aborted", "cancel gives an aborted error");
   check(await page.evaluate(() => document.querySelector("#upload-progress").value < 100), "the bar stopped short");
+  await page.unroute("**/*", slow);
+  const kept = await page.evaluate((n) => window.__explorer.state.sg.findOne("Attachment", [["display_name", "is", n]]), cancelled);
+  eq(kept, null, "no attachment from the cancelled upload");
   await snap(page, "upload-cancelled");
 });
 

@@ -2,7 +2,7 @@
 // expiry, automatic refresh, "remember" = only the refresh token in sessionStorage).
 import { ShotGrid } from "../pkg/browser.js";
 import { h, $, $$, replace, announce } from "./dom.js";
-import { recordingFetch } from "./netlog.js";
+import { recordingFetch, exchanges } from "./netlog.js";
 import * as schema from "./schema.js";
 import { state, run } from "./runner.js";
 import { errorBox } from "./response.js";
@@ -223,4 +223,5 @@ showPanel("connect");
 const saved = savedSession();
 if (saved?.refreshToken && saved.site) connect(saved);
 else form.querySelector("input:not([disabled]):not([type=hidden])")?.focus();
-window.__explorer = { state, ready: true };
+// For the end-to-end tests (and the curious): the connection and the recorded exchanges.
+window.__explorer = { state, exchanges, ready: true };
