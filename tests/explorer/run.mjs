@@ -347,6 +347,48 @@ test("upload a file: the progress bar reaches 100 %, cancel stops an upload", as
   await snap(page, "upload-cancelled");
 });
 
+test("every read-only capability runs from its generated form with its defaults", async () => {
+  await page.click("#nav button[data-panel=request]");
+  const ops = ["info", "preferences", "schema.entities", "schema.entity", "schema.fields", "schema.field", "findOne", "read",
+    "textSearch", "relationship", "followers", "following", "activityStream", "noteThread", "hierarchy.expand",
+    "hierarchy.search", "webhooks.list", "events.follow"];
+  const failures = [];
+  for (const op of ops) {
+    await chooseOp(page, op);
+    if (await page.$("select#p-entityType")) await page.selectOption("#p-entityType", "Shot");
+    await send(page);
+    const line = await page.textContent("#response .status-line");
+    if (!line.startsWith("OK")) failures.push(`${op}: ${(await page.textContent("#response")).slice(0, 200)}`);
+  }
+  check(failures.length === 0, `failed:\n${failures.join("\n")}`);
+  // A download of the file uploaded above, offered to save.
+  const att = await page.evaluate(() => window.__explorer.state.sg.findOne("Attachment", [["display_name", "starts_with", "explorer-"]], { sort: ["-id"] }));
+  await chooseOp(page, "download");
+  await page.selectOption("#p-entityType", "Attachment");
+  await page.fill("#p-id", String(att.id));
+  await send(page);
+  check((await page.textContent("#response .download")).includes((3 * 1024 * 1024 + 12345).toLocaleString("en-US")), "the file's size is shown");
+  check(await page.isVisible("#response .download a[download]"), "a Save link is offered");
+});
+
+test("every form control has an accessible name", async () => {
+  const unnamed = [];
+  for (const panel of ["request", "schema", "upload", "webhooks", "history", "connect"]) {
+    await page.click(`#nav button[data-panel=${panel}]`);
+    if (panel === "request") {
+      await chooseOp(page, "find");
+      await page.click(".filter-builder .add-condition >> nth=0");
+      await page.click(".filter-builder > fieldset > .row .add-group");
+      await page.click(".sort-builder > button");
+    }
+    unnamed.push(...await page.evaluate((panel) => [...document.querySelectorAll(`#panel-${panel} :is(input, select, textarea, button)`)]
+      .filter((el) => el.offsetParent !== null && el.type !== "hidden")
+      .filter((el) => !(el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest("label") || (el.tagName === "BUTTON" && el.textContent.trim())))
+      .map((el) => `${panel}: <${el.tagName.toLowerCase()} class="${el.className}">`), panel));
+  }
+  eq(unnamed, [], "controls without a name");
+});
+
 test("schema browser: types, fields, a field's schema", async () => {
   await page.click("#nav button[data-panel=schema]");
   await page.fill("#schema-type-search", "shot");
