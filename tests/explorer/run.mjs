@@ -514,7 +514,16 @@ test("narrow screen: no sideways scrolling, forms and results stack", async () =
   await narrow.selectOption("#p-entityType", "Shot");
   await narrow.click(".filter-builder .add-condition >> nth=0");
   await setCondition(narrow, 0, "sg_status_list", "in", (row) => row.locator("select[multiple]").selectOption([{ index: 0 }, { index: 1 }]));
+  // Sorted by code, descending; only the code column.
+  await narrow.click(".sort-builder > button");
+  await narrow.fill(".sort-builder input.field-input", "code");
+  await narrow.selectOption(".sort-builder select[aria-label=Direction]", "desc");
+  await narrow.fill(".fields-picker input.field-input", "code");
+  await narrow.press(".fields-picker input.field-input", "Enter");
   await send(narrow);
+  const codes = await narrow.$$eval("#response table.records tbody tr td:nth-child(2)", (tds) => tds.map((t) => t.textContent));
+  check(codes.length === 25, `a page of 25 (got ${codes.length})`);
+  eq(codes, [...codes].sort().reverse(), "codes sorted descending");
   const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 1, `page is ${overflow}px wider than the screen`);
   const [form, resp] = await Promise.all(["#request-form", "#response"].map((s) => narrow.locator(s).boundingBox()));
