@@ -286,6 +286,26 @@ test("a bad filter shows a typed error (kind, status, code, title, detail)", asy
   await snap(page, "bad-filter");
 });
 
+test("Cancel aborts a request in flight", async () => {
+  await chooseOp(page, "read");
+  await page.selectOption("#p-entityType", "Shot");
+  await page.fill("#p-id", "2");
+  const hold = async (route) => {
+    await new Promise((r) => setTimeout(r, 3000));
+    await route.continue().catch(() => {}); // aborted by the page meanwhile
+  };
+  await page.route("**/api/v1/entity/**", hold);
+  await page.evaluate(() => document.querySelector("#response").replaceChildren());
+  await page.click("#send");
+  await page.waitForFunction(() => !document.querySelector("#cancel-request").disabled);
+  await page.click("#cancel-request");
+  await page.waitForSelector("#response .error-box");
+  eq((await page.textContent("#response dd.err-kind")).trim(), "aborted", "kind");
+  await page.unroute("**/api/v1/entity/**", hold);
+  check(await page.isEnabled("#send"), "Send is enabled again");
+  check(await page.isDisabled("#cancel-request"), "Cancel is disabled again");
+});
+
 test("summarize draws a chart", async () => {
   await chooseOp(page, "summarize");
   await page.selectOption("#p-entityType", "Shot");
