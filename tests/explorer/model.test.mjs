@@ -4,7 +4,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import {
   operatorsFor, valueShape, parseValue, parseLink, conditionValue, toFilters, InputError,
-  redact, redactForm, REDACTED, toCurl, toJs, chartBars, columnsOf, isLink,
+  redact, redactForm, REDACTED, toCurl, toJs, chartBars, columnsOf, isLink, conditionFrom, formatValue,
 } from "../../www/js/model.js";
 
 test("operators follow the field's data type", () => {
@@ -104,4 +104,29 @@ test("chart bars, table columns, links", () => {
   assert.deepEqual(chartBars({ summaries: { id: 1 } }, "id"), []);
   assert.deepEqual(columnsOf([{ type: "Shot", id: 1, code: "a" }, { type: "Shot", id: 2, project: null }]), ["id", "code", "project"]);
   assert.ok(isLink({ type: "Shot", id: 1 }) && !isLink({ type: "Shot", id: "1" }) && !isLink(null));
+});
+
+test("conditions shown in the builder again give the same filters (history → Edit)", () => {
+  const cases = [
+    [["project", "is", { type: "Project", id: 1 }], "entity"],
+    [["id", "between", [3, 9]], "number"],
+    [["created_at", "in_last", [2, "WEEK"]], "date_time"],
+    [["due_date", "in_calendar_month", -1], "date"],
+    [["sg_status_list", "in", ["ip", "rev"]], "status_list"],
+    [["assets", "in", [{ type: "Asset", id: 1 }, { type: "Asset", id: 2 }]], "multi_entity"],
+    [["entity", "type_is", "Shot"], "entity"],
+    [["code", "starts_with", "SQ0"], "text"],
+    [["sg_cut_in", "greater_than", 1001], "number"],
+  ];
+  for (const [c, dataType] of cases) {
+    const { field, relation, raw } = conditionFrom(c);
+    // A status multi-select hands back `values`; other inputs hand back their text.
+    const input = dataType === "status_list" ? raw : { ...raw, values: undefined };
+    const back = toFilters({ kind: "group", op: "and", children: [{ kind: "cond", field, relation, dataType, raw: input }] });
+    assert.deepEqual(back, [c], JSON.stringify(c));
+  }
+  const utc = "2024-01-15T09:00:00Z";
+  assert.equal(parseValue(formatValue(utc), "date_time"), utc, "date-times survive the local round trip");
+  assert.equal(formatValue({ multi_entity_update_mode: "add", value: [{ type: "Asset", id: 4 }] }), "Asset:4");
+  assert.equal(formatValue(null), "");
 });

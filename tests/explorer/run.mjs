@@ -169,6 +169,7 @@ test("the token is renewed automatically before it expires", async () => {
   await p.context().close();
 });
 
+let nestedFirstPage = null;
 test("search with a nested filter: project AND (status ip OR code ends with 0)", async () => {
   await chooseOp(page, "find");
   await page.selectOption("#p-entityType", "Shot");
@@ -195,6 +196,7 @@ test("search with a nested filter: project AND (status ip OR code ends with 0)",
   check(expected.length === 10, `the seed has at least 10 matches (got ${expected.length})`);
   const ids = await page.$$eval("#response table.records tbody tr td:first-child button", (bs) => bs.map((b) => Number(b.dataset.id)));
   eq(ids, expected.map((r) => r.id), "the table shows the same records as the client");
+  nestedFirstPage = ids;
   const text = await page.textContent("#response");
   check(text.includes("HTTP 200") && /\d+ ms/.test(text) && text.includes("request id"), "status, timing and request id shown");
   check(await page.isVisible("#response details.raw"), "raw JSON is there, collapsed");
@@ -475,6 +477,20 @@ test("history: secrets redacted, re-run, copy as curl and as JS", async () => {
   await page.waitForSelector("#response table.records");
   check((await page.locator(".history-entry").count()) === before + 1, "the re-run is in the history");
   check((await storage(page)).includes(env.clientSecret) === false, "still nothing secret stored");
+  // Edit: the nested search comes back in its form, unchanged, and sends the same request.
+  await page.click("#nav button[data-panel=history]");
+  await page.locator(".history-entry", { hasText: "logical_operator" }).filter({ hasText: "find: search records" }).last().locator("button.edit").click();
+  eq(await page.inputValue("#op"), "find", "the find form is back");
+  await page.waitForFunction(() => [...document.querySelectorAll("li.condition")].every((li) => li.dataset.field));
+  eq(await page.$$eval("li.condition", (lis) => lis.map((li) => li.dataset.field)), ["project", "sg_status_list", "code"], "its conditions");
+  eq(await page.locator("fieldset.nested select").first().inputValue(), "or", "the nested group is an OR");
+  eq(await page.inputValue("li.condition >> nth=0 >> [aria-label='Condition value: linked id']"), "1", "the project id");
+  eq(await page.inputValue("li.condition >> nth=2 >> input[aria-label='Condition value']"), "0", "the code suffix");
+  eq(await page.$$eval(".fields-picker .chips li", (lis) => lis.map((li) => li.firstChild.textContent)), ["code", "sg_status_list", "project"], "its fields");
+  await send(page);
+  const again = await page.$$eval("#response table.records tbody tr td:first-child button", (bs) => bs.map((b) => Number(b.dataset.id)));
+  eq(again, nestedFirstPage, "the same first page");
+  await snap(page, "history-edit");
 });
 
 test("keyboard only: connect (remembered) and search", async () => {

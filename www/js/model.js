@@ -164,6 +164,41 @@ function buildGroup(group, where) {
   return { logical_operator: group.op === "or" ? "or" : "and", conditions };
 }
 
+const pad2 = (n) => String(n).padStart(2, "0");
+
+/**
+ * A value as the text of an input: links as "Type:id", lists joined with ", ",
+ * UTC date-times as local "YYYY-MM-DDThh:mm:ss" (what datetime-local inputs take).
+ */
+export function formatValue(v) {
+  if (v == null) return "";
+  if (isLink(v)) return `${v.type}:${v.id}`;
+  if (Array.isArray(v)) return v.map(formatValue).join(", ");
+  if (v && typeof v === "object" && Array.isArray(v.value)) return formatValue(v.value); // a multi-entity update
+  if (typeof v === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z$/.test(v)) {
+    const d = new Date(v);
+    return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  }
+  return String(v);
+}
+
+/** The raw inputs of a condition from its value (the inverse of conditionValue). */
+export function rawOf(relation, value) {
+  if (relation === "between" || relation === "not_between") return { a: formatValue(value?.[0]), b: formatValue(value?.[1]) };
+  if (/^(not_)?in_(last|next)$/.test(relation)) return { a: String(value?.[0] ?? "1"), unit: value?.[1] };
+  if (relation === "in" || relation === "not_in") {
+    const list = Array.isArray(value) ? value : [value];
+    return { a: formatValue(list), values: list.map((v) => (typeof v === "string" ? v : formatValue(v))) };
+  }
+  return { a: formatValue(value) };
+}
+
+/** A condition `[field, relation, value…]` as `{ field, relation, raw }`. */
+export function conditionFrom(c) {
+  const [field, relation, ...rest] = c;
+  return { field, relation, raw: rawOf(relation, rest.length > 1 ? rest : rest[0]) };
+}
+
 const SECRET_KEYS = /^(client_?secret|clientSecret|password|refresh_?token|refreshToken|access_?token|accessToken|session_?token|sessionToken|token|secret|authorization)$/i;
 /** Replacement text for secrets. */
 export const REDACTED = "«redacted»";

@@ -265,6 +265,7 @@ export function mountHistory(root) {
         h("code", { class: "call" }, callText(e)),
         h("div", { class: "row" },
           h("button", { type: "button", class: "rerun", disabled: hasRedacted(e) || !e.method || e.method === "connect", title: hasRedacted(e) ? "It held a secret or a file: redo it from its panel" : null, onclick: () => request.rerun(e) }, "Re-run"),
+          e.values ? h("button", { type: "button", class: "edit", onclick: () => request.edit(e) }, "Edit") : null,
           h("button", { type: "button", class: "copy-curl", onclick: () => copy("curl") }, "Copy as curl"),
           h("button", { type: "button", class: "copy-js", onclick: () => copy("js") }, "Copy as JS")),
         out);

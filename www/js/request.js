@@ -2,7 +2,7 @@
 // schema, send (button or Ctrl+Enter), and read the response beside it.
 import { h, $, replace, labelled, announce } from "./dom.js";
 import { OPS, opById, method } from "./catalog.js";
-import { InputError, parseLink } from "./model.js";
+import { InputError, parseLink, formatValue } from "./model.js";
 import { typePicker, fieldsPicker, fieldInput, filterBuilder, sortBuilder, dataEditor } from "./widgets.js";
 import { recordsTable, recordView, summaryChart, rawJson, errorBox, statusLine } from "./response.js";
 import { state, run } from "./runner.js";
@@ -73,12 +73,12 @@ export function select(id, preset = {}) {
         node = labelled(label, control);
         break;
       case "int":
-        control = h("input", { type: "number", step: "1", min: p.min ?? null, max: p.max ?? null, value: init ?? "", id: `p-${p.name}`, class: "num" });
+        control = h("input", { type: "number", step: "1", min: p.min ?? null, max: p.max ?? null, value: init == null ? "" : String(init), id: `p-${p.name}`, class: "num" });
         if (p.name === "id") control.addEventListener("change", () => { shared.id = control.value; });
         node = labelled(label, control);
         break;
       case "text": case "secret":
-        control = h("input", { type: p.kind === "secret" ? "password" : "text", value: p.kind === "secret" ? "" : init ?? "", id: `p-${p.name}`, autocomplete: "off", spellcheck: "false" });
+        control = h("input", { type: p.kind === "secret" ? "password" : "text", value: p.kind === "secret" ? "" : formatValue(init), id: `p-${p.name}`, autocomplete: "off", spellcheck: "false" });
         node = labelled(label, control, p.kind === "secret" ? "Sent to the site only; redacted in the history." : null);
         break;
       case "bool":
@@ -108,18 +108,23 @@ export function select(id, preset = {}) {
         break;
       case "filters":
         control = filterBuilder({ getType });
+        if (preset.filters) control.setFilters(preset.filters);
         widgets.push(control);
         node = control;
         break;
       case "sort":
         control = sortBuilder({ getType });
+        for (const key of preset.sort ?? []) control.add(key.replace(/^-/, ""), key.startsWith("-") ? "desc" : "asc");
         widgets.push(control);
         node = h("fieldset", { class: "field sub" }, h("legend", {}, "Sort"), control);
         break;
       case "data":
         control = dataEditor({ getType, update: Boolean(p.update) });
-        for (const d of preset.data ?? []) control.add(d);
-        if (!(preset.data ?? []).length) control.add();
+        {
+          const rows = Array.isArray(preset.data) ? preset.data : Object.entries(preset.data ?? {}).map(([field, value]) => ({ field, value: formatValue(value) }));
+          for (const d of rows) control.add(d);
+          if (!rows.length) control.add();
+        }
         node = h("fieldset", { class: "field sub" }, h("legend", {}, p.update ? "Changes" : "Field values"), control);
         break;
       default:
@@ -188,7 +193,7 @@ export async function send() {
   announce(`Sending ${op.label}…`);
   const signal = controller.signal;
   const outcome = await run({
-    opId: op.id, label: op.label, method: op.call, args,
+    opId: op.id, label: op.label, method: op.call, args, values,
     exec: () => execute(op, args, values, signal),
   });
   controller = null;
@@ -327,6 +332,13 @@ function downloadView(blob, values) {
     h("a", { href: url, download: name }, "Save file")));
   if (blob.size <= 64 * 1024 && (!blob.type || /^text\/|json|xml/.test(blob.type))) blob.text().then((t) => box.append(h("pre", { class: "preview" }, t)));
   return box;
+}
+
+/** Opens a history entry's request in its form, to change and send again (secrets stay empty). */
+export function edit(entry) {
+  els.showPanel("request");
+  select(entry.opId, entry.values ?? {});
+  els.opSelect.focus();
 }
 
 /** Re-runs a history entry's call as it was (used by the History panel). */

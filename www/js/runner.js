@@ -20,7 +20,7 @@ let nextEntry = 0;
  * for "copy as JS" and re-run; `opId` and `view` say how to show the result again.
  * Resolves to `{ ok, result, error, ms, exchanges, entry }`; never rejects.
  */
-export async function run({ opId, label, method, args, exec, record = true }) {
+export async function run({ opId, label, method, args, values, exec, record = true }) {
   const since = netlog.mark();
   const t0 = performance.now();
   let ok = true, result, error;
@@ -41,6 +41,8 @@ export async function run({ opId, label, method, args, exec, record = true }) {
       label,
       method,
       args: redact(args.map((a) => (a instanceof Blob ? { __file: a.name ?? "blob", size: a.size } : a))),
+      // The form's values (redacted), to open the request in its form again.
+      values: values ? redact(values) : null,
       ok,
       status: exchanges.length ? exchanges[exchanges.length - 1].status : null,
       errorKind: ok ? null : error?.kind ?? error?.name ?? "error",

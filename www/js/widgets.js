@@ -2,7 +2,7 @@
 // typed value editors, the nested filter builder, the sort builder and the record editor.
 import { h, nextId, replace } from "./dom.js";
 import * as schema from "./schema.js";
-import { operatorsFor, valueShape, PERIOD_UNITS, parseValue, parseList, InputError, toFilters } from "./model.js";
+import { operatorsFor, valueShape, PERIOD_UNITS, parseValue, parseList, InputError, toFilters, conditionFrom } from "./model.js";
 
 /** A <select> of the site's entity types. `value` is kept until the list arrives. */
 export function typePicker({ value = "Shot", onchange, label = "Entity type" } = {}) {
@@ -176,6 +176,19 @@ export function filterBuilder({ getType }) {
   el.clear = () => root.clear();
   el.refresh = () => root.refresh();
   el.root = root;
+  /** Shows ShotGrid filters (a list or a group) in the builder. */
+  el.setFilters = (filters) => {
+    root.clear();
+    const load = (group, f) => {
+      const g = Array.isArray(f) ? { logical_operator: "and", conditions: f } : f;
+      group.opSel.value = g?.logical_operator === "or" ? "or" : "and";
+      for (const c of g?.conditions ?? []) {
+        if (Array.isArray(c)) group.addCond(conditionFrom(c));
+        else load(group.addGroup(true), c);
+      }
+    };
+    if (filters) load(root, filters);
+  };
 
   function group(parent) {
     const opSel = h("select", { "aria-label": parent ? "Nested group: match" : "Match" },
@@ -184,7 +197,13 @@ export function filterBuilder({ getType }) {
     const children = [];
     const self = {};
     const addCond = (init) => { const c = condition(self, init); children.push(c); items.append(c.el); return c; };
-    const addGroup = () => { const g = group(self); children.push(g); items.append(h("li", { class: "group-item" }, g.el)); g.addCond().focus(); return g; };
+    const addGroup = (empty = false) => {
+      const g = group(self);
+      children.push(g);
+      items.append(h("li", { class: "group-item" }, g.el));
+      if (!empty) g.addCond().focus();
+      return g;
+    };
     const legendText = parent ? "Group" : "Filters";
     const box = h("fieldset", { class: parent ? "group nested" : "group" },
       h("legend", {}, legendText),
@@ -192,7 +211,7 @@ export function filterBuilder({ getType }) {
       items,
       h("div", { class: "row" },
         h("button", { type: "button", onclick: () => addCond().focus(), class: "add-condition" }, "+ Condition"),
-        h("button", { type: "button", onclick: () => addGroup(), class: "add-group" }, "+ Group"),
+        h("button", { type: "button", onclick: () => addGroup(false), class: "add-group" }, "+ Group"),
         parent ? h("button", { type: "button", class: "danger", onclick: () => parent.remove(self) }, "Remove group") : null));
     Object.assign(self, {
       el: box,
