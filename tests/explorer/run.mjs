@@ -147,6 +147,12 @@ test("connect errors: a missing key is refused before sending, a wrong key is an
   eq(await p.textContent("#connection"), "Not connected", "still not connected");
   check(!(await storage(p)).includes("-wrong"), "the wrong key is not stored either");
   await snap(p, "connect-error");
+  // A site that does not answer (or whose CORS refuses us): a network error and a hint.
+  await p.fill("#site", "http://127.0.0.1:9");
+  await p.fill("#clientSecret", env.clientSecret);
+  await p.click("#connect-submit");
+  await p.waitForFunction(() => document.querySelector("#connect-status dd.err-kind")?.textContent === "network", null, { timeout: 30_000 });
+  check((await p.textContent("#connect-status")).includes("CORS"), "the hint names CORS");
   if (p.errors.length) throw new Error(`page errors: ${p.errors.join("; ")}`);
   await p.context().close();
 });

@@ -110,7 +110,10 @@ async function connect(resume) {
   for (const name of ["clientSecret", "password", "sessionToken", "refreshToken"]) f[name].value = "";
   if (!outcome.ok) {
     if (resume) sessionStorage.removeItem(REMEMBER_KEY);
-    replace($("#connect-status"), errorBox(outcome.error));
+    replace($("#connect-status"), errorBox(outcome.error),
+      outcome.error?.kind === "network"
+        ? h("p", { class: "hint" }, `No answer from ${site}: check the URL, and that the site's CORS allows this page's origin (${location.origin}).`)
+        : null);
     $("#connection").textContent = "Not connected";
     announce(`Connection failed: ${outcome.error?.title ?? outcome.error}`);
     return;
