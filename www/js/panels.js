@@ -74,8 +74,9 @@ export function mountUpload(root) {
   const type = typePicker({ value: "Shot" });
   type.id = "upload-type";
   const id = h("input", { type: "number", id: "upload-id", min: "1", step: "1", value: "1", class: "num" });
-  const field = fieldInput({ getType: () => type.value, label: "Field", placeholder: "empty = attach to the record; image = thumbnail" });
+  const field = fieldInput({ getType: () => type.value, label: "Field", placeholder: "e.g. sg_uploaded_movie" });
   field.input.id = "upload-field";
+  field.input.setAttribute("aria-describedby", "upload-field-hint");
   type.addEventListener("change", () => field.refresh());
   const file = h("input", { type: "file", id: "upload-file" });
   const display = h("input", { type: "text", id: "upload-display" });
@@ -90,7 +91,8 @@ export function mountUpload(root) {
   const out = h("div", { id: "upload-result", "aria-live": "polite" });
   const form = h("form", { id: "upload-form", novalidate: true },
     h("div", { class: "grid2" }, labelled("Entity type", type), labelled("Id", id),
-      h("div", { class: "field" }, h("label", { for: "upload-field" }, "Field (optional)"), field), labelled("Display name (optional)", display)),
+      h("div", { class: "field" }, h("label", { for: "upload-field" }, "Field (optional)"), field,
+        h("small", { class: "hint", id: "upload-field-hint" }, "Empty: attach to the record. image: the thumbnail.")), labelled("Display name (optional)", display)),
     labelled("File", file),
     h("details", {}, h("summary", {}, "Multipart options"), h("div", { class: "grid2" },
       labelled("Multipart from (bytes)", threshold), labelled("Part size (bytes)", partSize), labelled("Smallest part the storage takes (bytes)", minPart), labelled("Parts in flight", concurrency))),
