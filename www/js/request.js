@@ -324,9 +324,13 @@ function redrawPage(outcome) {
   $("#page-next")?.focus();
 }
 
+let lastDownloadUrl = null;
+
 function downloadView(blob, values) {
   if (!(blob instanceof Blob)) return h("p", {}, "Nothing downloaded.");
-  const url = URL.createObjectURL(blob);
+  // One download is kept at a time: the previous one's memory is released.
+  if (lastDownloadUrl) URL.revokeObjectURL(lastDownloadUrl);
+  const url = (lastDownloadUrl = URL.createObjectURL(blob));
   const name = `${values.entityType}-${values.id}-${values.field}`;
   const box = h("div", { class: "download" }, h("p", {}, `${blob.size.toLocaleString()} bytes`, blob.type ? ` · ${blob.type}` : "", " ",
     h("a", { href: url, download: name }, "Save file")));
