@@ -14,10 +14,11 @@
 //! | `js-node` | `node --test tests/js/node/*.test.mjs` against `pkg/` |
 //! | `js-workerd` | `node tests/js/workerd/run.mjs` (Miniflare) |
 //! | `js-chromium` | `node tests/js/browser/run.mjs`: every end-to-end case set in headless Chromium (playwright-core) against `pkg/browser.js` |
+//! | `explorer` | `node --test tests/explorer/model.test.mjs` (the explorer's pure logic), then `node tests/explorer/run.mjs`: the explorer (`www/`) driven in headless Chromium (playwright-core) against the emulator; screenshots in `test-output/explorer/` |
 //! | `types` | `tsc -p tests/types/tsconfig.json`, skipped while that file does not exist |
 //! | `package` | `node tests/package/run.mjs`: the packed tarball in a scratch project (Node, Vite + Chromium, esbuild and wrangler Workers in Miniflare) and the Worker examples (see `package.rs`) |
 //!
-//! The suites from `wasm-node` to `js-workerd` talk to a real emulator, built and
+//! The suites from `wasm-node` to `explorer`, and `package`, talk to a real emulator, built and
 //! started once for all of them (`--port 0 --seed demo --script-user
 //! sg-test:<random secret>`, output in `target/emulator-test.log`); they find it
 //! through `SG_EMULATOR_URL`, `SG_TEST_CLIENT_ID` and `SG_TEST_CLIENT_SECRET`.
@@ -46,6 +47,7 @@ pub const SUITES: &[&str] = &[
     "js-node",
     "js-workerd",
     "js-chromium",
+    "explorer",
     "types",
     "package",
 ];
@@ -57,11 +59,19 @@ const NEEDS_EMULATOR: &[&str] = &[
     "js-node",
     "js-workerd",
     "js-chromium",
+    "explorer",
     "package",
 ];
 
 /// Suites that test the built package in `pkg/`.
-const NEEDS_PKG: &[&str] = &["js-node", "js-workerd", "js-chromium", "types", "package"];
+const NEEDS_PKG: &[&str] = &[
+    "js-node",
+    "js-workerd",
+    "js-chromium",
+    "explorer",
+    "types",
+    "package",
+];
 
 /// Client id of the script user the emulator is started with.
 const TEST_CLIENT_ID: &str = "sg-test";
@@ -476,6 +486,20 @@ fn commands(root: &Path, suite: &str) -> std::result::Result<Vec<Command>, Verdi
             let mut cmd = Command::new("node");
             cmd.arg("tests/js/browser/run.mjs");
             Ok(vec![cmd])
+        }
+        "explorer" => {
+            let run = "tests/explorer/run.mjs";
+            let unit = "tests/explorer/model.test.mjs";
+            for file in [run, unit] {
+                if !root.join(file).is_file() {
+                    return Err(missing(file));
+                }
+            }
+            let mut unit_cmd = Command::new("node");
+            unit_cmd.args(["--test", unit]);
+            let mut run_cmd = Command::new("node");
+            run_cmd.arg(run);
+            Ok(vec![unit_cmd, run_cmd])
         }
         "types" => {
             if !root.join("tests/types/tsconfig.json").is_file() {
