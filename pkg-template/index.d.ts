@@ -224,7 +224,7 @@ export type EntityRecord<T extends string, F extends string = never, M = EntityM
     : string extends F
       ? Simplify<{ type: T; id: number } & Partial<Omit<M[T], "type" | "id">>>
       : "*" extends F
-        ? M[T]
+        ? Simplify<M[T]>
         : Simplify<{ type: T; id: number } & { [K in F]: FieldValue<T, K, M> }>
   : ShotGridRecord;
 

@@ -112,7 +112,10 @@ test("render: one interface per entity type, odd names quoted or renamed, the ma
 });
 
 test("CLI: --help, and a usage error (exit 2) for every bad input, before connecting", async () => {
-  const help = await typegen(["--help"]);
+  const top = await typegen(["--help"]);
+  assert.equal(top.code, 0);
+  assert.match(top.stdout, /^Usage: shotgrid-wasm <command>\n\nCommands:\n {2}typegen /);
+  const help = await typegen(["typegen", "--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: shotgrid-wasm typegen/);
   assert.match(help.stdout, /SG_SCRIPT_KEY/);
