@@ -6,14 +6,21 @@
 //   SG_EMULATOR_URL=http://127.0.0.1:PORT SG_TEST_CLIENT_ID=sg-test SG_TEST_CLIENT_SECRET=secret \
 //     node --expose-gc bench/upload-memory.mjs [MiB=256] [partMiB=8] [concurrency=4] [mode=all]
 //
-// Modes (each runs in its own Node process so one cannot inflate another's peak):
-//   stream      sg.upload(…, { stream, size }) from a ReadableStream of fresh 64 KiB chunks
-//               (what Readable.toWeb(fs.createReadStream(…)) gives)
-//   file        sg.upload(…, await fs.openAsBlob(path)) from a file on disk
-//   raw-stream  the same multipart flow with plain fetch: each part gathered from the same
-//               kind of stream into a Blob and PUT, `concurrency` at a time
-//   raw-bytes   the same, each part copied into one Uint8Array and PUT
-//   all         every mode above, then a side-by-side table
+// Modes (each runs in its own Node process so one cannot inflate another's peak); each
+// data source is uploaded by the client and, as the baseline, by plain fetch doing the
+// same multipart flow (same PUTs, `concurrency` at a time):
+//   stream / raw-stream                 a ReadableStream of fresh 64 KiB chunks (what
+//                                       Readable.toWeb(fs.createReadStream(…)) gives); raw:
+//                                       each part gathered into a Blob
+//   stream-reused / raw-stream-reused   the same with one reused chunk: the producer makes
+//                                       no garbage, so only the uploader's memory shows
+//   bytes / raw-bytes                   one Uint8Array (allocated before the baseline);
+//                                       raw: subarray views
+//   file / raw-file                     fs.openAsBlob(path) of a file on disk; raw: slices
+//   floor-stream                        only reads the fresh-chunk stream part by part,
+//                                       holding `concurrency` parts, no network: the
+//                                       garbage the producer alone leaves to the GC
+//   all                                 every mode, then a side-by-side table
 //
 // Memory is sampled every 5 ms (process.memoryUsage: rss, arrayBuffers, external,
 // heapUsed); growth is the peak minus the value after a GC before the upload. The bound
@@ -42,40 +49,41 @@ if (!env.url || !env.clientId || !env.clientSecret) {
 }
 const mb = (n) => (n / MiB).toFixed(1);
 
+const SOURCES = ["stream", "stream-reused", "bytes", "file"];
 if (mode === "all") {
-  const modes = ["stream", "file", "raw-stream", "raw-bytes"];
-  const rows = [];
-  for (const m of modes) {
+  const rows = {};
+  for (const m of [...SOURCES.flatMap((x) => [x, `raw-${x}`]), "floor-stream"]) {
     const out = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), String(total), String(part), String(concurrency), m], {
       encoding: "utf8",
       env: process.env,
     });
     process.stdout.write(out);
-    rows.push(JSON.parse(out.trim().split("\n").pop()));
+    rows[m] = JSON.parse(out.trim().split("\n").pop());
   }
   const bound = concurrency * part + 32;
-  console.log(`\n${total} MiB, ${part} MiB parts, concurrency ${concurrency}; bound ${bound} MiB of growth`);
-  console.log("mode         rss growth  arrayBuffers peak  external peak  seconds  within bound");
-  for (const r of rows) {
+  const f = (n) => n.toFixed(1).padStart(8);
+  console.log(`\n${total} MiB, ${part} MiB parts, concurrency ${concurrency}; bound: ${bound} MiB of RSS growth (MiB; peak minus baseline)`);
+  console.log("source          client rss  raw rss  ratio  client arrayBuffers  raw arrayBuffers  client s  raw s  client within bound");
+  for (const x of SOURCES) {
+    const c = rows[x];
+    const r = rows[`raw-${x}`];
     console.log(
-      `${r.mode.padEnd(12)} ${r.rssGrowth.toFixed(1).padStart(10)}  ${r.arrayBuffersPeak.toFixed(1).padStart(17)}  ${r.externalPeak.toFixed(1).padStart(13)}  ${r.seconds.toFixed(1).padStart(7)}  ${r.rssGrowth <= bound ? "yes" : "NO"}`,
+      `${x.padEnd(14)} ${f(c.rssGrowth)}   ${f(r.rssGrowth)}  ${(c.rssGrowth / r.rssGrowth).toFixed(2).padStart(5)}  ${f(c.arrayBuffersGrowth).padStart(19)}  ${f(r.arrayBuffersGrowth).padStart(16)}  ${f(c.seconds)} ${f(r.seconds)}  ${c.rssGrowth <= bound ? "yes" : "NO"}`,
     );
   }
-  const byMode = Object.fromEntries(rows.map((r) => [r.mode, r]));
-  console.log(`ratio client stream / raw-stream (rss growth): ${(byMode.stream.rssGrowth / byMode["raw-stream"].rssGrowth).toFixed(2)}`);
+  console.log(`floor-stream (reading the fresh-chunk stream alone): rss ${rows["floor-stream"].rssGrowth.toFixed(1)}, arrayBuffers ${rows["floor-stream"].arrayBuffersGrowth.toFixed(1)}`);
   process.exit(0);
 }
 
-/** A stream of `size` bytes in fresh 64 KiB chunks, like a file read stream. */
-function freshStream() {
+/** A stream of `size` bytes in 64 KiB chunks: fresh ones (like a file read stream) or one reused. */
+function sourceStream(reused) {
   let sent = 0;
+  const one = new Uint8Array(64 * 1024).fill(7);
   return new ReadableStream({
     pull(c) {
       if (sent >= size) return c.close();
       const n = Math.min(64 * 1024, size - sent);
-      const chunk = new Uint8Array(n);
-      chunk.fill(sent & 0xff);
-      c.enqueue(chunk);
+      c.enqueue(reused ? one.subarray(0, n) : new Uint8Array(n).fill(sent & 0xff));
       sent += n;
     },
   });
@@ -106,7 +114,10 @@ function partReader(reader) {
 
 let tmp;
 let file;
-if (mode === "file") {
+const source = mode.replace(/^(raw|floor)-/, "");
+let bytes;
+if (source === "bytes") bytes = new Uint8Array(size).fill(9);
+if (source === "file") {
   tmp = mkdtempSync(path.join(tmpdir(), "upload-memory-"));
   file = path.join(tmp, "bench.mov");
   const fd = openSync(file, "w");
@@ -137,13 +148,17 @@ async function rawUpload(nextBody) {
   const etags = new Array(parts);
   let nextPart = 1;
   let reading = Promise.resolve();
-  async function urlFor(n) {
-    while (urls.length < n) {
-      const r = await (await fetch(abs(nextLink), { headers: auth })).json();
-      urls.push(abs(r.links.upload));
-      nextLink = r.links.get_next_part;
-    }
-    return urls[n - 1];
+  let urlChain = Promise.resolve();
+  // Next-part URLs come one after another from the chain of get_next_part links.
+  function urlFor(n) {
+    urlChain = urlChain.then(async () => {
+      while (urls.length < n) {
+        const r = await (await fetch(abs(nextLink), { headers: auth })).json();
+        urls.push(abs(r.links.upload));
+        nextLink = r.links.get_next_part;
+      }
+    });
+    return urlChain.then(() => urls[n - 1]);
   }
   async function worker() {
     for (;;) {
@@ -169,13 +184,14 @@ async function rawUpload(nextBody) {
 }
 
 async function run() {
-  if (mode === "stream" || mode === "file") {
+  if (SOURCES.includes(mode)) {
     const { ShotGrid } = await import("../pkg/node.js");
     const sg = await ShotGrid.connect({
       site: env.url,
       auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: env.clientSecret },
     });
-    const data = mode === "file" ? await openAsBlob(file) : { stream: freshStream(), size, name: "bench.mov" };
+    const data =
+      source === "file" ? await openAsBlob(file) : source === "bytes" ? bytes : { stream: sourceStream(source === "stream-reused"), size, name: "bench.mov" };
     const r = await sg.upload("Version", 1, data, {
       field: "sg_uploaded_movie",
       filename: "bench.mov",
@@ -186,19 +202,31 @@ async function run() {
     if (r.size !== size || !r.multipart) throw new Error(`unexpected result ${JSON.stringify(r)}`);
     return r.parts;
   }
-  if (mode === "raw-stream" || mode === "raw-bytes") {
-    const read = partReader(freshStream().getReader());
-    return rawUpload(async (n) => {
-      const chunks = await read(Math.min(partSize, size - (n - 1) * partSize));
-      if (mode === "raw-stream") return new Blob(chunks);
-      const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-      let o = 0;
-      for (const c of chunks) {
-        out.set(c, o);
-        o += c.length;
+  if (mode === "floor-stream") {
+    const read = partReader(sourceStream(false).getReader());
+    const parts = Math.ceil(size / partSize);
+    let next = 1;
+    let reading = Promise.resolve();
+    const hold = async () => {
+      for (let n = next++; n <= parts; n = next++) {
+        const chunks = await (reading = reading.then(() => read(Math.min(partSize, size - (n - 1) * partSize))));
+        await new Promise((r) => setTimeout(r, 20));
+        void chunks;
       }
-      return out;
-    });
+    };
+    await Promise.all(Array.from({ length: concurrency }, hold));
+    return parts;
+  }
+  if (source === "stream" || source === "stream-reused") {
+    const read = partReader(sourceStream(source === "stream-reused").getReader());
+    return rawUpload(async (n) => new Blob(await read(Math.min(partSize, size - (n - 1) * partSize))));
+  }
+  if (source === "bytes") {
+    return rawUpload(async (n) => bytes.subarray((n - 1) * partSize, Math.min(size, n * partSize)));
+  }
+  if (source === "file") {
+    const blob = await openAsBlob(file);
+    return rawUpload(async (n) => blob.slice((n - 1) * partSize, Math.min(size, n * partSize)));
   }
   throw new Error(`unknown mode ${mode}`);
 }
@@ -216,7 +244,7 @@ const timer = setInterval(() => {
   for (const k of Object.keys(m)) peak[k] = Math.max(peak[k], m[k]);
   if (Date.now() - lastMark >= 1000) {
     lastMark = Date.now();
-    timeline.push(`${mb(m.rss - base.rss)}/${mb(m.arrayBuffers)}`);
+    timeline.push(`${mb(m.rss - base.rss)}/${mb(m.arrayBuffers - base.arrayBuffers)}`);
   }
 }, 5);
 const parts = await run();
@@ -224,14 +252,13 @@ clearInterval(timer);
 const seconds = (Date.now() - t0) / 1000;
 if (tmp) rmSync(tmp, { recursive: true, force: true });
 console.log(`[${mode}] ${total} MiB in ${parts} parts of ${part} MiB, concurrency ${concurrency}, ${seconds.toFixed(1)} s`);
-console.log(`[${mode}] rss baseline ${mb(base.rss)} MiB, peak ${mb(peak.rss)} MiB, growth ${mb(peak.rss - base.rss)} MiB; arrayBuffers peak ${mb(peak.arrayBuffers)} MiB; external peak ${mb(peak.external)} MiB; heapUsed peak ${mb(peak.heapUsed)} MiB`);
+console.log(`[${mode}] rss baseline ${mb(base.rss)} MiB, peak ${mb(peak.rss)} MiB, growth ${mb(peak.rss - base.rss)} MiB; arrayBuffers growth ${mb(peak.arrayBuffers - base.arrayBuffers)} MiB; external growth ${mb(peak.external - base.external)} MiB; heapUsed peak ${mb(peak.heapUsed)} MiB`);
 console.log(`[${mode}] each second, rss growth/arrayBuffers MiB: ${timeline.join(" ")}`);
 console.log(
   JSON.stringify({
     mode,
     rssGrowth: (peak.rss - base.rss) / MiB,
-    arrayBuffersPeak: peak.arrayBuffers / MiB,
-    externalPeak: peak.external / MiB,
+    arrayBuffersGrowth: (peak.arrayBuffers - base.arrayBuffers) / MiB,
     seconds,
   }),
 );
