@@ -213,16 +213,25 @@ await test("Node ESM script (node entry)", async () => {
   assert(bad.length === 0, `${bad.length} node checks failed`);
 });
 
-await test("npx shotgrid-wasm typegen: the emulator's schema (with a field made now) → .d.ts that passes tsc --strict", async () => {
-  // A custom list field created at run time must show up with its valid values.
-  await api("DELETE", "/api/v1/schema/shots/fields/sg_typegen_grade").catch(() => {});
-  await api("POST", "/api/v1/schema/shots/fields", {
-    data_type: "list",
-    properties: [
-      { property_name: "name", value: "Typegen Grade" },
-      { property_name: "valid_values", value: ["good", "better", "best"] },
-    ],
-  });
+await test("npx shotgrid-wasm typegen: the emulator's schema (with fields made now) → .d.ts that passes tsc --strict", async () => {
+  // Custom fields created at run time must show up typed: a list with its valid values,
+  // an entity field with its valid types, and the data types the demo schema lacks.
+  const custom = [
+    ["sg_typegen_grade", "list", "Typegen Grade", [{ property_name: "valid_values", value: ["good", "better", "best"] }]],
+    ["sg_typegen_link", "entity", "Typegen Link", [{ property_name: "valid_types", value: ["Sequence", "Asset"] }]],
+    ["sg_typegen_budget", "currency", "Typegen Budget", []],
+    ["sg_typegen_done", "percent", "Typegen Done", []],
+    ["sg_typegen_tc", "timecode", "Typegen TC", []],
+    ["sg_typegen_footage", "footage", "Typegen Footage", []],
+  ];
+  for (const [name, dataType, display, props] of custom) {
+    await api("DELETE", `/api/v1/schema/shots/fields/${name}`).catch(() => {});
+    const made = await api("POST", "/api/v1/schema/shots/fields", {
+      data_type: dataType,
+      properties: [{ property_name: "name", value: display }, ...props],
+    });
+    assert(JSON.stringify(made).includes(name), `created ${JSON.stringify(made).slice(0, 300)}, not ${name}`);
+  }
   const out = path.join(project, "typed/shotgrid.d.ts");
   rmSync(out, { force: true });
   // As a user runs it: the bin from the installed tarball, the key in the environment only.
@@ -236,6 +245,11 @@ await test("npx shotgrid-wasm typegen: the emulator's schema (with a field made 
     /^export interface Project \{$/m,
     /^export interface HumanUser \{$/m,
     /^ {2}sg_typegen_grade: "good" \| "better" \| "best" \| null;$/m,
+    /^ {2}sg_typegen_link: __sg\.EntityLink<"Asset" \| "Sequence"> \| null;$/m,
+    /^ {2}sg_typegen_budget: number \| null;$/m,
+    /^ {2}sg_typegen_done: number \| null;$/m,
+    /^ {2}sg_typegen_tc: number \| null;$/m,
+    /^ {2}sg_typegen_footage: string \| null;$/m,
     /^ {2}code: string \| null;$/m,
     /^ {2}sg_status_list: "[^"]+"( \| "[^"]+")* \| null;$/m,
     /^ {2}project: __sg\.EntityLink(<"Project">)? \| null;$/m,

@@ -1,20 +1,29 @@
 // A user's TypeScript, checked with `tsc --strict` against the installed tarball and the
 // declarations `npx shotgrid-wasm typegen` just wrote from the emulator (shotgrid.d.ts,
-// which augments the package's EntityMap). `sg_typegen_grade` is a list field the test
-// created on Shot a moment before (valid values good/better/best).
+// which augments the package's EntityMap). The sg_typegen_* fields were created on Shot
+// by the test a moment before (a list of good/better/best, an entity field linking to
+// Asset or Sequence, a currency, a timecode).
 import { ShotGrid, type EntityLink } from "shotgrid-wasm";
 import type { Shot, SiteEntities } from "./shotgrid.js";
 
 export async function typed(sg: ShotGrid): Promise<void> {
   const shots = await sg.find("Shot", [["sg_status_list", "is", "ip"]], {
-    fields: ["code", "sg_status_list", "sg_typegen_grade", "project", "project.Project.name"],
+    fields: ["code", "sg_status_list", "sg_typegen_grade", "project", "project.Project.name", "sg_typegen_link", "sg_typegen_budget", "sg_typegen_tc"],
   });
   for (const shot of shots) {
     const code: string | null = shot.code;
     const grade: "good" | "better" | "best" | null = shot.sg_typegen_grade;
     const project: EntityLink | null = shot.project;
     const projectName: string | null = shot["project.Project.name"];
-    void [code, grade, project, projectName, shot.sg_status_list];
+    const link: "Asset" | "Sequence" | undefined = shot.sg_typegen_link?.type;
+    const budget: number | null = shot.sg_typegen_budget;
+    const timecode: number | null = shot.sg_typegen_tc;
+    void [code, grade, project, projectName, shot.sg_status_list, link, budget, timecode];
+    // @ts-expect-error: the link's valid types are Asset and Sequence
+    const shotLink: "Shot" | undefined = shot.sg_typegen_link?.type;
+    // @ts-expect-error: a currency is a number
+    const money: string | null = shot.sg_typegen_budget;
+    void [shotLink, money];
     // @ts-expect-error: the custom list field is a union of its valid values, not any string
     const excellent: "excellent" = shot.sg_typegen_grade;
     // @ts-expect-error: code is a string, not a number: the records are not `any`
