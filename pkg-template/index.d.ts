@@ -314,6 +314,25 @@ export type RecordData = Record<string, unknown>;
 /** Field values of an update: multi-entity fields may use an update mode. */
 export type UpdateData = Record<string, unknown | MultiEntityUpdate>;
 
+/**
+ * What a field of record type `V` accepts in a write: its own value type; a
+ * multi-entity field also an update mode; a file/link field also a URL string.
+ */
+export type WriteValue<V> = [V] extends [unknown[]]
+  ? V | MultiEntityUpdate
+  : [V] extends [FileLink | null]
+    ? V | string
+    : V;
+
+/**
+ * Field values of a create or update of entity type `T`: when the map knows `T`, only
+ * its fields, each with its type (a typo in a field name or a status is a compile
+ * error); `RecordData`/`UpdateData` otherwise.
+ */
+export type WriteData<T extends string, M = EntityMap> = T extends keyof M
+  ? { [K in Exclude<keyof M[T], "type" | "id">]?: WriteValue<M[T][K]> }
+  : UpdateData;
+
 export interface WriteOptions<F extends string = string> extends CallOptions {
   /** Fields of the written record to return. */
   fields?: F[];
@@ -676,9 +695,9 @@ export declare class ShotGrid<M extends object = EntityMap> {
   /** Webhooks and their deliveries. */
   readonly webhooks: WebhooksApi;
   /** Creates a record and resolves to it. A network failure after sending rejects with `maybeApplied: true`. */
-  create<T extends EntityTypeName<M>, F extends FieldName<T, M> = never>(entityType: T, data: RecordData, options?: WriteOptions<F>): Promise<EntityRecord<T, F, M>>;
+  create<T extends EntityTypeName<M>, F extends FieldName<T, M> = never>(entityType: T, data: WriteData<T, M>, options?: WriteOptions<F>): Promise<EntityRecord<T, F, M>>;
   /** Updates a record and resolves to it. */
-  update<T extends EntityTypeName<M>, F extends FieldName<T, M> = never>(entityType: T, id: number, data: UpdateData, options?: WriteOptions<F>): Promise<EntityRecord<T, F, M>>;
+  update<T extends EntityTypeName<M>, F extends FieldName<T, M> = never>(entityType: T, id: number, data: WriteData<T, M>, options?: WriteOptions<F>): Promise<EntityRecord<T, F, M>>;
   /** Deletes (retires) a record; `revive` brings it back. */
   delete(entityType: string, id: number, options?: CallOptions): Promise<void>;
   /** Revives a retired record; resolves to whether it was revived. */

@@ -267,6 +267,21 @@ await test("npx shotgrid-wasm typegen: the emulator's schema (with fields made n
   } catch (e) {
     throw new Error(`tsc --strict failed:\n${e.stdout}${e.stderr}`);
   }
+  // Code written against the untyped API (tests/types) still compiles with the generated
+  // map in place: typed records stay assignable to ShotGridRecord.
+  const compat = path.join(project, "typed/compat");
+  rmSync(compat, { recursive: true, force: true });
+  mkdirSync(compat, { recursive: true });
+  for (const f of ["usage.ts", "upload.ts", "extras.ts"]) cpSync(path.join(root, "tests/types", f), path.join(compat, f));
+  writeFileSync(
+    path.join(project, "typed/tsconfig.compat.json"),
+    JSON.stringify({ extends: "./tsconfig.json", files: ["shotgrid.d.ts", "compat/usage.ts", "compat/upload.ts", "compat/extras.ts"] }),
+  );
+  try {
+    run(tsc, ["-p", "typed/tsconfig.compat.json"]);
+  } catch (e) {
+    throw new Error(`the untyped usage no longer compiles with generated types:\n${e.stdout}${e.stderr}`);
+  }
 });
 
 const browser = await chromium.launch({

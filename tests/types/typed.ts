@@ -73,6 +73,20 @@ export async function typed(): Promise<void> {
     const name: string | null | undefined = page[0]?.name;
     void name;
   }
+  // Writes: the map's fields with their types; multi-entity update modes; URLs for file fields.
+  await sg.create("Shot", { code: "sh010", sg_status_list: "wtg", project: { type: "Project", id: 1 }, assets: [{ type: "Asset", id: 2 }] });
+  await sg.update("Shot", 1, { assets: { multi_entity_update_mode: "add", value: [{ type: "Asset", id: 3 }] }, sg_movie: "https://example.com/a.mov" });
+  await sg.update("Shot", 1, { sg_movie: null, sg_cut_in: null, tag_list: ["hero"] });
+  // @ts-expect-error: not a status of Shot
+  await sg.update("Shot", 1, { sg_status_list: "done" });
+  // @ts-expect-error: not a field of Shot
+  await sg.create("Shot", { cod: "sh010" });
+  // @ts-expect-error: project links to a Project
+  await sg.create("Shot", { project: { type: "Sequence", id: 1 } });
+  // @ts-expect-error: cut in is a number
+  await sg.update("Shot", 1, { sg_cut_in: "12" });
+  // Types the map does not know take any fields.
+  await sg.create("Note", { content: "hi", whatever: 1 });
   const created = await sg.create("Shot", { code: "sh010" }, { fields: ["code"] });
   const createdCode: string | null = created.code;
   const updated = await sg.update("Shot", created.id, { code: "sh011" }, { fields: ["sg_status_list"] });
