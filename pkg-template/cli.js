@@ -3,7 +3,7 @@
 // a `.d.ts` with one interface per entity type (see typegen.js). Secrets come from the
 // environment only, never from the command line.
 import { parseArgs } from "node:util";
-import { writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { generate } from "./typegen.js";
 
@@ -189,7 +189,7 @@ async function typegen(argv, env) {
     process.stdout.write(result.text);
   } else {
     try {
-      mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+      makeDirs(path.dirname(path.resolve(opts.out)));
       writeFileSync(opts.out, result.text);
     } catch (err) {
       process.stderr.write(`shotgrid-wasm typegen: cannot write ${opts.out}: ${err.message}\n`);
@@ -201,6 +201,19 @@ async function typegen(argv, env) {
       (opts.out === "-" ? "\n" : ` written to ${opts.out}\n`),
   );
   return 0;
+}
+
+/**
+ * Creates `dir` and its missing parents, one level at a time (Node 20's recursive mkdir
+ * never returns for some paths, e.g. under /proc).
+ */
+function makeDirs(dir) {
+  const missing = [];
+  for (let d = dir; !existsSync(d); d = path.dirname(d)) {
+    if (path.dirname(d) === d) break;
+    missing.push(d);
+  }
+  for (const d of missing.reverse()) mkdirSync(d);
 }
 
 function describe(err) {

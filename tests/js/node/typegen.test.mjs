@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,7 +20,7 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 /** Runs the CLI with `args` and exactly `vars` as its environment (plus PATH). */
 function typegen(args, vars = {}) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH, ...vars }, cwd: work }, (err, stdout, stderr) => {
+    execFile(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH, ...vars }, cwd: work, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? err.code : 0, stdout, stderr });
     });
   });
@@ -187,6 +187,14 @@ test("CLI: reads the emulator's schema and writes the file; a refused key exits 
   assert.match(refused.stderr, /^shotgrid-wasm typegen: auth 40[01]: /);
   assert.ok(!refused.stderr.includes(wrongKey), "the key is not echoed");
   assert.ok(!existsSync(path.join(work, "never.d.ts")), "nothing written on failure");
+
+  // An output path that cannot be made: exit 1 at once, with the reason.
+  writeFileSync(path.join(work, "a-file"), "x");
+  for (const bad of [path.join(work, "a-file/sub/x.d.ts"), "/proc/no-such-dir/x.d.ts"]) {
+    const r = await typegen(["typegen", "--site", env.url, "--auth", `script:${env.clientId}`, "--entity-types", "Project", "--out", bad], { SG_SCRIPT_KEY: env.clientSecret });
+    assert.equal(r.code, 1, `${bad}: ${r.stderr}`);
+    assert.ok(r.stderr.startsWith(`shotgrid-wasm typegen: cannot write ${bad}: E`), r.stderr);
+  }
 
   const missing = await typegen(["typegen", "--site", env.url, "--auth", `script:${env.clientId}`, "--entity-types", "Shot,Spaceship"], { SG_SCRIPT_KEY: env.clientSecret });
   assert.equal(missing.code, 1);
