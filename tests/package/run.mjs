@@ -8,10 +8,15 @@
 //    (playwright-core, Debian's chromium), and a Worker bundled by esbuild (workerd
 //    condition) and by wrangler (`deploy --dry-run`), run by workerd through Miniflare.
 //    Each connects to the emulator and reads.
+//    `npx shotgrid-wasm typegen` from the installed bin over the emulator's schema (with
+//    custom fields created at run time), the output checked with tsc --strict in the
+//    user's TypeScript (typed/), and the untyped type tests still compiling beside it.
 // 3. The four examples of examples/cloudflare-worker, bundled the same way and run in
 //    Miniflare end to end: signed webhooks from the emulator (single and batched) and
 //    forgeries, the dashboard proxy, a real and a malformed AMI post, and two cron runs
-//    with writes between them.
+//    with writes between them. examples/node-script run with node, and
+//    examples/vite-page built by Vite and driven in Chromium (sign in, board, a status
+//    change saved).
 //
 // Prints `ok - name` / `not ok - name` lines and `# pass N` / `# fail M`; exit 1 on any
 // failure. Needs SG_EMULATOR_URL, SG_TEST_CLIENT_ID, SG_TEST_CLIENT_SECRET (set by
