@@ -1,55 +1,264 @@
-// Measures peak memory of a multipart upload in Node (not a timed test).
+// Peak memory of a multipart upload in Node, the client beside a raw-fetch baseline doing
+// the same PUTs (not a timed test; a measurement to report).
 //
 //   cargo xtask build
 //   shotgrid-emulator --port 0 --seed demo --script-user sg-test:secret --admin-secret adm
 //   SG_EMULATOR_URL=http://127.0.0.1:PORT SG_TEST_CLIENT_ID=sg-test SG_TEST_CLIENT_SECRET=secret \
-//     node --expose-gc bench/upload-memory.mjs [MiB=256] [partMiB=8] [concurrency=4]
+//     node --expose-gc bench/upload-memory.mjs [MiB=256] [partMiB=8] [concurrency=4] [mode=all]
 //
-// The data is a generated ReadableStream (never the whole file in memory). Prints the
-// baseline and peak RSS / heap / external+arrayBuffers (sampled every 10 ms) and the
-// bound concurrency × partSize + 32 MB.
-import { ShotGrid } from "../pkg/node.js";
+// Modes (each runs in its own Node process so one cannot inflate another's peak); each
+// data source is uploaded by the client and, as the baseline, by plain fetch doing the
+// same multipart flow (same PUTs, `concurrency` at a time):
+//   stream / raw-stream                 a ReadableStream of fresh 64 KiB chunks (what
+//                                       Readable.toWeb(fs.createReadStream(…)) gives); raw:
+//                                       each part gathered into a Blob
+//   stream-reused / raw-stream-reused   the same with one reused chunk: the producer makes
+//                                       no garbage, so only the uploader's memory shows
+//   bytes / raw-bytes                   one Uint8Array (allocated before the baseline);
+//                                       raw: subarray views
+//   file / raw-file                     fs.openAsBlob(path) of a file on disk; raw: slices
+//   floor-stream                        only reads the fresh-chunk stream part by part,
+//                                       holding `concurrency` parts, no network: the
+//                                       garbage the producer alone leaves to the GC
+//   all                                 every mode, then a side-by-side table
+//
+// Memory is sampled every 5 ms (process.memoryUsage: rss, arrayBuffers, external,
+// heapUsed); growth is the peak minus the value after a GC before the upload. The bound
+// of issue 5 is concurrency × partSize + 32 MiB of growth.
+import { execFileSync } from "node:child_process";
+import { openAsBlob } from "node:fs";
+import { mkdtempSync, openSync, rmSync, writeSync, closeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const MiB = 1024 * 1024;
-const [total = 256, part = 8, concurrency = 4] = process.argv.slice(2).map(Number);
+const args = process.argv.slice(2);
+const [total = 256, part = 8, concurrency = 4] = args.slice(0, 3).map(Number);
+const mode = args[3] ?? "all";
 const size = total * MiB;
-const sg = await ShotGrid.connect({
-  site: process.env.SG_EMULATOR_URL,
-  auth: { grant: "client_credentials", clientId: process.env.SG_TEST_CLIENT_ID, clientSecret: process.env.SG_TEST_CLIENT_SECRET },
-});
+const partSize = part * MiB;
+const env = {
+  url: process.env.SG_EMULATOR_URL,
+  clientId: process.env.SG_TEST_CLIENT_ID,
+  clientSecret: process.env.SG_TEST_CLIENT_SECRET,
+};
+if (!env.url || !env.clientId || !env.clientSecret) {
+  console.error("set SG_EMULATOR_URL, SG_TEST_CLIENT_ID and SG_TEST_CLIENT_SECRET (see the header)");
+  process.exit(2);
+}
+const mb = (n) => (n / MiB).toFixed(1);
 
-function stream() {
+const SOURCES = ["stream", "stream-reused", "bytes", "file"];
+if (mode === "all") {
+  const rows = {};
+  for (const m of [...SOURCES.flatMap((x) => [x, `raw-${x}`]), "floor-stream"]) {
+    const out = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), String(total), String(part), String(concurrency), m], {
+      encoding: "utf8",
+      env: process.env,
+    });
+    process.stdout.write(out);
+    rows[m] = JSON.parse(out.trim().split("\n").pop());
+  }
+  const bound = concurrency * part + 32;
+  const f = (n) => n.toFixed(1).padStart(8);
+  console.log(`\n${total} MiB, ${part} MiB parts, concurrency ${concurrency}; bound: ${bound} MiB of RSS growth (MiB; peak minus baseline)`);
+  console.log("source          client rss  raw rss  ratio  client arrayBuffers  raw arrayBuffers  client s  raw s  client within bound");
+  for (const x of SOURCES) {
+    const c = rows[x];
+    const r = rows[`raw-${x}`];
+    console.log(
+      `${x.padEnd(14)} ${f(c.rssGrowth)}   ${f(r.rssGrowth)}  ${(c.rssGrowth / r.rssGrowth).toFixed(2).padStart(5)}  ${f(c.arrayBuffersGrowth).padStart(19)}  ${f(r.arrayBuffersGrowth).padStart(16)}  ${f(c.seconds)} ${f(r.seconds)}  ${c.rssGrowth <= bound ? "yes" : "NO"}`,
+    );
+  }
+  console.log(`floor-stream (reading the fresh-chunk stream alone): rss ${rows["floor-stream"].rssGrowth.toFixed(1)}, arrayBuffers ${rows["floor-stream"].arrayBuffersGrowth.toFixed(1)}`);
+  process.exit(0);
+}
+
+/** A stream of `size` bytes in 64 KiB chunks: fresh ones (like a file read stream) or one reused. */
+function sourceStream(reused) {
   let sent = 0;
-  const chunk = new Uint8Array(256 * 1024).map((_, i) => i * 31);
+  const one = new Uint8Array(64 * 1024).fill(7);
   return new ReadableStream({
     pull(c) {
       if (sent >= size) return c.close();
-      const n = Math.min(chunk.length, size - sent);
-      c.enqueue(chunk.subarray(0, n)); // the same bytes each time: no garbage from the generator
+      const n = Math.min(64 * 1024, size - sent);
+      c.enqueue(reused ? one.subarray(0, n) : new Uint8Array(n).fill(sent & 0xff));
       sent += n;
     },
   });
 }
 
+/** Reads exactly `want` bytes from `reader` as a list of chunks. */
+function partReader(reader) {
+  let leftover = null;
+  return async (want) => {
+    const chunks = [];
+    let filled = 0;
+    while (filled < want) {
+      let chunk = leftover;
+      leftover = null;
+      if (!chunk) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error("stream ended early");
+        chunk = value;
+      }
+      const take = Math.min(chunk.length, want - filled);
+      chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      if (take < chunk.length) leftover = chunk.subarray(take);
+      filled += take;
+    }
+    return chunks;
+  };
+}
+
+let tmp;
+let file;
+const source = mode.replace(/^(raw|floor)-/, "");
+let bytes;
+if (source === "bytes") bytes = new Uint8Array(size).fill(9);
+if (source === "file") {
+  tmp = mkdtempSync(path.join(tmpdir(), "upload-memory-"));
+  file = path.join(tmp, "bench.mov");
+  const fd = openSync(file, "w");
+  const block = new Uint8Array(MiB).fill(7);
+  for (let i = 0; i < total; i++) writeSync(fd, block);
+  closeSync(fd);
+}
+
+async function token() {
+  const r = await fetch(`${env.url}/api/v1/auth/access_token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+    body: new URLSearchParams({ grant_type: "client_credentials", client_id: env.clientId, client_secret: env.clientSecret }),
+  });
+  return (await r.json()).access_token;
+}
+
+/** The multipart flow of REST-NOTES "Files" with plain fetch, parts from `nextBody(n)`. */
+async function rawUpload(nextBody) {
+  const bearer = await token();
+  const auth = { authorization: `Bearer ${bearer}`, accept: "application/json" };
+  const abs = (u) => new URL(u, env.url).href;
+  const start = await (await fetch(`${env.url}/api/v1/entity/versions/1/sg_uploaded_movie/_upload?filename=bench.mov&multipart_upload=true`, { headers: auth })).json();
+  const info = start.data;
+  const parts = Math.ceil(size / partSize);
+  const urls = [abs(start.links.upload)];
+  let nextLink = start.links.get_next_part;
+  const etags = new Array(parts);
+  let nextPart = 1;
+  let reading = Promise.resolve();
+  let urlChain = Promise.resolve();
+  // Next-part URLs come one after another from the chain of get_next_part links.
+  function urlFor(n) {
+    urlChain = urlChain.then(async () => {
+      while (urls.length < n) {
+        const r = await (await fetch(abs(nextLink), { headers: auth })).json();
+        urls.push(abs(r.links.upload));
+        nextLink = r.links.get_next_part;
+      }
+    });
+    return urlChain.then(() => urls[n - 1]);
+  }
+  async function worker() {
+    for (;;) {
+      const n = nextPart++;
+      if (n > parts) return;
+      // Parts are read in order from the stream; PUTs overlap.
+      const body = await (reading = reading.then(() => nextBody(n)));
+      const url = await urlFor(n);
+      const r = await fetch(url, { method: "PUT", body, headers: { "content-type": "video/quicktime" } });
+      if (!r.ok) throw new Error(`part ${n}: ${r.status}`);
+      etags[n - 1] = r.headers.get("etag");
+      await r.arrayBuffer();
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const done = await fetch(abs(start.links.complete_upload), {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ upload_info: { ...info, etags }, upload_data: {} }),
+  });
+  if (!done.ok) throw new Error(`complete: ${done.status} ${await done.text()}`);
+  return parts;
+}
+
+async function run() {
+  if (SOURCES.includes(mode)) {
+    const { ShotGrid } = await import("../pkg/node.js");
+    const sg = await ShotGrid.connect({
+      site: env.url,
+      auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: env.clientSecret },
+    });
+    const data =
+      source === "file" ? await openAsBlob(file) : source === "bytes" ? bytes : { stream: sourceStream(source === "stream-reused"), size, name: "bench.mov" };
+    const r = await sg.upload("Version", 1, data, {
+      field: "sg_uploaded_movie",
+      filename: "bench.mov",
+      partSize,
+      multipartThreshold: partSize,
+      concurrency,
+    });
+    if (r.size !== size || !r.multipart) throw new Error(`unexpected result ${JSON.stringify(r)}`);
+    return r.parts;
+  }
+  if (mode === "floor-stream") {
+    const read = partReader(sourceStream(false).getReader());
+    const parts = Math.ceil(size / partSize);
+    let next = 1;
+    let reading = Promise.resolve();
+    const hold = async () => {
+      for (let n = next++; n <= parts; n = next++) {
+        const chunks = await (reading = reading.then(() => read(Math.min(partSize, size - (n - 1) * partSize))));
+        await new Promise((r) => setTimeout(r, 20));
+        void chunks;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, hold));
+    return parts;
+  }
+  if (source === "stream" || source === "stream-reused") {
+    const read = partReader(sourceStream(source === "stream-reused").getReader());
+    return rawUpload(async (n) => new Blob(await read(Math.min(partSize, size - (n - 1) * partSize))));
+  }
+  if (source === "bytes") {
+    return rawUpload(async (n) => bytes.subarray((n - 1) * partSize, Math.min(size, n * partSize)));
+  }
+  if (source === "file") {
+    const blob = await openAsBlob(file);
+    return rawUpload(async (n) => blob.slice((n - 1) * partSize, Math.min(size, n * partSize)));
+  }
+  throw new Error(`unknown mode ${mode}`);
+}
+
+globalThis.gc?.();
+await new Promise((r) => setTimeout(r, 50));
 globalThis.gc?.();
 const base = process.memoryUsage();
-let peak = { ...base };
+const peak = { ...base };
+const timeline = [];
+let lastMark = 0;
+const t0 = Date.now();
 const timer = setInterval(() => {
   const m = process.memoryUsage();
   for (const k of Object.keys(m)) peak[k] = Math.max(peak[k], m[k]);
-}, 10);
-const t0 = Date.now();
-let parts = 0;
-const r = await sg.upload("Version", 1, { stream: stream(), size, name: "bench.mov" }, {
-  field: "sg_uploaded_movie",
-  partSize: part * MiB,
-  multipartThreshold: part * MiB,
-  concurrency,
-  onProgress: () => { parts++; if (process.env.GC_EACH_PART) globalThis.gc?.(); },
-});
+  if (Date.now() - lastMark >= 1000) {
+    lastMark = Date.now();
+    timeline.push(`${mb(m.rss - base.rss)}/${mb(m.arrayBuffers - base.arrayBuffers)}`);
+  }
+}, 5);
+const parts = await run();
 clearInterval(timer);
-const mb = (n) => (n / MiB).toFixed(1);
-console.log(`uploaded ${mb(r.size)} MiB in ${r.parts} parts (${r.storage}, concurrency ${concurrency}, part ${part} MiB) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-console.log(`rss: baseline ${mb(base.rss)} MiB, peak ${mb(peak.rss)} MiB, growth ${mb(peak.rss - base.rss)} MiB`);
-console.log(`heapUsed peak ${mb(peak.heapUsed)} MiB; external peak ${mb(peak.external)} MiB; arrayBuffers peak ${mb(peak.arrayBuffers)} MiB`);
-console.log(`bound: concurrency × partSize + 32 MiB = ${concurrency * part + 32} MiB (compare the growth over baseline)`);
+const seconds = (Date.now() - t0) / 1000;
+if (tmp) rmSync(tmp, { recursive: true, force: true });
+console.log(`[${mode}] ${total} MiB in ${parts} parts of ${part} MiB, concurrency ${concurrency}, ${seconds.toFixed(1)} s`);
+console.log(`[${mode}] rss baseline ${mb(base.rss)} MiB, peak ${mb(peak.rss)} MiB, growth ${mb(peak.rss - base.rss)} MiB; arrayBuffers growth ${mb(peak.arrayBuffers - base.arrayBuffers)} MiB; external growth ${mb(peak.external - base.external)} MiB; heapUsed peak ${mb(peak.heapUsed)} MiB`);
+console.log(`[${mode}] each second, rss growth/arrayBuffers MiB: ${timeline.join(" ")}`);
+console.log(
+  JSON.stringify({
+    mode,
+    rssGrowth: (peak.rss - base.rss) / MiB,
+    arrayBuffersGrowth: (peak.arrayBuffers - base.arrayBuffers) / MiB,
+    seconds,
+  }),
+);

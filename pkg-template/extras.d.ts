@@ -1,5 +1,5 @@
 // Integration helpers: webhooks, Action Menu Items, the event log.
-import type { EntityLink } from "./index.js";
+import type { EntityLink, EntityMap } from "./index.js";
 
 /** One webhook delivery, as ShotGrid documents it. */
 export interface WebhookDelivery {
@@ -159,7 +159,7 @@ export interface EventsApi {
 }
 
 declare module "./index.js" {
-  interface ShotGrid {
+  interface ShotGrid<M extends object = EntityMap> {
     /** The event log: `for await (const e of sg.events.follow({ afterId }))`. */
     readonly events: EventsApi;
     /** Sets a webhook delivery's acknowledgement (≤ 4 KB); resolves to the delivery. */

@@ -143,9 +143,9 @@ export interface CallOptions {
   deadlineMs?: number;
 }
 
-/** A linked entity as it appears inside a record. */
-export interface EntityLink {
-  type: string;
+/** A linked entity as it appears inside a record (`T`: the entity types it can link to). */
+export interface EntityLink<T extends string = string> {
+  type: T;
   id: number;
   name?: string | null;
 }
@@ -156,6 +156,77 @@ export interface ShotGridRecord {
   id: number;
   [field: string]: unknown;
 }
+
+/**
+ * Your site's entity types, for typed records: empty here (every record is a
+ * `ShotGridRecord`). `npx shotgrid-wasm typegen` writes a `.d.ts` that adds each
+ * entity type of a site to it (`declare module "shotgrid-wasm" { interface EntityMap
+ * extends SiteEntities {} }`); or leave it empty and pass the generated map to
+ * `ShotGrid.connect<SiteEntities>(…)`. Each entry maps a type name to its record
+ * interface: `{ Shot: { type: "Shot"; id: number; code: string | null; … } }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface EntityMap {}
+
+/** A `date` field's value: `"YYYY-MM-DD"`. */
+export type DateString = string;
+/** A `date_time` field's value: ISO 8601, `"YYYY-MM-DDThh:mm:ssZ"`. */
+export type DateTimeString = string;
+
+/** A `url` (file/link) field's value. */
+export interface FileLink {
+  url?: string;
+  name?: string;
+  content_type?: string;
+  link_type?: "upload" | "web" | "local";
+  /** The Attachment holding an uploaded file. */
+  type?: string;
+  id?: number;
+  local_path?: string;
+  [key: string]: unknown;
+}
+
+/** An entity type name: one of the map's (autocompleted) or any other. */
+export type EntityTypeName<M = EntityMap> = (keyof M & string) | (string & {});
+
+/** A deep field through a link, `"field.Type.field"`, e.g. `"project.Project.name"`. */
+export type DeepField = `${string}.${string}.${string}`;
+
+/**
+ * Fields that can be asked of entity type `T`: its fields, deep fields and `"*"` when
+ * the map knows `T`; any string otherwise.
+ */
+export type FieldName<T extends string, M = EntityMap> = T extends keyof M
+  ? Exclude<keyof M[T], "type" | "id"> & string | DeepField | "*"
+  : string;
+
+/** The value of field `F` of type `T`, following deep fields through the map. */
+export type FieldValue<T extends string, F extends string, M = EntityMap> = T extends keyof M
+  ? F extends keyof M[T]
+    ? M[T][F]
+    : F extends `${infer Link}.${infer Target}.${infer Rest}`
+      ? Link extends keyof M[T]
+        ? Target extends keyof M ? FieldValue<Target, Rest, M> | null : unknown
+        : unknown
+      : unknown
+  : unknown;
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/**
+ * A record of type `T` read with `fields: F[]`: exactly `type`, `id` and those fields
+ * when the map knows `T` (every field with `"*"`; every field optional when the fields
+ * are not known); a `ShotGridRecord` otherwise.
+ */
+export type EntityRecord<T extends string, F extends string = never, M = EntityMap> = T extends keyof M
+  ? [F] extends [never]
+    ? Simplify<{ type: T; id: number } & Partial<Omit<M[T], "type" | "id">>>
+    : string extends F
+      ? Simplify<{ type: T; id: number } & Partial<Omit<M[T], "type" | "id">>>
+      : "*" extends F
+        ? Simplify<M[T]>
+        : Simplify<{ type: T; id: number } & { [K in F]: FieldValue<T, K, M> }>
+  : ShotGridRecord;
 
 /** `GET /api/v1/`. */
 export interface ServerInfo {
@@ -190,9 +261,9 @@ export interface FilterGroup {
 /** Conditions joined by AND, or a group. Validated before sending; errors name the place, e.g. `filters.conditions[2][1]`. */
 export type Filters = Condition[] | FilterGroup;
 
-export interface FindOptions extends CallOptions {
+export interface FindOptions<F extends string = string> extends CallOptions {
   /** Fields to return (default: the site's defaults). Dotted deep fields work. */
-  fields?: string[];
+  fields?: F[];
   /** Sort keys, `-` for descending: `["-created_at", "code"]`. */
   sort?: string[];
   /** Stop after this many records. */
@@ -228,8 +299,8 @@ export interface JsonApiDocument<D = JsonApiResource | JsonApiResource[]> {
 }
 
 /** What `iterate` returns: records with `for await`, or pages with `.pages()`. */
-export interface RecordIterable extends AsyncIterable<ShotGridRecord> {
-  pages(): AsyncIterableIterator<ShotGridRecord[]>;
+export interface RecordIterable<R = ShotGridRecord> extends AsyncIterable<R> {
+  pages(): AsyncIterableIterator<R[]>;
 }
 
 /** Changes a multi-entity field by adding, removing or setting links. */
@@ -243,9 +314,28 @@ export type RecordData = Record<string, unknown>;
 /** Field values of an update: multi-entity fields may use an update mode. */
 export type UpdateData = Record<string, unknown | MultiEntityUpdate>;
 
-export interface WriteOptions extends CallOptions {
+/**
+ * What a field of record type `V` accepts in a write: its own value type; a
+ * multi-entity field also an update mode; a file/link field also a URL string.
+ */
+export type WriteValue<V> = [V] extends [unknown[]]
+  ? V | MultiEntityUpdate
+  : [V] extends [FileLink | null]
+    ? V | string
+    : V;
+
+/**
+ * Field values of a create or update of entity type `T`: when the map knows `T`, only
+ * its fields, each with its type (a typo in a field name or a status is a compile
+ * error); `RecordData`/`UpdateData` otherwise.
+ */
+export type WriteData<T extends string, M = EntityMap> = T extends keyof M
+  ? { [K in Exclude<keyof M[T], "type" | "id">]?: WriteValue<M[T][K]> }
+  : UpdateData;
+
+export interface WriteOptions<F extends string = string> extends CallOptions {
   /** Fields of the written record to return. */
-  fields?: string[];
+  fields?: F[];
 }
 
 /** One request of a batch. */
@@ -259,9 +349,9 @@ export interface BatchOptions extends CallOptions {
   split?: boolean;
 }
 
-export interface ReadOptions extends CallOptions {
+export interface ReadOptions<F extends string = string> extends CallOptions {
   /** Fields to return; `["*"]` for all. Dotted deep fields such as "project.Project.name" work. */
-  fields?: string[];
+  fields?: F[];
   /** `true`: the JSON:API document instead of a flat record. */
   raw?: boolean;
 }
@@ -551,24 +641,31 @@ export interface WebhooksApi {
   redeliver(id: string): Promise<void>;
 }
 
-/** A connected client. */
-export declare class ShotGrid {
+/**
+ * A connected client. `M` maps entity type names to record types (`EntityMap` unless
+ * given to `connect`): reads of a type it knows resolve to typed records with exactly the
+ * requested fields, and unknown field names are compile errors.
+ */
+export declare class ShotGrid<M extends object = EntityMap> {
   private constructor();
-  /** Authenticates (bad credentials reject here) and returns a connected client. */
-  static connect(options: ConnectOptions): Promise<ShotGrid>;
+  /**
+   * Authenticates (bad credentials reject here) and returns a connected client;
+   * `ShotGrid.connect<SiteEntities>(…)` types its records with a map from `typegen`.
+   */
+  static connect<M extends object = EntityMap>(options: ConnectOptions): Promise<ShotGrid<M>>;
   /** Server info; needs no token. */
   info(options?: CallOptions): Promise<ServerInfo>;
   /** One record by id; rejects with status 404 (code 104) when it does not exist. */
   read(entityType: string, id: number, options: ReadOptions & { raw: true }): Promise<JsonApiDocument<JsonApiResource>>;
-  read(entityType: string, id: number, options?: ReadOptions & { raw?: false }): Promise<ShotGridRecord>;
+  read<T extends EntityTypeName<M>, F extends FieldName<T, M> = never>(entityType: T, id: number, options?: ReadOptions<F> & { raw?: false }): Promise<EntityRecord<T, F, M>>;
   /** Every matching record (all pages), up to `options.limit`; with `raw: true` the document of each page. */
   find(entityType: string, filters: Filters | null | undefined, options: FindOptions & { raw: true }): Promise<Array<JsonApiDocument<JsonApiResource[]>>>;
-  find(entityType: string, filters?: Filters | null, options?: FindOptions & { raw?: false }): Promise<ShotGridRecord[]>;
+  find<T extends EntityTypeName<M>, F extends FieldName<T, M> = never>(entityType: T, filters?: Filters | null, options?: FindOptions<F> & { raw?: false }): Promise<Array<EntityRecord<T, F, M>>>;
   /** The first matching record in `options.sort` order, or null; with `raw: true` the page's document. */
   findOne(entityType: string, filters: Filters | null | undefined, options: Omit<FindOptions, "limit" | "pageSize"> & { raw: true }): Promise<JsonApiDocument<JsonApiResource[]> | null>;
-  findOne(entityType: string, filters?: Filters | null, options?: Omit<FindOptions, "limit" | "pageSize" | "raw"> & { raw?: false }): Promise<ShotGridRecord | null>;
+  findOne<T extends EntityTypeName<M>, F extends FieldName<T, M> = never>(entityType: T, filters?: Filters | null, options?: Omit<FindOptions<F>, "limit" | "pageSize" | "raw"> & { raw?: false }): Promise<EntityRecord<T, F, M> | null>;
   /** Reads lazily, page by page: `for await (const r of sg.iterate("Shot", f))`, or `.pages()`. */
-  iterate(entityType: string, filters?: Filters | null, options?: Omit<FindOptions, "raw">): RecordIterable;
+  iterate<T extends EntityTypeName<M>, F extends FieldName<T, M> = never>(entityType: T, filters?: Filters | null, options?: Omit<FindOptions<F>, "raw">): RecordIterable<EntityRecord<T, F, M>>;
   /** Text search (≥ 3 characters) across entity types, each with its own filters. */
   textSearch(text: string, entityTypes: TextSearchEntityTypes, options?: TextSearchOptions): Promise<ShotGridRecord[]>;
   /** Summaries of matching records (the UI's summary row), optionally grouped. */
@@ -598,9 +695,9 @@ export declare class ShotGrid {
   /** Webhooks and their deliveries. */
   readonly webhooks: WebhooksApi;
   /** Creates a record and resolves to it. A network failure after sending rejects with `maybeApplied: true`. */
-  create(entityType: string, data: RecordData, options?: WriteOptions): Promise<ShotGridRecord>;
+  create<T extends EntityTypeName<M>, F extends FieldName<T, M> = never>(entityType: T, data: WriteData<T, M>, options?: WriteOptions<F>): Promise<EntityRecord<T, F, M>>;
   /** Updates a record and resolves to it. */
-  update(entityType: string, id: number, data: UpdateData, options?: WriteOptions): Promise<ShotGridRecord>;
+  update<T extends EntityTypeName<M>, F extends FieldName<T, M> = never>(entityType: T, id: number, data: WriteData<T, M>, options?: WriteOptions<F>): Promise<EntityRecord<T, F, M>>;
   /** Deletes (retires) a record; `revive` brings it back. */
   delete(entityType: string, id: number, options?: CallOptions): Promise<void>;
   /** Revives a retired record; resolves to whether it was revived. */

@@ -1,3 +1,5 @@
+import type { EntityMap } from "./index.js";
+
 // Uploads and downloads: types of `sg.upload`, `sg.uploadSource`, `sg.download` and
 // `sg.fileInfo`, added to the `ShotGrid` class of index.d.ts.
 
@@ -105,7 +107,7 @@ export type FileFieldValue =
     };
 
 declare module "./index.js" {
-  interface ShotGrid {
+  interface ShotGrid<M extends object = EntityMap> {
     /**
      * Uploads a file to a record, a file field or the thumbnail (`field: "image"`):
      * one PUT (with the token for sg storage, without it to S3's pre-signed URL), or

@@ -3,8 +3,62 @@
 // `uploadSource`, which sends parts by slicing: a Blob is sliced lazily, bytes are
 // viewed (never copied), a stream is read part by part, so at most `concurrency`
 // parts are held in memory.
+//
+// In Node, fetch (undici) copies a Uint8Array body into a new buffer and a Blob is
+// filled by copying its parts in; each copy is garbage that V8 collects late (its GC
+// waits for tens of MB of external memory). Parts of bytes and streams are therefore
+// handed to Node's fetch as a `PartBody`: a Blob-like object (fetch reads it through
+// `stream()` and takes Content-Length from `size`) over views of the bytes already
+// held, so an upload adds no copies. It can be read again for a retried part.
+// Browsers and workerd need real Blobs / typed arrays and keep them.
 import { ShotGrid } from "./shotgrid_wasm.js";
 import { ShotGridError } from "./errors.js";
+
+// Cloudflare Workers allow 6 simultaneous connections per request: at most 4 parts.
+const IN_WORKERS = globalThis.navigator?.userAgent === "Cloudflare-Workers";
+// Node's fetch is undici, which accepts Blob-like bodies (`stream()`, `size`, tag "Blob").
+const NODE_FETCH = !IN_WORKERS && typeof globalThis.process?.versions?.undici === "string";
+
+/** A part's bytes as views, readable any number of times, without copying. */
+class PartBody {
+  #chunks;
+  #size;
+  constructor(chunks, size) {
+    this.#chunks = chunks;
+    this.#size = size;
+  }
+  get size() {
+    return this.#size;
+  }
+  get type() {
+    return "";
+  }
+  get [Symbol.toStringTag]() {
+    return "Blob";
+  }
+  stream() {
+    const chunks = this.#chunks;
+    let i = 0;
+    return new ReadableStream({
+      pull(controller) {
+        if (i < chunks.length) controller.enqueue(chunks[i++]);
+        else controller.close();
+      },
+    });
+  }
+  arrayBuffer() {
+    const out = new Uint8Array(this.#size);
+    let o = 0;
+    for (const c of this.#chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return Promise.resolve(out.buffer);
+  }
+  slice() {
+    throw new TypeError("PartBody cannot be sliced");
+  }
+}
 
 function invalid(source, detail) {
   return new ShotGridError(`ShotGrid invalid_input: Invalid input (${source}: ${detail})`, {
@@ -41,6 +95,7 @@ function streamSource(stream, size, name) {
       if (take < chunk.length) leftover = chunk.subarray(take);
     }
     position = end;
+    if (NODE_FETCH) return new PartBody(chunks, want);
     if (typeof Blob === "function") return new Blob(chunks);
     const out = new Uint8Array(want);
     let o = 0;
@@ -68,7 +123,8 @@ function toSource(data) {
   if (data instanceof ArrayBuffer) data = new Uint8Array(data);
   if (ArrayBuffer.isView(data)) {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    return { size: bytes.byteLength, read: (s, e) => bytes.subarray(s, e) };
+    const read = NODE_FETCH ? (s, e) => new PartBody([bytes.subarray(s, e)], e - s) : (s, e) => bytes.subarray(s, e);
+    return { size: bytes.byteLength, read };
   }
   if (data && typeof data === "object" && "stream" in data) {
     const { stream, size, name } = data;
@@ -82,9 +138,6 @@ function toSource(data) {
   }
   throw invalid("data", "must be a Blob/File, Uint8Array, ArrayBuffer or { stream, size, name }");
 }
-
-// Cloudflare Workers allow 6 simultaneous connections per request: at most 4 parts.
-const IN_WORKERS = globalThis.navigator?.userAgent === "Cloudflare-Workers";
 
 ShotGrid.prototype.upload = async function upload(entityType, id, data, options) {
   const source = toSource(data);

@@ -8,10 +8,15 @@
 //    (playwright-core, Debian's chromium), and a Worker bundled by esbuild (workerd
 //    condition) and by wrangler (`deploy --dry-run`), run by workerd through Miniflare.
 //    Each connects to the emulator and reads.
+//    `npx shotgrid-wasm typegen` from the installed bin over the emulator's schema (with
+//    custom fields created at run time), the output checked with tsc --strict in the
+//    user's TypeScript (typed/), and the untyped type tests still compiling beside it.
 // 3. The four examples of examples/cloudflare-worker, bundled the same way and run in
 //    Miniflare end to end: signed webhooks from the emulator (single and batched) and
 //    forgeries, the dashboard proxy, a real and a malformed AMI post, and two cron runs
-//    with writes between them.
+//    with writes between them. examples/node-script run with node, and
+//    examples/vite-page built by Vite and driven in Chromium (sign in, board, a status
+//    change saved).
 //
 // Prints `ok - name` / `not ok - name` lines and `# pass N` / `# fail M`; exit 1 on any
 // failure. Needs SG_EMULATOR_URL, SG_TEST_CLIENT_ID, SG_TEST_CLIENT_SECRET (set by
@@ -192,7 +197,7 @@ if (!installed) {
 }
 
 await test("the tarball holds the entries, types, README and LICENSE", async () => {
-  for (const f of ["package.json", "README.md", "LICENSE", "index.d.ts", "extras.d.ts", "node.js", "browser.js", "workerd.js", "api.js", "extras.js", "errors.js", "shotgrid_wasm.js", "shotgrid_wasm_bg.wasm"]) {
+  for (const f of ["package.json", "README.md", "LICENSE", "index.d.ts", "extras.d.ts", "node.js", "browser.js", "workerd.js", "api.js", "extras.js", "errors.js", "shotgrid_wasm.js", "shotgrid_wasm_bg.wasm", "cli.js", "typegen.js"]) {
     assert(files.includes(f), `missing ${f} in ${files.join(", ")}`);
   }
   const pj = (await projectRequire("shotgrid-wasm")).default;
@@ -201,6 +206,7 @@ await test("the tarball holds the entries, types, README and LICENSE", async () 
   // `sideEffects: false` Rollup (Vite) and esbuild drop them. Only those files say so.
   assert(Array.isArray(pj.sideEffects) && !pj.sideEffects.includes("./shotgrid_wasm.js"), `sideEffects: ${JSON.stringify(pj.sideEffects)}`);
   for (const c of ["types", "workerd", "worker", "browser", "node", "default"]) assert(dot[c], `exports["."].${c}`);
+  assert(pj.bin?.["shotgrid-wasm"] === "./cli.js", `bin: ${JSON.stringify(pj.bin)}`);
   assert(Object.keys(dot)[0] === "types", "types comes first in the exports map");
 });
 
@@ -210,6 +216,77 @@ await test("Node ESM script (node entry)", async () => {
   const bad = results.filter((r) => !r.ok);
   reportAll("node", results);
   assert(bad.length === 0, `${bad.length} node checks failed`);
+});
+
+await test("npx shotgrid-wasm typegen: the emulator's schema (with fields made now) → .d.ts that passes tsc --strict", async () => {
+  // Custom fields created at run time must show up typed: a list with its valid values,
+  // an entity field with its valid types, and the data types the demo schema lacks.
+  const custom = [
+    ["sg_typegen_grade", "list", "Typegen Grade", [{ property_name: "valid_values", value: ["good", "better", "best"] }]],
+    ["sg_typegen_link", "entity", "Typegen Link", [{ property_name: "valid_types", value: ["Sequence", "Asset"] }]],
+    ["sg_typegen_budget", "currency", "Typegen Budget", []],
+    ["sg_typegen_done", "percent", "Typegen Done", []],
+    ["sg_typegen_tc", "timecode", "Typegen TC", []],
+    ["sg_typegen_footage", "footage", "Typegen Footage", []],
+  ];
+  for (const [name, dataType, display, props] of custom) {
+    await api("DELETE", `/api/v1/schema/shots/fields/${name}`).catch(() => {});
+    const made = await api("POST", "/api/v1/schema/shots/fields", {
+      data_type: dataType,
+      properties: [{ property_name: "name", value: display }, ...props],
+    });
+    assert(JSON.stringify(made).includes(name), `created ${JSON.stringify(made).slice(0, 300)}, not ${name}`);
+  }
+  const out = path.join(project, "typed/shotgrid.d.ts");
+  rmSync(out, { force: true });
+  // As a user runs it: the bin from the installed tarball, the key in the environment only.
+  const { SG_SCRIPT_KEY: _drop, ...rest } = process.env;
+  run("npx", ["--no", "shotgrid-wasm", "typegen", "--site", env.url, "--auth", `script:${env.clientId}`, "--out", "typed/shotgrid.d.ts"], {
+    env: { ...rest, SG_SCRIPT_KEY: env.clientSecret, npm_config_update_notifier: "false" },
+  });
+  const text = readFileSync(out, "utf8");
+  for (const re of [
+    /^export interface Shot \{$/m,
+    /^export interface Project \{$/m,
+    /^export interface HumanUser \{$/m,
+    /^ {2}sg_typegen_grade: "good" \| "better" \| "best" \| null;$/m,
+    /^ {2}sg_typegen_link: __sg\.EntityLink<"Asset" \| "Sequence"> \| null;$/m,
+    /^ {2}sg_typegen_budget: number \| null;$/m,
+    /^ {2}sg_typegen_done: number \| null;$/m,
+    /^ {2}sg_typegen_tc: number \| null;$/m,
+    /^ {2}sg_typegen_footage: string \| null;$/m,
+    /^ {2}code: string \| null;$/m,
+    /^ {2}sg_status_list: "[^"]+"( \| "[^"]+")* \| null;$/m,
+    /^ {2}project: __sg\.EntityLink(<"Project">)? \| null;$/m,
+    /^export interface SiteEntities \{$/m,
+    /^ {2}interface EntityMap extends SiteEntities \{\}$/m,
+  ]) {
+    assert(re.test(text), `${re} not in the generated file:\n${text.slice(0, 1500)}`);
+  }
+  assert(!text.includes(env.clientSecret), "the key is in the generated file");
+  // tsc --strict over the user's code with the generated types; the @ts-expect-error
+  // lines in usage.ts fail the check if the records were `any`.
+  const tsc = path.join(root, "node_modules/.bin/tsc");
+  try {
+    run(tsc, ["-p", "typed/tsconfig.json"]);
+  } catch (e) {
+    throw new Error(`tsc --strict failed:\n${e.stdout}${e.stderr}`);
+  }
+  // Code written against the untyped API (tests/types) still compiles with the generated
+  // map in place: typed records stay assignable to ShotGridRecord.
+  const compat = path.join(project, "typed/compat");
+  rmSync(compat, { recursive: true, force: true });
+  mkdirSync(compat, { recursive: true });
+  for (const f of ["usage.ts", "upload.ts", "extras.ts"]) cpSync(path.join(root, "tests/types", f), path.join(compat, f));
+  writeFileSync(
+    path.join(project, "typed/tsconfig.compat.json"),
+    JSON.stringify({ extends: "./tsconfig.json", files: ["shotgrid.d.ts", "compat/usage.ts", "compat/upload.ts", "compat/extras.ts"] }),
+  );
+  try {
+    run(tsc, ["-p", "typed/tsconfig.compat.json"]);
+  } catch (e) {
+    throw new Error(`the untyped usage no longer compiles with generated types:\n${e.stdout}${e.stderr}`);
+  }
 });
 
 const browser = await chromium.launch({
@@ -488,6 +565,110 @@ await test("example event-follower: two cron runs see the writes between them, o
     assert(s3.log.length === s2.log.length, `repeats: ${JSON.stringify(s3.log)}`);
   } finally {
     await mf.dispose();
+  }
+});
+
+// examples/node-script and examples/vite-page, run from the installed tarball.
+let installedClient;
+async function client() {
+  if (!installedClient) {
+    const { ShotGrid } = await import(pathToFileURL(path.join(project, "node_modules/shotgrid-wasm/node.js")).href);
+    installedClient = await ShotGrid.connect({ site: env.url, auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: env.clientSecret } });
+  }
+  return installedClient;
+}
+const shotsOf = async (id) => (await client()).find("Shot", [["project", "is", { type: "Project", id }]], { fields: ["code", "sg_status_list"] });
+
+function copyExample(name) {
+  const dir = path.join(project, "examples-src", name);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(path.join(root, "examples", name), dir, { recursive: true, filter: (src) => !/[\\/](node_modules|dist)$/.test(src) });
+  return dir;
+}
+
+await test("example node-script: report, create/update/retire, errors, exit 0", async () => {
+  const dir = copyExample("node-script");
+  const projectName = (await api("GET", `/api/v1/entity/projects/${projectId}?fields=name`)).data.attributes.name;
+  const count = (await shotsOf(projectId)).length;
+  const out = run("node", ["shot-report.mjs", projectName], {
+    cwd: dir,
+    env: { ...process.env, SG_SITE: env.url, SG_SCRIPT_NAME: env.clientId, SG_SCRIPT_KEY: env.clientSecret },
+  });
+  const lines = out.trim().split("\n");
+  assert(lines[0] === `connected to ${env.url} (ShotGrid ${(await api("GET", "/api/v1/")).data.shotgun_version})`, lines[0]);
+  assert(lines.includes(`project: ${projectName} (#${projectId})`), out);
+  assert(lines.includes(`shots: ${count}`), `expected ${count} shots:\n${out}`);
+  const id = out.match(/^created Shot #(\d+) script_\w+ \(wtg\)$/m)?.[1];
+  assert(id, out);
+  assert(lines.includes(`updated Shot #${id} to ip`) && lines.includes(`retired Shot #${id}`), out);
+  assert(lines.includes("reading the retired shot: http 404 (code 104)"), out);
+  assert(lines.includes("a bad filter is refused before sending: invalid_input at filters[0][1]"), out);
+  const retired = await api("GET", `/api/v1/entity/shots/${id}`).then(() => false, (e) => /404/.test(e.message));
+  assert(retired, "the created shot was not retired");
+  assert(!out.includes(env.clientSecret), "the key is in the output");
+
+  // Without credentials: a clear message and exit 2; a wrong key: exit 1.
+  const { SG_SCRIPT_KEY: _k, SG_SITE: _s, ...clean } = process.env;
+  for (const [vars, code, message] of [
+    [{}, 2, /set SG_SITE, SG_SCRIPT_NAME and SG_SCRIPT_KEY/],
+    [{ SG_SITE: env.url, SG_SCRIPT_NAME: env.clientId, SG_SCRIPT_KEY: "not-the-key" }, 1, /^ShotGrid error: auth 40[01]: /m],
+  ]) {
+    try {
+      run("node", ["shot-report.mjs"], { cwd: dir, env: { ...clean, ...vars } });
+      throw new Error(`exit 0 with ${JSON.stringify(Object.keys(vars))}`);
+    } catch (e) {
+      assert(e.status === code && message.test(e.stderr), `exit ${e.status}: ${e.stderr}`);
+    }
+  }
+});
+
+await test("example vite-page: built by Vite, signs in in Chromium, the board matches the site, a status change is saved", async () => {
+  const dir = copyExample("vite-page");
+  const { build } = await import(pathToFileURL(path.join(project, "node_modules/vite/dist/node/index.js")).href);
+  const outDir = path.join(dir, "dist");
+  await build({ root: dir, logLevel: "error", configFile: path.join(dir, "vite.config.js"), build: { outDir, emptyOutDir: true } });
+  assert(readdirSync(path.join(outDir, "assets")).some((f) => f.endsWith(".wasm")), "vite emitted no .wasm");
+  // A shot of our own to move, and the site's own view of the first project.
+  const code = `board_${Date.now()}`;
+  const shotId = (await api("POST", "/api/v1/entity/shots", { code, project: { type: "Project", id: projectId }, sg_status_list: "wtg" })).data.id;
+  const firstProject = await (await client()).findOne("Project", null, { fields: ["name"], sort: ["name"] });
+  const server = await serveDir(outDir);
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  try {
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.fill("input[name=site]", env.url);
+    await page.fill("input[name=login]", "admin");
+    await page.fill("input[name=password]", "wrong-password");
+    await page.click("button[type=submit]");
+    await page.waitForFunction(() => document.getElementById("status").classList.contains("error"), null, { timeout: 15000 });
+    assert(/^auth/.test(await page.textContent("#status")), `bad login: ${await page.textContent("#status")}`);
+
+    await page.fill("input[name=password]", "admin-password-demo");
+    await page.click("button[type=submit]");
+    await page.waitForFunction(() => /^\d+ shots$/.test(document.getElementById("status").textContent), null, { timeout: 30000 });
+    assert((await page.inputValue("input[name=password]")) === "", "the password stays in the form");
+    // The first project (by name) is shown: every one of its shots, in its status column.
+    assert((await page.inputValue("#project")) === String(firstProject.id), "not the first project");
+    await page.selectOption("#project", String(projectId));
+    await page.waitForFunction((c) => document.querySelector(`.card .code`) && [...document.querySelectorAll(".card .code")].some((n) => n.textContent === c), code, { timeout: 30000 });
+    const site = await shotsOf(projectId);
+    const shown = await page.$$eval(".column", (cols) => cols.flatMap((c) => [...c.querySelectorAll(".card")].map((k) => [k.dataset.id, c.dataset.status])));
+    assert(shown.length === site.length, `${shown.length} cards for ${site.length} shots`);
+    const want = new Map(site.map((s) => [String(s.id), s.sg_status_list ?? ""]));
+    for (const [id, status] of shown) assert(want.get(id) === status, `shot ${id} in column ${status}, site says ${want.get(id)}`);
+
+    // Move our shot to "ip": the card moves and the site has it.
+    const select = page.locator(`.card[data-id="${shotId}"] select`);
+    await select.selectOption("ip");
+    await page.waitForFunction((id) => document.querySelector(`.column[data-status="ip"] .card[data-id="${id}"]`), shotId, { timeout: 15000 });
+    const saved = (await api("GET", `/api/v1/entity/shots/${shotId}?fields=sg_status_list`)).data.attributes.sg_status_list;
+    assert(saved === "ip", `saved status ${saved}`);
+    assert(errors.length === 0, errors.join("\n"));
+  } finally {
+    await page.close();
+    server.close();
   }
 });
 

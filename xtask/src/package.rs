@@ -3,8 +3,10 @@
 //! `npm pack pkg/`, install the tarball into a scratch project under
 //! `<target>/package-test/project` (with vite@7 and wrangler@4 from the npm registry;
 //! its node_modules is kept between runs), then a Node ESM script, a Vite-built page in
-//! headless Chromium, a Worker bundled by esbuild and by wrangler in Miniflare, and the
-//! four `examples/cloudflare-worker` Workers end to end against the emulator.
+//! headless Chromium, a Worker bundled by esbuild and by wrangler in Miniflare,
+//! `npx shotgrid-wasm typegen` checked with `tsc --strict`, the four
+//! `examples/cloudflare-worker` Workers, `examples/node-script` and
+//! `examples/vite-page`, all end to end against the emulator.
 
 use std::path::Path;
 use std::process::Command;
