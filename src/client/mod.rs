@@ -7,6 +7,8 @@ mod gate;
 mod join;
 pub mod upload;
 
+pub use caps::OneShot;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
