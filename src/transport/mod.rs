@@ -12,7 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Headers, RequestInit, Response};
 
 use crate::client::Transport;
-use crate::protocol::http::{HttpRequest, HttpResponse};
+use crate::protocol::http::{HttpRequest, HttpResponse, RESPONSE_HEADERS};
 use crate::protocol::{Error, ErrorKind};
 
 /// Default longest wait for one attempt's response, in ms.
@@ -103,14 +103,16 @@ impl FetchTransport {
 
     /// Calls `fetch(url, init)` under a fresh `AbortController` that the caller's
     /// signals (this call's, and `extra` from an upload) and the attempt timeout abort.
-    /// Returns the Response and the listener guard (keep it while reading the body).
+    /// Returns the Response, the listener guard (keep it while reading the body) and
+    /// the attempt's timer, still running, so that reading the body stays within the
+    /// same attempt budget (one timer per attempt).
     pub(crate) async fn call_fetch(
         &self,
         url: &str,
         init: &RequestInit,
         extra: Option<&JsValue>,
         large_body: bool,
-    ) -> Result<(Response, ListenerGuard), Error> {
+    ) -> Result<(Response, ListenerGuard, Option<Timer>), Error> {
         let signals: Vec<AbortSignal> = self
             .signal
             .iter()
@@ -128,21 +130,19 @@ impl FetchTransport {
             .fetch
             .call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init)
             .map_err(|e| js_failure(&e))?;
-        match race_timeout(&Promise::resolve(&promise), budget).await {
+        let timer = Timer::start(budget);
+        match Timer::race(timer.as_ref(), &Promise::resolve(&promise)).await {
             Ok(Outcome::Done(value)) => {
                 let resp: Response = value.dyn_into().map_err(|_| {
                     Error::new(ErrorKind::Decode, "fetch did not return a Response")
                 })?;
-                Ok((resp, guard))
+                Ok((resp, guard, timer))
             }
             Ok(Outcome::TimedOut) => {
                 ctrl.abort();
                 Err(timed_out(budget))
             }
-            Err(e) if guard.any_aborted() => {
-                let _ = e;
-                Err(aborted())
-            }
+            Err(_) if guard.any_aborted() => Err(aborted()),
             Err(e) => Err(js_failure(&e)),
         }
     }
@@ -239,22 +239,50 @@ fn clear_timer(id: &JsValue) {
     }
 }
 
-/// Waits for `promise`, at most `ms`.
-async fn race_timeout(promise: &Promise, ms: f64) -> Result<Outcome, JsValue> {
-    if !ms.is_finite() {
-        return JsFuture::from(promise.clone()).await.map(Outcome::Done);
+/// One attempt's timer: a promise that resolves to a private marker after `ms`;
+/// cleared when dropped, so no pending timer keeps Node's event loop or a Worker
+/// alive once the attempt is decided.
+pub(crate) struct Timer {
+    promise: Promise,
+    id: JsValue,
+    marker: JsValue,
+    ms: f64,
+}
+
+impl Timer {
+    /// Starts a timer; none for an unbounded wait.
+    fn start(ms: f64) -> Option<Timer> {
+        if !ms.is_finite() {
+            return None;
+        }
+        let marker: JsValue = Object::new().into();
+        let (promise, id) = delay(ms, &marker);
+        Some(Timer {
+            promise,
+            id,
+            marker,
+            ms,
+        })
     }
-    let marker: JsValue = Object::new().into();
-    let (timer, id) = delay(ms, &marker);
-    let all = js_sys::Array::of2(promise, &timer);
-    let result = JsFuture::from(Promise::race(&all)).await;
-    clear_timer(&id);
-    let value = result?;
-    Ok(if Object::is(&value, &marker) {
-        Outcome::TimedOut
-    } else {
-        Outcome::Done(value)
-    })
+
+    /// Waits for `promise`, at most until `timer` fires (forever without one).
+    async fn race(timer: Option<&Timer>, promise: &Promise) -> Result<Outcome, JsValue> {
+        let Some(t) = timer else {
+            return JsFuture::from(promise.clone()).await.map(Outcome::Done);
+        };
+        let value = JsFuture::from(Promise::race(&js_sys::Array::of2(promise, &t.promise))).await?;
+        Ok(if Object::is(&value, &t.marker) {
+            Outcome::TimedOut
+        } else {
+            Outcome::Done(value)
+        })
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timer(&self.id);
+    }
 }
 
 /// A promise resolving when `signal` aborts (at once if it has), and the listener to
@@ -270,6 +298,19 @@ fn on_abort(signal: &AbortSignal) -> (Promise, Option<Function>) {
         }
     });
     (promise, listener)
+}
+
+/// The response headers the protocol reads ([`RESPONSE_HEADERS`]), looked up one by
+/// one: cheaper per call than copying every header out of the runtime.
+pub(crate) fn response_headers(resp: &Response) -> Vec<(String, String)> {
+    let all = resp.headers();
+    RESPONSE_HEADERS
+        .iter()
+        .filter_map(|&name| match all.get(name) {
+            Ok(Some(v)) => Some((name.to_owned(), v)),
+            _ => None,
+        })
+        .collect()
 }
 
 fn js_failure(err: &JsValue) -> Error {
@@ -308,24 +349,19 @@ impl Transport for FetchTransport {
         if let Some(body) = &req.body {
             init.set_body(&Uint8Array::from(body.as_slice()));
         }
-        let (resp, guard) = self.call_fetch(&req.url, &init, None, false).await?;
-        let mut headers = Vec::new();
-        if let Ok(Some(iter)) = js_sys::try_iter(&resp.headers()) {
-            for entry in iter.flatten() {
-                let pair: js_sys::Array = entry.unchecked_into();
-                if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                    headers.push((k, v));
-                }
-            }
-        }
+        let (resp, guard, timer) = self.call_fetch(&req.url, &init, None, false).await?;
+        let headers = response_headers(&resp);
         let body = resp.array_buffer().map_err(|e| js_failure(&e))?;
-        let budget = self.attempt_budget(false)?;
-        let buffer = match race_timeout(&body, budget).await {
+        // The body is read within the same attempt budget as the headers.
+        let buffer = match Timer::race(timer.as_ref(), &body).await {
             Ok(Outcome::Done(b)) => b,
-            Ok(Outcome::TimedOut) => return Err(timed_out(budget)),
+            Ok(Outcome::TimedOut) => {
+                return Err(timed_out(timer.as_ref().map_or(0.0, |t| t.ms)));
+            }
             Err(_) if guard.any_aborted() => return Err(aborted()),
             Err(e) => return Err(js_failure(&e)),
         };
+        drop(timer);
         drop(guard);
         Ok(HttpResponse {
             status: resp.status(),
