@@ -5,10 +5,9 @@
 
 use serde_json::Value;
 
-use super::{push_fields_query, Client, Transport, MAX_SAFE_ID};
+use super::{Client, Transport};
 use crate::protocol::common::decode_error;
-use crate::protocol::http::{HttpRequest, HttpResponse, Method};
-use crate::protocol::naming::{url_segment, validate_entity_type};
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::protocol::query::{decode_page, Pager, ReadQuery};
 use crate::protocol::record::parse_json;
 use crate::protocol::search::{decode_summarize, decode_text_search, Summarize, TextSearch};
@@ -346,21 +345,20 @@ impl<T: Transport> Client<T> {
         id: u64,
         fields: Option<&[String]>,
     ) -> Result<Value, Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        if id == 0 || id > MAX_SAFE_ID {
-            return Err(Error::invalid_input("id", "must be a positive integer"));
-        }
-        let mut path = String::from("/api/v1/entity/");
-        path.push_str(&url_segment(entity_type));
-        path.push('/');
-        path.push_str(&id.to_string());
-        if let Some(fields) = fields {
-            push_fields_query(&mut path, fields, "options.fields")?;
-        }
-        let req = HttpRequest::new(Method::Get, self.site().url(&path))
-            .header("Accept", "application/json");
-        let resp = self.send_authed(req).await?;
-        raw_document(&resp)
+        self.run(self.read_raw_call(entity_type, id, fields)).await
+    }
+
+    /// [`Client::read_raw`] as a [`OneShot`].
+    pub fn read_raw_call(
+        &self,
+        entity_type: &str,
+        id: u64,
+        fields: Option<&[String]>,
+    ) -> OneShot<Value> {
+        OneShot::read(
+            super::read_request(self.site(), entity_type, id, fields),
+            raw_document,
+        )
     }
 
     /// Like [`Client::find`], giving the JSON:API document of each page read; the last

@@ -375,22 +375,42 @@ impl<T: Transport> Client<T> {
         id: u64,
         fields: Option<&[String]>,
     ) -> Result<String, Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        if id == 0 || id > MAX_SAFE_ID {
-            return Err(Error::invalid_input("id", "must be a positive integer"));
-        }
-        let mut path = String::from("/api/v1/entity/");
-        path.push_str(&url_segment(entity_type));
-        path.push('/');
-        path.push_str(&id.to_string());
-        if let Some(fields) = fields {
-            push_fields_query(&mut path, fields, "options.fields")?;
-        }
-        let req = HttpRequest::new(Method::Get, self.config.site.url(&path))
-            .header("Accept", "application/json");
-        let resp = self.send_authed(req).await?;
-        transcode_single(&resp)
+        self.run(self.read_call(entity_type, id, fields)).await
     }
+
+    /// [`Client::read`] as a [`OneShot`].
+    pub fn read_call(
+        &self,
+        entity_type: &str,
+        id: u64,
+        fields: Option<&[String]>,
+    ) -> OneShot<String> {
+        OneShot::read(
+            read_request(&self.config.site, entity_type, id, fields),
+            transcode_single,
+        )
+    }
+}
+
+/// `GET /entity/{type}/{id}[?fields=…]`, validated.
+fn read_request(
+    site: &Site,
+    entity_type: &str,
+    id: u64,
+    fields: Option<&[String]>,
+) -> Result<HttpRequest, Error> {
+    validate_entity_type(entity_type, "entityType")?;
+    if id == 0 || id > MAX_SAFE_ID {
+        return Err(Error::invalid_input("id", "must be a positive integer"));
+    }
+    let mut path = String::from("/api/v1/entity/");
+    path.push_str(&url_segment(entity_type));
+    path.push('/');
+    path.push_str(&id.to_string());
+    if let Some(fields) = fields {
+        push_fields_query(&mut path, fields, "options.fields")?;
+    }
+    Ok(HttpRequest::new(Method::Get, site.url(&path)).header("Accept", "application/json"))
 }
 
 impl<T: Transport> Client<T> {
@@ -489,13 +509,23 @@ impl<T: Transport> Client<T> {
         data: &Value,
         fields: &[String],
     ) -> Result<String, Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        validate_data(data, "data", false)?;
-        Self::check_fields(fields)?;
-        let resp = self
-            .send_write(create_request(&self.config.site, entity_type, data, fields))
-            .await?;
-        transcode_single(&resp)
+        self.run(self.create_call(entity_type, data, fields)).await
+    }
+
+    /// [`Client::create`] as a [`OneShot`].
+    pub fn create_call(
+        &self,
+        entity_type: &str,
+        data: &Value,
+        fields: &[String],
+    ) -> OneShot<String> {
+        let req = (|| {
+            validate_entity_type(entity_type, "entityType")?;
+            validate_data(data, "data", false)?;
+            Self::check_fields(fields)?;
+            Ok(create_request(&self.config.site, entity_type, data, fields))
+        })();
+        OneShot::write(req, transcode_single)
     }
 
     /// Updates a record; multi-entity fields take a list or
@@ -507,39 +537,62 @@ impl<T: Transport> Client<T> {
         data: &Value,
         fields: &[String],
     ) -> Result<String, Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        Self::check_id(id)?;
-        validate_data(data, "data", true)?;
-        Self::check_fields(fields)?;
-        let resp = self
-            .send_write(update_request(
+        self.run(self.update_call(entity_type, id, data, fields))
+            .await
+    }
+
+    /// [`Client::update`] as a [`OneShot`].
+    pub fn update_call(
+        &self,
+        entity_type: &str,
+        id: u64,
+        data: &Value,
+        fields: &[String],
+    ) -> OneShot<String> {
+        let req = (|| {
+            validate_entity_type(entity_type, "entityType")?;
+            Self::check_id(id)?;
+            validate_data(data, "data", true)?;
+            Self::check_fields(fields)?;
+            Ok(update_request(
                 &self.config.site,
                 entity_type,
                 id,
                 data,
                 fields,
             ))
-            .await?;
-        transcode_single(&resp)
+        })();
+        OneShot::write(req, transcode_single)
     }
 
     /// Deletes (retires) a record.
     pub async fn delete(&self, entity_type: &str, id: u64) -> Result<(), Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        Self::check_id(id)?;
-        self.send_write(delete_request(&self.config.site, entity_type, id))
-            .await?;
-        Ok(())
+        self.run(self.delete_call(entity_type, id)).await
+    }
+
+    /// [`Client::delete`] as a [`OneShot`].
+    pub fn delete_call(&self, entity_type: &str, id: u64) -> OneShot<()> {
+        let req = (|| {
+            validate_entity_type(entity_type, "entityType")?;
+            Self::check_id(id)?;
+            Ok(delete_request(&self.config.site, entity_type, id))
+        })();
+        OneShot::write(req, |_| Ok(()))
     }
 
     /// Revives a retired record; returns whether it was revived.
     pub async fn revive(&self, entity_type: &str, id: u64) -> Result<bool, Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        Self::check_id(id)?;
-        let resp = self
-            .send_write(revive_request(&self.config.site, entity_type, id))
-            .await?;
-        decode_revive(&resp)
+        self.run(self.revive_call(entity_type, id)).await
+    }
+
+    /// [`Client::revive`] as a [`OneShot`].
+    pub fn revive_call(&self, entity_type: &str, id: u64) -> OneShot<bool> {
+        let req = (|| {
+            validate_entity_type(entity_type, "entityType")?;
+            Self::check_id(id)?;
+            Ok(revive_request(&self.config.site, entity_type, id))
+        })();
+        OneShot::write(req, decode_revive)
     }
 
     /// Runs batch requests in one transaction; with `split`, inputs above the batch limit go in

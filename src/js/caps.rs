@@ -8,16 +8,13 @@ use js_sys::Promise;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use std::rc::Rc;
-
-use super::convert::{error_to_js, future_to_promise, js_to_json, json_to_js, Obj};
-use super::{entity_type_arg, reject, spawn, ShotGrid};
-use crate::client::{Client, OneShot, MAX_SAFE_ID};
+use super::convert::{js_to_json, json_to_js, Obj};
+use super::{entity_type_arg, reject, run_one, spawn, ShotGrid};
+use crate::client::MAX_SAFE_ID;
 use crate::protocol::hooks::{DeliveryListOptions, HookListOptions};
 use crate::protocol::search::{Summarize, TextSearch};
 use crate::protocol::social::ActivityOptions;
 use crate::protocol::Error;
-use crate::transport::FetchTransport;
 
 fn id_at(v: &JsValue, path: &str) -> Result<u64, Error> {
     v.as_f64()
@@ -90,23 +87,6 @@ macro_rules! call {
             Err(e) => reject(e),
         }
     }};
-}
-
-/// Runs a [`OneShot`] in a promise. Generic only over the result type, so the .wasm
-/// holds one async state machine per result type, not one per method.
-fn run_one<R: 'static>(
-    inner: &Rc<Client<FetchTransport>>,
-    call: OneShot<R>,
-    to_js: fn(R) -> JsValue,
-) -> Promise {
-    let inner = inner.clone();
-    future_to_promise(async move {
-        inner
-            .run(call)
-            .await
-            .map(to_js)
-            .map_err(|e| error_to_js(&e))
-    })
 }
 
 #[wasm_bindgen]

@@ -13,7 +13,9 @@ use js_sys::{Function, Promise};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use crate::client::{Client, Config, TokenListener, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID};
+use crate::client::{
+    Client, Config, OneShot, TokenListener, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID,
+};
 use crate::protocol::auth::{Grant, ImportedTokens, Secret, TokenScope, Tokens};
 use crate::protocol::filters::validate as validate_filters;
 use crate::protocol::query::{Pager, ReadMethod, ReadQuery, ReturnOnly};
@@ -418,6 +420,23 @@ where
     future_to_promise(async move { f(inner).await.map(to_js).map_err(|e| error_to_js(&e)) })
 }
 
+/// Runs a [`OneShot`] in a promise. Generic only over the result type, so the .wasm
+/// holds one async state machine per result type, not one per method.
+fn run_one<R: 'static>(
+    inner: &Rc<Client<FetchTransport>>,
+    call: OneShot<R>,
+    to_js: fn(R) -> JsValue,
+) -> Promise {
+    let inner = inner.clone();
+    future_to_promise(async move {
+        inner
+            .run(call)
+            .await
+            .map(to_js)
+            .map_err(|e| error_to_js(&e))
+    })
+}
+
 fn record_to_js(text: String) -> JsValue {
     text_to_js(&text)
 }
@@ -477,22 +496,19 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            let v = if raw {
-                inner
-                    .read_raw(&ty, id, fields.as_deref())
-                    .await
-                    .map(|doc| json_to_js(&doc))
-            } else {
-                inner
-                    .read(&ty, id, fields.as_deref())
-                    .await
-                    .map(|text| text_to_js(&text))
-            }
-            .map_err(|e| error_to_js(&e))?;
-            Ok(v)
-        })
+        if raw {
+            run_one(
+                &self.inner,
+                self.inner.read_raw_call(&ty, id, fields.as_deref()),
+                |doc| json_to_js(&doc),
+            )
+        } else {
+            run_one(
+                &self.inner,
+                self.inner.read_call(&ty, id, fields.as_deref()),
+                record_to_js,
+            )
+        }
     }
 
     /// Every record matching `filters`, up to `options.limit`.
@@ -565,9 +581,9 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        spawn(
+        run_one(
             &self.inner,
-            move |c| async move { c.create(&ty, &data, &fields).await },
+            self.inner.create_call(&ty, &data, &fields),
             record_to_js,
         )
     }
@@ -594,9 +610,9 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        spawn(
+        run_one(
             &self.inner,
-            move |c| async move { c.update(&ty, id, &data, &fields).await },
+            self.inner.update_call(&ty, id, &data, &fields),
             record_to_js,
         )
     }
@@ -609,11 +625,9 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        spawn(
-            &self.inner,
-            move |c| async move { c.delete(&ty, id).await },
-            |()| JsValue::UNDEFINED,
-        )
+        run_one(&self.inner, self.inner.delete_call(&ty, id), |()| {
+            JsValue::UNDEFINED
+        })
     }
 
     /// Revives a retired record; resolves to whether it was revived.
@@ -624,9 +638,9 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        spawn(
+        run_one(
             &self.inner,
-            move |c| async move { c.revive(&ty, id).await },
+            self.inner.revive_call(&ty, id),
             JsValue::from_bool,
         )
     }
