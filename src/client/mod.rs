@@ -48,6 +48,12 @@ pub trait Transport {
     async fn sleep(&self, ms: f64);
     /// A uniform random number in [0, 1) (backoff jitter).
     fn random(&self) -> f64;
+    /// Decodes a successful page of records. The default is the transcoder; a runtime
+    /// with a faster native JSON parser may decode the page itself (same records, same
+    /// errors) and return them as [`PageText::runtime`].
+    fn decode_page(&self, resp: &HttpResponse) -> Result<PageText, Error> {
+        transcode_page(resp)
+    }
     /// Sends one request with runtime extras (a body or signal held by the runtime,
     /// manual redirects, a response body left in the runtime). The default accepts
     /// only byte bodies and ignores the rest.
@@ -420,7 +426,7 @@ impl<T: Transport> Client<T> {
         let resp = self
             .send_authed(query.page_request(&self.config.site, page))
             .await?;
-        transcode_page(&resp)
+        self.transport.decode_page(&resp)
     }
 
     /// Fetches one page as records (`Value`s) for the engine's own use (events); JS
@@ -453,9 +459,9 @@ impl<T: Transport> Client<T> {
                 break;
             }
             let mut page = page?;
-            let keep = pager.accept_ids(&page.ids, page.records.len())?;
+            let keep = pager.accept_ids(&page.ids, page.len())?;
             page.truncate(keep);
-            if !page.records.is_empty() {
+            if !page.is_empty() {
                 out.push(page);
             }
         }
@@ -463,21 +469,38 @@ impl<T: Transport> Client<T> {
     }
 
     /// Every matching record, up to `limit`, fetching up to `concurrency` pages at once,
-    /// as the JSON text of an array of flat records.
+    /// page by page in order.
+    pub async fn find_pages(
+        &self,
+        query: &ReadQuery,
+        limit: Option<u64>,
+        concurrency: u32,
+    ) -> Result<Vec<PageText>, Error> {
+        let mut pager = Pager::new(query.page_size, limit);
+        let mut pages = Vec::new();
+        while !pager.is_done() {
+            pages.extend(self.next_pages(query, &mut pager, concurrency).await?);
+        }
+        Ok(pages)
+    }
+
+    /// [`Client::find_pages`] as the JSON text of an array of flat records. For a
+    /// transport that leaves pages to the transcoder; a runtime page has no text and
+    /// is an error here (use `find_pages`).
     pub async fn find(
         &self,
         query: &ReadQuery,
         limit: Option<u64>,
         concurrency: u32,
     ) -> Result<String, Error> {
-        let mut pager = Pager::new(query.page_size, limit);
-        let mut records = Vec::new();
-        while !pager.is_done() {
-            for page in self.next_pages(query, &mut pager, concurrency).await? {
-                records.extend(page.records);
-            }
+        let pages = self.find_pages(query, limit, concurrency).await?;
+        if pages.iter().any(|p| p.runtime.is_some()) {
+            return Err(Error::new(
+                ErrorKind::Decode,
+                "pages decoded by the runtime have no text; use find_pages",
+            ));
         }
-        Ok(join_array(&records))
+        Ok(join_array(pages.iter().flat_map(|p| &p.records)))
     }
 }
 

@@ -384,7 +384,7 @@ impl Cursor {
             let page = st.ready.pop_front();
             *state.borrow_mut() = Some(st);
             result.map_err(|e| error_to_js(&e))?;
-            Ok(page.map_or(JsValue::NULL, |p| text_to_js(&join_array(&p.records))))
+            Ok(page.map_or(JsValue::NULL, page_to_js))
         })
     }
 }
@@ -437,6 +437,35 @@ fn run_one<R: 'static>(
     })
 }
 
+/// One page's records as a JS array: the runtime's own array (cut to the records
+/// kept), or the transcoder's text parsed once.
+fn page_to_js(page: PageText) -> JsValue {
+    match page
+        .runtime
+        .as_ref()
+        .and_then(|r| r.downcast_ref::<JsValue>())
+    {
+        Some(records) => {
+            let records: &js_sys::Array = records.unchecked_ref();
+            if records.length() as usize == page.len() {
+                records.clone().into()
+            } else {
+                records.slice(0, page.len() as u32).into()
+            }
+        }
+        None => text_to_js(&join_array(&page.records)),
+    }
+}
+
+/// Pages' records as one JS array, in order.
+fn pages_to_js(pages: Vec<PageText>) -> JsValue {
+    if pages.len() == 1 {
+        return pages.into_iter().next().map_or(JsValue::NULL, page_to_js);
+    }
+    let all: js_sys::Array = pages.into_iter().map(page_to_js).collect();
+    all.flat(1).into()
+}
+
 fn record_to_js(text: String) -> JsValue {
     text_to_js(&text)
 }
@@ -455,7 +484,11 @@ impl ShotGrid {
             Err(e) => return reject(e),
         };
         let transport = match FetchTransport::new(args.fetch) {
-            Ok(t) => t.scoped(None, args.timeout_ms, None),
+            Ok(t) => t.with_page_decoder(convert::page_decoder(&options)).scoped(
+                None,
+                args.timeout_ms,
+                None,
+            ),
             Err(e) => return reject(e),
         };
         let listener = args.on_tokens.map(token_listener);
@@ -527,11 +560,11 @@ impl ShotGrid {
                     .map_err(|e| error_to_js(&e))?;
                 return Ok(json_to_js(&Value::Array(docs)));
             }
-            let text = inner
-                .find(&args.query, args.limit, args.concurrency)
+            let pages = inner
+                .find_pages(&args.query, args.limit, args.concurrency)
                 .await
                 .map_err(|e| error_to_js(&e))?;
-            Ok(text_to_js(&text))
+            Ok(pages_to_js(pages))
         })
     }
 
@@ -552,11 +585,11 @@ impl ShotGrid {
                     .map_err(|e| error_to_js(&e))?;
                 return Ok(docs.pop().map_or(JsValue::NULL, |d| json_to_js(&d)));
             }
-            let text = inner
-                .find(&args.query, Some(1), 1)
+            let pages = inner
+                .find_pages(&args.query, Some(1), 1)
                 .await
                 .map_err(|e| error_to_js(&e))?;
-            let first = text_to_js(&text);
+            let first = pages_to_js(pages);
             let first =
                 js_sys::Reflect::get(&first, &JsValue::from_f64(0.0)).unwrap_or(JsValue::NULL);
             Ok(if first.is_undefined() {

@@ -15,20 +15,61 @@ use serde_json::value::RawValue;
 use super::error::Error;
 use super::http::HttpResponse;
 
-/// A page of flat records as JSON text.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Records a runtime decoded itself (in wasm: a JS array of plain objects, parsed by the
+/// engine's native `JSON.parse`), opaque to the protocol. The page's `ids` say how many
+/// of them it keeps.
+pub type RuntimeRecords = std::rc::Rc<dyn std::any::Any>;
+
+/// A page of flat records: JSON texts written by the transcoder, or records the runtime
+/// decoded ([`PageText::runtime`]; `records` is then empty). `ids` always holds one id
+/// per record kept, in order.
+#[derive(Clone, Default)]
 pub struct PageText {
-    /// The records, each a JSON object, in order.
+    /// The records, each a JSON object, in order (empty for a runtime page).
     pub records: Vec<String>,
     /// Their ids, in order.
     pub ids: Vec<i64>,
+    /// Records decoded by the runtime; the first `ids.len()` of them are kept.
+    pub runtime: Option<RuntimeRecords>,
 }
 
 impl PageText {
+    /// Number of records kept.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the page keeps no record.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
     /// Keeps the first `n` records.
     pub fn truncate(&mut self, n: usize) {
         self.records.truncate(n);
         self.ids.truncate(n);
+    }
+}
+
+impl fmt::Debug for PageText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageText")
+            .field("records", &self.records)
+            .field("ids", &self.ids)
+            .field("runtime", &self.runtime.is_some())
+            .finish()
+    }
+}
+
+impl PartialEq for PageText {
+    fn eq(&self, other: &Self) -> bool {
+        self.records == other.records
+            && self.ids == other.ids
+            && match (&self.runtime, &other.runtime) {
+                (None, None) => true,
+                (Some(a), Some(b)) => std::rc::Rc::ptr_eq(a, b),
+                _ => false,
+            }
     }
 }
 
@@ -342,13 +383,17 @@ impl<'de> Visitor<'de> for ListSeed {
     }
 }
 
+/// The error for a body that is not a JSON:API document of records (also what a
+/// runtime decoding pages itself reports).
+pub fn not_a_page(resp: &HttpResponse) -> Error {
+    Error::decode_from(
+        "the response is not a JSON:API document of records with `type` and `id`",
+        resp,
+    )
+}
+
 fn decode_doc(resp: &HttpResponse, want: Want) -> Result<Vec<(String, i64)>, Error> {
-    let fail = || {
-        Error::decode_from(
-            "the response is not a JSON:API document of records with `type` and `id`",
-            resp,
-        )
-    };
+    let fail = || not_a_page(resp);
     let mut de = serde_json::Deserializer::from_slice(&resp.body);
     let records = DocSeed(want)
         .deserialize(&mut de)
@@ -370,7 +415,11 @@ pub fn transcode_single(resp: &HttpResponse) -> Result<String, Error> {
 /// Transcodes a list response into flat record texts.
 pub fn transcode_page(resp: &HttpResponse) -> Result<PageText, Error> {
     let (records, ids) = decode_doc(resp, Want::Many)?.into_iter().unzip();
-    Ok(PageText { records, ids })
+    Ok(PageText {
+        records,
+        ids,
+        runtime: None,
+    })
 }
 
 #[cfg(test)]
