@@ -178,5 +178,13 @@ const md = [
   ...rows.map((r) => `| ${r.pass === undefined ? "" : r.pass ? "ok" : "miss"} | ${r.name} | ${r.value} | ${r.goal ?? ""} |`),
   "",
 ];
-writeFileSync(path.join(root, "bench/RESULTS.md"), md.join("\n"));
+// The hand-written notes after the table ("## Reading these numbers") are kept.
+const resultsPath = path.join(root, "bench/RESULTS.md");
+let notes = "";
+try {
+  const old = readFileSync(resultsPath, "utf8");
+  const at = old.indexOf("\n## Reading these numbers");
+  if (at >= 0) notes = old.slice(at + 1);
+} catch {}
+writeFileSync(resultsPath, md.join("\n") + (notes ? `\n${notes}` : ""));
 console.log("wrote bench/RESULTS.md");
