@@ -171,6 +171,13 @@ pub(crate) struct ListenerGuard {
 
 impl ListenerGuard {
     fn attach(ctrl: &AbortController, signals: Vec<AbortSignal>) -> ListenerGuard {
+        if signals.is_empty() {
+            // Nothing to forward (the common call without a signal): no bound listener.
+            return ListenerGuard {
+                signals,
+                listener: None,
+            };
+        }
         let listener = Reflect::get(ctrl, &JsValue::from_str("abort"))
             .ok()
             .and_then(|f| f.dyn_into::<Function>().ok())
