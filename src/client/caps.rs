@@ -5,23 +5,63 @@
 
 use serde_json::Value;
 
-use super::{push_fields_query, Client, Transport, MAX_SAFE_ID};
+use super::{Client, Transport};
 use crate::protocol::common::decode_error;
-use crate::protocol::http::{HttpRequest, HttpResponse, Method};
-use crate::protocol::naming::{url_segment, validate_entity_type};
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::protocol::query::{decode_page, Pager, ReadQuery};
 use crate::protocol::record::parse_json;
 use crate::protocol::search::{decode_summarize, decode_text_search, Summarize, TextSearch};
 use crate::protocol::social::ActivityOptions;
 use crate::protocol::{hooks, navigation, schema, social, Error};
 
-impl<T: Transport> Client<T> {
-    async fn send_read(&self, req: Result<HttpRequest, Error>) -> Result<HttpResponse, Error> {
-        self.send_authed(req?).await
+/// A call that is one request and one answer: the request is built (and its input
+/// validated) when the value is made; [`Client::run`] sends it and decodes the answer.
+/// Most capabilities have this shape, and running them all through one `run` keeps
+/// one async state machine per result type in the .wasm instead of one per method.
+#[must_use = "a OneShot does nothing until given to Client::run"]
+pub struct OneShot<R> {
+    req: Result<HttpRequest, Error>,
+    write: bool,
+    decode: fn(&HttpResponse) -> Result<R, Error>,
+}
+
+impl<R> OneShot<R> {
+    /// A read: retried per the policy.
+    pub fn read(
+        req: Result<HttpRequest, Error>,
+        decode: fn(&HttpResponse) -> Result<R, Error>,
+    ) -> Self {
+        OneShot {
+            req,
+            write: false,
+            decode,
+        }
     }
 
-    async fn send_change(&self, req: Result<HttpRequest, Error>) -> Result<HttpResponse, Error> {
-        self.send_write(req?).await
+    /// A write: never replayed once it may have reached the server.
+    pub fn write(
+        req: Result<HttpRequest, Error>,
+        decode: fn(&HttpResponse) -> Result<R, Error>,
+    ) -> Self {
+        OneShot {
+            req,
+            write: true,
+            decode,
+        }
+    }
+}
+
+/// The decoder of answers whose body is not needed (204s and acknowledgements).
+fn nothing(_: &HttpResponse) -> Result<(), Error> {
+    Ok(())
+}
+
+impl<T: Transport> Client<T> {
+    /// Sends a [`OneShot`]'s request (with the bearer token; reads retried, writes
+    /// never replayed) and decodes the answer.
+    pub async fn run<R>(&self, call: OneShot<R>) -> Result<R, Error> {
+        let resp = self.send_with_token(call.req?, call.write).await?;
+        (call.decode)(&resp)
     }
 
     /// Text search: one page when `page` is given, else every page up to `limit`.
@@ -53,326 +93,251 @@ impl<T: Transport> Client<T> {
     }
 
     /// `_summarize`: `{summaries, groups}`.
-    pub async fn summarize(&self, s: &Summarize) -> Result<Value, Error> {
-        let resp = self.send_authed(s.request(self.site())).await?;
-        decode_summarize(&resp)
+    pub fn summarize(&self, s: &Summarize) -> OneShot<Value> {
+        OneShot::read(Ok(s.request(self.site())), decode_summarize)
     }
 
     /// Records linked through an entity or multi-entity field.
-    pub async fn relationship(
+    pub fn relationship(
         &self,
         entity_type: &str,
         id: u64,
         field: &str,
         retired: bool,
-    ) -> Result<Value, Error> {
-        let resp = self
-            .send_read(social::relationship_request(
-                self.site(),
-                entity_type,
-                id,
-                field,
-                retired,
-            ))
-            .await?;
-        social::decode_relationship(&resp)
+    ) -> OneShot<Value> {
+        OneShot::read(
+            social::relationship_request(self.site(), entity_type, id, field, retired),
+            social::decode_relationship,
+        )
     }
 
     /// `GET /schema`: `{Type: {name: {value, editable}, …}}`.
-    pub async fn schema_entities(&self, project_id: Option<u64>) -> Result<Value, Error> {
-        let resp = self
-            .send_read(schema::entities_request(self.site(), project_id))
-            .await?;
-        schema::decode_entities(&resp)
+    pub fn schema_entities(&self, project_id: Option<u64>) -> OneShot<Value> {
+        OneShot::read(
+            schema::entities_request(self.site(), project_id),
+            schema::decode_entities,
+        )
     }
 
     /// `GET /schema/{t}`.
-    pub async fn schema_entity(
-        &self,
-        entity_type: &str,
-        project_id: Option<u64>,
-    ) -> Result<Value, Error> {
-        let resp = self
-            .send_read(schema::entity_request(self.site(), entity_type, project_id))
-            .await?;
-        schema::decode_schema_object(&resp)
+    pub fn schema_entity(&self, entity_type: &str, project_id: Option<u64>) -> OneShot<Value> {
+        OneShot::read(
+            schema::entity_request(self.site(), entity_type, project_id),
+            schema::decode_schema_object,
+        )
     }
 
     /// `GET /schema/{t}/fields`.
-    pub async fn schema_fields(
-        &self,
-        entity_type: &str,
-        project_id: Option<u64>,
-    ) -> Result<Value, Error> {
-        let resp = self
-            .send_read(schema::fields_request(self.site(), entity_type, project_id))
-            .await?;
-        schema::decode_schema_object(&resp)
+    pub fn schema_fields(&self, entity_type: &str, project_id: Option<u64>) -> OneShot<Value> {
+        OneShot::read(
+            schema::fields_request(self.site(), entity_type, project_id),
+            schema::decode_schema_object,
+        )
     }
 
     /// `GET /schema/{t}/fields/{name}`.
-    pub async fn schema_field(
+    pub fn schema_field(
         &self,
         entity_type: &str,
         field: &str,
         project_id: Option<u64>,
-    ) -> Result<Value, Error> {
-        let resp = self
-            .send_read(schema::field_request(
-                self.site(),
-                entity_type,
-                field,
-                project_id,
-            ))
-            .await?;
-        schema::decode_schema_object(&resp)
+    ) -> OneShot<Value> {
+        OneShot::read(
+            schema::field_request(self.site(), entity_type, field, project_id),
+            schema::decode_schema_object,
+        )
     }
 
     /// Creates a field; resolves to the site's answer (the new field's schema).
-    pub async fn create_field(
+    pub fn create_field(
         &self,
         entity_type: &str,
         data_type: &str,
         properties: &Value,
-    ) -> Result<Value, Error> {
-        let resp = self
-            .send_change(schema::create_field_request(
-                self.site(),
-                entity_type,
-                data_type,
-                properties,
-            ))
-            .await?;
-        schema::decode_schema_object(&resp)
+    ) -> OneShot<Value> {
+        OneShot::write(
+            schema::create_field_request(self.site(), entity_type, data_type, properties),
+            schema::decode_schema_object,
+        )
     }
 
     /// Updates a field's properties; resolves to its schema.
-    pub async fn update_field(
+    pub fn update_field(
         &self,
         entity_type: &str,
         field: &str,
         properties: &Value,
         project_id: Option<u64>,
-    ) -> Result<Value, Error> {
-        let resp = self
-            .send_change(schema::update_field_request(
-                self.site(),
-                entity_type,
-                field,
-                properties,
-                project_id,
-            ))
-            .await?;
-        schema::decode_schema_object(&resp)
+    ) -> OneShot<Value> {
+        OneShot::write(
+            schema::update_field_request(self.site(), entity_type, field, properties, project_id),
+            schema::decode_schema_object,
+        )
     }
 
     /// Deletes (retires) a field. 204: no body.
-    pub async fn delete_field(&self, entity_type: &str, field: &str) -> Result<(), Error> {
-        self.send_change(schema::delete_field_request(
-            self.site(),
-            entity_type,
-            field,
-        ))
-        .await
-        .map(drop)
+    pub fn delete_field(&self, entity_type: &str, field: &str) -> OneShot<()> {
+        OneShot::write(
+            schema::delete_field_request(self.site(), entity_type, field),
+            nothing,
+        )
     }
 
     /// Revives a deleted field. 204: no body.
-    pub async fn revive_field(&self, entity_type: &str, field: &str) -> Result<(), Error> {
-        self.send_change(schema::revive_field_request(
-            self.site(),
-            entity_type,
-            field,
-        ))
-        .await
-        .map(drop)
+    pub fn revive_field(&self, entity_type: &str, field: &str) -> OneShot<()> {
+        OneShot::write(
+            schema::revive_field_request(self.site(), entity_type, field),
+            nothing,
+        )
     }
 
     /// Site preferences, all or the named ones.
-    pub async fn preferences(&self, names: Option<&[String]>) -> Result<Value, Error> {
-        let resp = self
-            .send_read(navigation::preferences_request(self.site(), names))
-            .await?;
-        navigation::decode_preferences(&resp)
+    pub fn preferences(&self, names: Option<&[String]>) -> OneShot<Value> {
+        OneShot::read(
+            navigation::preferences_request(self.site(), names),
+            navigation::decode_preferences,
+        )
     }
 
     /// `POST /hierarchy/_expand` (a read).
-    pub async fn hierarchy_expand(&self, body: &Value) -> Result<Value, Error> {
-        let resp = self
-            .send_read(navigation::expand_request(self.site(), body))
-            .await?;
-        navigation::decode_hierarchy(&resp)
+    pub fn hierarchy_expand(&self, body: &Value) -> OneShot<Value> {
+        OneShot::read(
+            navigation::expand_request(self.site(), body),
+            navigation::decode_hierarchy,
+        )
     }
 
     /// `POST /hierarchy/_search` (a read).
-    pub async fn hierarchy_search(&self, body: &Value) -> Result<Value, Error> {
-        let resp = self
-            .send_read(navigation::search_request(self.site(), body))
-            .await?;
-        navigation::decode_hierarchy(&resp)
+    pub fn hierarchy_search(&self, body: &Value) -> OneShot<Value> {
+        OneShot::read(
+            navigation::search_request(self.site(), body),
+            navigation::decode_hierarchy,
+        )
     }
 
     /// Makes a user follow one entity or several. 204: no body.
-    pub async fn follow(&self, user_id: u64, entity: &Value) -> Result<(), Error> {
-        self.send_change(social::follow_request(self.site(), user_id, entity))
-            .await
-            .map(drop)
+    pub fn follow(&self, user_id: u64, entity: &Value) -> OneShot<()> {
+        OneShot::write(
+            social::follow_request(self.site(), user_id, entity),
+            nothing,
+        )
     }
 
     /// Makes a user stop following an entity. 204: no body.
-    pub async fn unfollow(&self, user_id: u64, entity: &Value) -> Result<(), Error> {
-        self.send_change(social::unfollow_request(self.site(), user_id, entity))
-            .await
-            .map(drop)
+    pub fn unfollow(&self, user_id: u64, entity: &Value) -> OneShot<()> {
+        OneShot::write(
+            social::unfollow_request(self.site(), user_id, entity),
+            nothing,
+        )
     }
 
     /// Users following an entity: `[{type, id, name}]`.
-    pub async fn followers(&self, entity_type: &str, id: u64) -> Result<Vec<Value>, Error> {
-        let resp = self
-            .send_read(social::followers_request(self.site(), entity_type, id))
-            .await?;
-        social::decode_links(&resp)
+    pub fn followers(&self, entity_type: &str, id: u64) -> OneShot<Vec<Value>> {
+        OneShot::read(
+            social::followers_request(self.site(), entity_type, id),
+            social::decode_links,
+        )
     }
 
     /// Entities a user follows: `[{type, id}]`.
-    pub async fn following(
+    pub fn following(
         &self,
         user_id: u64,
         entity_type: Option<&str>,
         project_id: Option<u64>,
-    ) -> Result<Vec<Value>, Error> {
-        let resp = self
-            .send_read(social::following_request(
-                self.site(),
-                user_id,
-                entity_type,
-                project_id,
-            ))
-            .await?;
-        social::decode_links(&resp)
+    ) -> OneShot<Vec<Value>> {
+        OneShot::read(
+            social::following_request(self.site(), user_id, entity_type, project_id),
+            social::decode_links,
+        )
     }
 
     /// An entity's activity stream.
-    pub async fn activity_stream(
+    pub fn activity_stream(
         &self,
         entity_type: &str,
         id: u64,
         opts: &ActivityOptions,
-    ) -> Result<Value, Error> {
-        let resp = self
-            .send_read(social::activity_stream_request(
-                self.site(),
-                entity_type,
-                id,
-                opts,
-            ))
-            .await?;
-        social::decode_activity_stream(&resp)
+    ) -> OneShot<Value> {
+        OneShot::read(
+            social::activity_stream_request(self.site(), entity_type, id, opts),
+            social::decode_activity_stream,
+        )
     }
 
     /// A note and its replies.
-    pub async fn note_thread(
-        &self,
-        note_id: u64,
-        entity_fields: &Value,
-    ) -> Result<Vec<Value>, Error> {
-        let resp = self
-            .send_read(social::note_thread_request(
-                self.site(),
-                note_id,
-                entity_fields,
-            ))
-            .await?;
-        social::decode_note_thread(&resp)
+    pub fn note_thread(&self, note_id: u64, entity_fields: &Value) -> OneShot<Vec<Value>> {
+        OneShot::read(
+            social::note_thread_request(self.site(), note_id, entity_fields),
+            social::decode_note_thread,
+        )
     }
 
     /// Records that a user accessed a project now; resolves to the project link.
-    pub async fn update_project_last_accessed(
-        &self,
-        project_id: u64,
-        user_id: u64,
-    ) -> Result<Value, Error> {
-        let resp = self
-            .send_change(social::last_accessed_request(
-                self.site(),
-                project_id,
-                user_id,
-            ))
-            .await?;
-        social::decode_last_accessed(&resp)
+    pub fn update_project_last_accessed(&self, project_id: u64, user_id: u64) -> OneShot<Value> {
+        OneShot::write(
+            social::last_accessed_request(self.site(), project_id, user_id),
+            social::decode_last_accessed,
+        )
     }
 
     /// One page of webhooks.
-    pub async fn webhooks_list(&self, opts: &hooks::HookListOptions) -> Result<Vec<Value>, Error> {
-        let resp = self
-            .send_read(hooks::list_request(self.site(), opts))
-            .await?;
-        hooks::decode_list(&resp)
+    pub fn webhooks_list(&self, opts: &hooks::HookListOptions) -> OneShot<Vec<Value>> {
+        OneShot::read(hooks::list_request(self.site(), opts), hooks::decode_list)
     }
 
     /// One webhook.
-    pub async fn webhook_get(&self, id: &str) -> Result<Value, Error> {
-        let resp = self.send_read(hooks::get_request(self.site(), id)).await?;
-        hooks::decode_one(&resp)
+    pub fn webhook_get(&self, id: &str) -> OneShot<Value> {
+        OneShot::read(hooks::get_request(self.site(), id), hooks::decode_one)
     }
 
     /// Creates a webhook; resolves to it (`null` if the site sends no body).
-    pub async fn webhook_create(&self, body: &Value) -> Result<Value, Error> {
-        let resp = self
-            .send_change(hooks::create_request(self.site(), body))
-            .await?;
-        hooks::decode_optional(&resp)
+    pub fn webhook_create(&self, body: &Value) -> OneShot<Value> {
+        OneShot::write(
+            hooks::create_request(self.site(), body),
+            hooks::decode_optional,
+        )
     }
 
     /// Updates a webhook; resolves to it (`null` if the site sends no body).
-    pub async fn webhook_update(&self, id: &str, body: &Value) -> Result<Value, Error> {
-        let resp = self
-            .send_change(hooks::update_request(self.site(), id, body))
-            .await?;
-        hooks::decode_optional(&resp)
+    pub fn webhook_update(&self, id: &str, body: &Value) -> OneShot<Value> {
+        OneShot::write(
+            hooks::update_request(self.site(), id, body),
+            hooks::decode_optional,
+        )
     }
 
     /// Deletes a webhook. 204: no body.
-    pub async fn webhook_delete(&self, id: &str) -> Result<(), Error> {
-        self.send_change(hooks::delete_request(self.site(), id))
-            .await
-            .map(drop)
+    pub fn webhook_delete(&self, id: &str) -> OneShot<()> {
+        OneShot::write(hooks::delete_request(self.site(), id), nothing)
     }
 
     /// One page of a webhook's deliveries.
-    pub async fn webhook_deliveries(
+    pub fn webhook_deliveries(
         &self,
         hook_id: &str,
         opts: &hooks::DeliveryListOptions,
-    ) -> Result<Vec<Value>, Error> {
-        let resp = self
-            .send_read(hooks::deliveries_request(self.site(), hook_id, opts))
-            .await?;
-        hooks::decode_list(&resp)
+    ) -> OneShot<Vec<Value>> {
+        OneShot::read(
+            hooks::deliveries_request(self.site(), hook_id, opts),
+            hooks::decode_list,
+        )
     }
 
     /// One delivery.
-    pub async fn webhook_delivery(&self, id: &str) -> Result<Value, Error> {
-        let resp = self
-            .send_read(hooks::delivery_request(self.site(), id))
-            .await?;
-        hooks::decode_one(&resp)
+    pub fn webhook_delivery(&self, id: &str) -> OneShot<Value> {
+        OneShot::read(hooks::delivery_request(self.site(), id), hooks::decode_one)
     }
 
     /// Sets a delivery's acknowledgement (≤ 4 KB). The answer's body is not needed.
-    pub async fn webhook_acknowledge(&self, id: &str, ack: &str) -> Result<(), Error> {
-        self.send_change(hooks::acknowledge_request(self.site(), id, ack))
-            .await
-            .map(drop)
+    pub fn webhook_acknowledge(&self, id: &str, ack: &str) -> OneShot<()> {
+        OneShot::write(hooks::acknowledge_request(self.site(), id, ack), nothing)
     }
 
     /// Queues a delivery again. 204: no body.
-    pub async fn webhook_redeliver(&self, id: &str) -> Result<(), Error> {
-        self.send_change(hooks::redeliver_request(self.site(), id))
-            .await
-            .map(drop)
+    pub fn webhook_redeliver(&self, id: &str) -> OneShot<()> {
+        OneShot::write(hooks::redeliver_request(self.site(), id), nothing)
     }
-
     /// Reads one record as the site's JSON:API document (`{data, links}`).
     pub async fn read_raw(
         &self,
@@ -380,21 +345,20 @@ impl<T: Transport> Client<T> {
         id: u64,
         fields: Option<&[String]>,
     ) -> Result<Value, Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        if id == 0 || id > MAX_SAFE_ID {
-            return Err(Error::invalid_input("id", "must be a positive integer"));
-        }
-        let mut path = String::from("/api/v1/entity/");
-        path.push_str(&url_segment(entity_type));
-        path.push('/');
-        path.push_str(&id.to_string());
-        if let Some(fields) = fields {
-            push_fields_query(&mut path, fields, "options.fields")?;
-        }
-        let req = HttpRequest::new(Method::Get, self.site().url(&path))
-            .header("Accept", "application/json");
-        let resp = self.send_authed(req).await?;
-        raw_document(&resp)
+        self.run(self.read_raw_call(entity_type, id, fields)).await
+    }
+
+    /// [`Client::read_raw`] as a [`OneShot`].
+    pub fn read_raw_call(
+        &self,
+        entity_type: &str,
+        id: u64,
+        fields: Option<&[String]>,
+    ) -> OneShot<Value> {
+        OneShot::read(
+            super::read_request(self.site(), entity_type, id, fields),
+            raw_document,
+        )
     }
 
     /// Like [`Client::find`], giving the JSON:API document of each page read; the last

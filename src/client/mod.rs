@@ -7,6 +7,8 @@ mod gate;
 mod join;
 pub mod upload;
 
+pub use caps::OneShot;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -46,6 +48,12 @@ pub trait Transport {
     async fn sleep(&self, ms: f64);
     /// A uniform random number in [0, 1) (backoff jitter).
     fn random(&self) -> f64;
+    /// Decodes a successful page of records. The default is the transcoder; a runtime
+    /// with a faster native JSON parser may decode the page itself (same records, same
+    /// errors) and return them as [`PageText::runtime`].
+    fn decode_page(&self, resp: &HttpResponse) -> Result<PageText, Error> {
+        transcode_page(resp)
+    }
     /// Sends one request with runtime extras (a body or signal held by the runtime,
     /// manual redirects, a response body left in the runtime). The default accepts
     /// only byte bodies and ignores the rest.
@@ -373,22 +381,42 @@ impl<T: Transport> Client<T> {
         id: u64,
         fields: Option<&[String]>,
     ) -> Result<String, Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        if id == 0 || id > MAX_SAFE_ID {
-            return Err(Error::invalid_input("id", "must be a positive integer"));
-        }
-        let mut path = String::from("/api/v1/entity/");
-        path.push_str(&url_segment(entity_type));
-        path.push('/');
-        path.push_str(&id.to_string());
-        if let Some(fields) = fields {
-            push_fields_query(&mut path, fields, "options.fields")?;
-        }
-        let req = HttpRequest::new(Method::Get, self.config.site.url(&path))
-            .header("Accept", "application/json");
-        let resp = self.send_authed(req).await?;
-        transcode_single(&resp)
+        self.run(self.read_call(entity_type, id, fields)).await
     }
+
+    /// [`Client::read`] as a [`OneShot`].
+    pub fn read_call(
+        &self,
+        entity_type: &str,
+        id: u64,
+        fields: Option<&[String]>,
+    ) -> OneShot<String> {
+        OneShot::read(
+            read_request(&self.config.site, entity_type, id, fields),
+            transcode_single,
+        )
+    }
+}
+
+/// `GET /entity/{type}/{id}[?fields=…]`, validated.
+fn read_request(
+    site: &Site,
+    entity_type: &str,
+    id: u64,
+    fields: Option<&[String]>,
+) -> Result<HttpRequest, Error> {
+    validate_entity_type(entity_type, "entityType")?;
+    if id == 0 || id > MAX_SAFE_ID {
+        return Err(Error::invalid_input("id", "must be a positive integer"));
+    }
+    let mut path = String::from("/api/v1/entity/");
+    path.push_str(&url_segment(entity_type));
+    path.push('/');
+    path.push_str(&id.to_string());
+    if let Some(fields) = fields {
+        push_fields_query(&mut path, fields, "options.fields")?;
+    }
+    Ok(HttpRequest::new(Method::Get, site.url(&path)).header("Accept", "application/json"))
 }
 
 impl<T: Transport> Client<T> {
@@ -398,7 +426,7 @@ impl<T: Transport> Client<T> {
         let resp = self
             .send_authed(query.page_request(&self.config.site, page))
             .await?;
-        transcode_page(&resp)
+        self.transport.decode_page(&resp)
     }
 
     /// Fetches one page as records (`Value`s) for the engine's own use (events); JS
@@ -431,9 +459,9 @@ impl<T: Transport> Client<T> {
                 break;
             }
             let mut page = page?;
-            let keep = pager.accept_ids(&page.ids, page.records.len())?;
+            let keep = pager.accept_ids(&page.ids, page.len())?;
             page.truncate(keep);
-            if !page.records.is_empty() {
+            if !page.is_empty() {
                 out.push(page);
             }
         }
@@ -441,21 +469,38 @@ impl<T: Transport> Client<T> {
     }
 
     /// Every matching record, up to `limit`, fetching up to `concurrency` pages at once,
-    /// as the JSON text of an array of flat records.
+    /// page by page in order.
+    pub async fn find_pages(
+        &self,
+        query: &ReadQuery,
+        limit: Option<u64>,
+        concurrency: u32,
+    ) -> Result<Vec<PageText>, Error> {
+        let mut pager = Pager::new(query.page_size, limit);
+        let mut pages = Vec::new();
+        while !pager.is_done() {
+            pages.extend(self.next_pages(query, &mut pager, concurrency).await?);
+        }
+        Ok(pages)
+    }
+
+    /// [`Client::find_pages`] as the JSON text of an array of flat records. For a
+    /// transport that leaves pages to the transcoder; a runtime page has no text and
+    /// is an error here (use `find_pages`).
     pub async fn find(
         &self,
         query: &ReadQuery,
         limit: Option<u64>,
         concurrency: u32,
     ) -> Result<String, Error> {
-        let mut pager = Pager::new(query.page_size, limit);
-        let mut records = Vec::new();
-        while !pager.is_done() {
-            for page in self.next_pages(query, &mut pager, concurrency).await? {
-                records.extend(page.records);
-            }
+        let pages = self.find_pages(query, limit, concurrency).await?;
+        if pages.iter().any(|p| p.runtime.is_some()) {
+            return Err(Error::new(
+                ErrorKind::Decode,
+                "pages decoded by the runtime have no text; use find_pages",
+            ));
         }
-        Ok(join_array(&records))
+        Ok(join_array(pages.iter().flat_map(|p| &p.records)))
     }
 }
 
@@ -487,13 +532,23 @@ impl<T: Transport> Client<T> {
         data: &Value,
         fields: &[String],
     ) -> Result<String, Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        validate_data(data, "data", false)?;
-        Self::check_fields(fields)?;
-        let resp = self
-            .send_write(create_request(&self.config.site, entity_type, data, fields))
-            .await?;
-        transcode_single(&resp)
+        self.run(self.create_call(entity_type, data, fields)).await
+    }
+
+    /// [`Client::create`] as a [`OneShot`].
+    pub fn create_call(
+        &self,
+        entity_type: &str,
+        data: &Value,
+        fields: &[String],
+    ) -> OneShot<String> {
+        let req = (|| {
+            validate_entity_type(entity_type, "entityType")?;
+            validate_data(data, "data", false)?;
+            Self::check_fields(fields)?;
+            Ok(create_request(&self.config.site, entity_type, data, fields))
+        })();
+        OneShot::write(req, transcode_single)
     }
 
     /// Updates a record; multi-entity fields take a list or
@@ -505,39 +560,62 @@ impl<T: Transport> Client<T> {
         data: &Value,
         fields: &[String],
     ) -> Result<String, Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        Self::check_id(id)?;
-        validate_data(data, "data", true)?;
-        Self::check_fields(fields)?;
-        let resp = self
-            .send_write(update_request(
+        self.run(self.update_call(entity_type, id, data, fields))
+            .await
+    }
+
+    /// [`Client::update`] as a [`OneShot`].
+    pub fn update_call(
+        &self,
+        entity_type: &str,
+        id: u64,
+        data: &Value,
+        fields: &[String],
+    ) -> OneShot<String> {
+        let req = (|| {
+            validate_entity_type(entity_type, "entityType")?;
+            Self::check_id(id)?;
+            validate_data(data, "data", true)?;
+            Self::check_fields(fields)?;
+            Ok(update_request(
                 &self.config.site,
                 entity_type,
                 id,
                 data,
                 fields,
             ))
-            .await?;
-        transcode_single(&resp)
+        })();
+        OneShot::write(req, transcode_single)
     }
 
     /// Deletes (retires) a record.
     pub async fn delete(&self, entity_type: &str, id: u64) -> Result<(), Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        Self::check_id(id)?;
-        self.send_write(delete_request(&self.config.site, entity_type, id))
-            .await?;
-        Ok(())
+        self.run(self.delete_call(entity_type, id)).await
+    }
+
+    /// [`Client::delete`] as a [`OneShot`].
+    pub fn delete_call(&self, entity_type: &str, id: u64) -> OneShot<()> {
+        let req = (|| {
+            validate_entity_type(entity_type, "entityType")?;
+            Self::check_id(id)?;
+            Ok(delete_request(&self.config.site, entity_type, id))
+        })();
+        OneShot::write(req, |_| Ok(()))
     }
 
     /// Revives a retired record; returns whether it was revived.
     pub async fn revive(&self, entity_type: &str, id: u64) -> Result<bool, Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        Self::check_id(id)?;
-        let resp = self
-            .send_write(revive_request(&self.config.site, entity_type, id))
-            .await?;
-        decode_revive(&resp)
+        self.run(self.revive_call(entity_type, id)).await
+    }
+
+    /// [`Client::revive`] as a [`OneShot`].
+    pub fn revive_call(&self, entity_type: &str, id: u64) -> OneShot<bool> {
+        let req = (|| {
+            validate_entity_type(entity_type, "entityType")?;
+            Self::check_id(id)?;
+            Ok(revive_request(&self.config.site, entity_type, id))
+        })();
+        OneShot::write(req, decode_revive)
     }
 
     /// Runs batch requests in one transaction; with `split`, inputs above the batch limit go in

@@ -684,10 +684,11 @@ fn imported_refresh_token_is_used_then_full_grant_on_refusal() {
 fn no_body_answers_are_not_decoded_and_writes_are_not_replayed() {
     let t = Scripted::new(vec![(200, TOKEN), (204, ""), (204, "")]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
-    block_on(c.follow(5, &serde_json::json!({"type": "Task", "id": 9}))).unwrap();
-    block_on(c.webhook_redeliver("008b4850-d5d2")).unwrap();
+    block_on(c.run(c.follow(5, &serde_json::json!({"type": "Task", "id": 9})))).unwrap();
+    block_on(c.run(c.webhook_redeliver("008b4850-d5d2"))).unwrap();
     // A write whose answer never came is marked maybe-applied and not sent twice.
-    let e = block_on(c.unfollow(5, &serde_json::json!({"type": "Task", "id": 9}))).unwrap_err();
+    let e =
+        block_on(c.run(c.unfollow(5, &serde_json::json!({"type": "Task", "id": 9})))).unwrap_err();
     assert!(e.maybe_applied);
     assert_eq!(t.sent.borrow().len(), 4);
     assert_eq!(t.sent.borrow()[3].method, Method::Put);
@@ -717,10 +718,10 @@ fn text_search_walks_pages_and_summarize_decodes() {
         None,
     )
     .unwrap();
-    let v = block_on(c.summarize(&s)).unwrap();
+    let v = block_on(c.run(c.summarize(&s))).unwrap();
     assert_eq!(v["summaries"]["id"], 3);
     // Invalid input is refused before sending.
-    let e = block_on(c.followers("Shot", 0)).unwrap_err();
+    let e = block_on(c.run(c.followers("Shot", 0))).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidInput);
     assert_eq!(t.sent.borrow().len(), 4);
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{js_to_json, json_to_js, Obj};
-use super::{entity_type_arg, reject, spawn, ShotGrid};
+use super::{entity_type_arg, reject, run_one, spawn, ShotGrid};
 use crate::client::MAX_SAFE_ID;
 use crate::protocol::hooks::{DeliveryListOptions, HookListOptions};
 use crate::protocol::search::{Summarize, TextSearch};
@@ -72,6 +72,23 @@ macro_rules! run {
     }};
 }
 
+/// Like `run!` for a one-request call: the body builds a [`OneShot`] synchronously
+/// (from validated arguments) and [`run_one`] sends it.
+macro_rules! call {
+    ($self:ident, $args:expr, |$c:ident, $a:pat_param| $body:expr, $out:expr) => {{
+        #[allow(unused_braces, clippy::redundant_closure_call)]
+        let args = (|| -> Result<_, Error> { $args })();
+        match args {
+            Ok($a) => {
+                let $c = &*$self.inner;
+                let call = $body;
+                run_one(&$self.inner, call, $out)
+            }
+            Err(e) => reject(e),
+        }
+    }};
+}
+
 #[wasm_bindgen]
 impl ShotGrid {
     /// Text search across entity types: `{ Type: filters }`. Without `options.page`,
@@ -119,7 +136,7 @@ impl ShotGrid {
         summary_fields: JsValue,
         opts: JsValue,
     ) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let ty = entity_type_arg(&entity_type)?;
@@ -135,7 +152,7 @@ impl ShotGrid {
                 })?;
                 Summarize::new(&ty, &filters, &fields, &grouping, archived)
             },
-            |c, s| c.summarize(&s).await,
+            |c, s| c.summarize(&s),
             json_out
         )
     }
@@ -150,7 +167,7 @@ impl ShotGrid {
         field: JsValue,
         opts: JsValue,
     ) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let ty = entity_type_arg(&entity_type)?;
@@ -160,7 +177,7 @@ impl ShotGrid {
                 let retired = with_opts(&o, |o| o.map_or(Ok(None), |o| o.opt_bool("retired")))?;
                 Ok((ty, id, field, retired.unwrap_or(false)))
             },
-            |c, (ty, id, field, retired)| c.relationship(&ty, id, &field, retired).await,
+            |c, (ty, id, field, retired)| c.relationship(&ty, id, &field, retired),
             json_out
         )
     }
@@ -168,13 +185,13 @@ impl ShotGrid {
     /// `GET /schema` (used by `sg.schema.entities`).
     #[wasm_bindgen(js_name = schemaEntities, unchecked_return_type = "Promise<Record<string, EntitySchema>>")]
     pub fn schema_entities(&self, opts: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let o = options(&opts, &["projectId"])?;
                 with_opts(&o, project_id)
             },
-            |c, p| c.schema_entities(p).await,
+            |c, p| c.schema_entities(p),
             json_out
         )
     }
@@ -182,14 +199,14 @@ impl ShotGrid {
     /// `GET /schema/{t}` (used by `sg.schema.entity`).
     #[wasm_bindgen(js_name = schemaEntity, unchecked_return_type = "Promise<EntitySchema>")]
     pub fn schema_entity(&self, entity_type: JsValue, opts: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let ty = entity_type_arg(&entity_type)?;
                 let o = options(&opts, &["projectId"])?;
                 Ok((ty, with_opts(&o, project_id)?))
             },
-            |c, (ty, p)| c.schema_entity(&ty, p).await,
+            |c, (ty, p)| c.schema_entity(&ty, p),
             json_out
         )
     }
@@ -197,14 +214,14 @@ impl ShotGrid {
     /// `GET /schema/{t}/fields` (used by `sg.schema.fields`).
     #[wasm_bindgen(js_name = schemaFields, unchecked_return_type = "Promise<Record<string, FieldSchema>>")]
     pub fn schema_fields(&self, entity_type: JsValue, opts: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let ty = entity_type_arg(&entity_type)?;
                 let o = options(&opts, &["projectId"])?;
                 Ok((ty, with_opts(&o, project_id)?))
             },
-            |c, (ty, p)| c.schema_fields(&ty, p).await,
+            |c, (ty, p)| c.schema_fields(&ty, p),
             json_out
         )
     }
@@ -212,7 +229,7 @@ impl ShotGrid {
     /// `GET /schema/{t}/fields/{name}` (used by `sg.schema.field`).
     #[wasm_bindgen(js_name = schemaField, unchecked_return_type = "Promise<FieldSchema>")]
     pub fn schema_field(&self, entity_type: JsValue, field: JsValue, opts: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let ty = entity_type_arg(&entity_type)?;
@@ -220,7 +237,7 @@ impl ShotGrid {
                 let o = options(&opts, &["projectId"])?;
                 Ok((ty, field, with_opts(&o, project_id)?))
             },
-            |c, (ty, f, p)| c.schema_field(&ty, &f, p).await,
+            |c, (ty, f, p)| c.schema_field(&ty, &f, p),
             json_out
         )
     }
@@ -233,7 +250,7 @@ impl ShotGrid {
         data_type: JsValue,
         properties: JsValue,
     ) -> Promise {
-        run!(
+        call!(
             self,
             {
                 Ok((
@@ -242,7 +259,7 @@ impl ShotGrid {
                     js_to_json(&properties, "properties")?,
                 ))
             },
-            |c, (ty, dt, props)| c.create_field(&ty, &dt, &props).await,
+            |c, (ty, dt, props)| c.create_field(&ty, &dt, &props),
             json_out
         )
     }
@@ -256,7 +273,7 @@ impl ShotGrid {
         properties: JsValue,
         opts: JsValue,
     ) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let ty = entity_type_arg(&entity_type)?;
@@ -265,7 +282,7 @@ impl ShotGrid {
                 let o = options(&opts, &["projectId"])?;
                 Ok((ty, field, props, with_opts(&o, project_id)?))
             },
-            |c, (ty, f, props, p)| c.update_field(&ty, &f, &props, p).await,
+            |c, (ty, f, props, p)| c.update_field(&ty, &f, &props, p),
             json_out
         )
     }
@@ -273,10 +290,10 @@ impl ShotGrid {
     /// Deletes a field (used by `sg.schema.deleteField`).
     #[wasm_bindgen(js_name = schemaDeleteField, unchecked_return_type = "Promise<void>")]
     pub fn schema_delete_field(&self, entity_type: JsValue, field: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { Ok((entity_type_arg(&entity_type)?, str_at(&field, "fieldName")?)) },
-            |c, (ty, f)| c.delete_field(&ty, &f).await,
+            |c, (ty, f)| c.delete_field(&ty, &f),
             unit_out
         )
     }
@@ -284,10 +301,10 @@ impl ShotGrid {
     /// Revives a deleted field (used by `sg.schema.reviveField`).
     #[wasm_bindgen(js_name = schemaReviveField, unchecked_return_type = "Promise<void>")]
     pub fn schema_revive_field(&self, entity_type: JsValue, field: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { Ok((entity_type_arg(&entity_type)?, str_at(&field, "fieldName")?)) },
-            |c, (ty, f)| c.revive_field(&ty, &f).await,
+            |c, (ty, f)| c.revive_field(&ty, &f),
             unit_out
         )
     }
@@ -295,7 +312,7 @@ impl ShotGrid {
     /// Site preferences: all, or the named ones.
     #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, unknown>>")]
     pub fn preferences(&self, names: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let v = js_to_json(&names, "names")?;
@@ -320,7 +337,7 @@ impl ShotGrid {
                     )),
                 }
             },
-            |c, names| c.preferences(names.as_deref()).await,
+            |c, names| c.preferences(names.as_deref()),
             json_out
         )
     }
@@ -328,10 +345,10 @@ impl ShotGrid {
     /// `POST /hierarchy/_expand` (used by `sg.hierarchy.expand`).
     #[wasm_bindgen(js_name = hierarchyExpand, unchecked_return_type = "Promise<HierarchyNode>")]
     pub fn hierarchy_expand(&self, body: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { js_to_json(&body, "body") },
-            |c, b| c.hierarchy_expand(&b).await,
+            |c, b| c.hierarchy_expand(&b),
             json_out
         )
     }
@@ -339,10 +356,10 @@ impl ShotGrid {
     /// `POST /hierarchy/_search` (used by `sg.hierarchy.search`).
     #[wasm_bindgen(js_name = hierarchySearch, unchecked_return_type = "Promise<HierarchySearchResult[]>")]
     pub fn hierarchy_search(&self, body: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { js_to_json(&body, "body") },
-            |c, b| c.hierarchy_search(&b).await,
+            |c, b| c.hierarchy_search(&b),
             json_out
         )
     }
@@ -350,10 +367,10 @@ impl ShotGrid {
     /// Makes user `userId` follow an entity (or a list of them).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn follow(&self, user_id: JsValue, entity: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { Ok((id_at(&user_id, "userId")?, js_to_json(&entity, "entity")?)) },
-            |c, (u, e)| c.follow(u, &e).await,
+            |c, (u, e)| c.follow(u, &e),
             unit_out
         )
     }
@@ -361,10 +378,10 @@ impl ShotGrid {
     /// Makes user `userId` stop following an entity.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn unfollow(&self, user_id: JsValue, entity: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { Ok((id_at(&user_id, "userId")?, js_to_json(&entity, "entity")?)) },
-            |c, (u, e)| c.unfollow(u, &e).await,
+            |c, (u, e)| c.unfollow(u, &e),
             unit_out
         )
     }
@@ -372,10 +389,10 @@ impl ShotGrid {
     /// Users following an entity.
     #[wasm_bindgen(unchecked_return_type = "Promise<EntityLink[]>")]
     pub fn followers(&self, entity_type: JsValue, id: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { Ok((entity_type_arg(&entity_type)?, id_at(&id, "id")?)) },
-            |c, (ty, id)| c.followers(&ty, id).await,
+            |c, (ty, id)| c.followers(&ty, id),
             list_out
         )
     }
@@ -383,7 +400,7 @@ impl ShotGrid {
     /// Entities user `userId` follows, optionally of one type or project.
     #[wasm_bindgen(unchecked_return_type = "Promise<EntityLink[]>")]
     pub fn following(&self, user_id: JsValue, opts: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let u = id_at(&user_id, "userId")?;
@@ -397,7 +414,7 @@ impl ShotGrid {
                 })?;
                 Ok((u, ty, p))
             },
-            |c, (u, ty, p)| c.following(u, ty.as_deref(), p).await,
+            |c, (u, ty, p)| c.following(u, ty.as_deref(), p),
             list_out
         )
     }
@@ -405,7 +422,7 @@ impl ShotGrid {
     /// An entity's activity stream.
     #[wasm_bindgen(js_name = activityStream, unchecked_return_type = "Promise<ActivityStream>")]
     pub fn activity_stream(&self, entity_type: JsValue, id: JsValue, opts: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let ty = entity_type_arg(&entity_type)?;
@@ -422,7 +439,7 @@ impl ShotGrid {
                 })?;
                 Ok((ty, id, a))
             },
-            |c, (ty, id, a)| c.activity_stream(&ty, id, &a).await,
+            |c, (ty, id, a)| c.activity_stream(&ty, id, &a),
             json_out
         )
     }
@@ -430,7 +447,7 @@ impl ShotGrid {
     /// A note and its replies.
     #[wasm_bindgen(js_name = noteThread, unchecked_return_type = "Promise<ThreadItem[]>")]
     pub fn note_thread(&self, note_id: JsValue, opts: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let id = id_at(&note_id, "noteId")?;
@@ -441,7 +458,7 @@ impl ShotGrid {
                 })?;
                 Ok((id, ef))
             },
-            |c, (id, ef)| c.note_thread(id, &ef).await,
+            |c, (id, ef)| c.note_thread(id, &ef),
             list_out
         )
     }
@@ -449,10 +466,10 @@ impl ShotGrid {
     /// Records that user `userId` accessed project `projectId` now.
     #[wasm_bindgen(js_name = updateProjectLastAccessed, unchecked_return_type = "Promise<EntityLink>")]
     pub fn update_project_last_accessed(&self, project_id: JsValue, user_id: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { Ok((id_at(&project_id, "projectId")?, id_at(&user_id, "userId")?)) },
-            |c, (p, u)| c.update_project_last_accessed(p, u).await,
+            |c, (p, u)| c.update_project_last_accessed(p, u),
             json_out
         )
     }
@@ -460,7 +477,7 @@ impl ShotGrid {
     /// One page of webhooks (used by `sg.webhooks.list`).
     #[wasm_bindgen(js_name = webhooksList, unchecked_return_type = "Promise<Webhook[]>")]
     pub fn webhooks_list(&self, opts: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let o = options(&opts, &["status", "url", "page", "pageSize"])?;
@@ -474,7 +491,7 @@ impl ShotGrid {
                     }),
                 })
             },
-            |c, o| c.webhooks_list(&o).await,
+            |c, o| c.webhooks_list(&o),
             list_out
         )
     }
@@ -482,10 +499,10 @@ impl ShotGrid {
     /// One webhook (used by `sg.webhooks.get`).
     #[wasm_bindgen(js_name = webhooksGet, unchecked_return_type = "Promise<Webhook>")]
     pub fn webhooks_get(&self, id: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { str_at(&id, "id") },
-            |c, id| c.webhook_get(&id).await,
+            |c, id| c.webhook_get(&id),
             json_out
         )
     }
@@ -493,10 +510,10 @@ impl ShotGrid {
     /// Creates a webhook (used by `sg.webhooks.create`).
     #[wasm_bindgen(js_name = webhooksCreate, unchecked_return_type = "Promise<Webhook | null>")]
     pub fn webhooks_create(&self, hook: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { js_to_json(&hook, "hook") },
-            |c, h| c.webhook_create(&h).await,
+            |c, h| c.webhook_create(&h),
             json_out
         )
     }
@@ -504,10 +521,10 @@ impl ShotGrid {
     /// Updates a webhook (used by `sg.webhooks.update`).
     #[wasm_bindgen(js_name = webhooksUpdate, unchecked_return_type = "Promise<Webhook | null>")]
     pub fn webhooks_update(&self, id: JsValue, hook: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { Ok((str_at(&id, "id")?, js_to_json(&hook, "hook")?)) },
-            |c, (id, h)| c.webhook_update(&id, &h).await,
+            |c, (id, h)| c.webhook_update(&id, &h),
             json_out
         )
     }
@@ -515,10 +532,10 @@ impl ShotGrid {
     /// Deletes a webhook (used by `sg.webhooks.delete`).
     #[wasm_bindgen(js_name = webhooksDelete, unchecked_return_type = "Promise<void>")]
     pub fn webhooks_delete(&self, id: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { str_at(&id, "id") },
-            |c, id| c.webhook_delete(&id).await,
+            |c, id| c.webhook_delete(&id),
             unit_out
         )
     }
@@ -526,7 +543,7 @@ impl ShotGrid {
     /// One page of a webhook's deliveries (used by `sg.webhooks.deliveries`).
     #[wasm_bindgen(js_name = webhooksDeliveries, unchecked_return_type = "Promise<WebhookDelivery[]>")]
     pub fn webhooks_deliveries(&self, hook_id: JsValue, opts: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             {
                 let id = str_at(&hook_id, "hookId")?;
@@ -558,7 +575,7 @@ impl ShotGrid {
                 })?;
                 Ok((id, d))
             },
-            |c, (id, d)| c.webhook_deliveries(&id, &d).await,
+            |c, (id, d)| c.webhook_deliveries(&id, &d),
             list_out
         )
     }
@@ -566,10 +583,10 @@ impl ShotGrid {
     /// One delivery (used by `sg.webhooks.delivery`).
     #[wasm_bindgen(js_name = webhooksDelivery, unchecked_return_type = "Promise<WebhookDelivery>")]
     pub fn webhooks_delivery(&self, id: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { str_at(&id, "id") },
-            |c, id| c.webhook_delivery(&id).await,
+            |c, id| c.webhook_delivery(&id),
             json_out
         )
     }
@@ -577,10 +594,10 @@ impl ShotGrid {
     /// Sets a delivery's acknowledgement, ≤ 4096 bytes (used by `sg.webhooks.acknowledge`).
     #[wasm_bindgen(js_name = webhooksAcknowledge, unchecked_return_type = "Promise<void>")]
     pub fn webhooks_acknowledge(&self, id: JsValue, ack: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { Ok((str_at(&id, "id")?, str_at(&ack, "acknowledgement")?)) },
-            |c, (id, a)| c.webhook_acknowledge(&id, &a).await,
+            |c, (id, a)| c.webhook_acknowledge(&id, &a),
             unit_out
         )
     }
@@ -588,10 +605,10 @@ impl ShotGrid {
     /// Queues a delivery again (used by `sg.webhooks.redeliver`).
     #[wasm_bindgen(js_name = webhooksRedeliver, unchecked_return_type = "Promise<void>")]
     pub fn webhooks_redeliver(&self, id: JsValue) -> Promise {
-        run!(
+        call!(
             self,
             { str_at(&id, "id") },
-            |c, id| c.webhook_redeliver(&id).await,
+            |c, id| c.webhook_redeliver(&id),
             unit_out
         )
     }

@@ -48,6 +48,19 @@ pub fn get_function(obj: &JsValue, key: &str) -> Result<Option<Function>, Error>
         .map_err(|_| Error::invalid_input(&path, "must be a function"))
 }
 
+/// The page decoder the package's `api.js` passes to `connect` under the symbol
+/// `Symbol.for("shotgrid-wasm.pageDecoder")` (a symbol key: invisible to
+/// `JSON.stringify`, so never mistaken for a user option).
+pub fn page_decoder(options: &JsValue) -> Option<Function> {
+    if !options.is_object() {
+        return None;
+    }
+    let key = js_sys::Symbol::for_("shotgrid-wasm.pageDecoder");
+    Reflect::get(options, &key)
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+}
+
 /// Builds the JS error thrown to callers: an `Error` named `ShotGridError` carrying
 /// `kind`, `status`, `code`, `title`, `detail`, `source`, `requestId`, `retryable`.
 pub fn error_to_js(e: &Error) -> JsValue {

@@ -13,7 +13,9 @@ use js_sys::{Function, Promise};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use crate::client::{Client, Config, TokenListener, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID};
+use crate::client::{
+    Client, Config, OneShot, TokenListener, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID,
+};
 use crate::protocol::auth::{Grant, ImportedTokens, Secret, TokenScope, Tokens};
 use crate::protocol::filters::validate as validate_filters;
 use crate::protocol::query::{Pager, ReadMethod, ReadQuery, ReturnOnly};
@@ -382,7 +384,7 @@ impl Cursor {
             let page = st.ready.pop_front();
             *state.borrow_mut() = Some(st);
             result.map_err(|e| error_to_js(&e))?;
-            Ok(page.map_or(JsValue::NULL, |p| text_to_js(&join_array(&p.records))))
+            Ok(page.map_or(JsValue::NULL, page_to_js))
         })
     }
 }
@@ -418,6 +420,52 @@ where
     future_to_promise(async move { f(inner).await.map(to_js).map_err(|e| error_to_js(&e)) })
 }
 
+/// Runs a [`OneShot`] in a promise. Generic only over the result type, so the .wasm
+/// holds one async state machine per result type, not one per method.
+fn run_one<R: 'static>(
+    inner: &Rc<Client<FetchTransport>>,
+    call: OneShot<R>,
+    to_js: fn(R) -> JsValue,
+) -> Promise {
+    let inner = inner.clone();
+    future_to_promise(async move {
+        inner
+            .run(call)
+            .await
+            .map(to_js)
+            .map_err(|e| error_to_js(&e))
+    })
+}
+
+/// One page's records as a JS array: the runtime's own array (cut to the records
+/// kept), or the transcoder's text parsed once.
+fn page_to_js(page: PageText) -> JsValue {
+    match page
+        .runtime
+        .as_ref()
+        .and_then(|r| r.downcast_ref::<JsValue>())
+    {
+        Some(records) => {
+            let records: &js_sys::Array = records.unchecked_ref();
+            if records.length() as usize == page.len() {
+                records.clone().into()
+            } else {
+                records.slice(0, page.len() as u32).into()
+            }
+        }
+        None => text_to_js(&join_array(&page.records)),
+    }
+}
+
+/// Pages' records as one JS array, in order.
+fn pages_to_js(pages: Vec<PageText>) -> JsValue {
+    if pages.len() == 1 {
+        return pages.into_iter().next().map_or(JsValue::NULL, page_to_js);
+    }
+    let all: js_sys::Array = pages.into_iter().map(page_to_js).collect();
+    all.flat(1).into()
+}
+
 fn record_to_js(text: String) -> JsValue {
     text_to_js(&text)
 }
@@ -436,7 +484,11 @@ impl ShotGrid {
             Err(e) => return reject(e),
         };
         let transport = match FetchTransport::new(args.fetch) {
-            Ok(t) => t.scoped(None, args.timeout_ms, None),
+            Ok(t) => t.with_page_decoder(convert::page_decoder(&options)).scoped(
+                None,
+                args.timeout_ms,
+                None,
+            ),
             Err(e) => return reject(e),
         };
         let listener = args.on_tokens.map(token_listener);
@@ -477,22 +529,19 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            let v = if raw {
-                inner
-                    .read_raw(&ty, id, fields.as_deref())
-                    .await
-                    .map(|doc| json_to_js(&doc))
-            } else {
-                inner
-                    .read(&ty, id, fields.as_deref())
-                    .await
-                    .map(|text| text_to_js(&text))
-            }
-            .map_err(|e| error_to_js(&e))?;
-            Ok(v)
-        })
+        if raw {
+            run_one(
+                &self.inner,
+                self.inner.read_raw_call(&ty, id, fields.as_deref()),
+                |doc| json_to_js(&doc),
+            )
+        } else {
+            run_one(
+                &self.inner,
+                self.inner.read_call(&ty, id, fields.as_deref()),
+                record_to_js,
+            )
+        }
     }
 
     /// Every record matching `filters`, up to `options.limit`.
@@ -511,11 +560,11 @@ impl ShotGrid {
                     .map_err(|e| error_to_js(&e))?;
                 return Ok(json_to_js(&Value::Array(docs)));
             }
-            let text = inner
-                .find(&args.query, args.limit, args.concurrency)
+            let pages = inner
+                .find_pages(&args.query, args.limit, args.concurrency)
                 .await
                 .map_err(|e| error_to_js(&e))?;
-            Ok(text_to_js(&text))
+            Ok(pages_to_js(pages))
         })
     }
 
@@ -536,11 +585,11 @@ impl ShotGrid {
                     .map_err(|e| error_to_js(&e))?;
                 return Ok(docs.pop().map_or(JsValue::NULL, |d| json_to_js(&d)));
             }
-            let text = inner
-                .find(&args.query, Some(1), 1)
+            let pages = inner
+                .find_pages(&args.query, Some(1), 1)
                 .await
                 .map_err(|e| error_to_js(&e))?;
-            let first = text_to_js(&text);
+            let first = pages_to_js(pages);
             let first =
                 js_sys::Reflect::get(&first, &JsValue::from_f64(0.0)).unwrap_or(JsValue::NULL);
             Ok(if first.is_undefined() {
@@ -565,9 +614,9 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        spawn(
+        run_one(
             &self.inner,
-            move |c| async move { c.create(&ty, &data, &fields).await },
+            self.inner.create_call(&ty, &data, &fields),
             record_to_js,
         )
     }
@@ -594,9 +643,9 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        spawn(
+        run_one(
             &self.inner,
-            move |c| async move { c.update(&ty, id, &data, &fields).await },
+            self.inner.update_call(&ty, id, &data, &fields),
             record_to_js,
         )
     }
@@ -609,11 +658,9 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        spawn(
-            &self.inner,
-            move |c| async move { c.delete(&ty, id).await },
-            |()| JsValue::UNDEFINED,
-        )
+        run_one(&self.inner, self.inner.delete_call(&ty, id), |()| {
+            JsValue::UNDEFINED
+        })
     }
 
     /// Revives a retired record; resolves to whether it was revived.
@@ -624,9 +671,9 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        spawn(
+        run_one(
             &self.inner,
-            move |c| async move { c.revive(&ty, id).await },
+            self.inner.revive_call(&ty, id),
             JsValue::from_bool,
         )
     }

@@ -90,6 +90,11 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
+/// The response headers the protocol reads (lower case): the request id for errors,
+/// `Retry-After` for backoff, and the `ETag`/`Location` of upload steps. A transport
+/// may copy only these into [`HttpResponse::headers`].
+pub const RESPONSE_HEADERS: &[&str] = &["x-request-id", "retry-after", "etag", "location"];
+
 impl HttpResponse {
     /// First value of a header, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -9,28 +9,67 @@ use std::borrow::Cow;
 
 use std::fmt;
 
-use indexmap::IndexMap;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::Error;
 use super::http::HttpResponse;
 
-/// A page of flat records as JSON text.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Records a runtime decoded itself (in wasm: a JS array of plain objects, parsed by the
+/// engine's native `JSON.parse`), opaque to the protocol. The page's `ids` say how many
+/// of them it keeps.
+pub type RuntimeRecords = std::rc::Rc<dyn std::any::Any>;
+
+/// A page of flat records: JSON texts written by the transcoder, or records the runtime
+/// decoded ([`PageText::runtime`]; `records` is then empty). `ids` always holds one id
+/// per record kept, in order.
+#[derive(Clone, Default)]
 pub struct PageText {
-    /// The records, each a JSON object, in order.
+    /// The records, each a JSON object, in order (empty for a runtime page).
     pub records: Vec<String>,
     /// Their ids, in order.
     pub ids: Vec<i64>,
+    /// Records decoded by the runtime; the first `ids.len()` of them are kept.
+    pub runtime: Option<RuntimeRecords>,
 }
 
 impl PageText {
+    /// Number of records kept.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the page keeps no record.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
     /// Keeps the first `n` records.
     pub fn truncate(&mut self, n: usize) {
         self.records.truncate(n);
         self.ids.truncate(n);
+    }
+}
+
+impl fmt::Debug for PageText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageText")
+            .field("records", &self.records)
+            .field("ids", &self.ids)
+            .field("runtime", &self.runtime.is_some())
+            .finish()
+    }
+}
+
+impl PartialEq for PageText {
+    fn eq(&self, other: &Self) -> bool {
+        self.records == other.records
+            && self.ids == other.ids
+            && match (&self.runtime, &other.runtime) {
+                (None, None) => true,
+                (Some(a), Some(b)) => std::rc::Rc::ptr_eq(a, b),
+                _ => false,
+            }
     }
 }
 
@@ -47,16 +86,33 @@ pub fn join_array<'a>(records: impl IntoIterator<Item = &'a String>) -> String {
     out
 }
 
-#[derive(Deserialize)]
-struct Link<'a> {
-    #[serde(rename = "type", borrow)]
-    ty: &'a RawValue,
-    #[serde(borrow)]
-    id: &'a RawValue,
-    #[serde(borrow, default)]
-    name: Option<&'a RawValue>,
-    #[serde(flatten, borrow)]
-    rest: IndexMap<Cow<'a, str>, &'a RawValue>,
+/// The members of a JSON object in order, values left as borrowed raw text: one scan,
+/// no buffering (serde's `flatten` buffers every member and was the slowest part of a
+/// page). `None` when `text` is not an object.
+fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
+    struct Members;
+    impl<'de> Visitor<'de> for Members {
+        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(map.size_hint().unwrap_or(4));
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                out.push((key, map.next_value()?));
+            }
+            Ok(out)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let out = de.deserialize_map(Members).ok()?;
+    de.end().ok()?;
+    Some(out)
+}
+
+/// The value of member `key` (the first one).
+fn member<'a>(members: &[(Cow<'_, str>, &'a RawValue)], key: &str) -> Option<&'a RawValue> {
+    members.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
 }
 
 fn push_key(out: &mut String, key: &str) {
@@ -82,23 +138,13 @@ fn push_rel_data(out: &mut String, rel: &RawValue) {
     let text = rel.get();
     // `{data, links}` in list responses; a bare link or list in some batch answers.
     let data: &str = if text.starts_with('{') {
-        #[derive(Deserialize)]
-        struct Wrapped<'a> {
-            #[serde(borrow, default)]
-            data: Option<&'a RawValue>,
-            #[serde(rename = "type", borrow, default)]
-            ty: Option<&'a RawValue>,
-            #[serde(borrow, default)]
-            id: Option<&'a RawValue>,
-        }
-        match serde_json::from_str::<Wrapped<'_>>(text) {
-            Ok(Wrapped { data: Some(d), .. }) => d.get(),
-            Ok(Wrapped {
-                ty: Some(_),
-                id: Some(_),
-                ..
-            }) => text,
-            _ => "null",
+        match members(text) {
+            Some(m) => match member(&m, "data") {
+                Some(d) => d.get(),
+                None if member(&m, "type").is_some() && member(&m, "id").is_some() => text,
+                None => "null",
+            },
+            None => "null",
         }
     } else if text.starts_with('[') {
         text
@@ -108,25 +154,31 @@ fn push_rel_data(out: &mut String, rel: &RawValue) {
     push_links(out, data);
 }
 
+/// Writes a link as `{type, id, name?, ...rest}` (members in their order after those),
+/// a list of links likewise, anything else as is.
 fn push_links(out: &mut String, data: &str) {
     if data.starts_with('{') {
-        if let Ok(link) = serde_json::from_str::<Link<'_>>(data) {
-            out.push_str("{\"type\":");
-            out.push_str(link.ty.get());
-            out.push_str(",\"id\":");
-            out.push_str(link.id.get());
-            if let Some(name) = link.name {
-                out.push_str(",\"name\":");
-                out.push_str(name.get());
+        if let Some(m) = members(data) {
+            if let (Some(ty), Some(id)) = (member(&m, "type"), member(&m, "id")) {
+                out.push_str("{\"type\":");
+                out.push_str(ty.get());
+                out.push_str(",\"id\":");
+                out.push_str(id.get());
+                if let Some(name) = member(&m, "name") {
+                    out.push_str(",\"name\":");
+                    out.push_str(name.get());
+                }
+                for (k, v) in &m {
+                    if k != "type" && k != "id" && k != "name" {
+                        out.push(',');
+                        push_key(out, k);
+                        out.push(':');
+                        out.push_str(v.get());
+                    }
+                }
+                out.push('}');
+                return;
             }
-            for (k, v) in &link.rest {
-                out.push(',');
-                push_key(out, k);
-                out.push(':');
-                out.push_str(v.get());
-            }
-            out.push('}');
-            return;
         }
         out.push_str(data);
         return;
@@ -331,13 +383,17 @@ impl<'de> Visitor<'de> for ListSeed {
     }
 }
 
+/// The error for a body that is not a JSON:API document of records (also what a
+/// runtime decoding pages itself reports).
+pub fn not_a_page(resp: &HttpResponse) -> Error {
+    Error::decode_from(
+        "the response is not a JSON:API document of records with `type` and `id`",
+        resp,
+    )
+}
+
 fn decode_doc(resp: &HttpResponse, want: Want) -> Result<Vec<(String, i64)>, Error> {
-    let fail = || {
-        Error::decode_from(
-            "the response is not a JSON:API document of records with `type` and `id`",
-            resp,
-        )
-    };
+    let fail = || not_a_page(resp);
     let mut de = serde_json::Deserializer::from_slice(&resp.body);
     let records = DocSeed(want)
         .deserialize(&mut de)
@@ -359,7 +415,11 @@ pub fn transcode_single(resp: &HttpResponse) -> Result<String, Error> {
 /// Transcodes a list response into flat record texts.
 pub fn transcode_page(resp: &HttpResponse) -> Result<PageText, Error> {
     let (records, ids) = decode_doc(resp, Want::Many)?.into_iter().unzip();
-    Ok(PageText { records, ids })
+    Ok(PageText {
+        records,
+        ids,
+        runtime: None,
+    })
 }
 
 #[cfg(test)]
@@ -407,6 +467,11 @@ mod tests {
         );
         // Escaped keys.
         same_as_flatten(r#"{"data":[{"type":"Shot","id":1,"attributes":{"we\"ird\n":1}}]}"#);
+        // Links without an id stay as they are; `data: null` wins over a bare link's
+        // keys; nested lists and escaped link keys; links with null members.
+        same_as_flatten(
+            r#"{"data":[{"type":"Shot","id":1,"relationships":{"a":{"data":{"type":"Asset","name":"x"}},"b":{"data":null,"type":"Asset","id":3},"c":{"data":[[{"id":4,"type":"Asset"}],5,null]},"d":{"data":{"id":null,"type":null,"name":null,"k\"ey":[1,2]}},"e":"text","f":{"links":{"related":"/x"},"data":{"name":"n","id":6,"type":"Sequence","extra":{"deep":[{"id":1}]}}}}}]}"#,
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod emulator;
 mod package;
 mod serve;
 mod setup;
+mod size;
 mod suites;
 mod util;
 
@@ -44,7 +45,8 @@ commands:
   test                  setup, build, then every test suite; prints one line per suite
                         and a last line `<N> passed, <M> failed` (N, M count suites)
       --suite NAME      run only this suite (repeatable); names:
-                        lint native-rust wasm-node wasm-chromium js-node js-workerd js-chromium types
+                        lint size native-rust wasm-node wasm-chromium js-node js-workerd js-chromium
+                        types package
       --skip-setup      do not run `setup` first
       --timeout SECS    kill a suite still running after SECS seconds (default 1200)
   demo                  build, start the emulator seeded with the demo studio and serve

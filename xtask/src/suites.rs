@@ -8,6 +8,7 @@
 //! | suite | runs |
 //! |---|---|
 //! | `lint` | `cargo fmt --all -- --check`; `cargo clippy --workspace --all-targets -- -D warnings`; the same clippy for wasm32 on `shotgrid-wasm` |
+//! | `size` | the size budget of the built package (see `size.rs`): prints the raw and gzip sizes of `pkg/shotgrid_wasm_bg.wasm` (≤ 100 KiB gzip) and `pkg/shotgrid_wasm.js` (≤ 15 KiB gzip); fails above either |
 //! | `native-rust` | `cargo test --workspace` |
 //! | `wasm-node` | `cargo test --target wasm32-unknown-unknown -p shotgrid-wasm --test wasm_node` (runner: wasm-bindgen-test-runner) |
 //! | `wasm-chromium` | the same with `--test wasm_browser` and `CHROMEDRIVER=/usr/bin/chromedriver` (flags in `webdriver.json`) |
@@ -41,6 +42,7 @@ use crate::Result;
 /// The suites, in the order they run.
 pub const SUITES: &[&str] = &[
     "lint",
+    "size",
     "native-rust",
     "wasm-node",
     "wasm-chromium",
@@ -65,6 +67,7 @@ const NEEDS_EMULATOR: &[&str] = &[
 
 /// Suites that test the built package in `pkg/`.
 const NEEDS_PKG: &[&str] = &[
+    "size",
     "js-node",
     "js-workerd",
     "js-chromium",
@@ -224,6 +227,14 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
                 Verdict::Failed("not run: the build failed, pkg/ is missing".into()),
                 Counts::default(),
             ),
+            // Measured in-process: no command to run.
+            Ok(_) if suite == "size" => match crate::size::check(root) {
+                Ok(()) => (Verdict::Ok, Counts::default()),
+                Err(e) => {
+                    println!("{e}");
+                    (Verdict::Failed(e.to_string()), Counts::default())
+                }
+            },
             Ok(commands) => {
                 let mut env: Vec<(&str, String)> = Vec::new();
                 let mut emulator_error = None;
@@ -428,6 +439,7 @@ fn commands(root: &Path, suite: &str) -> std::result::Result<Vec<Command>, Verdi
                 "warnings",
             ]),
         ]),
+        "size" => Ok(Vec::new()),
         "native-rust" => Ok(vec![cargo(&["test", "--workspace"])]),
         "wasm-node" | "wasm-chromium" => {
             let test = if suite == "wasm-node" {
