@@ -330,12 +330,7 @@ impl Backend {
     }
 
     fn persist_schema(&self, store: &Store) -> Result<(), ModelError> {
-        match self.persister.get() {
-            Some(p) => p
-                .save(&store.snapshot())
-                .map_err(|e| ModelError::Persist(e.to_string())),
-            None => Ok(()),
-        }
+        self.persist_locked(store)
     }
 }
 

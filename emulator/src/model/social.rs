@@ -57,6 +57,48 @@ pub struct Social {
     last_accessed: HashMap<(i64, i64), String>,
 }
 
+/// The persisted form of [`Social`].
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct SocialSnapshot {
+    /// (HumanUser id, entity type, entity id) of every follow.
+    pub follows: Vec<(i64, String, i64)>,
+    /// (Project id, HumanUser id, time) of every last access.
+    pub last_accessed: Vec<(i64, i64, String)>,
+}
+
+impl Social {
+    /// The persisted form.
+    pub fn snapshot(&self) -> SocialSnapshot {
+        let mut last_accessed: Vec<(i64, i64, String)> = self
+            .last_accessed
+            .iter()
+            .map(|((p, u), t)| (*p, *u, t.clone()))
+            .collect();
+        last_accessed.sort();
+        SocialSnapshot {
+            follows: self.follows.iter().cloned().collect(),
+            last_accessed,
+        }
+    }
+
+    /// The JSON of [`Social::snapshot`].
+    pub fn section_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.snapshot()).unwrap_or_default()
+    }
+
+    /// Follows and last-accessed times from a snapshot.
+    pub fn from_snapshot(s: SocialSnapshot) -> Self {
+        Social {
+            follows: s.follows.into_iter().collect(),
+            last_accessed: s
+                .last_accessed
+                .into_iter()
+                .map(|(p, u, t)| ((p, u), t))
+                .collect(),
+        }
+    }
+}
+
 fn link_of(v: &Value) -> Option<(&str, i64)> {
     Some((v.get("type")?.as_str()?, v.get("id")?.as_i64()?))
 }
@@ -214,6 +256,19 @@ pub fn preferences(prefs: Option<&str>) -> Vec<(&'static str, Value)> {
 }
 
 impl Backend {
+    /// Applies a change to follows or last-accessed times and persists it; when it
+    /// can't be persisted, the change is undone.
+    fn change_social(&self, f: impl FnOnce(&mut Social)) -> Result<(), SocialError> {
+        let mut social = self.social();
+        let before = social.clone();
+        f(&mut social);
+        if let Err(e) = self.save_sections(|| vec![("social", social.section_json())]) {
+            *social = before;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
     fn human_user(&self, store: &Store, id: i64) -> Result<(), SocialError> {
         Ok(require_live(store, "HumanUser", id)?)
     }
@@ -258,9 +313,7 @@ impl Backend {
             wanted.push((user_id, t.to_string(), id));
         }
         drop(store);
-        let mut social = self.social();
-        social.follows.extend(wanted);
-        Ok(())
+        self.change_social(|s| s.follows.extend(wanted))
     }
 
     /// `PUT /entity/{entity}/{record_id}/unfollow` with `{"user_id": N}`. Unfollowing
@@ -277,8 +330,9 @@ impl Backend {
         };
         self.human_user(&store, user_id)?;
         drop(store);
-        self.social().follows.remove(&(user_id, t, id));
-        Ok(())
+        self.change_social(|s| {
+            s.follows.remove(&(user_id, t, id));
+        })
     }
 
     /// `GET /entity/human_users/{user_id}/following`, optionally restricted to one
@@ -372,10 +426,10 @@ impl Backend {
         };
         self.human_user(&store, user_id)?;
         drop(store);
-        self.social()
-            .last_accessed
-            .insert((project_id, user_id), super::webhooks::utc_timestamp());
-        Ok(())
+        self.change_social(|s| {
+            s.last_accessed
+                .insert((project_id, user_id), super::webhooks::utc_timestamp());
+        })
     }
 
     /// When a user last accessed a project (`YYYY-MM-DDThh:mm:ssZ`), if ever.

@@ -185,6 +185,21 @@ impl Store {
         }
     }
 
+    /// The JSON of [`Store::snapshot`], written without copying the tables.
+    pub fn section_json(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct SnapshotRef<'a> {
+            version: u32,
+            tables: &'a BTreeMap<String, Table>,
+        }
+        // Maps with string keys and plain values always serialise.
+        serde_json::to_vec(&SnapshotRef {
+            version: 1,
+            tables: &self.tables,
+        })
+        .unwrap_or_default()
+    }
+
     /// A store from a snapshot; types the snapshot lacks start empty.
     pub fn from_snapshot(snapshot: StoreSnapshot) -> Self {
         let mut store = Store::new();
@@ -199,6 +214,7 @@ impl Store {
             store.resolver.add(&t);
             store.tables.insert(t, table);
         }
+        store.refresh_all_derived();
         store
     }
 
@@ -327,7 +343,7 @@ impl Store {
     pub fn insert(
         &mut self,
         entity_type: &str,
-        fields: Map<String, Value>,
+        mut fields: Map<String, Value>,
     ) -> Result<i64, ModelError> {
         let next = self.table(entity_type)?.next_id;
         self.touch(entity_type, next);
@@ -340,6 +356,17 @@ impl Store {
                 table.fields.insert(name.clone(), kind);
                 table.defs.insert(name.clone(), FieldDef::new(name, kind));
             }
+        }
+        if table
+            .fields
+            .contains_key(super::derived::CACHED_DISPLAY_NAME)
+        {
+            let name = match fields.get(schema::display_field(entity_type)) {
+                None | Some(Value::Null) => Value::Null,
+                Some(Value::String(s)) => Value::String(s.clone()),
+                Some(other) => Value::String(other.to_string()),
+            };
+            fields.insert(super::derived::CACHED_DISPLAY_NAME.to_string(), name);
         }
         table.records.insert(
             id,
@@ -377,6 +404,7 @@ impl Store {
         field: &str,
         value: Value,
     ) -> Result<(), ModelError> {
+        self.touch(entity_type, id);
         let table = self.table_mut(entity_type)?;
         if !table.fields.contains_key(field) {
             table.fields.insert(field.to_string(), infer_kind(&value));
@@ -384,6 +412,9 @@ impl Store {
         match table.records.get_mut(&id) {
             Some(r) if !r.retired => {
                 r.fields.insert(field.to_string(), value);
+                if field == schema::display_field(entity_type) {
+                    self.refresh_display_name(entity_type, id);
+                }
                 Ok(())
             }
             _ => Err(ModelError::NotFound {

@@ -46,7 +46,8 @@ pub const MAX_KEPT_RESPONSE_BYTES: usize = 16 * 1024;
 pub const OPERATIONS: &[&str] = &["create", "update", "delete", "revive"];
 
 /// A webhook's health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum HookStatus {
     /// Delivering; no failures in the last 24 h.
     Active,
@@ -87,7 +88,8 @@ impl HookStatus {
 }
 
 /// A delivery's outcome so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     /// Being sent (never listed for long).
     Pending,
@@ -109,7 +111,7 @@ impl DeliveryStatus {
 }
 
 /// One webhook.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Hook {
     /// UUID.
     pub id: String,
@@ -207,7 +209,7 @@ impl Hook {
 }
 
 /// One delivery and its last attempt.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Delivery {
     /// UUID.
     pub id: String,
@@ -281,6 +283,18 @@ pub enum WebhookError {
         /// What is wrong with it.
         message: String,
     },
+    /// The change could not be made durable (`--data`); it was undone.
+    #[error("could not persist the change: {0}")]
+    Persist(String),
+}
+
+/// The persisted form of [`Webhooks`].
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct WebhooksSnapshot {
+    /// Hooks in creation order.
+    pub hooks: Vec<Hook>,
+    /// Every delivery, in each hook's order.
+    pub deliveries: Vec<Delivery>,
 }
 
 fn invalid(param: &str, message: impl Into<String>) -> WebhookError {
@@ -590,6 +604,54 @@ impl Webhooks {
             job_rx: Some(job_rx),
             delivery_timeout: DELIVERY_TIMEOUT,
         }
+    }
+
+    /// The persisted form.
+    pub fn snapshot(&self) -> WebhooksSnapshot {
+        let deliveries = self
+            .hooks
+            .iter()
+            .flat_map(|h| h.deliveries.iter())
+            .filter_map(|id| self.deliveries.get(id).cloned())
+            .collect();
+        WebhooksSnapshot {
+            hooks: self.hooks.clone(),
+            deliveries,
+        }
+    }
+
+    /// The JSON of [`Webhooks::snapshot`].
+    pub fn section_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.snapshot()).unwrap_or_default()
+    }
+
+    /// Replaces hooks and deliveries with a snapshot's (the delivery queue and timeout
+    /// stay). Deliveries that were being sent when the snapshot was taken are queued
+    /// to be sent again; their ids are returned.
+    pub fn restore(&mut self, snapshot: WebhooksSnapshot) -> Vec<String> {
+        self.replace(snapshot);
+        let mut pending: Vec<String> = self
+            .hooks
+            .iter()
+            .flat_map(|h| h.deliveries.iter())
+            .filter(|id| {
+                self.deliveries
+                    .get(*id)
+                    .is_some_and(|d| d.status == DeliveryStatus::Pending)
+            })
+            .cloned()
+            .collect();
+        pending.retain(|id| self.redeliver(id).is_ok());
+        pending
+    }
+
+    fn replace(&mut self, snapshot: WebhooksSnapshot) {
+        self.hooks = snapshot.hooks;
+        self.deliveries = snapshot
+            .deliveries
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect();
     }
 
     /// Hands the queue of redelivery requests to the delivery engine (once).
@@ -1030,6 +1092,35 @@ impl Webhooks {
             _ if hook.failures.is_empty() => HookStatus::Active,
             _ => HookStatus::Unstable,
         };
+    }
+}
+
+impl super::Backend {
+    /// Applies a change to the webhooks through `f` and persists it (`--data`); when
+    /// it can't be persisted, the change is undone and the error says so.
+    pub fn change_webhooks<R>(
+        &self,
+        f: impl FnOnce(&mut Webhooks) -> Result<R, WebhookError>,
+    ) -> Result<R, WebhookError> {
+        let mut hooks = self.webhooks();
+        let before = self.persister().map(|_| hooks.snapshot());
+        let out = f(&mut hooks)?;
+        if let Err(e) = self.save_sections(|| vec![("webhooks", hooks.section_json())]) {
+            if let Some(b) = before {
+                hooks.replace(b);
+            }
+            return Err(WebhookError::Persist(e.to_string()));
+        }
+        Ok(out)
+    }
+
+    /// Persists the webhooks after the delivery engine changed them (a failure is
+    /// reported on stderr: the engine has no caller to tell).
+    pub fn persist_webhooks(&self) {
+        let hooks = self.webhooks();
+        if let Err(e) = self.save_sections(|| vec![("webhooks", hooks.section_json())]) {
+            eprintln!("shotgrid-emulator: could not persist webhook deliveries: {e}");
+        }
     }
 }
 

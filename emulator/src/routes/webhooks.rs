@@ -47,6 +47,7 @@ impl From<WebhookError> for ApiError {
                 ApiError::not_found(format!("Delivery: {id} not found"))
             }
             WebhookError::Invalid { param, message } => invalid(&param, &message),
+            WebhookError::Persist(e) => crate::model::ModelError::Persist(e).into(),
         }
     }
 }
@@ -213,12 +214,11 @@ async fn create_hook(
             .find(|(k, _)| k == t)
             .and_then(|(_, c)| c.clone())
     };
-    let mut hooks = state.backend.webhooks();
-    let hook = hooks.create(&body, &resolve)?;
-    Ok(json_response(
-        StatusCode::CREATED,
-        &hook_doc(hook.to_json(), &hook.id),
-    ))
+    let (doc, id) = state.backend.change_webhooks(|hooks| {
+        let hook = hooks.create(&body, &resolve)?;
+        Ok((hook.to_json(), hook.id.clone()))
+    })?;
+    Ok(json_response(StatusCode::CREATED, &hook_doc(doc, &id)))
 }
 
 /// `GET /webhook/hooks/{hook_id}`.
@@ -255,12 +255,10 @@ async fn update_hook(
             .find(|(k, _)| k == t)
             .and_then(|(_, c)| c.clone())
     };
-    let mut hooks = state.backend.webhooks();
-    let hook = hooks.update(&id, &body, &resolve)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &hook_doc(hook.to_json(), &id),
-    ))
+    let doc = state
+        .backend
+        .change_webhooks(|hooks| Ok(hooks.update(&id, &body, &resolve)?.to_json()))?;
+    Ok(json_response(StatusCode::OK, &hook_doc(doc, &id)))
 }
 
 /// `DELETE /webhook/hooks/{hook_id}` → 204.
@@ -269,7 +267,7 @@ async fn delete_hook(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.backend.webhooks().delete(&id)?;
+    state.backend.change_webhooks(|hooks| hooks.delete(&id))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -344,12 +342,10 @@ async fn acknowledge(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body = json_body(&headers, &body)?;
-    let mut hooks = state.backend.webhooks();
-    let d = hooks.acknowledge(&id, &body)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &delivery_doc(d.to_json(), &id),
-    ))
+    let doc = state
+        .backend
+        .change_webhooks(|hooks| Ok(hooks.acknowledge(&id, &body)?.to_json()))?;
+    Ok(json_response(StatusCode::OK, &delivery_doc(doc, &id)))
 }
 
 /// `POST /webhook/deliveries/{delivery_id}/redeliver` → 204; sent in the background.
