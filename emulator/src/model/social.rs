@@ -111,6 +111,17 @@ fn is_link_to(v: Option<&Value>, entity_type: &str, id: i64) -> bool {
     }
 }
 
+/// Whether record `(t, id)` links to `(target, target_id)` through one of the fields
+/// that put a new record into another's activity stream.
+fn links_to(store: &Store, t: &str, id: i64, target: &str, target_id: i64) -> bool {
+    let Ok(r) = store.get(t, id, ReturnOnly::Active) else {
+        return false;
+    };
+    ["entity", "note_links", "attachment_links"]
+        .iter()
+        .any(|f| is_link_to(r.fields.get(*f), target, target_id))
+}
+
 fn require_live(store: &Store, entity_type: &str, id: i64) -> Result<(), ModelError> {
     store.get(entity_type, id, ReturnOnly::Active).map(|_| ())
 }
@@ -462,22 +473,34 @@ impl Backend {
         let log = store.table("EventLogEntry")?;
         let mut updates = Vec::new();
         for (eid, rec) in log.records.iter().rev() {
-            if rec.retired
-                || min_id.is_some_and(|m| *eid < m)
-                || max_id.is_some_and(|m| *eid > m)
-                || !is_link_to(rec.fields.get("entity"), &t, id)
-            {
+            if rec.retired || min_id.is_some_and(|m| *eid < m) || max_id.is_some_and(|m| *eid > m) {
                 continue;
-            }
-            if updates.len() as i64 >= limit {
-                break;
             }
             let event_type = rec
                 .fields
                 .get("event_type")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            let update_type = if event_type.ends_with("_New") {
+            // The record's own events, and the creation of records linked to it (a
+            // Note on it, a Version of it, an uploaded Attachment, a Reply to it).
+            let primary_ref = if is_link_to(rec.fields.get("entity"), &t, id) {
+                (t.clone(), id)
+            } else {
+                match rec.fields.get("entity").and_then(link_of) {
+                    Some((et, e))
+                        if event_type.ends_with("_New") && links_to(&store, et, e, &t, id) =>
+                    {
+                        (et.to_string(), e)
+                    }
+                    _ => continue,
+                }
+            };
+            if updates.len() as i64 >= limit {
+                break;
+            }
+            let update_type = if event_type == "Shotgun_Reply_New" && primary_ref.0 == "Reply" {
+                "create_reply"
+            } else if event_type.ends_with("_New") {
                 "create"
             } else if event_type.ends_with("_Retirement") {
                 "delete"
@@ -486,15 +509,16 @@ impl Backend {
             } else {
                 "update"
             };
+            let (pt, pid) = (primary_ref.0.as_str(), primary_ref.1);
             let mut primary = Map::new();
-            primary.insert("type".into(), json!(t));
-            primary.insert("id".into(), json!(id));
-            primary.insert("name".into(), json!(store.display_name(&t, id)));
+            primary.insert("type".into(), json!(pt));
+            primary.insert("id".into(), json!(pid));
+            primary.insert("name".into(), json!(store.display_name(pt, pid)));
             primary.insert(
                 "status".into(),
-                field_value(&store, &t, id, "sg_status_list"),
+                field_value(&store, pt, pid, "sg_status_list"),
             );
-            primary.extend(extra_fields(&store, &t, id, fields));
+            primary.extend(extra_fields(&store, pt, pid, fields));
             let created_by = match rec.fields.get("user").and_then(link_of) {
                 Some((ut, uid)) => {
                     let mut u = Map::new();
