@@ -82,11 +82,12 @@ pub struct Persister {
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = temp_path(path);
     {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        // The site's data holds passwords and webhook tokens: owner only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
@@ -369,6 +370,12 @@ mod tests {
             br#"{"hooks":[],"deliveries":[]}"#.to_vec(),
         )])
         .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(p.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
         let data = p.load().unwrap().unwrap();
         assert_eq!(data.version, FORMAT_VERSION);
         assert_eq!(data.social.unwrap()["follows"][0][1], "Shot");
