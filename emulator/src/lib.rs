@@ -151,6 +151,8 @@ pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Resul
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
     let addr = listener.local_addr()?;
     webhook_delivery::spawn(&backend, format!("http://{addr}"));
+    // Deliveries a crash cut off between a write and its delivery.
+    backend.replay_undelivered();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -581,3 +581,144 @@ async fn a_killed_process_keeps_every_acknowledged_write() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A consumer that records the site URL and event of every delivery it gets.
+async fn consumer() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+) {
+    use axum::extract::State;
+    use axum::http::HeaderMap;
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>;
+    let seen: Seen = Default::default();
+    async fn handle(
+        State(seen): State<Seen>,
+        headers: HeaderMap,
+        body: axum::body::Bytes,
+    ) -> &'static str {
+        let site = headers
+            .get("x-sg-webhook-site-url")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        seen.lock().unwrap().push((site, body["data"].clone()));
+        "ok"
+    }
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(handle))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/hook"), seen)
+}
+
+/// A crash after a write committed but before its delivery was prepared: the site that
+/// starts on the data file delivers it, once, and nothing older.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_a_write_and_its_delivery_still_delivers() {
+    use shotgrid_emulator::auth::{Principal, Session};
+    use shotgrid_emulator::model::writes::{ReturnFields, WriteOp};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.json");
+    let (hook_url, seen) = consumer().await;
+    let s = Site::start(&path).await;
+    // A write before the hook exists is never delivered to it.
+    s.call(
+        Method::PUT,
+        "/api/v1/entity/shots/1",
+        Some(json!({"description": "before the hook"})),
+    )
+    .await;
+    let (st, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/webhook/hooks",
+            Some(json!({"url": hook_url, "name": "replay", "entity_types": {"Shot": {"update": ["description"]}}})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    // One delivery the normal way.
+    s.call(
+        Method::PUT,
+        "/api/v1/entity/shots/1",
+        Some(json!({"description": "delivered live"})),
+    )
+    .await;
+    let seen2 = seen.clone();
+    wait_for("the live delivery", move || {
+        seen2.lock().unwrap().len() == 1
+    })
+    .await;
+
+    // Hold the webhooks lock so the engine can't prepare the next delivery, write,
+    // and take the data file as it is at that moment: that is what a crash leaves.
+    let crashed = dir.path().join("crashed.json");
+    {
+        let hooks = s.site.backend().webhooks();
+        let op = WriteOp::Update {
+            entity_type: "Shot".into(),
+            id: 2,
+            data: json!({"description": "committed, not delivered"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        };
+        s.site
+            .backend()
+            .write(
+                &Session::of(Principal::Script(NAME.into())),
+                op,
+                ReturnFields::Nothing,
+            )
+            .unwrap();
+        std::fs::copy(&path, &crashed).unwrap();
+        drop(hooks);
+    }
+    let seen2 = seen.clone();
+    wait_for("the original site's delivery", move || {
+        seen2.lock().unwrap().len() == 2
+    })
+    .await;
+    let original = s.site.url();
+    drop(s);
+
+    let s = Site::start(&crashed).await;
+    let new_url = s.site.url();
+    let seen2 = seen.clone();
+    let site2 = new_url.clone();
+    wait_for("the replayed delivery", move || {
+        seen2.lock().unwrap().iter().any(|(site, _)| *site == site2)
+    })
+    .await;
+    // Give a wrong second delivery time to show up.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let got = seen.lock().unwrap().clone();
+    let replayed: Vec<&Value> = got
+        .iter()
+        .filter(|(site, _)| *site == new_url)
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(replayed.len(), 1, "{got:?}");
+    assert_eq!(replayed[0]["entity"], json!({"type": "Shot", "id": 2}));
+    assert_eq!(replayed[0]["meta"]["new_value"], "committed, not delivered");
+    assert_eq!(replayed[0]["operation"], "update");
+    assert!(got
+        .iter()
+        .all(|(site, _)| *site == original || *site == new_url));
+    // The replayed delivery is recorded like any other, and not replayed again.
+    drop(s);
+    let s = Site::start(&crashed).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let again = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(site, _)| *site == s.site.url())
+        .count();
+    assert_eq!(again, 0);
+    s.site.shutdown().await;
+}

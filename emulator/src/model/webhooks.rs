@@ -136,6 +136,12 @@ pub struct Hook {
     pub status: HookStatus,
     /// Deliveries made so far (each redelivery attempt counts too).
     pub num_deliveries: u64,
+    /// Events up to this EventLogEntry id are not for this hook: they happened before
+    /// it was created (or its subscription changed), or were already prepared for it.
+    /// After a crash, later events are offered to it again (see
+    /// [`super::Backend::replay_undelivered`]).
+    #[serde(default)]
+    pub after_event: i64,
     failures: VecDeque<SystemTime>,
     deliveries: Vec<String>,
 }
@@ -169,6 +175,13 @@ impl Hook {
     /// Whether an event (a [`super::ChangeEvent`] body) matches this hook's subscription.
     pub fn matches(&self, event: &Value) -> bool {
         if !self.status.delivers() {
+            return false;
+        }
+        if event
+            .get("event_log_entry_id")
+            .and_then(Value::as_i64)
+            .is_some_and(|id| id <= self.after_event)
+        {
             return false;
         }
         let Some(entity_type) = event.pointer("/entity/type").and_then(Value::as_str) else {
@@ -645,6 +658,23 @@ impl Webhooks {
         pending
     }
 
+    /// Marks a hook as not concerned by events up to `event_id` (call on creation and
+    /// when its subscription changes, with the latest EventLogEntry id).
+    pub fn set_after_event(&mut self, hook_id: &str, event_id: i64) {
+        if let Ok(idx) = self.index(hook_id) {
+            self.hooks[idx].after_event = event_id;
+        }
+    }
+
+    /// The lowest event id a delivering hook may still be owed events after.
+    pub fn replay_from(&self) -> Option<i64> {
+        self.hooks
+            .iter()
+            .filter(|h| h.status.delivers())
+            .map(|h| h.after_event)
+            .min()
+    }
+
     fn replace(&mut self, snapshot: WebhooksSnapshot) {
         self.hooks = snapshot.hooks;
         self.deliveries = snapshot
@@ -706,6 +736,7 @@ impl Webhooks {
             batch_deliveries: opt_bool(body, "batch_deliveries")?.unwrap_or(false),
             status,
             num_deliveries: 0,
+            after_event: 0,
             failures: VecDeque::new(),
             deliveries: Vec::new(),
         };
@@ -969,6 +1000,13 @@ impl Webhooks {
             items.push(item);
             ids.push(id);
         }
+        let last = events
+            .iter()
+            .filter_map(|e| e.get("event_log_entry_id").and_then(Value::as_i64))
+            .max()
+            .unwrap_or(0);
+        let hook = &mut self.hooks[idx];
+        hook.after_event = hook.after_event.max(last);
         let timestamp = utc_timestamp();
         let payload = if batched {
             json!({"timestamp": timestamp, "data": {"deliveries": items}})
@@ -1114,6 +1152,34 @@ impl super::Backend {
         Ok(out)
     }
 
+    /// Offers again the events committed after the last ones prepared for each
+    /// delivering hook: after a crash between a write and its delivery, the write's
+    /// EventLogEntry records are in the store but their deliveries were never made.
+    /// Call once the delivery engine runs. Returns how many events were offered.
+    pub fn replay_undelivered(&self) -> usize {
+        let events: Vec<Value> = {
+            let store = self.store();
+            let hooks = self.webhooks();
+            let Some(from) = hooks.replay_from() else {
+                return 0;
+            };
+            let Ok(log) = store.table("EventLogEntry") else {
+                return 0;
+            };
+            log.records
+                .range(from + 1..)
+                .filter(|(_, r)| !r.retired)
+                .map(|(id, r)| change_event(*id, &r.fields))
+                .filter(|ev| !hooks.matching(ev).is_empty())
+                .collect()
+        };
+        let n = events.len();
+        for ev in events {
+            self.publish(std::sync::Arc::new(ev));
+        }
+        n
+    }
+
     /// Persists the webhooks after the delivery engine changed them (a failure is
     /// reported on stderr: the engine has no caller to tell).
     pub fn persist_webhooks(&self) {
@@ -1122,6 +1188,31 @@ impl super::Backend {
             eprintln!("shotgrid-emulator: could not persist webhook deliveries: {e}");
         }
     }
+}
+
+/// The change event of a stored EventLogEntry (the shape writes publish).
+fn change_event(id: i64, f: &Map<String, Value>) -> Value {
+    let get = |k: &str| f.get(k).cloned().unwrap_or(Value::Null);
+    let event_type = f.get("event_type").and_then(Value::as_str).unwrap_or("");
+    let operation = match event_type.rsplit('_').next() {
+        Some("New") => "create",
+        Some("Retirement") => "delete",
+        Some("Revival") => "revive",
+        _ => "update",
+    };
+    json!({
+        "id": id,
+        "event_log_entry_id": id,
+        "event_type": event_type,
+        "operation": operation,
+        "user": get("user"),
+        "entity": get("entity"),
+        "project": get("project"),
+        "meta": get("meta"),
+        "created_at": get("created_at"),
+        "attribute_name": get("attribute_name"),
+        "session_uuid": get("session_uuid"),
+    })
 }
 
 fn headers_json(headers: &[(String, String)]) -> Map<String, Value> {

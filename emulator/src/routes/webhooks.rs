@@ -214,11 +214,25 @@ async fn create_hook(
             .find(|(k, _)| k == t)
             .and_then(|(_, c)| c.clone())
     };
+    let last_event = last_event_id(&state);
     let (doc, id) = state.backend.change_webhooks(|hooks| {
-        let hook = hooks.create(&body, &resolve)?;
-        Ok((hook.to_json(), hook.id.clone()))
+        let (doc, id) = {
+            let hook = hooks.create(&body, &resolve)?;
+            (hook.to_json(), hook.id.clone())
+        };
+        hooks.set_after_event(&id, last_event);
+        Ok((doc, id))
     })?;
     Ok(json_response(StatusCode::CREATED, &hook_doc(doc, &id)))
+}
+
+/// The id of the latest EventLogEntry (0 when there is none).
+fn last_event_id(state: &AppState) -> i64 {
+    state
+        .backend
+        .store()
+        .table("EventLogEntry")
+        .map_or(0, |t| t.next_id() - 1)
 }
 
 /// `GET /webhook/hooks/{hook_id}`.
@@ -255,9 +269,16 @@ async fn update_hook(
             .find(|(k, _)| k == t)
             .and_then(|(_, c)| c.clone())
     };
-    let doc = state
-        .backend
-        .change_webhooks(|hooks| Ok(hooks.update(&id, &body, &resolve)?.to_json()))?;
+    let last_event = last_event_id(&state);
+    let doc = state.backend.change_webhooks(|hooks| {
+        let was_delivering = hooks.get(&id)?.status.delivers();
+        let doc = hooks.update(&id, &body, &resolve)?.to_json();
+        // A new subscription, or a hook turned back on, starts from now.
+        if body.get("entity_types").is_some() || !was_delivering {
+            hooks.set_after_event(&id, last_event);
+        }
+        Ok(doc)
+    })?;
     Ok(json_response(StatusCode::OK, &hook_doc(doc, &id)))
 }
 
