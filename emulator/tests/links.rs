@@ -334,10 +334,34 @@ async fn single_entity_mirrors_move_and_displace() {
     assert!(s.links("sequences", seq_a, "shots").await.is_empty());
     s.check_mirrors();
 
-    // Retiring the sequence clears the shot's link; reviving restores it.
+    // Retiring the sequence leaves the shot's entity link alone (nothing is lost);
+    // reviving finds it in place.
     s.call(Method::DELETE, &format!("/entity/sequences/{seq_b}"), None)
         .await;
-    assert!(s.links("shots", shot, "sg_sequence").await.is_empty());
+    assert_eq!(
+        s.links("shots", shot, "sg_sequence").await,
+        set(&[("Sequence", seq_b)])
+    );
+    s.call(
+        Method::POST,
+        &format!("/entity/sequences/{seq_b}?revive=true"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        s.links("sequences", seq_b, "shots").await,
+        set(&[("Shot", shot)])
+    );
+    s.check_mirrors();
+    // Moved while its sequence was retired: the shot stays where it was moved.
+    s.call(Method::DELETE, &format!("/entity/sequences/{seq_b}"), None)
+        .await;
+    s.update(
+        "shots",
+        shot,
+        json!({"sg_sequence": {"type": "Sequence", "id": seq_a}}),
+    )
+    .await;
     s.call(
         Method::POST,
         &format!("/entity/sequences/{seq_b}?revive=true"),
@@ -346,7 +370,44 @@ async fn single_entity_mirrors_move_and_displace() {
     .await;
     assert_eq!(
         s.links("shots", shot, "sg_sequence").await,
-        set(&[("Sequence", seq_b)])
+        set(&[("Sequence", seq_a)])
+    );
+    assert!(s.links("sequences", seq_b, "shots").await.is_empty());
+    assert_eq!(
+        s.links("sequences", seq_a, "shots").await,
+        set(&[("Shot", shot)])
+    );
+    s.check_mirrors();
+
+    // A retired Note keeps its Replies' links; they are its thread again on revive.
+    let note = s
+        .create("notes", json!({"subject": "thread", "project": p}))
+        .await;
+    let reply = s
+        .create(
+            "replies",
+            json!({"content": "re", "entity": {"type": "Note", "id": note}}),
+        )
+        .await;
+    assert_eq!(
+        s.links("notes", note, "replies").await,
+        set(&[("Reply", reply)])
+    );
+    s.call(Method::DELETE, &format!("/entity/notes/{note}"), None)
+        .await;
+    assert_eq!(
+        s.links("replies", reply, "entity").await,
+        set(&[("Note", note)])
+    );
+    s.call(
+        Method::POST,
+        &format!("/entity/notes/{note}?revive=true"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        s.links("notes", note, "replies").await,
+        set(&[("Reply", reply)])
     );
     s.check_mirrors();
     s.site.shutdown().await;

@@ -6,9 +6,11 @@
 //! Shot 2's gains it. A single-entity side that is taken over displaces its old link
 //! (moving Shot 5 into Sequence 2's `shots` takes it out of Sequence 1's). A pair is
 //! only kept while both fields exist in the schema. Retiring a record takes it out of
-//! its partners' fields (its own fields keep the links), and reviving it puts it back
-//! into the partners that are still live, so a revived record comes back connected.
-//! Only live partner records are changed.
+//! its partners' multi-entity fields (its own fields keep the links), and reviving it
+//! puts it back into the partners that are still live, so a revived record comes back
+//! connected.
+//! Only live partner records are changed, and an entity field is never cleared by a
+//! retirement (a Reply keeps its Note, a Task its Shot).
 
 use serde_json::{json, Value};
 
@@ -241,6 +243,10 @@ impl Store {
         }
     }
 
+    fn partner_kind(&self, t: &str, field: &str) -> Option<FieldKind> {
+        self.table(t).ok()?.fields.get(field).copied()
+    }
+
     /// The fields of a record that have mirrors, with their values.
     fn paired_fields(&self, t: &str, id: i64) -> Vec<(String, Value)> {
         let Ok(table) = self.table(t) else {
@@ -262,6 +268,11 @@ impl Store {
     pub(crate) fn unlink_retired(&mut self, t: &str, id: i64) {
         for (field, value) in self.paired_fields(t, id) {
             for (pt, pf) in partners(t, &field) {
+                // An entity field keeps pointing at the retired record (a Reply's
+                // Note, a Task's Shot): nothing is lost, and reads show the name.
+                if self.partner_kind(pt, pf) == Some(FieldKind::Entity) {
+                    continue;
+                }
                 for (lt, lid) in links_of(&value).iter().filter(|l| l.0 == pt) {
                     let _ = self.unlink((lt, *lid), pf, t, id);
                 }
@@ -290,13 +301,16 @@ impl Store {
                     continue;
                 }
                 for (_, pf) in partner_fields {
-                    if let Some((_, Some((dt, did)))) = self.link((&lt, lid), pf, t, id) {
-                        for (qt, qf) in partners(&lt, pf) {
-                            if qt == dt {
-                                let _ = self.unlink((&dt, did), qf, &lt, lid);
-                            }
+                    if self.partner_kind(&lt, pf) == Some(FieldKind::Entity) {
+                        // Moved elsewhere while this record was retired: it stays
+                        // there, and this record lets it go.
+                        let current = self.field_of(&lt, lid, pf);
+                        if !current.is_null() && key(&current) != Some((t.to_string(), id)) {
+                            gone.push((lt.clone(), lid));
+                            continue;
                         }
                     }
+                    let _ = self.link((&lt, lid), pf, t, id);
                 }
             }
             if !gone.is_empty() {
