@@ -497,15 +497,17 @@ async fn a_killed_process_keeps_every_acknowledged_write() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn emulator");
+        // Keep reading stdout: the demo prints its credentials after the first
+        // line, and a closed pipe would make it exit.
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        out.read_line(&mut line).unwrap();
         let url = line
             .trim_end()
             .strip_prefix("shotgrid-emulator listening on ")
             .expect("listening line")
             .to_string();
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         (child, url)
     };
     let (mut child, url) = spawn(&path);
