@@ -247,7 +247,7 @@ async fn main() -> anyhow::Result<()> {
 
     let running = start_with(config, options).await?;
 
-    {
+    let print = || -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "shotgrid-emulator listening on {}", running.url())?;
         if seed == Seed::Demo {
@@ -256,7 +256,11 @@ async fn main() -> anyhow::Result<()> {
             writeln!(out, "login: {DEMO_HUMAN_LOGIN}")?;
             writeln!(out, "password: {DEMO_HUMAN_PASSWORD}")?;
         }
-        out.flush()?;
+        out.flush()
+    };
+    // A parent that stopped reading (e.g. after the first line) doesn't stop the site.
+    if let Err(e) = print() {
+        eprintln!("shotgrid-emulator: could not print to stdout: {e}");
     }
 
     if args.exit_with_stdin {

@@ -140,3 +140,40 @@ fn a_bad_config_file_is_refused_with_its_name() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml"), "{err}");
 }
+
+/// A parent that reads the first line and closes the pipe (`| head -1`) doesn't stop
+/// the site: the credential lines that follow can't be written, and that's all.
+#[tokio::test]
+async fn a_closed_stdout_after_the_first_line_does_not_stop_the_site() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shotgrid-emulator"))
+        .args(["--port", "0", "--quiet", "--seed", "demo"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn emulator");
+    let url = {
+        let mut out = std::io::BufReader::with_capacity(1, child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        line.trim_end()
+            .strip_prefix("shotgrid-emulator listening on ")
+            .unwrap()
+            .to_string()
+        // The pipe closes here.
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(child.try_wait().unwrap().is_none(), "the emulator exited");
+    let (st, _) = grant(
+        &url,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "demo_script"),
+            ("client_secret", "demo-key-0123456789"),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
