@@ -136,6 +136,9 @@ pub struct Store {
     resolver: TypeResolver,
     tables: BTreeMap<String, Table>,
     journal: Option<Vec<Undo>>,
+    /// The JSON of tables unchanged since they were last saved (see
+    /// [`Store::section_json_cached`]); a table's entry goes as soon as it may change.
+    saved: BTreeMap<String, std::sync::Arc<[u8]>>,
 }
 
 /// The serialisable form of a [`Store`] (for `--data` persistence).
@@ -174,6 +177,7 @@ impl Store {
             resolver,
             tables,
             journal: None,
+            saved: BTreeMap::new(),
         }
     }
 
@@ -198,6 +202,28 @@ impl Store {
             tables: &self.tables,
         })
         .unwrap_or_default()
+    }
+
+    /// The same JSON as [`Store::section_json`], re-serialising only the tables that
+    /// changed since the last call (a write to one record of a big site doesn't pay
+    /// for the other tables).
+    pub fn section_json_cached(&mut self) -> Vec<u8> {
+        let Store { tables, saved, .. } = self;
+        let mut out = Vec::with_capacity(saved.values().map(|b| b.len() + 32).sum::<usize>() + 64);
+        out.extend_from_slice(b"{\"version\":1,\"tables\":{");
+        for (i, (name, table)) in tables.iter().enumerate() {
+            let bytes = saved
+                .entry(name.clone())
+                .or_insert_with(|| serde_json::to_vec(table).unwrap_or_default().into());
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&serde_json::to_vec(name).unwrap_or_default());
+            out.push(b':');
+            out.extend_from_slice(bytes);
+        }
+        out.extend_from_slice(b"}}");
+        out
     }
 
     /// A store from a snapshot; types the snapshot lacks start empty.
@@ -239,6 +265,7 @@ impl Store {
             return;
         };
         for undo in journal.into_iter().rev() {
+            self.saved.remove(&undo.entity_type);
             if let Some(table) = self.tables.get_mut(&undo.entity_type) {
                 match undo.prev {
                     Some(r) => {
@@ -255,6 +282,7 @@ impl Store {
 
     /// Records the current state of a record before it changes (when journaling).
     fn touch(&mut self, entity_type: &str, id: i64) {
+        self.saved.remove(entity_type);
         if self.journal.is_none() {
             return;
         }
@@ -299,6 +327,7 @@ impl Store {
     }
 
     fn table_mut(&mut self, entity_type: &str) -> Result<&mut Table, ModelError> {
+        self.saved.remove(entity_type);
         self.tables
             .get_mut(entity_type)
             .ok_or_else(|| ModelError::UnknownEntityType(entity_type.to_string()))
@@ -640,6 +669,43 @@ mod tests {
             Err(ModelError::NotFound { .. })
         ));
         assert!(s.get("Asset", id, ReturnOnly::Retired).is_ok());
+    }
+
+    #[test]
+    fn cached_section_always_matches_the_store() {
+        let mut s = Store::new();
+        let same = |s: &mut Store| {
+            let cached: Value = serde_json::from_slice(&s.section_json_cached()).unwrap();
+            let full: Value = serde_json::from_slice(&s.section_json()).unwrap();
+            assert_eq!(cached, full);
+        };
+        same(&mut s);
+        let id = s.insert("Shot", obj(json!({"code": "a"}))).unwrap();
+        same(&mut s);
+        if let Some(r) = s.record_mut("Shot", id) {
+            r.fields.insert("code".into(), json!("b"));
+        }
+        same(&mut s);
+        // A rolled-back write leaves no stale table behind.
+        s.begin();
+        s.insert("Asset", obj(json!({"code": "gone"}))).unwrap();
+        if let Some(r) = s.record_mut("Shot", id) {
+            r.fields.insert("code".into(), json!("c"));
+        }
+        same(&mut s);
+        s.rollback();
+        same(&mut s);
+        assert!(!String::from_utf8(s.section_json_cached())
+            .unwrap()
+            .contains("gone"));
+        s.define_field("Shot", "sg_new", FieldKind::Text).unwrap();
+        s.retire("Shot", id).unwrap();
+        same(&mut s);
+        // A round trip through the cached form loads the same store.
+        let back: StoreSnapshot = serde_json::from_slice(&s.section_json_cached()).unwrap();
+        let back = Store::from_snapshot(back);
+        assert!(back.table("Shot").unwrap().fields.contains_key("sg_new"));
+        assert!(back.get("Shot", id, ReturnOnly::Retired).is_ok());
     }
 
     #[test]

@@ -982,7 +982,7 @@ impl Backend {
                     });
                 }
             }
-            if let Err(e) = self.persist_locked(&store) {
+            if let Err(e) = self.persist_locked(&mut store) {
                 store.rollback();
                 return Err(e);
             }
@@ -1002,8 +1002,8 @@ impl Backend {
     }
 
     /// Persists the store's section (call while holding the store lock).
-    pub(crate) fn persist_locked(&self, store: &Store) -> Result<(), ModelError> {
-        self.save_sections(|| vec![("store", store.section_json())])
+    pub(crate) fn persist_locked(&self, store: &mut Store) -> Result<(), ModelError> {
+        self.save_sections(|| vec![("store", store.section_json_cached())])
     }
 }
 

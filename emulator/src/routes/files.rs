@@ -658,7 +658,7 @@ fn complete(
     .and_then(|status| {
         backend.save_sections(|| {
             vec![
-                ("store", store.section_json()),
+                ("store", store.section_json_cached()),
                 ("files", files.section_json()),
             ]
         })?;
