@@ -115,10 +115,12 @@ pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Resul
     let mut auth = AuthStore::new(config.access_token_lifetime);
     seed::apply(config.seed, &mut store, &mut auth)?;
     let persister = config.data_file.as_ref().map(persist::Persister::new);
-    if let Some(p) = &persister {
-        if let Some(saved) = p.load()? {
-            store = saved;
-        }
+    let mut saved = match &persister {
+        Some(p) => p.load()?,
+        None => None,
+    };
+    if let Some(snapshot) = saved.as_mut().and_then(persist::DataFile::take_store) {
+        store = Store::from_snapshot(snapshot);
     }
     for user in &config.script_users {
         auth.add_script_user(&user.name, &user.key);
@@ -132,18 +134,25 @@ pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Resul
         auth.add_human_user(&user.login, &user.password);
     }
     let backend = Arc::new(Backend::new(store, auth));
-    if let Some(p) = persister {
-        backend.set_persister(p);
-        backend.persist_now()?;
-    }
     backend
         .files()
         .configure(config.storage, config.min_part_size);
+    if let Some(p) = persister {
+        backend.set_persister(p);
+        if let Some(mut data) = saved {
+            for warning in backend.restore(&mut data)? {
+                eprintln!("shotgrid-emulator: {warning}");
+            }
+        }
+        backend.persist_now()?;
+    }
     let app = http::router(Arc::clone(&backend), options);
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
     let addr = listener.local_addr()?;
     webhook_delivery::spawn(&backend, format!("http://{addr}"));
+    // Deliveries a crash cut off between a write and its delivery.
+    backend.replay_undelivered();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

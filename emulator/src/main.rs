@@ -45,9 +45,10 @@ struct Args {
     /// echoed in an error message.)
     #[arg(long = "script-user", value_name = "NAME:KEY")]
     script_users: Vec<String>,
-    /// Access token lifetime in seconds.
-    #[arg(long = "token-lifetime", value_name = "SECS", default_value_t = 600)]
-    token_lifetime: u64,
+    /// Access token lifetime in seconds [default: 600, or the config file's]. The flag
+    /// wins over the config file.
+    #[arg(long = "token-lifetime", value_name = "SECS")]
+    token_lifetime: Option<u64>,
     /// Exit when standard input reaches end of file (so a dead parent leaves no orphan).
     #[arg(long)]
     exit_with_stdin: bool,
@@ -176,7 +177,7 @@ async fn main() -> anyhow::Result<()> {
         SeedArg::Empty => Seed::Empty,
         SeedArg::Demo => Seed::Demo,
     };
-    let mut token_lifetime = args.token_lifetime;
+    let mut token_lifetime = 600;
     if let Some(path) = &args.config {
         let file = shotgrid_emulator::persist::FileConfig::load(path)?;
         for u in file.script_users {
@@ -189,6 +190,9 @@ async fn main() -> anyhow::Result<()> {
         if let Some(t) = file.token_lifetime {
             token_lifetime = t;
         }
+    }
+    if let Some(t) = args.token_lifetime {
+        token_lifetime = t;
     }
     let config = Config {
         host: args.host,
@@ -243,7 +247,7 @@ async fn main() -> anyhow::Result<()> {
 
     let running = start_with(config, options).await?;
 
-    {
+    let print = || -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "shotgrid-emulator listening on {}", running.url())?;
         if seed == Seed::Demo {
@@ -252,7 +256,11 @@ async fn main() -> anyhow::Result<()> {
             writeln!(out, "login: {DEMO_HUMAN_LOGIN}")?;
             writeln!(out, "password: {DEMO_HUMAN_PASSWORD}")?;
         }
-        out.flush()?;
+        out.flush()
+    };
+    // A parent that stopped reading (e.g. after the first line) doesn't stop the site.
+    if let Err(e) = print() {
+        eprintln!("shotgrid-emulator: could not print to stdout: {e}");
     }
 
     if args.exit_with_stdin {

@@ -1,25 +1,130 @@
 //! Persistence of the site's data (`--data FILE`) and the `--config FILE` format.
 //!
-//! Every committed write saves a full snapshot atomically: the JSON is written to a
+//! The data file is one JSON document with a section per part of the site's state:
+//! `store` (records, schema, event log), `files` (stored files: their metadata, which
+//! Attachment or thumbnail uses which, the URL-signing secret), `social` (follows,
+//! project last-accessed times) and `webhooks` (hooks and their deliveries). Each part
+//! hands over its section's JSON when it commits a change (while it still holds its
+//! own lock, so sections are saved in commit order); the persister keeps the last
+//! committed bytes of every section and writes the whole document atomically: to a
 //! temporary file next to the data file, flushed to disk (`fsync`), then renamed over
 //! the data file, and the directory is synced. A crash at any point leaves either the
-//! old or the new snapshot, never a torn one; a stale temporary file is ignored.
+//! old or the new document, never a torn one; a stale temporary file is ignored. A
+//! change that spans parts (completing an upload changes `store` and `files`) is saved
+//! in one write.
+//!
+//! File contents live beside the data file in `FILE.blobs/`, one file per content
+//! (named by its SHA-256), each written the same atomic way *before* the document
+//! that refers to it, so the document never names a missing file. Files no document
+//! refers to (from a crash between the two writes) are harmless and removed on start.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-use crate::model::store::StoreSnapshot;
+use crate::model::store::{StoreSnapshot, Table};
+#[cfg(test)]
 use crate::model::Store;
 
-/// Saves snapshots of the store to one file, crash-safely.
+/// Version of the data file written now (version 1 held only the store's tables).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The sections of the data file, in the order they are written.
+pub const SECTIONS: [&str; 4] = ["store", "files", "social", "webhooks"];
+
+/// The data file as read back.
+#[derive(Debug, Default, Deserialize)]
+pub struct DataFile {
+    /// Format version.
+    #[serde(default)]
+    pub version: u32,
+    /// Version 1: the store's tables at the top level.
+    #[serde(default)]
+    pub tables: Option<BTreeMap<String, Table>>,
+    /// The entity store.
+    #[serde(default)]
+    pub store: Option<StoreSnapshot>,
+    /// Stored files (see [`crate::model::files::FilesSnapshot`]).
+    #[serde(default)]
+    pub files: Option<serde_json::Value>,
+    /// Follows and last-accessed times (see [`crate::model::social::SocialSnapshot`]).
+    #[serde(default)]
+    pub social: Option<serde_json::Value>,
+    /// Webhooks and deliveries (see [`crate::model::webhooks::WebhooksSnapshot`]).
+    #[serde(default)]
+    pub webhooks: Option<serde_json::Value>,
+}
+
+impl DataFile {
+    /// The store's snapshot, from either format version.
+    pub fn take_store(&mut self) -> Option<StoreSnapshot> {
+        self.store.take().or_else(|| {
+            self.tables
+                .take()
+                .map(|tables| StoreSnapshot { version: 1, tables })
+        })
+    }
+}
+
+/// Saves the site's state to one file, crash-safely.
 #[derive(Debug)]
 pub struct Persister {
     path: PathBuf,
-    lock: Mutex<()>,
+    /// The last committed JSON of every section.
+    sections: Mutex<BTreeMap<&'static str, Arc<[u8]>>>,
+}
+
+/// Writes `bytes` to `path` atomically: temp file, fsync, rename, directory fsync.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    {
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        // The site's data holds passwords and webhook tokens: owner only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    sync_dir(path);
+    Ok(())
+}
+
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        // Not every platform can open a directory; the rename is done either way.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Whether a blob name is a lower-case hex SHA-256 (never a path).
+fn valid_blob_name(sha256: &str) -> bool {
+    sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 impl Persister {
@@ -27,7 +132,7 @@ impl Persister {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Persister {
             path: path.into(),
-            lock: Mutex::new(()),
+            sections: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -36,55 +141,98 @@ impl Persister {
         &self.path
     }
 
+    #[cfg(test)]
     fn temp_path(&self) -> PathBuf {
+        temp_path(&self.path)
+    }
+
+    /// The directory holding file contents: `FILE.blobs` beside the data file.
+    pub fn blob_dir(&self) -> PathBuf {
         let mut name = self
             .path
             .file_name()
             .map(|n| n.to_os_string())
             .unwrap_or_default();
-        name.push(".tmp");
+        name.push(".blobs");
         self.path.with_file_name(name)
     }
 
-    /// Loads the store saved in the data file, or `None` when there is no file yet.
-    pub fn load(&self) -> anyhow::Result<Option<Store>> {
+    /// Loads the data file, or `None` when there is none yet.
+    pub fn load(&self) -> anyhow::Result<Option<DataFile>> {
         let bytes = match fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(anyhow::anyhow!("reading {}: {e}", self.path.display())),
         };
-        let snapshot: StoreSnapshot = serde_json::from_slice(&bytes)
+        let data: DataFile = serde_json::from_slice(&bytes)
             .map_err(|e| anyhow::anyhow!("parsing {}: {e}", self.path.display()))?;
-        Ok(Some(Store::from_snapshot(snapshot)))
+        if data.version > FORMAT_VERSION {
+            anyhow::bail!(
+                "{} is format version {}, newer than this emulator's {FORMAT_VERSION}",
+                self.path.display(),
+                data.version
+            );
+        }
+        Ok(Some(data))
     }
 
-    /// Writes a snapshot: temp file, fsync, rename, directory fsync.
-    pub fn save(&self, snapshot: &StoreSnapshot) -> std::io::Result<()> {
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let bytes = serde_json::to_vec(snapshot).map_err(std::io::Error::other)?;
-        let tmp = self.temp_path();
-        {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
+    /// Replaces the given sections and writes the whole document. On failure nothing
+    /// changes: neither the file nor the sections kept for the next write.
+    pub fn save(&self, updates: Vec<(&'static str, Vec<u8>)>) -> std::io::Result<()> {
+        let mut sections = self.sections.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = sections.clone();
+        for (name, bytes) in updates {
+            next.insert(name, Arc::from(bytes));
         }
-        fs::rename(&tmp, &self.path)?;
-        if let Some(dir) = self.path.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            // Not every platform can open a directory; the rename is done either way.
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
+        let mut doc = Vec::with_capacity(next.values().map(|b| b.len() + 16).sum::<usize>() + 16);
+        doc.extend_from_slice(format!("{{\"version\":{FORMAT_VERSION}").as_bytes());
+        for name in SECTIONS {
+            if let Some(bytes) = next.get(name) {
+                doc.extend_from_slice(format!(",\"{name}\":").as_bytes());
+                doc.extend_from_slice(bytes);
             }
         }
+        doc.push(b'}');
+        write_atomic(&self.path, &doc)?;
+        *sections = next;
         Ok(())
+    }
+
+    /// Stores a file's contents under its SHA-256 (a no-op when already there).
+    pub fn save_blob(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+        if !valid_blob_name(sha256) {
+            return Err(std::io::Error::other("invalid blob name"));
+        }
+        let dir = self.blob_dir();
+        fs::create_dir_all(&dir)?;
+        let path = dir.join(sha256);
+        if path.exists() {
+            return Ok(());
+        }
+        write_atomic(&path, bytes)
+    }
+
+    /// Reads a stored file's contents back.
+    pub fn load_blob(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
+        if !valid_blob_name(sha256) {
+            return Err(std::io::Error::other("invalid blob name"));
+        }
+        fs::read(self.blob_dir().join(sha256))
+    }
+
+    /// Removes stored contents that no record refers to any more (left by a crash
+    /// between writing a file and the document that would have named it), and stale
+    /// temporary files.
+    pub fn remove_unused_blobs(&self, used: &std::collections::HashSet<String>) {
+        let Ok(entries) = fs::read_dir(self.blob_dir()) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !used.contains(&name) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 }
 
@@ -168,30 +316,133 @@ mod tests {
         assert!(FileConfig::parse("nope = 1", false).is_err());
     }
 
+    fn store_with_shot(code: &str) -> Store {
+        let mut store = Store::new();
+        store
+            .insert(
+                "Shot",
+                serde_json::json!({"code": code})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+            )
+            .unwrap();
+        store
+    }
+
+    fn loaded_store(p: &Persister) -> Store {
+        let mut data = p.load().unwrap().unwrap();
+        Store::from_snapshot(data.take_store().unwrap())
+    }
+
     #[test]
     fn torn_temp_file_never_corrupts_the_data_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("site.json");
         let p = Persister::new(&path);
         assert!(p.load().unwrap().is_none());
-        let mut store = Store::new();
-        store
-            .insert(
-                "Shot",
-                serde_json::json!({"code": "a"})
-                    .as_object()
-                    .cloned()
-                    .unwrap(),
-            )
+        p.save(vec![("store", store_with_shot("a").section_json())])
             .unwrap();
-        p.save(&store.snapshot()).unwrap();
         // A crash mid-write leaves a torn temp file: the data file is untouched.
-        fs::write(p.temp_path(), b"{\"version\":1,\"tab").unwrap();
-        let loaded = p.load().unwrap().unwrap();
+        fs::write(p.temp_path(), b"{\"version\":2,\"sto").unwrap();
+        let loaded = loaded_store(&p);
         assert_eq!(loaded.display_name("Shot", 1).as_deref(), Some("a"));
         // The next save replaces the torn temp file.
-        p.save(&loaded.snapshot()).unwrap();
+        p.save(vec![("store", loaded.section_json())]).unwrap();
         assert!(!p.temp_path().exists());
         assert!(p.load().unwrap().is_some());
+    }
+
+    #[test]
+    fn sections_are_kept_across_saves_of_other_sections() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Persister::new(dir.path().join("site.json"));
+        p.save(vec![
+            ("store", store_with_shot("a").section_json()),
+            (
+                "social",
+                br#"{"follows":[[1,"Shot",1]],"last_accessed":[]}"#.to_vec(),
+            ),
+        ])
+        .unwrap();
+        p.save(vec![(
+            "webhooks",
+            br#"{"hooks":[],"deliveries":[]}"#.to_vec(),
+        )])
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(p.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
+        let data = p.load().unwrap().unwrap();
+        assert_eq!(data.version, FORMAT_VERSION);
+        assert_eq!(data.social.unwrap()["follows"][0][1], "Shot");
+        assert!(data.webhooks.is_some());
+        assert_eq!(
+            loaded_store(&p).display_name("Shot", 1).as_deref(),
+            Some("a")
+        );
+    }
+
+    #[test]
+    fn a_failed_save_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.json");
+        let p = Persister::new(&path);
+        p.save(vec![("store", store_with_shot("a").section_json())])
+            .unwrap();
+        // Make the temp file impossible to create: a directory in its place.
+        fs::create_dir(p.temp_path()).unwrap();
+        assert!(p
+            .save(vec![("store", store_with_shot("b").section_json())])
+            .is_err());
+        fs::remove_dir(p.temp_path()).unwrap();
+        assert_eq!(
+            loaded_store(&p).display_name("Shot", 1).as_deref(),
+            Some("a")
+        );
+        // The failed section is not written by the next save of another section.
+        p.save(vec![(
+            "social",
+            br#"{"follows":[],"last_accessed":[]}"#.to_vec(),
+        )])
+        .unwrap();
+        assert_eq!(
+            loaded_store(&p).display_name("Shot", 1).as_deref(),
+            Some("a")
+        );
+    }
+
+    #[test]
+    fn version_1_files_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.json");
+        let v1 = serde_json::to_vec(&store_with_shot("old").snapshot()).unwrap();
+        fs::write(&path, v1).unwrap();
+        let p = Persister::new(&path);
+        assert_eq!(
+            loaded_store(&p).display_name("Shot", 1).as_deref(),
+            Some("old")
+        );
+    }
+
+    #[test]
+    fn blobs_are_named_by_hash_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Persister::new(dir.path().join("site.json"));
+        let sha = crate::model::files::sha256_hex(b"hello");
+        p.save_blob(&sha, b"hello").unwrap();
+        assert_eq!(p.load_blob(&sha).unwrap(), b"hello");
+        assert!(p.save_blob("../escape", b"x").is_err());
+        assert!(p.load_blob("../../etc/passwd").is_err());
+        let mut used = std::collections::HashSet::new();
+        p.remove_unused_blobs(&used);
+        assert!(p.load_blob(&sha).is_err());
+        used.insert(sha.clone());
+        p.save_blob(&sha, b"hello").unwrap();
+        p.remove_unused_blobs(&used);
+        assert!(p.load_blob(&sha).is_ok());
     }
 }

@@ -32,6 +32,8 @@ pub fn apply(seed: Seed, store: &mut Store, auth: &mut AuthStore) -> Result<(), 
             auth.add_script_user(DEMO_SCRIPT_NAME, DEMO_SCRIPT_KEY);
             demo(store)?;
             crate::model::writes::ensure_api_user(store, DEMO_SCRIPT_NAME);
+            store.reconcile_links();
+            store.refresh_all_derived();
             Ok(())
         }
     }

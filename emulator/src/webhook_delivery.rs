@@ -133,6 +133,9 @@ async fn worker(
             }
             Job::Redeliver(id) => backend.webhooks().prepare_redelivery(&id, &site_url),
         };
+        if prepared.is_some() {
+            backend.persist_webhooks();
+        }
         let Some(prepared) = prepared else {
             if backend.webhooks().get(&hook_id).is_err() {
                 // Hook deleted: this worker is done.
@@ -147,6 +150,7 @@ async fn worker(
             return;
         };
         backend.webhooks().record_outcome(&prepared, &outcome);
+        backend.persist_webhooks();
     }
 }
 

@@ -405,12 +405,36 @@ async fn update_multi_entity_modes_and_errors() {
     assert_eq!(ids(&body), vec![9]);
     assert_eq!(body["data"]["attributes"], json!({}));
 
-    // Each change published one event, after the write, with old and new values.
-    let mut seen = Vec::new();
+    // Each change published one event, after the write, with old and new values; the
+    // mirrored Asset.shots changes have their own events.
+    let mut all = Vec::new();
     while let Ok(e) = rx.try_recv() {
-        seen.push(e);
+        all.push(e);
     }
+    let (seen, mirrored): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|e| e["entity"] == json!({"type": "Shot", "id": 2}));
     assert_eq!(seen.len(), 5, "{seen:?}");
+    // Asset 5 gained, then lost Shot 2; 7 and 8 gained and lost it; 9 gained it; 3
+    // lost it.
+    let mirror_of = |asset: i64| {
+        mirrored
+            .iter()
+            .filter(|e| e["entity"] == a(asset))
+            .map(|e| {
+                assert_eq!(e["attribute_name"], "shots");
+                (
+                    e["meta"]["added"].as_array().unwrap().len(),
+                    e["meta"]["removed"].as_array().unwrap().len(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(mirror_of(5), vec![(1, 0), (0, 1)]);
+    assert_eq!(mirror_of(3), vec![(0, 1)]);
+    assert_eq!(mirror_of(7), vec![(1, 0), (0, 1)]);
+    assert_eq!(mirror_of(9), vec![(1, 0)]);
+    assert_eq!(mirrored.len(), 8, "{mirrored:?}");
     let first = &seen[0];
     assert_eq!(first["event_type"], "Shotgun_Shot_Change");
     assert_eq!(first["operation"], "update");

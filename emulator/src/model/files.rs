@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::body::Bytes;
 use hmac::{Hmac, Mac};
 use md5::{Digest as _, Md5};
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::auth::hex;
@@ -143,8 +144,41 @@ pub enum FileError {
     },
 }
 
+/// A stored file as the data file records it (its bytes are kept beside it, named by
+/// their SHA-256; see [`crate::persist`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BlobMeta {
+    /// Blob id.
+    pub id: u64,
+    /// Lower-case hex SHA-256 of the bytes.
+    pub sha256: String,
+    /// Recorded content type.
+    pub content_type: String,
+    /// File name.
+    pub filename: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// The persisted part of a [`FileStore`]: stored files and what uses them, and the
+/// URL-signing secret (so URLs handed out before a restart stay valid). Pending
+/// uploads are not kept: an upload interrupted by a restart is started again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FilesSnapshot {
+    /// The URL-signing secret.
+    pub secret: [u8; 32],
+    /// The id the next blob gets.
+    pub next_blob: u64,
+    /// Stored files.
+    pub blobs: Vec<BlobMeta>,
+    /// Attachment id → blob id.
+    pub attachments: BTreeMap<i64, u64>,
+    /// (entity type, id, blob id) of every thumbnail.
+    pub thumbnails: Vec<(String, i64, u64)>,
+}
+
 /// All file state of a site.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FileStore {
     secret: [u8; 32],
     storage: StorageMode,
@@ -386,20 +420,21 @@ impl FileStore {
     /// Completes an upload after [`FileStore::check_complete`]: assembles the bytes,
     /// stores them as a blob and returns the blob id and the consumed upload.
     pub fn finish(&mut self, upload_id: &str) -> Result<(u64, PendingUpload), FileError> {
+        let bytes = self.assembled(upload_id)?;
+        self.finish_assembled(upload_id, bytes)
+    }
+
+    /// [`FileStore::finish`] with the bytes already assembled by
+    /// [`FileStore::assembled`].
+    pub fn finish_assembled(
+        &mut self,
+        upload_id: &str,
+        bytes: Bytes,
+    ) -> Result<(u64, PendingUpload), FileError> {
         let p = self
             .pending
             .remove(upload_id)
             .ok_or(FileError::UnknownUpload)?;
-        let bytes = if p.multipart {
-            let total = p.parts.values().map(|(b, _)| b.len()).sum();
-            let mut out = Vec::with_capacity(total);
-            for (b, _) in p.parts.values() {
-                out.extend_from_slice(b);
-            }
-            Bytes::from(out)
-        } else {
-            p.data.clone().unwrap_or_default()
-        };
         let blob = self.store_blob(bytes, p.content_type.as_deref(), &p.filename);
         Ok((blob, p))
     }
@@ -455,12 +490,130 @@ impl FileStore {
         self.thumbnails.get(&(entity_type.to_string(), id)).copied()
     }
 
+    /// The persisted part of the store.
+    pub fn snapshot(&self) -> FilesSnapshot {
+        let mut blobs: Vec<BlobMeta> = self
+            .blobs
+            .iter()
+            .map(|(id, b)| BlobMeta {
+                id: *id,
+                sha256: b.sha256.clone(),
+                content_type: b.content_type.clone(),
+                filename: b.filename.clone(),
+                size: b.bytes.len() as u64,
+            })
+            .collect();
+        blobs.sort_by_key(|b| b.id);
+        let mut thumbnails: Vec<(String, i64, u64)> = self
+            .thumbnails
+            .iter()
+            .map(|((t, id), b)| (t.clone(), *id, *b))
+            .collect();
+        thumbnails.sort();
+        FilesSnapshot {
+            secret: self.secret,
+            next_blob: self.next_blob,
+            blobs,
+            attachments: self.attachments.iter().map(|(a, b)| (*a, *b)).collect(),
+            thumbnails,
+        }
+    }
+
+    /// The JSON of [`FileStore::snapshot`].
+    pub fn section_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.snapshot()).unwrap_or_default()
+    }
+
+    /// Restores stored files from a snapshot; `read` fetches a blob's bytes by SHA-256.
+    /// A blob whose bytes are missing or altered is dropped (with a warning in the
+    /// returned list) rather than served wrong. Keeps the storage settings.
+    pub fn restore(
+        &mut self,
+        snapshot: FilesSnapshot,
+        read: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
+    ) -> Vec<String> {
+        let mut warnings = Vec::new();
+        self.secret = snapshot.secret;
+        self.blobs.clear();
+        for meta in snapshot.blobs {
+            match read(&meta.sha256) {
+                Ok(bytes) if hex(&Sha256::digest(&bytes)) == meta.sha256 => {
+                    self.blobs.insert(
+                        meta.id,
+                        Blob {
+                            bytes: Bytes::from(bytes),
+                            sha256: meta.sha256,
+                            content_type: meta.content_type,
+                            filename: meta.filename,
+                        },
+                    );
+                }
+                Ok(_) => warnings.push(format!(
+                    "stored file {} ({}) does not match its checksum: dropped",
+                    meta.id, meta.filename
+                )),
+                Err(e) => warnings.push(format!(
+                    "stored file {} ({}) is unreadable: {e}: dropped",
+                    meta.id, meta.filename
+                )),
+            }
+        }
+        let max_id = self.blobs.keys().max().copied().unwrap_or(0);
+        self.next_blob = snapshot.next_blob.max(max_id + 1).max(1);
+        self.attachments = snapshot
+            .attachments
+            .into_iter()
+            .filter(|(_, b)| self.blobs.contains_key(b))
+            .collect();
+        self.thumbnails = snapshot
+            .thumbnails
+            .into_iter()
+            .filter(|(_, _, b)| self.blobs.contains_key(b))
+            .map(|(t, id, b)| ((t, id), b))
+            .collect();
+        warnings
+    }
+
+    /// The SHA-256 of every stored file.
+    pub fn blob_hashes(&self) -> std::collections::HashSet<String> {
+        self.blobs.values().map(|b| b.sha256.clone()).collect()
+    }
+
+    /// The bytes a completion would store, without consuming the upload (call after
+    /// [`FileStore::check_complete`]).
+    pub fn assembled(&self, upload_id: &str) -> Result<Bytes, FileError> {
+        let p = self
+            .pending
+            .get(upload_id)
+            .ok_or(FileError::UnknownUpload)?;
+        Ok(assemble(p))
+    }
+
     /// Forgets uploads pending for more than a day.
     fn prune(&mut self) {
         let now = Instant::now();
         self.pending
             .retain(|_, p| p.created + PENDING_LIFETIME > now);
     }
+}
+
+/// The bytes of an upload: its data, or its parts in order.
+fn assemble(p: &PendingUpload) -> Bytes {
+    if p.multipart {
+        let total = p.parts.values().map(|(b, _)| b.len()).sum();
+        let mut out = Vec::with_capacity(total);
+        for (b, _) in p.parts.values() {
+            out.extend_from_slice(b);
+        }
+        Bytes::from(out)
+    } else {
+        p.data.clone().unwrap_or_default()
+    }
+}
+
+/// Lower-case hex SHA-256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 /// The quoted ETag S3 gives a PUT: the MD5 of the bytes in hex, in double quotes.

@@ -4,8 +4,10 @@
 //! returns ("moto" style). Nothing in here knows about HTTP.
 
 pub mod defaults;
+pub mod derived;
 pub mod files;
 pub mod hierarchy;
+pub mod links;
 pub mod schema;
 pub mod schema_ops;
 pub mod social;
@@ -120,6 +122,71 @@ impl Backend {
     /// Direct access to the persister, if `--data` is set.
     pub fn persister(&self) -> Option<&crate::persist::Persister> {
         self.persister.get()
+    }
+
+    /// Saves sections of the data file (`--data`); `sections` is only called when
+    /// there is a data file. Call it while holding the lock of every part whose
+    /// section is saved, so sections are saved in commit order.
+    pub fn save_sections(
+        &self,
+        sections: impl FnOnce() -> Vec<(&'static str, Vec<u8>)>,
+    ) -> Result<(), ModelError> {
+        match self.persister.get() {
+            Some(p) => p
+                .save(sections())
+                .map_err(|e| ModelError::Persist(e.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    /// Persists the whole state now (every section). A no-op without `--data`.
+    pub fn persist_now(&self) -> Result<(), ModelError> {
+        // Lock order: store, files, webhooks, social.
+        let store = self.store();
+        let files = self.files();
+        let hooks = self.webhooks();
+        let social = self.social();
+        self.save_sections(|| {
+            vec![
+                ("store", store.section_json()),
+                ("files", files.section_json()),
+                ("webhooks", hooks.section_json()),
+                ("social", social.section_json()),
+            ]
+        })
+    }
+
+    /// Restores the sections of a data file other than the store (which is restored
+    /// before the backend is made): stored files (their bytes read through the
+    /// persister), follows, webhooks and deliveries. Deliveries that were being sent
+    /// are queued again. Returns warnings (e.g. a stored file that went missing).
+    pub fn restore(&self, data: &mut crate::persist::DataFile) -> anyhow::Result<Vec<String>> {
+        let mut warnings = Vec::new();
+        if let Some(v) = data.files.take() {
+            let snapshot: files::FilesSnapshot = serde_json::from_value(v)
+                .map_err(|e| anyhow::anyhow!("data file, files section: {e}"))?;
+            let persister = self.persister.get();
+            let read = |sha: &str| match persister {
+                Some(p) => p.load_blob(sha),
+                None => Err(std::io::Error::other("no data file")),
+            };
+            let mut files = self.files();
+            warnings.extend(files.restore(snapshot, &read));
+            if let Some(p) = persister {
+                p.remove_unused_blobs(&files.blob_hashes());
+            }
+        }
+        if let Some(v) = data.social.take() {
+            let snapshot: social::SocialSnapshot = serde_json::from_value(v)
+                .map_err(|e| anyhow::anyhow!("data file, social section: {e}"))?;
+            *self.social() = social::Social::from_snapshot(snapshot);
+        }
+        if let Some(v) = data.webhooks.take() {
+            let snapshot: webhooks::WebhooksSnapshot = serde_json::from_value(v)
+                .map_err(|e| anyhow::anyhow!("data file, webhooks section: {e}"))?;
+            self.webhooks().restore(snapshot);
+        }
+        Ok(warnings)
     }
 
     /// Publishes a committed change to every subscriber (webhooks, followers). Call it

@@ -252,7 +252,7 @@ impl Backend {
         apply_properties(&store, &mut def, properties)?;
         let doc = field_schema(&t, &def);
         store.define_field_def(&t, &field, def)?;
-        self.persist_schema(&store)?;
+        self.persist_schema(&mut store)?;
         Ok((t, field, doc))
     }
 
@@ -278,7 +278,7 @@ impl Backend {
         apply_properties(&store, &mut def, properties)?;
         let doc = field_schema(&t, &def);
         store.define_field_def(&t, field, def)?;
-        self.persist_schema(&store)?;
+        self.persist_schema(&mut store)?;
         Ok((t, doc))
     }
 
@@ -305,7 +305,7 @@ impl Backend {
         if let Some(def) = table.defs.remove(field) {
             table.retired_fields.insert(field.to_string(), def);
         }
-        self.persist_schema(&store)
+        self.persist_schema(&mut store)
     }
 
     /// Revives a retired field; returns whether it was retired, and its schema.
@@ -317,7 +317,7 @@ impl Backend {
             table.fields.insert(field.to_string(), def.kind);
             let doc = field_schema(&t, &def);
             table.defs.insert(field.to_string(), def);
-            self.persist_schema(&store)?;
+            self.persist_schema(&mut store)?;
             return Ok((t, doc));
         }
         match table.defs.get(field) {
@@ -329,13 +329,8 @@ impl Backend {
         }
     }
 
-    fn persist_schema(&self, store: &Store) -> Result<(), ModelError> {
-        match self.persister.get() {
-            Some(p) => p
-                .save(&store.snapshot())
-                .map_err(|e| ModelError::Persist(e.to_string())),
-            None => Ok(()),
-        }
+    fn persist_schema(&self, store: &mut Store) -> Result<(), ModelError> {
+        self.persist_locked(store)
     }
 }
 

@@ -57,6 +57,48 @@ pub struct Social {
     last_accessed: HashMap<(i64, i64), String>,
 }
 
+/// The persisted form of [`Social`].
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct SocialSnapshot {
+    /// (HumanUser id, entity type, entity id) of every follow.
+    pub follows: Vec<(i64, String, i64)>,
+    /// (Project id, HumanUser id, time) of every last access.
+    pub last_accessed: Vec<(i64, i64, String)>,
+}
+
+impl Social {
+    /// The persisted form.
+    pub fn snapshot(&self) -> SocialSnapshot {
+        let mut last_accessed: Vec<(i64, i64, String)> = self
+            .last_accessed
+            .iter()
+            .map(|((p, u), t)| (*p, *u, t.clone()))
+            .collect();
+        last_accessed.sort();
+        SocialSnapshot {
+            follows: self.follows.iter().cloned().collect(),
+            last_accessed,
+        }
+    }
+
+    /// The JSON of [`Social::snapshot`].
+    pub fn section_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.snapshot()).unwrap_or_default()
+    }
+
+    /// Follows and last-accessed times from a snapshot.
+    pub fn from_snapshot(s: SocialSnapshot) -> Self {
+        Social {
+            follows: s.follows.into_iter().collect(),
+            last_accessed: s
+                .last_accessed
+                .into_iter()
+                .map(|(p, u, t)| ((p, u), t))
+                .collect(),
+        }
+    }
+}
+
 fn link_of(v: &Value) -> Option<(&str, i64)> {
     Some((v.get("type")?.as_str()?, v.get("id")?.as_i64()?))
 }
@@ -67,6 +109,17 @@ fn is_link_to(v: Option<&Value>, entity_type: &str, id: i64) -> bool {
         Some(v) => link_of(v) == Some((entity_type, id)),
         None => false,
     }
+}
+
+/// Whether record `(t, id)` links to `(target, target_id)` through one of the fields
+/// that put a new record into another's activity stream.
+fn links_to(store: &Store, t: &str, id: i64, target: &str, target_id: i64) -> bool {
+    let Ok(r) = store.get(t, id, ReturnOnly::Active) else {
+        return false;
+    };
+    ["entity", "note_links", "attachment_links"]
+        .iter()
+        .any(|f| is_link_to(r.fields.get(*f), target, target_id))
 }
 
 fn require_live(store: &Store, entity_type: &str, id: i64) -> Result<(), ModelError> {
@@ -214,6 +267,19 @@ pub fn preferences(prefs: Option<&str>) -> Vec<(&'static str, Value)> {
 }
 
 impl Backend {
+    /// Applies a change to follows or last-accessed times and persists it; when it
+    /// can't be persisted, the change is undone.
+    fn change_social(&self, f: impl FnOnce(&mut Social)) -> Result<(), SocialError> {
+        let mut social = self.social();
+        let before = social.clone();
+        f(&mut social);
+        if let Err(e) = self.save_sections(|| vec![("social", social.section_json())]) {
+            *social = before;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
     fn human_user(&self, store: &Store, id: i64) -> Result<(), SocialError> {
         Ok(require_live(store, "HumanUser", id)?)
     }
@@ -258,9 +324,7 @@ impl Backend {
             wanted.push((user_id, t.to_string(), id));
         }
         drop(store);
-        let mut social = self.social();
-        social.follows.extend(wanted);
-        Ok(())
+        self.change_social(|s| s.follows.extend(wanted))
     }
 
     /// `PUT /entity/{entity}/{record_id}/unfollow` with `{"user_id": N}`. Unfollowing
@@ -277,8 +341,9 @@ impl Backend {
         };
         self.human_user(&store, user_id)?;
         drop(store);
-        self.social().follows.remove(&(user_id, t, id));
-        Ok(())
+        self.change_social(|s| {
+            s.follows.remove(&(user_id, t, id));
+        })
     }
 
     /// `GET /entity/human_users/{user_id}/following`, optionally restricted to one
@@ -372,10 +437,10 @@ impl Backend {
         };
         self.human_user(&store, user_id)?;
         drop(store);
-        self.social()
-            .last_accessed
-            .insert((project_id, user_id), super::webhooks::utc_timestamp());
-        Ok(())
+        self.change_social(|s| {
+            s.last_accessed
+                .insert((project_id, user_id), super::webhooks::utc_timestamp());
+        })
     }
 
     /// When a user last accessed a project (`YYYY-MM-DDThh:mm:ssZ`), if ever.
@@ -408,22 +473,34 @@ impl Backend {
         let log = store.table("EventLogEntry")?;
         let mut updates = Vec::new();
         for (eid, rec) in log.records.iter().rev() {
-            if rec.retired
-                || min_id.is_some_and(|m| *eid < m)
-                || max_id.is_some_and(|m| *eid > m)
-                || !is_link_to(rec.fields.get("entity"), &t, id)
-            {
+            if rec.retired || min_id.is_some_and(|m| *eid < m) || max_id.is_some_and(|m| *eid > m) {
                 continue;
-            }
-            if updates.len() as i64 >= limit {
-                break;
             }
             let event_type = rec
                 .fields
                 .get("event_type")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            let update_type = if event_type.ends_with("_New") {
+            // The record's own events, and the creation of records linked to it (a
+            // Note on it, a Version of it, an uploaded Attachment, a Reply to it).
+            let primary_ref = if is_link_to(rec.fields.get("entity"), &t, id) {
+                (t.clone(), id)
+            } else {
+                match rec.fields.get("entity").and_then(link_of) {
+                    Some((et, e))
+                        if event_type.ends_with("_New") && links_to(&store, et, e, &t, id) =>
+                    {
+                        (et.to_string(), e)
+                    }
+                    _ => continue,
+                }
+            };
+            if updates.len() as i64 >= limit {
+                break;
+            }
+            let update_type = if event_type == "Shotgun_Reply_New" && primary_ref.0 == "Reply" {
+                "create_reply"
+            } else if event_type.ends_with("_New") {
                 "create"
             } else if event_type.ends_with("_Retirement") {
                 "delete"
@@ -432,15 +509,16 @@ impl Backend {
             } else {
                 "update"
             };
+            let (pt, pid) = (primary_ref.0.as_str(), primary_ref.1);
             let mut primary = Map::new();
-            primary.insert("type".into(), json!(t));
-            primary.insert("id".into(), json!(id));
-            primary.insert("name".into(), json!(store.display_name(&t, id)));
+            primary.insert("type".into(), json!(pt));
+            primary.insert("id".into(), json!(pid));
+            primary.insert("name".into(), json!(store.display_name(pt, pid)));
             primary.insert(
                 "status".into(),
-                field_value(&store, &t, id, "sg_status_list"),
+                field_value(&store, pt, pid, "sg_status_list"),
             );
-            primary.extend(extra_fields(&store, &t, id, fields));
+            primary.extend(extra_fields(&store, pt, pid, fields));
             let created_by = match rec.fields.get("user").and_then(link_of) {
                 Some((ut, uid)) => {
                     let mut u = Map::new();

@@ -136,6 +136,9 @@ pub struct Store {
     resolver: TypeResolver,
     tables: BTreeMap<String, Table>,
     journal: Option<Vec<Undo>>,
+    /// The JSON of tables unchanged since they were last saved (see
+    /// [`Store::section_json_cached`]); a table's entry goes as soon as it may change.
+    saved: BTreeMap<String, std::sync::Arc<[u8]>>,
 }
 
 /// The serialisable form of a [`Store`] (for `--data` persistence).
@@ -174,6 +177,7 @@ impl Store {
             resolver,
             tables,
             journal: None,
+            saved: BTreeMap::new(),
         }
     }
 
@@ -183,6 +187,43 @@ impl Store {
             version: 1,
             tables: self.tables.clone(),
         }
+    }
+
+    /// The JSON of [`Store::snapshot`], written without copying the tables.
+    pub fn section_json(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct SnapshotRef<'a> {
+            version: u32,
+            tables: &'a BTreeMap<String, Table>,
+        }
+        // Maps with string keys and plain values always serialise.
+        serde_json::to_vec(&SnapshotRef {
+            version: 1,
+            tables: &self.tables,
+        })
+        .unwrap_or_default()
+    }
+
+    /// The same JSON as [`Store::section_json`], re-serialising only the tables that
+    /// changed since the last call (a write to one record of a big site doesn't pay
+    /// for the other tables).
+    pub fn section_json_cached(&mut self) -> Vec<u8> {
+        let Store { tables, saved, .. } = self;
+        let mut out = Vec::with_capacity(saved.values().map(|b| b.len() + 32).sum::<usize>() + 64);
+        out.extend_from_slice(b"{\"version\":1,\"tables\":{");
+        for (i, (name, table)) in tables.iter().enumerate() {
+            let bytes = saved
+                .entry(name.clone())
+                .or_insert_with(|| serde_json::to_vec(table).unwrap_or_default().into());
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&serde_json::to_vec(name).unwrap_or_default());
+            out.push(b':');
+            out.extend_from_slice(bytes);
+        }
+        out.extend_from_slice(b"}}");
+        out
     }
 
     /// A store from a snapshot; types the snapshot lacks start empty.
@@ -199,6 +240,7 @@ impl Store {
             store.resolver.add(&t);
             store.tables.insert(t, table);
         }
+        store.refresh_all_derived();
         store
     }
 
@@ -223,6 +265,7 @@ impl Store {
             return;
         };
         for undo in journal.into_iter().rev() {
+            self.saved.remove(&undo.entity_type);
             if let Some(table) = self.tables.get_mut(&undo.entity_type) {
                 match undo.prev {
                     Some(r) => {
@@ -239,6 +282,7 @@ impl Store {
 
     /// Records the current state of a record before it changes (when journaling).
     fn touch(&mut self, entity_type: &str, id: i64) {
+        self.saved.remove(entity_type);
         if self.journal.is_none() {
             return;
         }
@@ -283,6 +327,7 @@ impl Store {
     }
 
     fn table_mut(&mut self, entity_type: &str) -> Result<&mut Table, ModelError> {
+        self.saved.remove(entity_type);
         self.tables
             .get_mut(entity_type)
             .ok_or_else(|| ModelError::UnknownEntityType(entity_type.to_string()))
@@ -327,7 +372,7 @@ impl Store {
     pub fn insert(
         &mut self,
         entity_type: &str,
-        fields: Map<String, Value>,
+        mut fields: Map<String, Value>,
     ) -> Result<i64, ModelError> {
         let next = self.table(entity_type)?.next_id;
         self.touch(entity_type, next);
@@ -340,6 +385,17 @@ impl Store {
                 table.fields.insert(name.clone(), kind);
                 table.defs.insert(name.clone(), FieldDef::new(name, kind));
             }
+        }
+        if table
+            .fields
+            .contains_key(super::derived::CACHED_DISPLAY_NAME)
+        {
+            let name = match fields.get(schema::display_field(entity_type)) {
+                None | Some(Value::Null) => Value::Null,
+                Some(Value::String(s)) => Value::String(s.clone()),
+                Some(other) => Value::String(other.to_string()),
+            };
+            fields.insert(super::derived::CACHED_DISPLAY_NAME.to_string(), name);
         }
         table.records.insert(
             id,
@@ -377,6 +433,7 @@ impl Store {
         field: &str,
         value: Value,
     ) -> Result<(), ModelError> {
+        self.touch(entity_type, id);
         let table = self.table_mut(entity_type)?;
         if !table.fields.contains_key(field) {
             table.fields.insert(field.to_string(), infer_kind(&value));
@@ -384,6 +441,9 @@ impl Store {
         match table.records.get_mut(&id) {
             Some(r) if !r.retired => {
                 r.fields.insert(field.to_string(), value);
+                if field == schema::display_field(entity_type) {
+                    self.refresh_display_name(entity_type, id);
+                }
                 Ok(())
             }
             _ => Err(ModelError::NotFound {
@@ -609,6 +669,43 @@ mod tests {
             Err(ModelError::NotFound { .. })
         ));
         assert!(s.get("Asset", id, ReturnOnly::Retired).is_ok());
+    }
+
+    #[test]
+    fn cached_section_always_matches_the_store() {
+        let mut s = Store::new();
+        let same = |s: &mut Store| {
+            let cached: Value = serde_json::from_slice(&s.section_json_cached()).unwrap();
+            let full: Value = serde_json::from_slice(&s.section_json()).unwrap();
+            assert_eq!(cached, full);
+        };
+        same(&mut s);
+        let id = s.insert("Shot", obj(json!({"code": "a"}))).unwrap();
+        same(&mut s);
+        if let Some(r) = s.record_mut("Shot", id) {
+            r.fields.insert("code".into(), json!("b"));
+        }
+        same(&mut s);
+        // A rolled-back write leaves no stale table behind.
+        s.begin();
+        s.insert("Asset", obj(json!({"code": "gone"}))).unwrap();
+        if let Some(r) = s.record_mut("Shot", id) {
+            r.fields.insert("code".into(), json!("c"));
+        }
+        same(&mut s);
+        s.rollback();
+        same(&mut s);
+        assert!(!String::from_utf8(s.section_json_cached())
+            .unwrap()
+            .contains("gone"));
+        s.define_field("Shot", "sg_new", FieldKind::Text).unwrap();
+        s.retire("Shot", id).unwrap();
+        same(&mut s);
+        // A round trip through the cached form loads the same store.
+        let back: StoreSnapshot = serde_json::from_slice(&s.section_json_cached()).unwrap();
+        let back = Store::from_snapshot(back);
+        assert!(back.table("Shot").unwrap().fields.contains_key("sg_new"));
+        assert!(back.get("Shot", id, ReturnOnly::Retired).is_ok());
     }
 
     #[test]

@@ -46,7 +46,8 @@ pub const MAX_KEPT_RESPONSE_BYTES: usize = 16 * 1024;
 pub const OPERATIONS: &[&str] = &["create", "update", "delete", "revive"];
 
 /// A webhook's health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum HookStatus {
     /// Delivering; no failures in the last 24 h.
     Active,
@@ -87,7 +88,8 @@ impl HookStatus {
 }
 
 /// A delivery's outcome so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     /// Being sent (never listed for long).
     Pending,
@@ -109,7 +111,7 @@ impl DeliveryStatus {
 }
 
 /// One webhook.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Hook {
     /// UUID.
     pub id: String,
@@ -134,6 +136,12 @@ pub struct Hook {
     pub status: HookStatus,
     /// Deliveries made so far (each redelivery attempt counts too).
     pub num_deliveries: u64,
+    /// Events up to this EventLogEntry id are not for this hook: they happened before
+    /// it was created (or its subscription changed), or were already prepared for it.
+    /// After a crash, later events are offered to it again (see
+    /// [`super::Backend::replay_undelivered`]).
+    #[serde(default)]
+    pub after_event: i64,
     failures: VecDeque<SystemTime>,
     deliveries: Vec<String>,
 }
@@ -167,6 +175,13 @@ impl Hook {
     /// Whether an event (a [`super::ChangeEvent`] body) matches this hook's subscription.
     pub fn matches(&self, event: &Value) -> bool {
         if !self.status.delivers() {
+            return false;
+        }
+        if event
+            .get("event_log_entry_id")
+            .and_then(Value::as_i64)
+            .is_some_and(|id| id <= self.after_event)
+        {
             return false;
         }
         let Some(entity_type) = event.pointer("/entity/type").and_then(Value::as_str) else {
@@ -207,7 +222,7 @@ impl Hook {
 }
 
 /// One delivery and its last attempt.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Delivery {
     /// UUID.
     pub id: String,
@@ -281,6 +296,18 @@ pub enum WebhookError {
         /// What is wrong with it.
         message: String,
     },
+    /// The change could not be made durable (`--data`); it was undone.
+    #[error("could not persist the change: {0}")]
+    Persist(String),
+}
+
+/// The persisted form of [`Webhooks`].
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct WebhooksSnapshot {
+    /// Hooks in creation order.
+    pub hooks: Vec<Hook>,
+    /// Every delivery, in each hook's order.
+    pub deliveries: Vec<Delivery>,
 }
 
 fn invalid(param: &str, message: impl Into<String>) -> WebhookError {
@@ -592,6 +619,71 @@ impl Webhooks {
         }
     }
 
+    /// The persisted form.
+    pub fn snapshot(&self) -> WebhooksSnapshot {
+        let deliveries = self
+            .hooks
+            .iter()
+            .flat_map(|h| h.deliveries.iter())
+            .filter_map(|id| self.deliveries.get(id).cloned())
+            .collect();
+        WebhooksSnapshot {
+            hooks: self.hooks.clone(),
+            deliveries,
+        }
+    }
+
+    /// The JSON of [`Webhooks::snapshot`].
+    pub fn section_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.snapshot()).unwrap_or_default()
+    }
+
+    /// Replaces hooks and deliveries with a snapshot's (the delivery queue and timeout
+    /// stay). Deliveries that were being sent when the snapshot was taken are queued
+    /// to be sent again; their ids are returned.
+    pub fn restore(&mut self, snapshot: WebhooksSnapshot) -> Vec<String> {
+        self.replace(snapshot);
+        let mut pending: Vec<String> = self
+            .hooks
+            .iter()
+            .flat_map(|h| h.deliveries.iter())
+            .filter(|id| {
+                self.deliveries
+                    .get(*id)
+                    .is_some_and(|d| d.status == DeliveryStatus::Pending)
+            })
+            .cloned()
+            .collect();
+        pending.retain(|id| self.redeliver(id).is_ok());
+        pending
+    }
+
+    /// Marks a hook as not concerned by events up to `event_id` (call on creation and
+    /// when its subscription changes, with the latest EventLogEntry id).
+    pub fn set_after_event(&mut self, hook_id: &str, event_id: i64) {
+        if let Ok(idx) = self.index(hook_id) {
+            self.hooks[idx].after_event = event_id;
+        }
+    }
+
+    /// The lowest event id a delivering hook may still be owed events after.
+    pub fn replay_from(&self) -> Option<i64> {
+        self.hooks
+            .iter()
+            .filter(|h| h.status.delivers())
+            .map(|h| h.after_event)
+            .min()
+    }
+
+    fn replace(&mut self, snapshot: WebhooksSnapshot) {
+        self.hooks = snapshot.hooks;
+        self.deliveries = snapshot
+            .deliveries
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect();
+    }
+
     /// Hands the queue of redelivery requests to the delivery engine (once).
     pub fn take_job_receiver(&mut self) -> Option<mpsc::UnboundedReceiver<(String, Job)>> {
         self.job_rx.take()
@@ -644,6 +736,7 @@ impl Webhooks {
             batch_deliveries: opt_bool(body, "batch_deliveries")?.unwrap_or(false),
             status,
             num_deliveries: 0,
+            after_event: 0,
             failures: VecDeque::new(),
             deliveries: Vec::new(),
         };
@@ -907,6 +1000,13 @@ impl Webhooks {
             items.push(item);
             ids.push(id);
         }
+        let last = events
+            .iter()
+            .filter_map(|e| e.get("event_log_entry_id").and_then(Value::as_i64))
+            .max()
+            .unwrap_or(0);
+        let hook = &mut self.hooks[idx];
+        hook.after_event = hook.after_event.max(last);
         let timestamp = utc_timestamp();
         let payload = if batched {
             json!({"timestamp": timestamp, "data": {"deliveries": items}})
@@ -1031,6 +1131,88 @@ impl Webhooks {
             _ => HookStatus::Unstable,
         };
     }
+}
+
+impl super::Backend {
+    /// Applies a change to the webhooks through `f` and persists it (`--data`); when
+    /// it can't be persisted, the change is undone and the error says so.
+    pub fn change_webhooks<R>(
+        &self,
+        f: impl FnOnce(&mut Webhooks) -> Result<R, WebhookError>,
+    ) -> Result<R, WebhookError> {
+        let mut hooks = self.webhooks();
+        let before = self.persister().map(|_| hooks.snapshot());
+        let out = f(&mut hooks)?;
+        if let Err(e) = self.save_sections(|| vec![("webhooks", hooks.section_json())]) {
+            if let Some(b) = before {
+                hooks.replace(b);
+            }
+            return Err(WebhookError::Persist(e.to_string()));
+        }
+        Ok(out)
+    }
+
+    /// Offers again the events committed after the last ones prepared for each
+    /// delivering hook: after a crash between a write and its delivery, the write's
+    /// EventLogEntry records are in the store but their deliveries were never made.
+    /// Call once the delivery engine runs. Returns how many events were offered.
+    pub fn replay_undelivered(&self) -> usize {
+        let events: Vec<Value> = {
+            let store = self.store();
+            let hooks = self.webhooks();
+            let Some(from) = hooks.replay_from() else {
+                return 0;
+            };
+            let Ok(log) = store.table("EventLogEntry") else {
+                return 0;
+            };
+            log.records
+                .range(from + 1..)
+                .filter(|(_, r)| !r.retired)
+                .map(|(id, r)| change_event(*id, &r.fields))
+                .filter(|ev| !hooks.matching(ev).is_empty())
+                .collect()
+        };
+        let n = events.len();
+        for ev in events {
+            self.publish(std::sync::Arc::new(ev));
+        }
+        n
+    }
+
+    /// Persists the webhooks after the delivery engine changed them (a failure is
+    /// reported on stderr: the engine has no caller to tell).
+    pub fn persist_webhooks(&self) {
+        let hooks = self.webhooks();
+        if let Err(e) = self.save_sections(|| vec![("webhooks", hooks.section_json())]) {
+            eprintln!("shotgrid-emulator: could not persist webhook deliveries: {e}");
+        }
+    }
+}
+
+/// The change event of a stored EventLogEntry (the shape writes publish).
+fn change_event(id: i64, f: &Map<String, Value>) -> Value {
+    let get = |k: &str| f.get(k).cloned().unwrap_or(Value::Null);
+    let event_type = f.get("event_type").and_then(Value::as_str).unwrap_or("");
+    let operation = match event_type.rsplit('_').next() {
+        Some("New") => "create",
+        Some("Retirement") => "delete",
+        Some("Revival") => "revive",
+        _ => "update",
+    };
+    json!({
+        "id": id,
+        "event_log_entry_id": id,
+        "event_type": event_type,
+        "operation": operation,
+        "user": get("user"),
+        "entity": get("entity"),
+        "project": get("project"),
+        "meta": get("meta"),
+        "created_at": get("created_at"),
+        "attribute_name": get("attribute_name"),
+        "session_uuid": get("session_uuid"),
+    })
 }
 
 fn headers_json(headers: &[(String, String)]) -> Map<String, Value> {

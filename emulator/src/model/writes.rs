@@ -575,8 +575,11 @@ impl Store {
             .unwrap_or(Value::Null)
     }
 
+    /// Inserts the EventLogEntry of one change (`kind`: New, Change, Retirement,
+    /// Revival; `attribute` for a Change: field, kind, old and new value) and queues
+    /// its change event in `events` (published once the write commits).
     #[allow(clippy::too_many_arguments)]
-    fn log_event(
+    pub(crate) fn log_event(
         &mut self,
         actor: &Actor,
         now: &str,
@@ -714,6 +717,11 @@ impl Store {
                 ] {
                     values.insert(k.to_string(), v);
                 }
+                let paired: Vec<(String, Value)> = values
+                    .iter()
+                    .filter(|(f, _)| super::links::has_partner(&t, f))
+                    .map(|(f, v)| (f.clone(), v.clone()))
+                    .collect();
                 let id = self.insert(&t, values)?;
                 let display = schema::display_field(&t);
                 if self
@@ -733,6 +741,10 @@ impl Store {
                         r.fields.insert(display.to_string(), json!(name));
                     }
                     defaulted.push(display.to_string());
+                    self.refresh_display_name(&t, id);
+                }
+                if t == "Note" {
+                    self.refresh_open_notes(id, None);
                 }
                 self.log_event(
                     actor,
@@ -744,6 +756,18 @@ impl Store {
                     None,
                     &mut applied.events,
                 );
+                for (field, value) in &paired {
+                    self.sync_links(
+                        actor,
+                        now,
+                        &t,
+                        id,
+                        field,
+                        &Value::Null,
+                        value,
+                        &mut applied.events,
+                    );
+                }
                 let selection = match ret {
                     ReturnFields::Default => {
                         let mut names: Vec<String> = written;
@@ -817,6 +841,13 @@ impl Store {
                             &mut applied.events,
                         );
                     }
+                    for (field, _, old, new) in &changes {
+                        self.sync_links(actor, now, &t, *id, field, old, new, &mut applied.events);
+                    }
+                    self.refresh_display_name(&t, *id);
+                    if t == "Note" {
+                        self.refresh_open_notes(*id, current.get("note_links"));
+                    }
                 }
                 let selection = match ret {
                     ReturnFields::Default => Some(FieldSelection::All),
@@ -840,6 +871,10 @@ impl Store {
                     entity_type: t.clone(),
                     id: *id,
                 })?;
+                self.unlink_retired(&t, *id);
+                if t == "Note" {
+                    self.refresh_open_notes(*id, None);
+                }
                 self.log_event(
                     actor,
                     now,
@@ -871,6 +906,10 @@ impl Store {
                 if retired {
                     if let Some(r) = self.record_mut(&t, *id) {
                         r.retired = false;
+                    }
+                    self.relink_revived(&t, *id);
+                    if t == "Note" {
+                        self.refresh_open_notes(*id, None);
                     }
                     self.log_event(
                         actor,
@@ -943,7 +982,7 @@ impl Backend {
                     });
                 }
             }
-            if let Err(e) = self.persist_locked(&store) {
+            if let Err(e) = self.persist_locked(&mut store) {
                 store.rollback();
                 return Err(e);
             }
@@ -962,20 +1001,9 @@ impl Backend {
         let _ = self.persister.set(persister);
     }
 
-    /// Persists the current state now (for writers outside this module, e.g. uploads).
-    /// A no-op without `--data`.
-    pub fn persist_now(&self) -> Result<(), ModelError> {
-        let store = self.store();
-        self.persist_locked(&store)
-    }
-
-    fn persist_locked(&self, store: &Store) -> Result<(), ModelError> {
-        match self.persister.get() {
-            Some(p) => p
-                .save(&store.snapshot())
-                .map_err(|e| ModelError::Persist(e.to_string())),
-            None => Ok(()),
-        }
+    /// Persists the store's section (call while holding the store lock).
+    pub(crate) fn persist_locked(&self, store: &mut Store) -> Result<(), ModelError> {
+        self.save_sections(|| vec![("store", store.section_json_cached())])
     }
 }
 

@@ -33,9 +33,12 @@ use crate::auth::Session;
 use crate::errors::{json_response, ApiError};
 use crate::http::{AppState, AuthenticatedSession, API_PREFIX};
 use crate::model::files::{
-    iso8601, unix_now, FileError, FileStore, StorageMode, UploadTarget, UploadType, MAX_PART_NUMBER,
+    iso8601, sha256_hex, unix_now, FileError, FileStore, StorageMode, UploadTarget, UploadType,
+    MAX_PART_NUMBER,
 };
 use crate::model::schema::{display_field, FieldKind};
+use crate::model::writes::{acting_user, Actor};
+use crate::model::ModelError;
 use crate::model::{ReturnOnly, Store};
 use crate::naming::url_name;
 use crate::routes::storage::{encode_segment, presign, presign_for};
@@ -620,11 +623,11 @@ fn complete(
 ) -> Result<Response, ApiError> {
     let req = parse_completion(body)?;
     let base = base_url(headers);
+    let backend = &state.backend;
     // Lock order: store, then files.
-    let mut store = state.backend.store_mut();
+    let mut store = backend.store_mut();
     let target = resolve(&store, entity, raw_id, field)?;
-    let user = session.acting_user(&store);
-    let mut files = state.backend.files();
+    let mut files = backend.files();
     files
         .check_complete(
             &req.upload_id,
@@ -632,26 +635,111 @@ fn complete(
             req.etags.as_deref(),
         )
         .map_err(file_error)?;
-    let (blob_id, pending) = files.finish(&req.upload_id).map_err(file_error)?;
+    let bytes = files.assembled(&req.upload_id).map_err(file_error)?;
+    // The bytes are durable before any record refers to them.
+    if let Some(p) = backend.persister() {
+        p.save_blob(&sha256_hex(&bytes), &bytes)
+            .map_err(|e| ModelError::Persist(e.to_string()))?;
+    }
+    let actor = acting_user(&mut store, session);
+    let files_before = files.clone();
+    store.begin();
+    let mut events = Vec::new();
+    let linked = link_upload(
+        &mut store,
+        &mut files,
+        &target,
+        &req,
+        bytes,
+        &actor,
+        &base,
+        &mut events,
+    )
+    .and_then(|status| {
+        backend.save_sections(|| {
+            vec![
+                ("store", store.section_json_cached()),
+                ("files", files.section_json()),
+            ]
+        })?;
+        Ok(status)
+    });
+    let status = match linked {
+        Ok(status) => {
+            store.commit();
+            status
+        }
+        Err(e) => {
+            store.rollback();
+            *files = files_before;
+            return Err(e);
+        }
+    };
+    drop(files);
+    drop(store);
+    for e in events {
+        backend.publish(std::sync::Arc::new(e));
+    }
+    Ok(status.into_response())
+}
+
+/// Stores a completed upload and links it where it was uploaded to, logging an event
+/// for every change: a thumbnail sets the record's `image` (a Change); anything else
+/// creates an Attachment (a New) linked from the record, and from the field if one was
+/// named (a Change of that field). The store must be journaling: on error the caller
+/// rolls back.
+#[allow(clippy::too_many_arguments)]
+fn link_upload(
+    store: &mut Store,
+    files: &mut FileStore,
+    target: &Target,
+    req: &Completion,
+    bytes: Bytes,
+    actor: &Actor,
+    base: &str,
+    events: &mut Vec<Value>,
+) -> Result<StatusCode, ApiError> {
+    let (blob_id, pending) = files
+        .finish_assembled(&req.upload_id, bytes)
+        .map_err(file_error)?;
     let now = iso8601(unix_now());
     let blob = files
         .blob(blob_id)
         .map(|b| (b.content_type.clone(), b.bytes.len()))
         .unwrap_or_else(|| ("application/octet-stream".into(), 0));
+    let (t, id) = (target.entity_type.as_str(), target.id);
+    let old_of = |store: &Store, f: &str| {
+        store
+            .get(t, id, ReturnOnly::Active)
+            .ok()
+            .and_then(|r| r.fields.get(f).cloned())
+            .unwrap_or(Value::Null)
+    };
 
     if pending.upload_type == UploadType::Thumbnail {
         let url = presign_for(
-            &files,
-            &base,
+            files,
+            base,
             "GET",
             &blob_path(blob_id, &pending.filename),
             &[],
             STORED_URL_LIFETIME,
         );
-        files.set_thumbnail(&target.entity_type, target.id, blob_id);
-        drop(files);
-        store.set_field(&target.entity_type, target.id, "image", Value::String(url))?;
-        return Ok(StatusCode::NO_CONTENT.into_response());
+        files.set_thumbnail(t, id, blob_id);
+        let old = old_of(store, "image");
+        let new = Value::String(url);
+        store.set_field(t, id, "image", new.clone())?;
+        store.log_event(
+            actor,
+            &now,
+            t,
+            id,
+            "Change",
+            "update",
+            Some(("image", FieldKind::Image, &old, &new)),
+            events,
+        );
+        return Ok(StatusCode::NO_CONTENT);
     }
 
     let name = req
@@ -659,7 +747,7 @@ fn complete(
         .clone()
         .unwrap_or_else(|| pending.filename.clone());
     let project = store
-        .get(&target.entity_type, target.id, ReturnOnly::Active)?
+        .get(t, id, ReturnOnly::Active)?
         .fields
         .get("project")
         .cloned()
@@ -673,21 +761,16 @@ fn complete(
         "file_extension".into(),
         file_extension(&pending.filename).into(),
     );
-    fields.insert(
-        "attachment_links".into(),
-        json!([{"type": target.entity_type, "id": target.id}]),
-    );
+    fields.insert("attachment_links".into(), json!([{"type": t, "id": id}]));
     fields.insert("tags".into(), Value::Array(req.tags.clone()));
     if let Some(p) = project {
         fields.insert("project".into(), p);
     }
     let stamp = req.timestamp.clone().unwrap_or(now.clone());
     fields.insert("created_at".into(), stamp.into());
-    fields.insert("updated_at".into(), now.into());
-    if let Some(u) = &user {
-        fields.insert("created_by".into(), u.clone());
-        fields.insert("updated_by".into(), u.clone());
-    }
+    fields.insert("updated_at".into(), now.clone().into());
+    fields.insert("created_by".into(), actor.user.clone());
+    fields.insert("updated_by".into(), actor.user.clone());
     for (f, k) in [
         ("this_file", FieldKind::Url),
         ("attachment_links", FieldKind::MultiEntity),
@@ -712,30 +795,59 @@ fn complete(
         "id": attachment_id,
     });
     files.set_attachment_blob(attachment_id, blob_id);
-    drop(files);
     store.set_field("Attachment", attachment_id, "this_file", this_file.clone())?;
-    match target.kind {
-        Some(FieldKind::Url) => {
-            if let Some(f) = &target.field {
-                store.set_field(&target.entity_type, target.id, f, this_file)?;
-            }
+    store.log_event(
+        actor,
+        &now,
+        "Attachment",
+        attachment_id,
+        "New",
+        "create",
+        None,
+        events,
+    );
+    // A Note's `attachments` mirror the Attachment's links.
+    store.sync_links(
+        actor,
+        &now,
+        "Attachment",
+        attachment_id,
+        "attachment_links",
+        &Value::Null,
+        &json!([{"type": t, "id": id}]),
+        events,
+    );
+    let (Some(f), Some(kind)) = (&target.field, target.kind) else {
+        return Ok(StatusCode::CREATED);
+    };
+    let old = old_of(store, f);
+    let link = json!({"type": "Attachment", "id": attachment_id});
+    let new = match kind {
+        FieldKind::Url => this_file,
+        FieldKind::MultiEntity if old.as_array().is_some_and(|l| l.contains(&link)) => {
+            // Already linked through the mirror above.
+            return Ok(StatusCode::CREATED);
         }
-        Some(FieldKind::MultiEntity) => {
-            if let Some(f) = &target.field {
-                let mut list = store
-                    .get(&target.entity_type, target.id, ReturnOnly::Active)?
-                    .fields
-                    .get(f)
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                list.push(json!({"type": "Attachment", "id": attachment_id}));
-                store.set_field(&target.entity_type, target.id, f, Value::Array(list))?;
-            }
+        FieldKind::MultiEntity => {
+            let mut list = old.as_array().cloned().unwrap_or_default();
+            list.push(link);
+            Value::Array(list)
         }
-        _ => {}
-    }
-    Ok(StatusCode::CREATED.into_response())
+        _ => return Ok(StatusCode::CREATED),
+    };
+    store.set_field(t, id, f, new.clone())?;
+    store.sync_links(actor, &now, t, id, f, &old, &new, events);
+    store.log_event(
+        actor,
+        &now,
+        t,
+        id,
+        "Change",
+        "update",
+        Some((f, kind, &old, &new)),
+        events,
+    );
+    Ok(StatusCode::CREATED)
 }
 
 async fn next_part(

@@ -47,6 +47,7 @@ impl From<WebhookError> for ApiError {
                 ApiError::not_found(format!("Delivery: {id} not found"))
             }
             WebhookError::Invalid { param, message } => invalid(&param, &message),
+            WebhookError::Persist(e) => crate::model::ModelError::Persist(e).into(),
         }
     }
 }
@@ -213,12 +214,25 @@ async fn create_hook(
             .find(|(k, _)| k == t)
             .and_then(|(_, c)| c.clone())
     };
-    let mut hooks = state.backend.webhooks();
-    let hook = hooks.create(&body, &resolve)?;
-    Ok(json_response(
-        StatusCode::CREATED,
-        &hook_doc(hook.to_json(), &hook.id),
-    ))
+    let last_event = last_event_id(&state);
+    let (doc, id) = state.backend.change_webhooks(|hooks| {
+        let (doc, id) = {
+            let hook = hooks.create(&body, &resolve)?;
+            (hook.to_json(), hook.id.clone())
+        };
+        hooks.set_after_event(&id, last_event);
+        Ok((doc, id))
+    })?;
+    Ok(json_response(StatusCode::CREATED, &hook_doc(doc, &id)))
+}
+
+/// The id of the latest EventLogEntry (0 when there is none).
+fn last_event_id(state: &AppState) -> i64 {
+    state
+        .backend
+        .store()
+        .table("EventLogEntry")
+        .map_or(0, |t| t.next_id() - 1)
 }
 
 /// `GET /webhook/hooks/{hook_id}`.
@@ -255,12 +269,17 @@ async fn update_hook(
             .find(|(k, _)| k == t)
             .and_then(|(_, c)| c.clone())
     };
-    let mut hooks = state.backend.webhooks();
-    let hook = hooks.update(&id, &body, &resolve)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &hook_doc(hook.to_json(), &id),
-    ))
+    let last_event = last_event_id(&state);
+    let doc = state.backend.change_webhooks(|hooks| {
+        let was_delivering = hooks.get(&id)?.status.delivers();
+        let doc = hooks.update(&id, &body, &resolve)?.to_json();
+        // A new subscription, or a hook turned back on, starts from now.
+        if body.get("entity_types").is_some() || !was_delivering {
+            hooks.set_after_event(&id, last_event);
+        }
+        Ok(doc)
+    })?;
+    Ok(json_response(StatusCode::OK, &hook_doc(doc, &id)))
 }
 
 /// `DELETE /webhook/hooks/{hook_id}` → 204.
@@ -269,7 +288,7 @@ async fn delete_hook(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.backend.webhooks().delete(&id)?;
+    state.backend.change_webhooks(|hooks| hooks.delete(&id))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -344,12 +363,10 @@ async fn acknowledge(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body = json_body(&headers, &body)?;
-    let mut hooks = state.backend.webhooks();
-    let d = hooks.acknowledge(&id, &body)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &delivery_doc(d.to_json(), &id),
-    ))
+    let doc = state
+        .backend
+        .change_webhooks(|hooks| Ok(hooks.acknowledge(&id, &body)?.to_json()))?;
+    Ok(json_response(StatusCode::OK, &delivery_doc(doc, &id)))
 }
 
 /// `POST /webhook/deliveries/{delivery_id}/redeliver` → 204; sent in the background.
