@@ -22,6 +22,7 @@
 //! entity types, [`seed`] fills a new site.
 
 pub mod auth;
+pub mod body_timeout;
 pub mod errors;
 pub mod faults;
 pub mod http;
