@@ -70,9 +70,14 @@ impl RouteClass {
             RouteClass::Auth
         } else if path.starts_with("/api/v1/") {
             let search = method == Method::POST
-                && ["/_search", "/_text_search", "/_summarize", "/hierarchy/_expand"]
-                    .iter()
-                    .any(|end| path.ends_with(end));
+                && [
+                    "/_search",
+                    "/_text_search",
+                    "/_summarize",
+                    "/hierarchy/_expand",
+                ]
+                .iter()
+                .any(|end| path.ends_with(end));
             if is_get || search {
                 RouteClass::Read
             } else if method == Method::PUT && path.ends_with("/_upload") {
@@ -432,7 +437,10 @@ mod tests {
             assert_eq!(RouteClass::of(&p, search), Read, "{search}");
         }
         assert_eq!(RouteClass::of(&p, "/api/v1/entity/_batch"), Write);
-        assert_eq!(RouteClass::of(&Method::PUT, "/api/v1/entity/shots/1"), Write);
+        assert_eq!(
+            RouteClass::of(&Method::PUT, "/api/v1/entity/shots/1"),
+            Write
+        );
         assert_eq!(
             RouteClass::of(&Method::PUT, "/api/v1/entity/shots/1/_upload"),
             Upload
