@@ -16,10 +16,7 @@ fn response(data: &[u8]) -> HttpResponse {
     };
     let mut headers = Vec::new();
     let mut body = rest;
-    loop {
-        let Some(end) = body.iter().position(|&b| b == b'\n') else {
-            break;
-        };
+    while let Some(end) = body.iter().position(|&b| b == b'\n') {
         let (line, after) = body.split_at(end);
         body = after.get(1..).unwrap_or_default();
         if line.is_empty() {

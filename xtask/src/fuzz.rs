@@ -1,5 +1,6 @@
-//! The `fuzz` suite: a short run of every cargo-fuzz target in `fuzz/` (the client's
-//! response decoders, filter validator, entity naming and webhook verifier), 60 s in all.
+//! The `fuzz` suite: rustfmt and clippy on `fuzz/`, then a short run of every cargo-fuzz
+//! target in it (the client's response decoders, filter validator, entity naming and
+//! webhook verifier), 60 s in all.
 //!
 //! Installs cargo-fuzz first when `cargo fuzz` is missing (`cargo install cargo-fuzz`,
 //! about 1.5 min on 2 cores). cargo-fuzz passes nightly-only flags to rustc
@@ -50,6 +51,21 @@ pub fn commands(root: &Path) -> Result<Vec<Command>, String> {
             .env("RUSTC_BOOTSTRAP", "1");
         cmd
     };
+    // fuzz/ is outside the root workspace, so the lint suite does not see it.
+    let mut fmt = crate::util::cargo();
+    fmt.args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]);
+    cmds.push(fmt);
+    let mut clippy = crate::util::cargo();
+    clippy
+        .args([
+            "clippy",
+            "--manifest-path",
+            "fuzz/Cargo.toml",
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .args(["--", "-D", "warnings"]);
+    cmds.push(clippy);
     cmds.push(fuzz(&["build"]));
     for target in TARGETS {
         let corpus = target_dir.join("corpus").join(target);
