@@ -55,6 +55,9 @@ pub struct ServerOptions {
     /// Longest time a request body may take to arrive, counted from the request's
     /// arrival; a slower body is cut off with 408 (see [`crate::body_timeout`]).
     pub body_timeout: Duration,
+    /// Longest time a request's headers may take to arrive once a connection is idle or
+    /// new; a slower client is disconnected.
+    pub header_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -67,6 +70,7 @@ impl Default for ServerOptions {
             admin_secret: None,
             faults: FaultConfig::default(),
             body_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(30),
         }
     }
 }

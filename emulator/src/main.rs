@@ -58,6 +58,10 @@ struct Args {
     /// cut off with 408 and the connection closed.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     body_timeout: u64,
+    /// Longest time a request's headers may take to arrive, in seconds; slower clients
+    /// are disconnected.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    header_timeout: u64,
     /// Do not log requests to stderr.
     #[arg(long)]
     quiet: bool,
@@ -216,6 +220,7 @@ async fn main() -> anyhow::Result<()> {
         admin_secret: args.admin_secret,
         faults,
         body_timeout: Duration::from_secs(args.body_timeout.max(1)),
+        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
     };
     // Signal handlers are installed before the listening line is printed, so a parent
     // that signals as soon as it reads that line gets a clean stop, not a default kill.

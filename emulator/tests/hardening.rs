@@ -4,7 +4,8 @@
 //!   route is not), refuses no token, an expired token and a garbage token with 401 /
 //!   code 102;
 //! - a request body trickled slower than the body timeout is cut off with 408 and the
-//!   connection closed, while other clients are served promptly;
+//!   connection closed, and a client stalling in its headers is dropped after the header
+//!   timeout, while other clients are served promptly;
 //! - bodies over the limits get 413 (declared or streamed), malformed input gets a 4xx
 //!   JSON:API error, and the site stays healthy.
 
@@ -311,6 +312,63 @@ async fn a_trickled_body_is_cut_off_and_the_site_stays_responsive() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
+    site.shutdown().await;
+}
+
+#[tokio::test]
+async fn stalled_headers_are_dropped_and_the_site_stays_responsive() {
+    let site = site_with(ServerOptions {
+        header_timeout: Duration::from_secs(1),
+        ..ServerOptions::default()
+    })
+    .await;
+    let url = site.url();
+    let addr = site.addr();
+    // Twenty clients that send part of their headers, then a header byte every 300 ms.
+    let slow: Vec<_> = (0..20)
+        .map(|_| {
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let mut stream = TcpStream::connect(addr).await.unwrap();
+                stream
+                    .write_all(b"GET /api/v1/ HTTP/1.1\r\nhost: x\r\n")
+                    .await
+                    .unwrap();
+                let (mut rd, mut wr) = stream.into_split();
+                let writer = tokio::spawn(async move {
+                    for _ in 0..1000 {
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        if wr.write_all(b"x").await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                let mut answer = Vec::new();
+                let read =
+                    tokio::time::timeout(Duration::from_secs(20), rd.read_to_end(&mut answer))
+                        .await;
+                writer.abort();
+                assert!(read.is_ok(), "the server never dropped the stalled client");
+                started.elapsed()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let c = Client::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        let res = c.get(format!("{url}/api/v1/")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+    for task in slow {
+        let took = task.await.unwrap();
+        assert!(took < Duration::from_secs(5), "dropped after {took:?}");
+    }
     site.shutdown().await;
 }
 
