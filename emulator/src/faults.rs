@@ -36,9 +36,11 @@ pub enum RouteClass {
     Auth,
     /// `GET /api/v1/` (server info).
     Info,
-    /// Other `GET`/`HEAD` under `/api/v1`.
+    /// Other `GET`/`HEAD` under `/api/v1`, and the searches sent as `POST` but reading
+    /// only (`_search`, `_text_search`, `_summarize`, `hierarchy/_expand`).
     Read,
-    /// `POST`/`PUT`/`PATCH`/`DELETE` under `/api/v1` (but not uploads).
+    /// `POST`/`PUT`/`PATCH`/`DELETE` under `/api/v1` that may change the site (not
+    /// uploads, not searches).
     Write,
     /// Upload bodies: `PUT` to storage URLs and `PUT …/_upload` (sg storage).
     Upload,
@@ -67,7 +69,16 @@ impl RouteClass {
         } else if path == "/api/v1/auth/access_token" {
             RouteClass::Auth
         } else if path.starts_with("/api/v1/") {
-            if is_get {
+            let search = method == Method::POST
+                && [
+                    "/_search",
+                    "/_text_search",
+                    "/_summarize",
+                    "/hierarchy/_expand",
+                ]
+                .iter()
+                .any(|end| path.ends_with(end));
+            if is_get || search {
                 RouteClass::Read
             } else if method == Method::PUT && path.ends_with("/_upload") {
                 RouteClass::Upload
@@ -415,6 +426,21 @@ mod tests {
         assert_eq!(RouteClass::of(&p, "/api/v1/auth/access_token"), Auth);
         assert_eq!(RouteClass::of(&g, "/api/v1/entity/shots"), Read);
         assert_eq!(RouteClass::of(&p, "/api/v1/entity/shots"), Write);
+        // Searches are POSTs that only read.
+        for search in [
+            "/api/v1/entity/shots/_search",
+            "/api/v1/entity/_text_search",
+            "/api/v1/entity/shots/_summarize",
+            "/api/v1/hierarchy/_search",
+            "/api/v1/hierarchy/_expand",
+        ] {
+            assert_eq!(RouteClass::of(&p, search), Read, "{search}");
+        }
+        assert_eq!(RouteClass::of(&p, "/api/v1/entity/_batch"), Write);
+        assert_eq!(
+            RouteClass::of(&Method::PUT, "/api/v1/entity/shots/1"),
+            Write
+        );
         assert_eq!(
             RouteClass::of(&Method::PUT, "/api/v1/entity/shots/1/_upload"),
             Upload

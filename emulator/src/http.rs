@@ -24,6 +24,7 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{find_human_user, hex, AuthError, GrantOptions, Principal, Session, TokenGrant};
+use crate::body_timeout;
 use crate::errors::{json_response, ApiError, JSON_CONTENT_TYPE};
 use crate::faults::{self, FaultConfig, Faults};
 use crate::model::{Backend, EntityRef, EntityView, FieldSelection, FieldValue, ReturnOnly};
@@ -51,6 +52,12 @@ pub struct ServerOptions {
     pub admin_secret: Option<String>,
     /// Faults injected from start-up on (see [`crate::faults`]).
     pub faults: FaultConfig,
+    /// Longest time a request body may take to arrive, counted from the request's
+    /// arrival; a slower body is cut off with 408 (see [`crate::body_timeout`]).
+    pub body_timeout: Duration,
+    /// Longest time a request's headers may take to arrive once a connection is idle or
+    /// new; a slower client is disconnected.
+    pub header_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -62,6 +69,8 @@ impl Default for ServerOptions {
             cors_origins: Vec::new(),
             admin_secret: None,
             faults: FaultConfig::default(),
+            body_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -138,6 +147,10 @@ pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
             state.clone(),
             faults::middleware,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            body_timeout::middleware,
+        ))
         .layer(cors.clone())
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -149,6 +162,10 @@ pub fn router(backend: Arc<Backend>, options: ServerOptions) -> Router {
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
                     faults::middleware,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    body_timeout::middleware,
                 ))
                 .layer(cors),
         )

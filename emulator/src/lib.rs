@@ -22,6 +22,7 @@
 //! entity types, [`seed`] fills a new site.
 
 pub mod auth;
+pub mod body_timeout;
 pub mod errors;
 pub mod faults;
 pub mod http;
@@ -146,6 +147,7 @@ pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Resul
         }
         backend.persist_now()?;
     }
+    let header_timeout = options.header_timeout;
     let app = http::router(Arc::clone(&backend), options);
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
@@ -154,20 +156,81 @@ pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Resul
     // Deliveries a crash cut off between a write and its delivery.
     backend.replay_undelivered();
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                // Resolves on an explicit shutdown and when `Running` is dropped.
-                let _ = rx.await;
-            })
-            .await
-    });
+    // Resolves on an explicit shutdown and when `Running` is dropped.
+    let task = tokio::spawn(serve(listener, app, header_timeout, async move {
+        let _ = rx.await;
+    }));
     Ok(Running {
         addr,
         backend,
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+/// Serves HTTP/1.1 connections until `shutdown` resolves, then lets in-flight requests
+/// finish. Like `axum::serve`, plus a bound on the time to receive a request's headers
+/// (`header_timeout`): a client that sends part of its headers and stalls is dropped
+/// instead of holding its connection forever. (`axum::serve` sets no timer, so hyper's
+/// header-read timeout never fires there.)
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    header_timeout: Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tokio::sync::watch;
+
+    // Every connection task holds a receiver; the sender's `closed()` tells when the
+    // last one has finished.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: wait a moment, keep serving.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            tokio::pin!(conn);
+            let mut stopping = false;
+            loop {
+                tokio::select! {
+                    _ = conn.as_mut() => break,
+                    // A stop signal, or the server gone: finish the request in flight
+                    // and close.
+                    _ = stop.changed(), if !stopping => {
+                        stopping = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+            drop(stop);
+        });
+    }
+    drop(listener);
+    drop(stop_rx);
+    let _ = stop_tx.send(true);
+    stop_tx.closed().await;
+    Ok(())
 }
 
 /// A running site. Dropping it stops the server too (without waiting).

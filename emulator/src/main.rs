@@ -55,6 +55,14 @@ struct Args {
     /// Largest accepted request body in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
     body_limit: usize,
+    /// Longest time a request body may take to arrive, in seconds; slower bodies are
+    /// cut off with 408 and the connection closed.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    body_timeout: u64,
+    /// Longest time a request's headers may take to arrive, in seconds; slower clients
+    /// are disconnected.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    header_timeout: u64,
     /// Do not log requests to stderr.
     #[arg(long)]
     quiet: bool,
@@ -215,6 +223,8 @@ async fn main() -> anyhow::Result<()> {
         cors_origins: args.cors_origins,
         admin_secret: args.admin_secret,
         faults,
+        body_timeout: Duration::from_secs(args.body_timeout.max(1)),
+        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
     };
     // Signal handlers are installed before the listening line is printed, so a parent
     // that signals as soon as it reads that line gets a clean stop, not a default kill.

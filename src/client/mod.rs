@@ -255,6 +255,19 @@ impl<T: Transport> Client<T> {
         access
     }
 
+    /// The site answered "Token Expired" to a request sent with `used`: that token is
+    /// dead. Only if it is still the current one is it dropped; when another call has
+    /// already renewed it, the new token stays (dropping it would make every late 401
+    /// of a burst start a token request of its own, and the calls replayed with the
+    /// dropped token fail).
+    pub(crate) fn token_refused(&self, used: &Secret) {
+        if let Some(t) = self.tokens.borrow_mut().as_mut() {
+            if t.access_token == *used {
+                t.expires_at_ms = 0.0;
+            }
+        }
+    }
+
     async fn bearer(&self) -> Result<Secret, Error> {
         let now = self.transport.now_ms();
         let current = self
@@ -305,9 +318,7 @@ impl<T: Transport> Client<T> {
                     // a write: once, with a new token.
                     if err.is_token_expired() && !replayed {
                         replayed = true;
-                        if let Some(t) = self.tokens.borrow_mut().as_mut() {
-                            t.expires_at_ms = 0.0;
-                        }
+                        self.token_refused(&token);
                         continue;
                     }
                     if write || !retryable_status(resp.status) {

@@ -439,6 +439,104 @@ fn concurrent_calls_at_expiry_make_one_token_request() {
     );
 }
 
+/// A site that can expire its tokens: an entity request with any token but the current
+/// one gets 401 "Token Expired". Requests take different numbers of executor turns, so
+/// answers to requests sent with the old token keep arriving after the new token is in.
+struct ExpiringSite {
+    valid: RefCell<String>,
+    token_requests: Cell<u32>,
+    sends: Cell<u32>,
+}
+
+struct Yield(u32);
+
+impl std::future::Future for Yield {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 == 0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+impl Transport for &ExpiringSite {
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+        let n = self.sends.get();
+        self.sends.set(n + 1);
+        if req.url.ends_with("/auth/access_token") {
+            Yield(2).await;
+            self.token_requests.set(self.token_requests.get() + 1);
+            let k = self.token_requests.get();
+            *self.valid.borrow_mut() = format!("Bearer A{k}");
+            let body = format!(
+                r#"{{"token_type":"Bearer","access_token":"A{k}","expires_in":600,"refresh_token":"R{k}"}}"#
+            );
+            return Ok(HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: body.into_bytes(),
+            });
+        }
+        let sent_with = auth_header(&req).unwrap_or_default().to_owned();
+        Yield(1 + n % 7).await;
+        let (status, body) = if sent_with == *self.valid.borrow() {
+            (200, SHOT)
+        } else {
+            (
+                401,
+                r#"{"errors":[{"status":401,"code":102,"title":"Unauthorized","detail":"Token Expired"}]}"#,
+            )
+        };
+        Ok(HttpResponse {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        })
+    }
+    fn now_ms(&self) -> f64 {
+        1_000_000.0
+    }
+    async fn sleep(&self, ms: f64) {
+        let _ = ms;
+    }
+    fn random(&self) -> f64 {
+        0.5
+    }
+}
+
+#[test]
+fn concurrent_calls_when_the_site_expires_the_token_make_one_token_request() {
+    let t = ExpiringSite {
+        valid: RefCell::new(String::new()),
+        token_requests: Cell::new(0),
+        sends: Cell::new(0),
+    };
+    let c = futures::executor::block_on(Client::connect(config(), &t)).unwrap();
+    assert_eq!(t.token_requests.get(), 1);
+    // The site forgets every token it issued (what an expiry before ours looks like).
+    *t.valid.borrow_mut() = "Bearer none".into();
+    let reads = (0..200).map(|_| c.read("Shot", 7, None));
+    let results = futures::executor::block_on(futures::future::join_all(reads));
+    assert!(
+        results.iter().all(Result::is_ok),
+        "{:?}",
+        results.iter().find(|r| r.is_err())
+    );
+    // A 401 for a request sent with the old token must not discard the new one.
+    assert_eq!(
+        t.token_requests.get(),
+        2,
+        "one token request for 200 calls that all met the expired token"
+    );
+}
+
 #[test]
 fn a_cancelled_refresh_leader_hands_over() {
     use futures::FutureExt;

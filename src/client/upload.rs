@@ -219,9 +219,7 @@ impl<T: Transport> Client<T> {
                     let err = Error::from_response(resp);
                     if err.is_token_expired() && !replayed {
                         replayed = true;
-                        if let Some(t) = self.tokens.borrow_mut().as_mut() {
-                            t.expires_at_ms = 0.0;
-                        }
+                        self.token_refused(&token);
                         continue;
                     }
                     if write || !retryable_status(resp.status) {

@@ -150,12 +150,21 @@ fn parse_http_date(s: &str) -> Option<f64> {
     };
     let year: i64 = parts.next()?.parse().ok()?;
     let mut hms = parts.next()?.split(':');
-    let (h, m, sec): (i64, i64, i64) = (
+    // Unsigned parses refuse signs; the ranges keep the arithmetic below from
+    // overflowing whatever a server sends (an IMF-fixdate has a four-digit year).
+    let (h, m, sec): (u8, u8, u8) = (
         hms.next()?.parse().ok()?,
         hms.next()?.parse().ok()?,
         hms.next()?.parse().ok()?,
     );
-    if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
+    let (h, m, sec) = (i64::from(h), i64::from(m), i64::from(sec));
+    if parts.next()? != "GMT"
+        || !(1..=31).contains(&day)
+        || !(1..=9999).contains(&year)
+        || h > 23
+        || m > 59
+        || sec > 60
+    {
         return None;
     }
     // Days from civil (Howard Hinnant's algorithm).
@@ -246,6 +255,26 @@ mod tests {
         ] {
             assert_eq!(parse_retry_after(bad, 0.0), None, "{bad}");
         }
+        // Absurd years and hours from a hostile server: no overflow, no panic (found by
+        // the decode_response fuzz target's seed `retry_after_huge_year`).
+        for odd in [
+            "Sun, 06 Nov 9000000000000000000 08:49:37 GMT",
+            "Sun, 06 Nov -9000000000000000000 08:49:37 GMT",
+            "Sun, 06 Nov 1994 -9000000000000000000:49:37 GMT",
+            "Sun, 06 Nov 1994 08:-9000000000000000000:37 GMT",
+            "Sun, 06 Nov 1994 08:49:-9000000000000000000 GMT",
+        ] {
+            let _ = parse_retry_after(odd, 0.0);
+        }
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 -8:49:37 GMT", 0.0),
+            None,
+            "a negative hour"
+        );
+        assert_eq!(
+            parse_retry_after("18446744073709551615", 0.0),
+            Some(18_446_744_073_709_551_615.0 * 1000.0)
+        );
     }
 
     #[test]

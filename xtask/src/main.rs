@@ -19,6 +19,7 @@ mod bench;
 mod build;
 mod demo;
 mod emulator;
+mod fuzz;
 mod package;
 mod serve;
 mod setup;

@@ -18,6 +18,8 @@
 //! | `explorer` | `node --test tests/explorer/model.test.mjs` (the explorer's pure logic), then `node tests/explorer/run.mjs`: the explorer (`www/`) driven in headless Chromium (playwright-core) against the emulator; screenshots in `test-output/explorer/` |
 //! | `types` | `tsc -p tests/types/tsconfig.json`, skipped while that file does not exist |
 //! | `package` | `node tests/package/run.mjs`: the packed tarball in a scratch project (Node, Vite + Chromium, esbuild and wrangler Workers in Miniflare) and the Worker examples (see `package.rs`) |
+//! | `faults` | `node tests/js/faults/run.mjs`: the fault suites of `tests/js/faults.mjs` in Node, workerd and Chromium against an emulator of their own (figures in `target/faults-figures.json`) |
+//! | `fuzz` | every cargo-fuzz target in `fuzz/` for 15 s (see `fuzz.rs`); installs cargo-fuzz when missing |
 //!
 //! The suites from `wasm-node` to `explorer`, and `package`, talk to a real emulator, built and
 //! started once for all of them (`--port 0 --seed demo --script-user
@@ -27,7 +29,9 @@
 //! `SG_EMULATOR_SG_URL`; both take `--admin-secret` (`SG_ADMIN_SECRET`, for fault
 //! injection and checksums of stored files) and `--min-part-size 1048576`, so
 //! multipart uploads are tested with 1 MiB parts (the client's 5 MiB floor is lowered
-//! per upload with `minPartSize`).
+//! per upload with `minPartSize`). The `faults` suite gets a third emulator, started
+//! for it alone and stopped after it (`target/emulator-test-faults.log`): its cases turn
+//! faults on and expire every token of that site, which must not reach other suites.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -52,6 +56,8 @@ pub const SUITES: &[&str] = &[
     "explorer",
     "types",
     "package",
+    "faults",
+    "fuzz",
 ];
 
 /// Suites that need the emulator running.
@@ -74,6 +80,7 @@ const NEEDS_PKG: &[&str] = &[
     "explorer",
     "types",
     "package",
+    "faults",
 ];
 
 /// Client id of the script user the emulator is started with.
@@ -238,6 +245,24 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             Ok(commands) => {
                 let mut env: Vec<(&str, String)> = Vec::new();
                 let mut emulator_error = None;
+                // The fault suites get an emulator of their own, stopped after them:
+                // their faults and expired tokens must not reach any other suite.
+                let mut own_emulator = None;
+                if suite == "faults" {
+                    match emulator::build(root)
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| start_emulator(root, &secret, &admin_secret, "faults"))
+                    {
+                        Ok(emu) => {
+                            env.push(("SG_EMULATOR_URL", emu.url.clone()));
+                            env.push(("SG_ADMIN_SECRET", admin_secret.clone()));
+                            env.push(("SG_TEST_CLIENT_ID", TEST_CLIENT_ID.into()));
+                            env.push(("SG_TEST_CLIENT_SECRET", secret.clone()));
+                            own_emulator = Some(emu);
+                        }
+                        Err(e) => emulator_error = Some(e),
+                    }
+                }
                 if NEEDS_EMULATOR.contains(&suite) {
                     match emulator
                         .get_or_insert_with(|| start_emulators(root, &secret, &admin_secret))
@@ -257,7 +282,11 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
                         Verdict::Failed(format!("not run: emulator did not start: {e}")),
                         Counts::default(),
                     ),
-                    None => run_suite(root, commands, &env, opts.timeout),
+                    None => {
+                        let outcome = run_suite(root, commands, &env, opts.timeout);
+                        drop(own_emulator);
+                        outcome
+                    }
                 }
             }
         };
@@ -313,19 +342,23 @@ fn start_emulators(
     Ok((s3, sg))
 }
 
-/// Starts an emulator with a fresh script user and `storage`; its output goes to
-/// `target/emulator-test.log` (s3) or `target/emulator-test-sg.log` (sg).
+/// Starts an emulator with a fresh script user and `storage` (`s3`, `sg`, or `faults`:
+/// s3 storage, for the fault suites alone); its output goes to
+/// `target/emulator-test.log` (s3) or `target/emulator-test-<storage>.log`.
 fn start_emulator(
     root: &Path,
     secret: &str,
     admin_secret: &str,
-    storage: &str,
+    which: &str,
 ) -> std::result::Result<Emulator, String> {
-    step(&format!("start the emulator (--storage {storage})"));
-    let log_name = if storage == "s3" {
+    let storage = if which == "sg" { "sg" } else { "s3" };
+    step(&format!(
+        "start the emulator ({which}, --storage {storage})"
+    ));
+    let log_name = if which == "s3" {
         "emulator-test.log".to_owned()
     } else {
-        format!("emulator-test-{storage}.log")
+        format!("emulator-test-{which}.log")
     };
     let log_path = util::target_dir(root).join(log_name);
     if let Some(dir) = log_path.parent() {
@@ -522,6 +555,15 @@ fn commands(root: &Path, suite: &str) -> std::result::Result<Vec<Command>, Verdi
             Ok(vec![cmd])
         }
         "package" => crate::package::commands(root).map_err(Verdict::Failed),
+        "faults" => {
+            if !root.join("tests/js/faults/run.mjs").is_file() {
+                return Err(missing("tests/js/faults/run.mjs"));
+            }
+            let mut cmd = Command::new("node");
+            cmd.arg("tests/js/faults/run.mjs");
+            Ok(vec![cmd])
+        }
+        "fuzz" => crate::fuzz::commands(root).map_err(Verdict::Failed),
         other => Err(Verdict::Failed(format!("unknown suite {other}"))),
     }
 }
