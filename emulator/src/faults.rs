@@ -11,6 +11,7 @@
 //! those before this middleware runs). Every request is counted per [`RouteClass`].
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
@@ -109,8 +110,13 @@ pub struct FaultConfig {
     pub retry_after_secs: u64,
     /// Rate of connections dropped before the handler runs (nothing happens).
     pub drop_rate: f64,
-    /// Rate of connections dropped after the handler ran (the write committed).
+    /// Rate of connections dropped after the handler ran (the write committed), before
+    /// any byte of the answer is sent.
     pub drop_after_commit_rate: f64,
+    /// Rate of answers cut off mid-response: the handler ran (the write committed), the
+    /// status, the headers and the first half of the body are sent, then the connection
+    /// is dropped.
+    pub drop_mid_response_rate: f64,
     /// Seed of the random generator; `None` seeds from the OS.
     pub seed: Option<u64>,
     /// Limit faults (including latency) to these classes; empty means every class but
@@ -129,6 +135,7 @@ impl Default for FaultConfig {
             retry_after_secs: 1,
             drop_rate: 0.0,
             drop_after_commit_rate: 0.0,
+            drop_mid_response_rate: 0.0,
             seed: None,
             classes: Vec::new(),
         }
@@ -143,6 +150,7 @@ impl FaultConfig {
             ("rate_limit_rate", self.rate_limit_rate),
             ("drop_rate", self.drop_rate),
             ("drop_after_commit_rate", self.drop_after_commit_rate),
+            ("drop_mid_response_rate", self.drop_mid_response_rate),
         ];
         for (name, r) in rates {
             if !(0.0..=1.0).contains(&r) {
@@ -184,8 +192,11 @@ pub enum Outcome {
     RateLimited,
     /// Connection dropped, handler not run.
     Drop,
-    /// Handler run, then connection dropped.
+    /// Handler run, then connection dropped before any byte of the answer.
     DropAfterCommit,
+    /// Handler run, the answer begun (status, headers, half the body), then the
+    /// connection dropped.
+    DropMidResponse,
 }
 
 /// Counters since start or the last reset.
@@ -296,6 +307,7 @@ impl Faults {
             (c.error_rate, Outcome::Error(0)),
             (c.rate_limit_rate, Outcome::RateLimited),
             (c.drop_after_commit_rate, Outcome::DropAfterCommit),
+            (c.drop_mid_response_rate, Outcome::DropMidResponse),
         ] {
             edge += rate;
             if draw < edge {
@@ -313,6 +325,7 @@ impl Faults {
             Outcome::RateLimited => Some("rate_limited"),
             Outcome::Drop => Some("drop"),
             Outcome::DropAfterCommit => Some("drop_after_commit"),
+            Outcome::DropMidResponse => Some("drop_mid_response"),
         };
         if let Some(k) = kind {
             *inner.stats.faults.entry(k).or_insert(0) += 1;
@@ -348,6 +361,59 @@ impl http_body::Body for BrokenBody {
     }
 }
 
+/// The first bytes of a body, then (after a pause, so they are flushed to the client
+/// first) an error that makes the server drop the connection.
+struct CutBody {
+    head: Option<Bytes>,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl http_body::Body for CutBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        if let Some(head) = self.head.take() {
+            self.pause = Some(Box::pin(tokio::time::sleep(Duration::from_millis(50))));
+            if !head.is_empty() {
+                return Poll::Ready(Some(Ok(http_body::Frame::data(head))));
+            }
+        }
+        if let Some(pause) = self.pause.as_mut() {
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "fault injection: connection dropped mid-response",
+        ))))
+    }
+}
+
+/// The handler's answer cut off: its status, its headers (without `Content-Length`)
+/// and the first half of its body, then the connection drops.
+async fn cut_off(res: Response) -> Response {
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    // No `Connection: close`: a real cut is not announced (and Node's fetch takes the
+    // end of an announced-closing connection for the end of a chunked body).
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let head = bytes.slice(..bytes.len() / 2);
+    Response::from_parts(
+        parts,
+        Body::new(CutBody {
+            head: Some(head),
+            pause: None,
+        }),
+    )
+}
+
 /// A response that makes the server drop the connection.
 pub fn dropped_connection() -> Response {
     let mut res = Response::new(Body::new(BrokenBody));
@@ -379,6 +445,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             drop(res);
             dropped_connection()
         }
+        Outcome::DropMidResponse => cut_off(next.run(req).await).await,
         Outcome::Error(status) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut res = ApiError::new(

@@ -110,9 +110,14 @@ struct Args {
     /// Fault injection: rate (0..1) of connections dropped before the request is handled.
     #[arg(long, value_name = "RATE", default_value_t = 0.0)]
     drop_rate: f64,
-    /// Fault injection: rate (0..1) of connections dropped after the request committed.
+    /// Fault injection: rate (0..1) of connections dropped after the request committed,
+    /// before any byte of the answer.
     #[arg(long, value_name = "RATE", default_value_t = 0.0)]
     drop_after_commit_rate: f64,
+    /// Fault injection: rate (0..1) of answers cut off mid-response after the request
+    /// committed (status, headers and half the body sent, then the connection dropped).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    drop_mid_response_rate: f64,
     /// Fault injection: seed of the random generator (reproducible runs).
     #[arg(long, value_name = "SEED")]
     fault_seed: Option<u64>,
@@ -174,6 +179,7 @@ async fn main() -> anyhow::Result<()> {
         retry_after_secs: args.retry_after,
         drop_rate: args.drop_rate,
         drop_after_commit_rate: args.drop_after_commit_rate,
+        drop_mid_response_rate: args.drop_mid_response_rate,
         seed: args.fault_seed,
         ..FaultConfig::default()
     };

@@ -281,6 +281,72 @@ async fn dropped_connections_before_and_after_commit() {
 }
 
 #[tokio::test]
+async fn answers_cut_off_mid_response_after_commit() {
+    let s = site().await;
+    let (url, c) = (s.url(), Client::new());
+    let t = token(&c, &url).await;
+    set_faults(
+        &c,
+        &url,
+        json!({"drop_mid_response_rate": 1.0, "classes": ["write"]}),
+    )
+    .await;
+    // The answer begins (status and headers arrive), then breaks off in the body.
+    let res = Client::new()
+        .post(format!("{url}/api/v1/entity/shots"))
+        .bearer_auth(&t)
+        .json(&json!({"code": "CUT_OFF_010", "project": {"type": "Project", "id": 1}}))
+        .send()
+        .await
+        .expect("the status and headers arrive");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert!(res.headers().get("content-length").is_none());
+    assert!(res.bytes().await.is_err(), "the body breaks off");
+    let st = stats(&c, &url).await;
+    assert_eq!(st["faults"]["drop_mid_response"], 1, "{st}");
+    // The write committed: the record is there, once.
+    set_faults(&c, &url, json!({})).await;
+    let found: Value = c
+        .get(format!(
+            "{url}/api/v1/entity/shots?filter[code]=CUT_OFF_010"
+        ))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["data"].as_array().map(Vec::len), Some(1), "{found}");
+    // Reads are not classed as writes: they pass untouched.
+    set_faults(
+        &c,
+        &url,
+        json!({"drop_mid_response_rate": 1.0, "classes": ["write"]}),
+    )
+    .await;
+    let read = c
+        .get(format!("{url}/api/v1/entity/shots/1"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    assert!(read.bytes().await.is_ok());
+    // Rates are validated together with the others.
+    let (code, _) = admin(
+        &c,
+        reqwest::Method::POST,
+        &url,
+        "/_admin/faults",
+        Some(json!({"drop_mid_response_rate": 0.6, "drop_rate": 0.6})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    s.shutdown().await;
+}
+
+#[tokio::test]
 async fn forced_expiry_and_session_tokens() {
     let s = site().await;
     let (url, c) = (s.url(), Client::new());

@@ -61,7 +61,10 @@ impl<T: Transport> Client<T> {
     /// never replayed) and decodes the answer.
     pub async fn run<R>(&self, call: OneShot<R>) -> Result<R, Error> {
         let resp = self.send_with_token(call.req?, call.write).await?;
-        (call.decode)(&resp)
+        match (call.decode)(&resp) {
+            Err(e) if call.write => Err(e.mark_write_outcome_unknown()),
+            result => result,
+        }
     }
 
     /// Text search: one page when `page` is given, else every page up to `limit`.

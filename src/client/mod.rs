@@ -641,7 +641,7 @@ impl<T: Transport> Client<T> {
                 .send_write(batch_request(&self.config.site, chunk))
                 .await
             {
-                Ok(resp) => decode_batch(&resp),
+                Ok(resp) => decode_batch(&resp).map_err(Error::mark_write_outcome_unknown),
                 Err(e) => Err(e),
             };
             match result {

@@ -299,6 +299,45 @@ fn a_write_that_fails_after_sending_may_have_been_applied() {
 }
 
 #[test]
+fn a_write_accepted_with_an_unreadable_answer_may_have_been_applied() {
+    // The site answered 201 but the body broke off: the create happened, its answer
+    // is lost. The error says so, and the write is not replayed.
+    let t = Scripted::new(vec![
+        (200, TOKEN),
+        (201, r#"{"data":{"type":"Shot","id":9,"attri"#),
+    ]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let e = block_on(c.create("Shot", &serde_json::json!({"code": "x"}), &[])).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Decode);
+    assert_eq!(e.status, Some(201));
+    assert!(e.maybe_applied);
+    assert!(!e.retryable);
+    assert!(e
+        .detail
+        .as_deref()
+        .unwrap_or_default()
+        .contains("may have been applied"));
+    assert_eq!(t.sent.borrow().len(), 2, "sent once, never replayed");
+    // A batch likewise: its transaction was committed.
+    let t = Scripted::new(vec![(200, TOKEN), (200, r#"{"data":[{"type":"Sh"#)]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let reqs = serde_json::json!([{"request_type": "delete", "entity": "Shot", "record_id": 1}]);
+    let e = block_on(c.batch(&reqs, false)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Decode);
+    assert!(e.maybe_applied);
+    assert_eq!(t.sent.borrow().len(), 2, "the batch was sent once");
+    // The same answer to a read is a plain decode error.
+    let t = Scripted::new(vec![
+        (200, TOKEN),
+        (200, r#"{"data":{"type":"Shot","id":9,"attri"#),
+    ]);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let e = block_on(c.read("Shot", 9, None)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Decode);
+    assert!(!e.maybe_applied);
+}
+
+#[test]
 fn a_failed_token_request_is_not_an_unknown_write() {
     let t = Scripted::new(vec![(200, TOKEN)]);
     let c = block_on(Client::connect(config(), &t)).unwrap();

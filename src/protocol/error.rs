@@ -178,9 +178,14 @@ impl Error {
     }
 
     /// Marks a failure of a write that may have reached the server: a network error or
-    /// timeout after the request was sent. Such a write is never retried automatically.
+    /// timeout after the request was sent, or an answer that could not be read (the
+    /// site accepted the write, but what it answered is lost, e.g. a body cut off
+    /// mid-response). Such a write is never retried automatically.
     pub fn mark_write_outcome_unknown(mut self) -> Self {
-        if matches!(self.kind, ErrorKind::Network | ErrorKind::Timeout) {
+        if matches!(
+            self.kind,
+            ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Decode
+        ) {
             self.maybe_applied = true;
             self.retryable = false;
             let mut d = String::from("the write may have been applied; check before repeating it");
