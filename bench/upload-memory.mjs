@@ -268,6 +268,7 @@ async function run() {
     return r.parts;
   }
   if (mode === "floor-stream") {
+    uploadStarted = Date.now();
     const read = partReader(sourceStream(false).getReader());
     const parts = Math.ceil(size / partSize);
     let next = 1;
@@ -322,7 +323,7 @@ if (adminSecret && mode !== "floor-stream") {
   verified = true;
 }
 if (tmp) rmSync(tmp, { recursive: true, force: true });
-console.log(`[${mode}] ${total} MiB in ${parts} parts of ${part} MiB, concurrency ${concurrency}, ${seconds.toFixed(1)} s (upload ${uploadSeconds.toFixed(1)} s, parts phase ${((puts.last - puts.first) / 1000).toFixed(1)} s)`);
+console.log(`[${mode}] ${total} MiB in ${parts} parts of ${part} MiB, concurrency ${concurrency}, ${seconds.toFixed(1)} s${puts.last ? ` (upload ${uploadSeconds.toFixed(1)} s, parts phase ${((puts.last - puts.first) / 1000).toFixed(1)} s)` : ""}`);
 console.log(`[${mode}] rss baseline ${mb(base.rss)} MiB, peak ${mb(peak.rss)} MiB, growth ${mb(peak.rss - base.rss)} MiB; arrayBuffers growth ${mb(peak.arrayBuffers - base.arrayBuffers)} MiB; external growth ${mb(peak.external - base.external)} MiB; heapUsed peak ${mb(peak.heapUsed)} MiB`);
 console.log(`[${mode}] each second, rss growth/arrayBuffers MiB: ${timeline.join(" ")}`);
 console.log(
@@ -332,7 +333,7 @@ console.log(
     arrayBuffersGrowth: (peak.arrayBuffers - base.arrayBuffers) / MiB,
     seconds,
     uploadSeconds,
-    partsSeconds: (puts.last - puts.first) / 1000,
+    partsSeconds: puts.last ? (puts.last - puts.first) / 1000 : null,
     verified,
   }),
 );

@@ -24,7 +24,9 @@ async function upload(ctx, concurrency, mode) {
     maxBuffer: 1 << 20,
     timeout: 120_000,
   });
-  const out = JSON.parse(stdout.trim().split("\n").pop());
+  const lines = stdout.trim().split("\n");
+  for (const l of lines) if (/ in \d+ parts of | growth /.test(l)) console.log(`    ${l}`);
+  const out = JSON.parse(lines.pop());
   if (!out.verified && mode !== "floor-stream") throw new Error(`upload ${mode} × ${concurrency} was not verified:\n${stdout}`);
   return out;
 }
