@@ -29,6 +29,35 @@ export async function rawToken(env, fetch = globalThis.fetch) {
   return (await res.json()).access_token;
 }
 
+/**
+ * Creates a Project, 10 Sequences and `total` Shots with the 12 fields (batches of 500)
+ * through plain fetch; returns the Project's id.
+ */
+export async function seedShots(env, token, total) {
+  const api = async (p, body) => {
+    const res = await fetch(`${env.url}/api/v1/entity/${p}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" }, body: JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`POST ${p}: ${res.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+  const project = (await api("projects", { name: "Bench Project" })).data.id;
+  const seqs = [];
+  for (let i = 0; i < 10; i++) seqs.push((await api("sequences", { code: `BSQ${i}`, project: { type: "Project", id: project } })).data.id);
+  const statuses = ["wtg", "ip", "fin"];
+  for (let start = 0; start < total; start += 500) {
+    const requests = [];
+    for (let i = start; i < Math.min(total, start + 500); i++) {
+      requests.push({ request_type: "create", entity: "Shot", data: {
+        code: `BENCH_${String(i).padStart(6, "0")}`, description: `Shot ${i} of the benchmark set`,
+        sg_status_list: statuses[i % 3], project: { type: "Project", id: project },
+        sg_sequence: { type: "Sequence", id: seqs[i % 10] }, sg_cut_in: 1001, sg_cut_out: 1001 + (i % 200), sg_cut_duration: i % 200,
+      }, options: { fields: [] } });
+    }
+    await api("_batch", { requests });
+  }
+  return project;
+}
+
 /** What every thin JS client does with a JSON:API resource. */
 export function flatten(item) {
   const out = { type: item.type, id: item.id, ...item.attributes };

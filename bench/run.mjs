@@ -17,7 +17,7 @@ import { openChromium } from "./chromium.mjs";
 import { openWorkerd, workerOptions } from "./workerd.mjs";
 import { uploadCase } from "./upload.mjs";
 
-const { rawToken } = cases;
+const { rawToken, seedShots } = cases;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const env = envFrom(process.env);
@@ -42,25 +42,6 @@ async function faults(config) {
   if (!res.ok) throw new Error(`faults: ${res.status} ${await res.text()}`);
 }
 
-async function seedShots(token, total) {
-  const project = (await api("POST", "/api/v1/entity/projects", { name: "Bench Project" }, token)).data.id;
-  const seqs = [];
-  for (let i = 0; i < 10; i++) seqs.push((await api("POST", "/api/v1/entity/sequences", { code: `BSQ${i}`, project: { type: "Project", id: project } }, token)).data.id);
-  const statuses = ["wtg", "ip", "fin"];
-  for (let start = 0; start < total; start += 500) {
-    const requests = [];
-    for (let i = start; i < Math.min(total, start + 500); i++) {
-      requests.push({ request_type: "create", entity: "Shot", data: {
-        code: `BENCH_${String(i).padStart(6, "0")}`, description: `Shot ${i} of the benchmark set`,
-        sg_status_list: statuses[i % 3], project: { type: "Project", id: project },
-        sg_sequence: { type: "Sequence", id: seqs[i % 10] }, sg_cut_in: 1001, sg_cut_out: 1001 + (i % 200), sg_cut_duration: i % 200,
-      }, options: { fields: [] } });
-    }
-    await api("POST", "/api/v1/entity/_batch", { requests }, token);
-  }
-  return project;
-}
-
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
 
 // 1. Size
@@ -74,7 +55,7 @@ row("1. size hand-written JS entries + api.js", `${kb(jsLayer)} gzip (all entrie
 
 const token = await rawToken(env);
 const t0 = performance.now();
-await seedShots(token, 50_000);
+await seedShots(env, token, 50_000);
 console.log(`seeded 50,000 shots in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 const SHOTS = 50_000;
 
