@@ -1,6 +1,8 @@
 // Benchmark cases, runtime-agnostic: each takes { ShotGrid, env, fetch } and returns
 // timings of ours vs a plain-JS baseline measured side by side (alternating rounds, so
-// machine noise hits both). env = { url, clientId, clientSecret }.
+// machine noise hits both). env = { url, clientId, clientSecret }. Each case checks the
+// data both sides got (ids, counts, first and last records), so a fast wrong answer
+// throws instead of scoring. Runs unchanged in Node, Chromium and workerd.
 
 export const SHOT_FIELDS = [
   "code", "description", "sg_status_list", "project", "sg_sequence", "sg_cut_in",
@@ -8,6 +10,10 @@ export const SHOT_FIELDS = [
 ];
 
 const now = () => performance.now();
+
+function check(cond, message) {
+  if (!cond) throw new Error(`bench check failed: ${message}`);
+}
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -21,6 +27,35 @@ export async function rawToken(env, fetch = globalThis.fetch) {
   const res = await fetch(`${env.url}/api/v1/auth/access_token`, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
   if (!res.ok) throw new Error(`token: ${res.status}`);
   return (await res.json()).access_token;
+}
+
+/**
+ * Creates a Project, 10 Sequences and `total` Shots with the 12 fields (batches of 500)
+ * through plain fetch; returns the Project's id.
+ */
+export async function seedShots(env, token, total) {
+  const api = async (p, body) => {
+    const res = await fetch(`${env.url}/api/v1/entity/${p}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" }, body: JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`POST ${p}: ${res.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+  const project = (await api("projects", { name: "Bench Project" })).data.id;
+  const seqs = [];
+  for (let i = 0; i < 10; i++) seqs.push((await api("sequences", { code: `BSQ${i}`, project: { type: "Project", id: project } })).data.id);
+  const statuses = ["wtg", "ip", "fin"];
+  for (let start = 0; start < total; start += 500) {
+    const requests = [];
+    for (let i = start; i < Math.min(total, start + 500); i++) {
+      requests.push({ request_type: "create", entity: "Shot", data: {
+        code: `BENCH_${String(i).padStart(6, "0")}`, description: `Shot ${i} of the benchmark set`,
+        sg_status_list: statuses[i % 3], project: { type: "Project", id: project },
+        sg_sequence: { type: "Sequence", id: seqs[i % 10] }, sg_cut_in: 1001, sg_cut_out: 1001 + (i % 200), sg_cut_duration: i % 200,
+      }, options: { fields: [] } });
+    }
+    await api("_batch", { requests });
+  }
+  return project;
 }
 
 /** What every thin JS client does with a JSON:API resource. */
@@ -53,28 +88,61 @@ async function sideBySide(rounds, a, b) {
 export async function callOverhead(ctx, n = 2000, rounds = 4) {
   const sg = await connect(ctx);
   const token = await rawToken(ctx.env);
-  const shot = await sg.findOne("Shot", null, { sort: ["id"] });
+  const shot = await sg.findOne("Shot", null, { sort: ["id"], fields: ["code"] });
+  check(shot && typeof shot.code === "string", "a Shot to read");
   const per = Math.ceil(n / rounds);
   const url = `${ctx.env.url}/api/v1/entity/shots/${shot.id}?fields=code`;
   const r = await sideBySide(rounds,
-    async () => { for (let i = 0; i < per; i++) await sg.read("Shot", shot.id, { fields: ["code"] }); },
+    async () => {
+      for (let i = 0; i < per; i++) {
+        const r = await sg.read("Shot", shot.id, { fields: ["code"] });
+        check(r.id === shot.id && r.code === shot.code, `ours read ${JSON.stringify(r)}`);
+      }
+    },
     async () => {
       for (let i = 0; i < per; i++) {
         const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
-        flatten((await res.json()).data);
+        const r = flatten((await res.json()).data);
+        check(r.id === shot.id && r.code === shot.code, `raw read ${JSON.stringify(r)}`);
       }
     });
   return { calls: per, oursMs: r.ours, rawMs: r.raw, ratio: r.raw / r.ours };
 }
 
-/** 3. Decode: every Shot (12 fields, 500 per page), sequential pages both sides. */
-export async function decode(ctx, rounds = 3) {
+/** JSON with object keys sorted (JSON:API and our records order keys differently). */
+function canon(v) {
+  if (Array.isArray(v)) return `[${v.map(canon).join(",")}]`;
+  if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canon(v[k])}`).join(",")}}`;
+  return JSON.stringify(v) ?? "undefined";
+}
+
+/** The same records, field for field, in both lists (checked on the first and last). */
+function sameEnds(ours, raw) {
+  for (const [a, b] of [[ours[0], raw[0]], [ours.at(-1), raw.at(-1)]]) {
+    for (const f of ["id", ...SHOT_FIELDS]) {
+      check(canon(a?.[f]) === canon(b?.[f]), `record ${b?.id} field ${f}: ours ${JSON.stringify(a?.[f])}, raw ${JSON.stringify(b?.[f])}`);
+    }
+  }
+}
+
+/**
+ * 3. Decode: every Shot (12 fields, 500 per page), sequential pages both sides; both
+ * must read `expected` records (when given) and agree on the first and last.
+ */
+export async function decode(ctx, rounds = 3, expected = undefined) {
   const sg = await connect(ctx);
   const token = await rawToken(ctx.env);
   let count = 0;
+  let ends = null;
   const fields = SHOT_FIELDS.join(",");
   const r = await sideBySide(rounds,
-    async () => { count = (await sg.find("Shot", null, { fields: SHOT_FIELDS, pageSize: 500, sort: ["id"] })).length; },
+    async () => {
+      const all = await sg.find("Shot", null, { fields: SHOT_FIELDS, pageSize: 500, sort: ["id"] });
+      count = all.length;
+      if (expected !== undefined) check(count === expected, `ours read ${count} records, expected ${expected}`);
+      check(all.every((rec) => "sg_sequence" in rec && "created_by" in rec), "ours: every record has the 12 fields");
+      ends = [all[0], all.at(-1)];
+    },
     async () => {
       const all = [];
       for (let page = 1; ; page++) {
@@ -83,29 +151,43 @@ export async function decode(ctx, rounds = 3) {
         for (const item of body.data) all.push(flatten(item));
         if (body.data.length < 500) break;
       }
-      if (all.length !== count && count) throw new Error(`raw read ${all.length}, ours ${count}`);
+      if (expected !== undefined) check(all.length === expected, `raw read ${all.length} records, expected ${expected}`);
+      if (ends) {
+        check(all.length === count, `raw read ${all.length}, ours ${count}`);
+        sameEnds(ends, [all[0], all.at(-1)]);
+      }
     });
   return { records: count, oursMs: r.ours, rawMs: r.raw, ratio: r.raw / r.ours };
 }
 
-/** 4. Pagination under latency: ours with prefetch vs a sequential page loop. */
-export async function pagination(ctx, concurrency = 8, rounds = 1) {
+/**
+ * 4. Pagination under latency: ours with prefetch vs a sequential page loop; both must
+ * read `expected` records (when given), every id once.
+ */
+export async function pagination(ctx, concurrency = 8, rounds = 1, expected = undefined) {
   const sg = await connect(ctx);
   const token = await rawToken(ctx.env);
   let pages = 0;
   const r = await sideBySide(rounds,
     async () => {
       let n = 0;
-      for await (const page of sg.iterate("Shot", null, { fields: ["code"], pageSize: 500, sort: ["id"], concurrency }).pages()) { n += 1; void page; }
+      const ids = new Set();
+      for await (const page of sg.iterate("Shot", null, { fields: ["code"], pageSize: 500, sort: ["id"], concurrency }).pages()) {
+        n += 1;
+        for (const rec of page) ids.add(rec.id);
+      }
       pages = n;
+      if (expected !== undefined) check(ids.size === expected, `ours read ${ids.size} distinct records, expected ${expected}`);
     },
     async () => {
+      const ids = new Set();
       for (let page = 1; ; page++) {
         const res = await fetch(`${ctx.env.url}/api/v1/entity/shots?fields=code&sort=id&page[number]=${page}&page[size]=500`, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
         const body = await res.json();
-        body.data.map(flatten);
+        for (const rec of body.data.map(flatten)) ids.add(rec.id);
         if (body.data.length < 500) break;
       }
+      if (expected !== undefined) check(ids.size === expected, `raw read ${ids.size} distinct records, expected ${expected}`);
     });
   return { pages, concurrency, oursMs: r.ours, rawMs: r.raw, ratio: r.raw / r.ours };
 }

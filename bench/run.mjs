@@ -1,7 +1,10 @@
 // `cargo xtask bench` runs this against a dedicated emulator it started on 127.0.0.1.
 // Every figure is a ratio of two variants measured side by side in this run (machines
-// are noisy: compare, don't threshold absolute times). Writes bench/RESULTS.md.
-import { readFileSync, writeFileSync } from "node:fs";
+// are noisy: compare, don't threshold absolute times). Cases 2–4 run in Node, then in
+// headless Chromium (bench/chromium.mjs) and workerd (bench/workerd.mjs), each side by side
+// with raw fetch in the same runtime; case 5 (upload) is bench/upload.mjs. Writes
+// bench/RESULTS.md, keeping its hand-written "Reading these numbers" section.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
@@ -9,8 +12,12 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { ShotGrid } from "../pkg/node.js";
 import { envFrom } from "../tests/js/scenario.mjs";
-import { callOverhead, decode, pagination, rawToken } from "./cases.mjs";
-import { inChromium, inWorkerd } from "./runtimes.mjs";
+import * as cases from "./cases.mjs";
+import { openChromium } from "./chromium.mjs";
+import { openWorkerd, workerOptions } from "./workerd.mjs";
+import { uploadCase } from "./upload.mjs";
+
+const { rawToken, seedShots } = cases;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const env = envFrom(process.env);
@@ -35,25 +42,6 @@ async function faults(config) {
   if (!res.ok) throw new Error(`faults: ${res.status} ${await res.text()}`);
 }
 
-async function seedShots(token, total) {
-  const project = (await api("POST", "/api/v1/entity/projects", { name: "Bench Project" }, token)).data.id;
-  const seqs = [];
-  for (let i = 0; i < 10; i++) seqs.push((await api("POST", "/api/v1/entity/sequences", { code: `BSQ${i}`, project: { type: "Project", id: project } }, token)).data.id);
-  const statuses = ["wtg", "ip", "fin"];
-  for (let start = 0; start < total; start += 500) {
-    const requests = [];
-    for (let i = start; i < Math.min(total, start + 500); i++) {
-      requests.push({ request_type: "create", entity: "Shot", data: {
-        code: `BENCH_${String(i).padStart(6, "0")}`, description: `Shot ${i} of the benchmark set`,
-        sg_status_list: statuses[i % 3], project: { type: "Project", id: project },
-        sg_sequence: { type: "Sequence", id: seqs[i % 10] }, sg_cut_in: 1001, sg_cut_out: 1001 + (i % 200), sg_cut_duration: i % 200,
-      }, options: { fields: [] } });
-    }
-    await api("POST", "/api/v1/entity/_batch", { requests }, token);
-  }
-  return project;
-}
-
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
 
 // 1. Size
@@ -65,57 +53,55 @@ for (const [file, label, budget] of [["shotgrid_wasm_bg.wasm", ".wasm", 100 * 10
 const jsLayer = ["api.js", "errors.js", "node.js", "browser.js", "workerd.js"].reduce((n, f) => n + gzipSync(readFileSync(path.join(root, "pkg", f)), { level: 9 }).length, 0);
 row("1. size hand-written JS entries + api.js", `${kb(jsLayer)} gzip (all entries together)`);
 
+const SHOTS = 50_000;
 const token = await rawToken(env);
 const t0 = performance.now();
-await seedShots(token, 50_000);
-console.log(`seeded 50,000 shots in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-const ctx = { ShotGrid, env, fetch: globalThis.fetch };
+await seedShots(env, token, SHOTS);
+console.log(`seeded ${SHOTS} shots in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-// 2. Call overhead
-const o = await callOverhead(ctx, 2000);
-row("2. call overhead: 2,000 sequential reads by id, throughput ours/raw", `${x(o.ratio)} (ours ${o.oursMs.toFixed(0)} ms, raw ${o.rawMs.toFixed(0)} ms per ${o.calls})`, "≥ 0.9×", o.ratio >= 0.9);
-
-// 3. Decode
-const d = await decode(ctx);
-row("3. decode: 50,000 Shots × 12 fields, 500/page, speed ours/raw", `${x(d.ratio)} (ours ${d.oursMs.toFixed(0)} ms, raw ${d.rawMs.toFixed(0)} ms, ${d.records} records)`, "≥ 1.0×", d.ratio >= 1.0);
-
-// 4. Pagination under 100 ms latency
-await faults({ latency_ms: 100, classes: ["read"] });
-try {
-  const p = await pagination(ctx, 8);
-  const ideal = Math.ceil(p.pages / p.concurrency) * 100;
-  row("4. pagination, +100 ms per request: prefetch (8) vs sequential", `${x(p.ratio)} faster (ours ${p.oursMs.toFixed(0)} ms, sequential ${p.rawMs.toFixed(0)} ms, ${p.pages} pages)`, "≥ 5×", p.ratio >= 5);
-  row("4. pagination vs ideal ceil(pages/concurrency) × 100 ms", `${x(p.oursMs / ideal)} of ideal ${ideal} ms`, "≤ 1.5×", p.oursMs / ideal <= 1.5);
-} finally {
-  await faults(null);
-}
-
-// 2–4 again in headless Chromium and in workerd (issue 9), same emulator and data.
-for (const [label, start] of [["Chromium", inChromium], ["workerd", inWorkerd]]) {
-  let rt;
+/** Cases 2–4 in one runtime: `rt.run(name, ...args)` runs `cases[name]` there. */
+async function casesIn(rt, label) {
+  console.log(`-- cases 2–4 in ${rt.runtime}`);
+  const o = await rt.run("callOverhead", 2000);
+  row(`2. call overhead (${label}): 2,000 sequential reads by id, throughput ours/raw`, `${x(o.ratio)} (ours ${o.oursMs.toFixed(0)} ms, raw ${o.rawMs.toFixed(0)} ms per ${o.calls})`, "≥ 0.9×", o.ratio >= 0.9);
+  const d = await rt.run("decode", 3, SHOTS);
+  row(`3. decode (${label}): 50,000 Shots × 12 fields, 500/page, speed ours/raw`, `${x(d.ratio)} (ours ${d.oursMs.toFixed(0)} ms, raw ${d.rawMs.toFixed(0)} ms, ${d.records} records)`, "≥ 1.0×", d.ratio >= 1.0);
+  await faults({ latency_ms: 100, classes: ["read"] });
   try {
-    rt = await start(root, env);
-    const ov = await rt.run("overhead");
-    row(`2. call overhead (${label})`, `${x(ov.ratio)} (ours ${ov.oursMs.toFixed(0)} ms, raw ${ov.rawMs.toFixed(0)} ms per ${ov.calls})`, "≥ 0.9×", ov.ratio >= 0.9);
-    const dd = await rt.run("decode");
-    row(`3. decode (${label})`, `${x(dd.ratio)} (ours ${dd.oursMs.toFixed(0)} ms, raw ${dd.rawMs.toFixed(0)} ms, ${dd.records} records)`, "≥ 1.0×", dd.ratio >= 1.0);
-    await faults({ latency_ms: 100, classes: ["read"] });
-    try {
-      const pp = await rt.run("pagination");
-      const ideal = Math.ceil(pp.pages / pp.concurrency) * 100;
-      row(`4. pagination +100 ms, prefetch (8) vs sequential (${label})`, `${x(pp.ratio)} faster (ours ${pp.oursMs.toFixed(0)} ms, sequential ${pp.rawMs.toFixed(0)} ms, ${pp.pages} pages); ${x(pp.oursMs / ideal)} of ideal ${ideal} ms`, "≥ 5×, ≤ 1.5× ideal", pp.ratio >= 5 && pp.oursMs / ideal <= 1.5);
-    } finally {
-      await faults(null);
-    }
-  } catch (err) {
-    row(`2–4 (${label})`, `failed: ${String(err?.message ?? err).split("\n")[0].slice(0, 200)}`, "", false);
+    const p = await rt.run("pagination", 8, 1, SHOTS);
+    const ideal = Math.ceil(p.pages / p.concurrency) * 100;
+    row(`4. pagination (${label}), +100 ms per request: prefetch (8) vs sequential`, `${x(p.ratio)} faster (ours ${p.oursMs.toFixed(0)} ms, sequential ${p.rawMs.toFixed(0)} ms, ${p.pages} pages)`, "≥ 5×", p.ratio >= 5);
+    row(`4. pagination (${label}) vs ideal ceil(pages/concurrency) × 100 ms`, `${x(p.oursMs / ideal)} of ideal ${ideal} ms`, "≤ 1.5×", p.oursMs / ideal <= 1.5);
   } finally {
-    await rt?.close();
+    await faults(null);
   }
 }
 
-// 5. Upload (issue 5): measured once uploads land.
-row("5. upload 256 MB multipart, concurrency 4 vs 1", "not measured yet (uploads in progress)");
+const runtimes = [`Node ${process.version}`];
+await casesIn({ runtime: `Node ${process.version}`, run: (name, ...args) => cases[name]({ ShotGrid, env, fetch: globalThis.fetch }, ...args) }, "Node");
+for (const [open, label] of [[openChromium, "Chromium"], [openWorkerd, "workerd"]]) {
+  const rt = await open(env);
+  runtimes.push(rt.runtime);
+  try {
+    await casesIn(rt, label);
+  } finally {
+    await rt.close();
+  }
+}
+
+// 5. Upload: 256 MiB in 8 MiB parts, +50 ms per request, concurrency 4 vs 1 (Node).
+{
+  const project = (await api("POST", "/api/v1/entity/projects", { name: "Upload bench" }, token)).data.id;
+  const versionId = (await api("POST", "/api/v1/entity/versions", { code: "UPLOAD_BENCH", project: { type: "Project", id: project } }, token)).data.id;
+  const u = await uploadCase({ env, admin, faults, versionId });
+  const s = (n) => `${n.toFixed(2)} s`;
+  const bound = 4 * u.partMib + 32;
+  row(`5. upload ${u.mib} MiB multipart, ${u.partMib} MiB parts, +${u.latencyMs} ms per request: concurrency 4 vs 1`, `${x(u.c1.seconds / u.c4.seconds)} faster (c4 ${s(u.c4.seconds)}, c1 ${s(u.c1.seconds)}; medians of ${u.rounds}; SHA-256 of every upload checked)`, "≥ 3×", u.c1.seconds / u.c4.seconds >= 3);
+  row("5. upload, parts phase only (first part PUT to last part PUT done): concurrency 4 vs 1", `${x(u.c1.parts / u.c4.parts)} (c4 ${s(u.c4.parts)}, c1 ${s(u.c1.parts)}; ${u.parts} parts)`);
+  row("5. upload, concurrency 4: ours vs raw fetch doing the same PUTs", `ours ${s(u.c4.seconds)}, raw ${s(u.raw.seconds)} (${x(u.raw.seconds / u.c4.seconds)} raw/ours)`);
+  row("5. upload peak memory, RSS growth (bytes source)", `c4 ${u.c4.rss.toFixed(0)} MiB, c1 ${u.c1.rss.toFixed(0)} MiB; raw fetch c4 ${u.raw.rss.toFixed(0)} MiB`, `≤ ${bound} MiB (4 × part + 32)`, u.c4.rss <= bound);
+  row("5. upload peak memory, RSS growth (stream of fresh 64 KiB chunks, c4)", `${u.stream.rss.toFixed(0)} MiB (${s(u.stream.seconds)}); reading the same stream alone, no upload: ${u.floor.rss.toFixed(0)} MiB`, `≤ ${bound} MiB (4 × part + 32)`, u.stream.rss <= bound);
+}
 
 // 6. Batch: 10,000 creates via split batch vs single creates (on Asset, not to disturb Shots)
 {
@@ -142,11 +128,9 @@ row("5. upload 256 MB multipart, concurrency 4 vs 1", "not measured yet (uploads
 
 // 7. Cold start in workerd: instantiate + first request, ours vs a raw-fetch Worker.
 {
-  const bindings = { SG_EMULATOR_URL: env.url, SG_TEST_CLIENT_ID: env.clientId, SG_TEST_CLIENT_SECRET: env.clientSecret };
   const start = async (script) => {
     const t = performance.now();
-    const mf = new Miniflare({ modules: true, modulesRoot: root, scriptPath: path.join(root, script), compatibilityDate: "2025-01-01", bindings,
-      modulesRules: [{ type: "ESModule", include: ["**/*.js", "**/*.mjs"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }] });
+    const mf = new Miniflare(workerOptions(script, env));
     const res = await mf.dispatchFetch("http://localhost/");
     const text = await res.text();
     const ms = performance.now() - t;
@@ -164,27 +148,23 @@ row("5. upload 256 MB multipart, concurrency 4 vs 1", "not measured yet (uploads
   row("7. cold start in workerd (start + first request): ours vs raw-fetch Worker", `${med(ours).toFixed(0)} ms vs ${med(raw).toFixed(0)} ms (${x(med(ours) / med(raw))})`);
 }
 
+const resultsPath = path.join(root, "bench/RESULTS.md");
+const previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
+const reading = previous.indexOf("## Reading these numbers");
 const md = [
   "# Benchmark results",
   "",
-  "Measured by `cargo xtask bench` (emulator on 127.0.0.1, Node runtime unless noted). Each",
-  "line compares variants run side by side in the same run; absolute times vary with the",
-  "machine, ratios are what to compare.",
+  "Measured by `cargo xtask bench` (emulator on 127.0.0.1; Node unless a line names",
+  "Chromium or workerd). Each line compares variants run side by side in the same run and",
+  "the same runtime; absolute times vary with the machine, ratios are what to compare.",
   "",
-  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.platform()} ${os.release()}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.`,
+  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.platform()} ${os.release()}, load average ${os.loadavg()[0].toFixed(1)} at the end (the cores are shared). Runtimes: ${runtimes.join(", ")}. Date: ${new Date().toISOString().slice(0, 10)}.`,
   "",
   "| | measurement | result | goal |",
   "|---|---|---|---|",
   ...rows.map((r) => `| ${r.pass === undefined ? "" : r.pass ? "ok" : "miss"} | ${r.name} | ${r.value} | ${r.goal ?? ""} |`),
   "",
+  ...(reading >= 0 ? [previous.slice(reading).trimEnd(), ""] : []),
 ];
-// The hand-written notes after the table ("## Reading these numbers") are kept.
-const resultsPath = path.join(root, "bench/RESULTS.md");
-let notes = "";
-try {
-  const old = readFileSync(resultsPath, "utf8");
-  const at = old.indexOf("\n## Reading these numbers");
-  if (at >= 0) notes = old.slice(at + 1);
-} catch {}
-writeFileSync(resultsPath, md.join("\n") + (notes ? `\n${notes}` : ""));
+writeFileSync(resultsPath, md.join("\n"));
 console.log("wrote bench/RESULTS.md");

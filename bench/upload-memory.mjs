@@ -4,7 +4,12 @@
 //   cargo xtask build
 //   shotgrid-emulator --port 0 --seed demo --script-user sg-test:secret --admin-secret adm
 //   SG_EMULATOR_URL=http://127.0.0.1:PORT SG_TEST_CLIENT_ID=sg-test SG_TEST_CLIENT_SECRET=secret \
-//     node --expose-gc bench/upload-memory.mjs [MiB=256] [partMiB=8] [concurrency=4] [mode=all]
+//     SG_ADMIN_SECRET=adm node --expose-gc bench/upload-memory.mjs [MiB=256] [partMiB=8] [concurrency=4] [mode=all]
+//
+// Uploads go to the `sg_uploaded_movie` field of Version SG_BENCH_VERSION (default 1).
+// With SG_ADMIN_SECRET set, each upload is then checked: the SHA-256 and size the
+// emulator stored must be those of the source (`cargo xtask bench` case 5 runs this
+// script, with the emulator adding latency, for its timings and memory figures).
 //
 // Modes (each runs in its own Node process so one cannot inflate another's peak); each
 // data source is uploaded by the client and, as the baseline, by plain fetch doing the
@@ -26,7 +31,8 @@
 // heapUsed); growth is the peak minus the value after a GC before the upload. The bound
 // of issue 5 is concurrency × partSize + 32 MiB of growth.
 import { execFileSync } from "node:child_process";
-import { openAsBlob } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, openAsBlob } from "node:fs";
 import { mkdtempSync, openSync, rmSync, writeSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -48,6 +54,8 @@ if (!env.url || !env.clientId || !env.clientSecret) {
   process.exit(2);
 }
 const mb = (n) => (n / MiB).toFixed(1);
+const versionId = Number(process.env.SG_BENCH_VERSION ?? 1);
+const adminSecret = process.env.SG_ADMIN_SECRET;
 
 const SOURCES = ["stream", "stream-reused", "bytes", "file"];
 if (mode === "all") {
@@ -75,16 +83,22 @@ if (mode === "all") {
   process.exit(0);
 }
 
-/** A stream of `size` bytes in 64 KiB chunks: fresh ones (like a file read stream) or one reused. */
-function sourceStream(reused) {
-  let sent = 0;
+/** The `size` bytes of the stream sources, in 64 KiB chunks: fresh ones (like a file read stream; each filled with its index) or one reused. */
+function* sourceChunks(reused) {
   const one = new Uint8Array(64 * 1024).fill(7);
+  for (let sent = 0; sent < size; sent += 64 * 1024) {
+    const n = Math.min(64 * 1024, size - sent);
+    yield reused ? one.subarray(0, n) : new Uint8Array(n).fill((sent >> 16) & 0xff);
+  }
+}
+
+function sourceStream(reused) {
+  const chunks = sourceChunks(reused);
   return new ReadableStream({
     pull(c) {
-      if (sent >= size) return c.close();
-      const n = Math.min(64 * 1024, size - sent);
-      c.enqueue(reused ? one.subarray(0, n) : new Uint8Array(n).fill(sent & 0xff));
-      sent += n;
+      const { done, value } = chunks.next();
+      if (done) c.close();
+      else c.enqueue(value);
     },
   });
 }
@@ -116,7 +130,18 @@ let tmp;
 let file;
 const source = mode.replace(/^(raw|floor)-/, "");
 let bytes;
-if (source === "bytes") bytes = new Uint8Array(size).fill(9);
+if (source === "bytes") {
+  // Varied content (a part in the wrong place changes the SHA-256), made before the baseline.
+  bytes = new Uint8Array(size);
+  const words = new Uint32Array(bytes.buffer);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x;
+  }
+}
 if (source === "file") {
   tmp = mkdtempSync(path.join(tmpdir(), "upload-memory-"));
   file = path.join(tmp, "bench.mov");
@@ -135,12 +160,25 @@ async function token() {
   return (await r.json()).access_token;
 }
 
+/** fetch, noting when the first part PUT started and the last one ended (the parts phase). */
+const puts = { first: Infinity, last: 0 };
+/** When the upload itself began (after imports and the token). */
+let uploadStarted = 0;
+async function timedFetch(url, init = {}) {
+  if (init.method !== "PUT") return fetch(url, init);
+  puts.first = Math.min(puts.first, Date.now());
+  const res = await fetch(url, init);
+  puts.last = Math.max(puts.last, Date.now());
+  return res;
+}
+
 /** The multipart flow of REST-NOTES "Files" with plain fetch, parts from `nextBody(n)`. */
 async function rawUpload(nextBody) {
   const bearer = await token();
   const auth = { authorization: `Bearer ${bearer}`, accept: "application/json" };
   const abs = (u) => new URL(u, env.url).href;
-  const start = await (await fetch(`${env.url}/api/v1/entity/versions/1/sg_uploaded_movie/_upload?filename=bench.mov&multipart_upload=true`, { headers: auth })).json();
+  uploadStarted = Date.now();
+  const start = await (await fetch(`${env.url}/api/v1/entity/versions/${versionId}/sg_uploaded_movie/_upload?filename=bench.mov&multipart_upload=true`, { headers: auth })).json();
   const info = start.data;
   const parts = Math.ceil(size / partSize);
   const urls = [abs(start.links.upload)];
@@ -167,7 +205,7 @@ async function rawUpload(nextBody) {
       // Parts are read in order from the stream; PUTs overlap.
       const body = await (reading = reading.then(() => nextBody(n)));
       const url = await urlFor(n);
-      const r = await fetch(url, { method: "PUT", body, headers: { "content-type": "video/quicktime" } });
+      const r = await timedFetch(url, { method: "PUT", body, headers: { "content-type": "video/quicktime" } });
       if (!r.ok) throw new Error(`part ${n}: ${r.status}`);
       etags[n - 1] = r.headers.get("etag");
       await r.arrayBuffer();
@@ -183,16 +221,43 @@ async function rawUpload(nextBody) {
   return parts;
 }
 
+/** The SHA-256 (hex) of the source, computed again after the measurement. */
+async function expectedSha() {
+  const hash = createHash("sha256");
+  if (source === "bytes") hash.update(bytes);
+  else if (source === "file") for await (const c of createReadStream(file)) hash.update(c);
+  else for (const c of sourceChunks(source === "stream-reused")) hash.update(c);
+  return hash.digest("hex");
+}
+
+/** Checks that the Version's movie is an Attachment holding exactly the source's bytes. */
+async function verify() {
+  const auth = { authorization: `Bearer ${await token()}`, accept: "application/json" };
+  const v = await (await fetch(`${env.url}/api/v1/entity/versions/${versionId}?fields=sg_uploaded_movie`, { headers: auth })).json();
+  const attachmentId = v.data?.attributes?.sg_uploaded_movie?.id;
+  if (typeof attachmentId !== "number") throw new Error(`[${mode}] no uploaded movie on Version ${versionId}: ${JSON.stringify(v).slice(0, 300)}`);
+  const r = await fetch(`${env.url}/_admin/files/${attachmentId}/sha256`, { headers: { "x-admin-secret": adminSecret } });
+  if (!r.ok) throw new Error(`[${mode}] admin sha256: ${r.status}`);
+  const stored = await r.json();
+  const want = await expectedSha();
+  if (stored.size !== size || stored.sha256 !== want) {
+    throw new Error(`[${mode}] stored ${stored.size} bytes, SHA-256 ${stored.sha256}; expected ${size} bytes, ${want}`);
+  }
+  console.log(`[${mode}] verified: Attachment ${attachmentId} holds the ${size} bytes (SHA-256 ${want.slice(0, 16)}…)`);
+}
+
 async function run() {
   if (SOURCES.includes(mode)) {
     const { ShotGrid } = await import("../pkg/node.js");
     const sg = await ShotGrid.connect({
       site: env.url,
       auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: env.clientSecret },
+      fetch: timedFetch,
     });
     const data =
       source === "file" ? await openAsBlob(file) : source === "bytes" ? bytes : { stream: sourceStream(source === "stream-reused"), size, name: "bench.mov" };
-    const r = await sg.upload("Version", 1, data, {
+    uploadStarted = Date.now();
+    const r = await sg.upload("Version", versionId, data, {
       field: "sg_uploaded_movie",
       filename: "bench.mov",
       partSize,
@@ -203,6 +268,7 @@ async function run() {
     return r.parts;
   }
   if (mode === "floor-stream") {
+    uploadStarted = Date.now();
     const read = partReader(sourceStream(false).getReader());
     const parts = Math.ceil(size / partSize);
     let next = 1;
@@ -250,8 +316,14 @@ const timer = setInterval(() => {
 const parts = await run();
 clearInterval(timer);
 const seconds = (Date.now() - t0) / 1000;
+const uploadSeconds = (Date.now() - uploadStarted) / 1000;
+let verified = false;
+if (adminSecret && mode !== "floor-stream") {
+  await verify();
+  verified = true;
+}
 if (tmp) rmSync(tmp, { recursive: true, force: true });
-console.log(`[${mode}] ${total} MiB in ${parts} parts of ${part} MiB, concurrency ${concurrency}, ${seconds.toFixed(1)} s`);
+console.log(`[${mode}] ${total} MiB in ${parts} parts of ${part} MiB, concurrency ${concurrency}, ${seconds.toFixed(1)} s${puts.last ? ` (upload ${uploadSeconds.toFixed(1)} s, parts phase ${((puts.last - puts.first) / 1000).toFixed(1)} s)` : ""}`);
 console.log(`[${mode}] rss baseline ${mb(base.rss)} MiB, peak ${mb(peak.rss)} MiB, growth ${mb(peak.rss - base.rss)} MiB; arrayBuffers growth ${mb(peak.arrayBuffers - base.arrayBuffers)} MiB; external growth ${mb(peak.external - base.external)} MiB; heapUsed peak ${mb(peak.heapUsed)} MiB`);
 console.log(`[${mode}] each second, rss growth/arrayBuffers MiB: ${timeline.join(" ")}`);
 console.log(
@@ -260,5 +332,8 @@ console.log(
     rssGrowth: (peak.rss - base.rss) / MiB,
     arrayBuffersGrowth: (peak.arrayBuffers - base.arrayBuffers) / MiB,
     seconds,
+    uploadSeconds,
+    partsSeconds: puts.last ? (puts.last - puts.first) / 1000 : null,
+    verified,
   }),
 );

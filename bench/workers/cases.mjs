@@ -1,17 +1,16 @@
-// Benchmark cases 2–4 inside workerd: `GET /?case=overhead|decode|pagination` runs one
-// case of ../cases.mjs with the package's workerd entry and answers its timings as JSON.
+// Runs one case of bench/cases.mjs inside workerd: POST { name, args } → the case's result
+// as JSON (500 with the error's text when it throws). Driven by bench/workerd.mjs.
 import { ShotGrid } from "../../pkg/workerd.js";
-import { callOverhead, decode, pagination } from "../cases.mjs";
+import * as cases from "../cases.mjs";
 
 export default {
   async fetch(req, env) {
-    const ctx = { ShotGrid, env: { url: env.SG_EMULATOR_URL, clientId: env.SG_TEST_CLIENT_ID, clientSecret: env.SG_TEST_CLIENT_SECRET }, fetch };
-    const which = new URL(req.url).searchParams.get("case");
     try {
-      if (which === "overhead") return Response.json(await callOverhead(ctx, 2000));
-      if (which === "decode") return Response.json(await decode(ctx));
-      if (which === "pagination") return Response.json(await pagination(ctx, 8));
-      return new Response(`unknown case ${which}`, { status: 400 });
+      const { name, args } = await req.json();
+      const run = cases[name];
+      if (typeof run !== "function") return new Response(`no case ${name}`, { status: 400 });
+      const ctx = { ShotGrid, env: { url: env.SG_EMULATOR_URL, clientId: env.SG_TEST_CLIENT_ID, clientSecret: env.SG_TEST_CLIENT_SECRET }, fetch };
+      return Response.json(await run(ctx, ...args));
     } catch (err) {
       return new Response(String(err?.stack ?? err), { status: 500 });
     }

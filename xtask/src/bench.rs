@@ -1,7 +1,9 @@
-//! `cargo xtask bench`: builds the package and the emulator, starts a dedicated emulator
-//! on 127.0.0.1 (empty site, admin secret for injected latency), and runs
-//! `node bench/run.mjs`, which measures everything side by side in one run and writes
-//! `bench/RESULTS.md`.
+//! `cargo xtask bench`: installs what is missing (`setup`: Chromium, npm packages…),
+//! builds the package and the emulator, starts a dedicated emulator on 127.0.0.1 (empty
+//! site, admin secret for injected latency and the stored files' SHA-256), and runs
+//! `node bench/run.mjs`, which measures everything side by side in one run (Node, headless
+//! Chromium, workerd) and writes `bench/RESULTS.md`. The upload limit bounds one request
+//! body (one part, 8 MiB in case 5), not a whole multipart upload.
 
 use std::fs::File;
 use std::path::Path;
@@ -9,10 +11,11 @@ use std::process::Command;
 
 use crate::emulator::{self, Emulator, Sink};
 use crate::util::{self, step};
-use crate::{build, Result};
+use crate::{build, setup, Result};
 
 /// Runs every benchmark.
 pub fn run(root: &Path) -> Result<()> {
+    setup::run(root)?;
     build::run(root)?;
     emulator::build(root)?;
     step("start the benchmark emulator");
