@@ -8,6 +8,7 @@ import { readFile, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { launchChromium } from "../js/chromium.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const shots = path.join(root, "test-output/explorer");
@@ -42,11 +43,7 @@ const start = `${origin}/?site=${encodeURIComponent(env.url)}`;
 await rm(shots, { recursive: true, force: true });
 await mkdir(shots, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await launchChromium(chromium);
 
 function check(cond, message) {
   if (!cond) throw new Error(`assertion failed: ${message}`);
