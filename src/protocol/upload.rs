@@ -17,7 +17,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
+use super::http::{percent_encode_into, split_scheme, HttpRequest, HttpResponse, Method};
 use super::naming::url_segment;
 use super::record::parse_json;
 use super::site::Site;
@@ -618,7 +618,7 @@ pub fn redirect_location(resp: &HttpResponse, request_url: &str) -> Option<Strin
     }
     if loc.starts_with('/') && !loc.starts_with("//") {
         // scheme://authority of the request URL.
-        let after_scheme = request_url.find("://")? + 3;
+        let after_scheme = request_url.len() - split_scheme(request_url)?.1.len();
         let end = request_url
             .get(after_scheme..)?
             .find('/')
