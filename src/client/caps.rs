@@ -49,6 +49,21 @@ impl<R> OneShot<R> {
             decode,
         }
     }
+
+    /// The request (or why it could not be built), whether it is a write, and the
+    /// decoder: for a caller that sends with [`Client::send_call`] and decodes in a
+    /// continuation that is not generic over `R` (the facade does, so the .wasm holds
+    /// one async state machine for every result type).
+    #[allow(clippy::type_complexity)]
+    pub fn into_parts(
+        self,
+    ) -> (
+        Result<HttpRequest, Error>,
+        bool,
+        fn(&HttpResponse) -> Result<R, Error>,
+    ) {
+        (self.req, self.write, self.decode)
+    }
 }
 
 /// The decoder of answers whose body is not needed (204s and acknowledgements).
@@ -60,8 +75,18 @@ impl<T: Transport> Client<T> {
     /// Sends a [`OneShot`]'s request (with the bearer token; reads retried, writes
     /// never replayed) and decodes the answer.
     pub async fn run<R>(&self, call: OneShot<R>) -> Result<R, Error> {
-        let resp = self.send_with_token(call.req?, call.write).await?;
+        let resp = self.send_call(call.req, call.write).await?;
         (call.decode)(&resp)
+    }
+
+    /// Sends the request of a [`OneShot`] taken apart with [`OneShot::into_parts`]
+    /// (with the bearer token; reads retried, writes never replayed).
+    pub async fn send_call(
+        &self,
+        req: Result<HttpRequest, Error>,
+        write: bool,
+    ) -> Result<HttpResponse, Error> {
+        self.send_with_token(req?, write).await
     }
 
     /// Text search: one page when `page` is given, else every page up to `limit`.

@@ -18,6 +18,7 @@ use crate::client::{
 };
 use crate::protocol::auth::{Grant, ImportedTokens, Secret, TokenScope, Tokens};
 use crate::protocol::filters::validate as validate_filters;
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::protocol::query::{Pager, ReadMethod, ReadQuery, ReturnOnly};
 use crate::protocol::retry::RetryPolicy;
 use crate::protocol::site::Site;
@@ -420,20 +421,39 @@ where
     future_to_promise(async move { f(inner).await.map(to_js).map_err(|e| error_to_js(&e)) })
 }
 
-/// Runs a [`OneShot`] in a promise. Generic only over the result type, so the .wasm
-/// holds one async state machine per result type, not one per method.
+/// Runs a [`OneShot`] in a promise. Only the request is awaited; the answer is decoded
+/// and converted by a boxed continuation, so the .wasm holds one async state machine
+/// for every result type, not one per type (nor per method).
 fn run_one<R: 'static>(
     inner: &Rc<Client<FetchTransport>>,
     call: OneShot<R>,
     to_js: fn(R) -> JsValue,
 ) -> Promise {
+    let (req, write, decode) = call.into_parts();
+    send_one(
+        inner,
+        req,
+        write,
+        Box::new(move |resp| decode(resp).map(to_js)),
+    )
+}
+
+/// The continuation of [`run_one`]: decodes an answer into the promise's value.
+type Finish = Box<dyn FnOnce(&HttpResponse) -> Result<JsValue, Error>>;
+
+fn send_one(
+    inner: &Rc<Client<FetchTransport>>,
+    req: Result<HttpRequest, Error>,
+    write: bool,
+    finish: Finish,
+) -> Promise {
     let inner = inner.clone();
     future_to_promise(async move {
-        inner
-            .run(call)
+        let resp = inner
+            .send_call(req, write)
             .await
-            .map(to_js)
-            .map_err(|e| error_to_js(&e))
+            .map_err(|e| error_to_js(&e))?;
+        finish(&resp).map_err(|e| error_to_js(&e))
     })
 }
 
