@@ -104,7 +104,7 @@ fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
             Ok(out)
         }
     }
-    let mut de = serde_json::Deserializer::from_str(text);
+    let mut de = serde_json::Deserializer::from_slice(text.as_bytes());
     let out = de.deserialize_map(Members).ok()?;
     de.end().ok()?;
     Some(out)
@@ -184,7 +184,7 @@ fn push_links(out: &mut String, data: &str) {
         return;
     }
     if data.starts_with('[') {
-        match serde_json::from_str::<Vec<&RawValue>>(data) {
+        match serde_json::from_slice::<Vec<&RawValue>>(data.as_bytes()) {
             Ok(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
