@@ -11,6 +11,7 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::error::Error;
 use super::http::HttpResponse;
@@ -121,11 +122,9 @@ fn push_key(out: &mut String, key: &str) {
         out.push_str(key);
         out.push('"');
     } else {
-        // Rare: keys that need escaping.
-        match serde_json::to_string(key) {
-            Ok(k) => out.push_str(&k),
-            Err(_) => out.push_str("\"\""),
-        }
+        // Rare: keys that need escaping. Through `Value`'s Display, the one JSON
+        // writer the .wasm holds anyway.
+        out.push_str(&Value::String(key.to_owned()).to_string());
     }
 }
 
