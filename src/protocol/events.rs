@@ -244,15 +244,20 @@ pub fn record_id(record: &Value) -> Result<u64, Error> {
         .ok_or_else(|| Error::decode("an EventLogEntry without a valid id", 200, None))
 }
 
-/// Sorts polled records by id and drops duplicate ids (one page holds one version of a
-/// record, so which duplicate stays does not matter: the unstable sort is smaller).
+/// Sorts polled records by id and drops duplicate ids (the first one stays). Pages
+/// arrive sorted by id (the poll asks for it), so each record is placed by a binary
+/// search and normally appended: linear for a sorted page, and no general-purpose sort
+/// in the .wasm.
 pub fn sort_page(page: Vec<Value>) -> Result<Vec<(u64, Value)>, Error> {
-    let mut records = Vec::with_capacity(page.len());
+    let mut records: Vec<(u64, Value)> = Vec::with_capacity(page.len());
     for r in page {
-        records.push((record_id(&r)?, r));
+        let id = record_id(&r)?;
+        let i = records.partition_point(|(x, _)| *x < id);
+        if records.get(i).is_some_and(|(x, _)| *x == id) {
+            continue;
+        }
+        records.insert(i, (id, r));
     }
-    records.sort_unstable_by_key(|(id, _)| *id);
-    records.dedup_by_key(|(id, _)| *id);
     Ok(records)
 }
 
@@ -311,6 +316,24 @@ mod tests {
         let p = pos.accept(vec![ev(12, "Shot")], 5, &[], 1.0).unwrap();
         assert!(p.events.is_empty());
         assert_eq!(pos.last_id, 12);
+    }
+
+    #[test]
+    fn sorts_a_page_and_keeps_the_first_of_repeated_ids() {
+        let page = vec![
+            ev(5, "Shot"),
+            ev(3, "Asset"),
+            ev(5, "Asset"),
+            ev(4, "Shot"),
+            ev(1, "Shot"),
+        ];
+        let sorted = sort_page(page).unwrap();
+        let ids: Vec<u64> = sorted.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [1, 3, 4, 5]);
+        assert_eq!(sorted[3].1["entity"]["type"], "Shot");
+        let many: Vec<Value> = (1..=300).rev().map(|i| ev(i, "Shot")).collect();
+        let ids: Vec<u64> = sort_page(many).unwrap().iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, (1..=300).collect::<Vec<_>>());
     }
 
     #[test]
