@@ -429,11 +429,11 @@ fn run_one<R: 'static>(
     call: OneShot<R>,
     to_js: fn(R) -> JsValue,
 ) -> Promise {
-    let (req, write, decode) = call.into_parts();
+    let (req, write, auth, decode) = call.into_parts();
     send_one(
         inner,
         req,
-        write,
+        (write, auth),
         Box::new(move |resp| decode(resp).map(to_js)),
     )
 }
@@ -444,13 +444,13 @@ type Finish = Box<dyn FnOnce(&HttpResponse) -> Result<JsValue, Error>>;
 fn send_one(
     inner: &Rc<Client<FetchTransport>>,
     req: Result<HttpRequest, Error>,
-    write: bool,
+    (write, auth): (bool, bool),
     finish: Finish,
 ) -> Promise {
     let inner = inner.clone();
     future_to_promise(async move {
         let resp = inner
-            .send_call(req, write)
+            .send_call(req, write, auth)
             .await
             .map_err(|e| error_to_js(&e))?;
         finish(&resp).map_err(|e| error_to_js(&e))
@@ -526,11 +526,7 @@ impl ShotGrid {
     /// Server info (`GET /api/v1/`).
     #[wasm_bindgen(unchecked_return_type = "Promise<ServerInfo>")]
     pub fn info(&self) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            let v = inner.info().await.map_err(|e| error_to_js(&e))?;
-            Ok(json_to_js(&v))
-        })
+        run_one(&self.inner, self.inner.info_call(), |v| json_to_js(&v))
     }
 
     /// Reads one record by id: `{ type, id, ...fields }`. Rejects with status 404 when
