@@ -8,7 +8,7 @@ use crate::protocol::events::{sort_page, FollowPosition};
 use crate::protocol::filters::validate as validate_filters;
 use crate::protocol::http::{percent_encode_into, HttpRequest, Method};
 use crate::protocol::query::{ReadMethod, ReadQuery, ReturnOnly};
-use crate::protocol::record::{parse_json, take_data};
+use crate::protocol::record::{json_text, parse_json, take_data};
 use crate::protocol::Error;
 
 /// How a follower polls.
@@ -111,7 +111,7 @@ impl<T: Transport> Client<T> {
             }
             let mut path = String::from("/api/v1/webhook/deliveries/");
             percent_encode_into(&mut path, delivery_id);
-            let body = json!({ "acknowledgement": acknowledgement }).to_string();
+            let body = json_text(&json!({ "acknowledgement": acknowledgement }));
             Ok(HttpRequest::new(Method::Put, self.config.site.url(&path))
                 .header("Accept", "application/json")
                 .header("Content-Type", "application/json")

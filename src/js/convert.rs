@@ -25,7 +25,7 @@ pub fn js_to_json(v: &JsValue, path: &str) -> Result<Value, Error> {
 
 /// Converts JSON to a JS value (plain objects and arrays).
 pub fn json_to_js(v: &Value) -> JsValue {
-    text_to_js(&v.to_string())
+    text_to_js(&crate::protocol::record::json_text(v))
 }
 
 /// Parses JSON text we produced into a JS value with the engine's native `JSON.parse`.

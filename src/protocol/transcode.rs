@@ -122,9 +122,8 @@ fn push_key(out: &mut String, key: &str) {
         out.push_str(key);
         out.push('"');
     } else {
-        // Rare: keys that need escaping. Through `Value`'s Display, the one JSON
-        // writer the .wasm holds anyway.
-        out.push_str(&Value::String(key.to_owned()).to_string());
+        // Rare: keys that need escaping.
+        out.push_str(&super::record::json_text(&Value::String(key.to_owned())));
     }
 }
 
