@@ -22,6 +22,8 @@ use crate::protocol::{hooks, navigation, schema, social, Error};
 pub struct OneShot<R> {
     req: Result<HttpRequest, Error>,
     write: bool,
+    /// Sent with the bearer token (all but the public server info).
+    auth: bool,
     decode: fn(&HttpResponse) -> Result<R, Error>,
 }
 
@@ -34,6 +36,20 @@ impl<R> OneShot<R> {
         OneShot {
             req,
             write: false,
+            auth: true,
+            decode,
+        }
+    }
+
+    /// A read sent without the token (the server info): retried per the policy.
+    pub fn public(
+        req: Result<HttpRequest, Error>,
+        decode: fn(&HttpResponse) -> Result<R, Error>,
+    ) -> Self {
+        OneShot {
+            req,
+            write: false,
+            auth: false,
             decode,
         }
     }
@@ -46,8 +62,35 @@ impl<R> OneShot<R> {
         OneShot {
             req,
             write: true,
+            auth: true,
             decode,
         }
+    }
+
+    /// The request (or why it could not be built), whether it is a write, whether it
+    /// carries the token, and the decoder: for a caller that sends with [`Client::send_call`] and decodes in a
+    /// continuation that is not generic over `R` (the facade does, so the .wasm holds
+    /// one async state machine for every result type).
+    #[allow(clippy::type_complexity)]
+    pub fn into_parts(
+        self,
+    ) -> (
+        Result<HttpRequest, Error>,
+        bool,
+        bool,
+        fn(&HttpResponse) -> Result<R, Error>,
+    ) {
+        (self.req, self.write, self.auth, self.decode)
+    }
+}
+
+/// The decoded answer of a call; for a write whose 2xx answer cannot be decoded (a body
+/// cut off mid-response, say), the error says the write may have been applied: the
+/// site accepted it, only its answer is lost.
+pub fn decoded<R>(write: bool, result: Result<R, Error>) -> Result<R, Error> {
+    match result {
+        Err(e) if write => Err(e.mark_write_outcome_unknown()),
+        result => result,
     }
 }
 
@@ -60,10 +103,28 @@ impl<T: Transport> Client<T> {
     /// Sends a [`OneShot`]'s request (with the bearer token; reads retried, writes
     /// never replayed) and decodes the answer.
     pub async fn run<R>(&self, call: OneShot<R>) -> Result<R, Error> {
-        let resp = self.send_with_token(call.req?, call.write).await?;
-        match (call.decode)(&resp) {
-            Err(e) if call.write => Err(e.mark_write_outcome_unknown()),
-            result => result,
+        let resp = self.send_call(call.req, call.write, call.auth).await?;
+        decoded(call.write, (call.decode)(&resp))
+    }
+
+    /// Sends the request of a [`OneShot`] taken apart with [`OneShot::into_parts`]
+    /// (with the bearer token unless `auth` is false; reads retried, writes never
+    /// replayed). An error status is an error.
+    pub async fn send_call(
+        &self,
+        req: Result<HttpRequest, Error>,
+        write: bool,
+        auth: bool,
+    ) -> Result<HttpResponse, Error> {
+        let req = req?;
+        if auth {
+            return self.send_with_token(req, write).await;
+        }
+        let resp = self.send_idempotent(&req).await?;
+        if resp.is_success() {
+            Ok(resp)
+        } else {
+            Err(Error::from_response(&resp))
         }
     }
 

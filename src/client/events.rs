@@ -3,12 +3,12 @@
 
 use serde_json::{json, Value};
 
-use super::{Client, Transport};
+use super::{Client, OneShot, Transport};
 use crate::protocol::events::{sort_page, FollowPosition};
 use crate::protocol::filters::validate as validate_filters;
 use crate::protocol::http::{percent_encode_into, HttpRequest, Method};
 use crate::protocol::query::{ReadMethod, ReadQuery, ReturnOnly};
-use crate::protocol::record::{parse_json, take_data};
+use crate::protocol::record::{json_text, parse_json, take_data};
 use crate::protocol::Error;
 
 /// How a follower polls.
@@ -80,32 +80,43 @@ impl<T: Transport> Client<T> {
         delivery_id: &str,
         acknowledgement: &str,
     ) -> Result<Value, Error> {
-        let valid_id = !delivery_id.is_empty()
-            && delivery_id.len() <= 128
-            && delivery_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !valid_id {
-            return Err(Error::invalid_input(
-                "deliveryId",
-                "must be a delivery id such as the delivery_id of a webhook payload",
-            ));
-        }
-        if acknowledgement.len() > 4096 {
-            return Err(Error::invalid_input(
-                "acknowledgement",
-                "must be at most 4096 bytes",
-            ));
-        }
-        let mut path = String::from("/api/v1/webhook/deliveries/");
-        percent_encode_into(&mut path, delivery_id);
-        let body = json!({ "acknowledgement": acknowledgement }).to_string();
-        let req = HttpRequest::new(Method::Put, self.config.site.url(&path))
-            .header("Accept", "application/json")
-            .header("Content-Type", "application/json")
-            .body(body.into_bytes());
-        // Setting the same acknowledgement twice is harmless, but keep writes unretried.
-        let resp = self.send_write(req).await?;
-        take_data(parse_json(&resp)?, &resp)
+        self.run(self.acknowledge_delivery_call(delivery_id, acknowledgement))
+            .await
+    }
+
+    /// [`Client::acknowledge_delivery`] as a [`OneShot`] (a write: setting the same
+    /// acknowledgement twice is harmless, but writes stay unretried).
+    pub fn acknowledge_delivery_call(
+        &self,
+        delivery_id: &str,
+        acknowledgement: &str,
+    ) -> OneShot<Value> {
+        let req = (|| {
+            let valid_id = !delivery_id.is_empty()
+                && delivery_id.len() <= 128
+                && delivery_id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !valid_id {
+                return Err(Error::invalid_input(
+                    "deliveryId",
+                    "must be a delivery id such as the delivery_id of a webhook payload",
+                ));
+            }
+            if acknowledgement.len() > 4096 {
+                return Err(Error::invalid_input(
+                    "acknowledgement",
+                    "must be at most 4096 bytes",
+                ));
+            }
+            let mut path = String::from("/api/v1/webhook/deliveries/");
+            percent_encode_into(&mut path, delivery_id);
+            let body = json_text(&json!({ "acknowledgement": acknowledgement }));
+            Ok(HttpRequest::new(Method::Put, self.config.site.url(&path))
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/json")
+                .body(body.into_bytes()))
+        })();
+        OneShot::write(req, |resp| take_data(parse_json(resp)?, resp))
     }
 }

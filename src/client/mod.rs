@@ -7,7 +7,7 @@ mod gate;
 mod join;
 pub mod upload;
 
-pub use caps::OneShot;
+pub use caps::{decoded, OneShot};
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -375,13 +375,14 @@ impl<T: Transport> Client<T> {
 
     /// Server info (`GET /api/v1/`): the `data` object. Needs no token.
     pub async fn info(&self) -> Result<Value, Error> {
+        self.run(self.info_call()).await
+    }
+
+    /// [`Client::info`] as a [`OneShot`] (sent without the token).
+    pub fn info_call(&self) -> OneShot<Value> {
         let req = HttpRequest::new(Method::Get, self.config.site.url("/api/v1/"))
             .header("Accept", "application/json");
-        let resp = self.send_idempotent(&req).await?;
-        if !resp.is_success() {
-            return Err(Error::from_response(&resp));
-        }
-        take_data(parse_json(&resp)?, &resp)
+        OneShot::public(Ok(req), |resp| take_data(parse_json(resp)?, resp))
     }
 
     /// Reads one record by id as the JSON text of `{type, id, ...fields}`. A missing or

@@ -20,7 +20,7 @@ use std::task::Poll;
 
 use serde_json::Value;
 
-use super::{with_bearer, Client, Transport};
+use super::{with_bearer, Client, OneShot, Transport};
 use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::protocol::naming::validate_entity_type;
 use crate::protocol::record::{parse_json, take_data};
@@ -528,19 +528,24 @@ impl<T: Transport> Client<T> {
     /// A file field's value (`GET /entity/{t}/{id}/{field}`): for a file/link field
     /// `{url, name, content_type, link_type, type, id}`, for an image field its URL.
     pub async fn file_info(&self, entity_type: &str, id: u64, field: &str) -> Result<Value, Error> {
-        validate_entity_type(entity_type, "entityType")?;
-        Self::check_id(id)?;
-        check_field(field)?;
-        let resp = self
-            .send_authed(field_request(
+        self.run(self.file_info_call(entity_type, id, field)).await
+    }
+
+    /// [`Client::file_info`] as a [`OneShot`].
+    pub fn file_info_call(&self, entity_type: &str, id: u64, field: &str) -> OneShot<Value> {
+        let req = (|| {
+            validate_entity_type(entity_type, "entityType")?;
+            Self::check_id(id)?;
+            check_field(field)?;
+            Ok(field_request(
                 &self.config.site,
                 entity_type,
                 id,
                 field,
                 None,
             ))
-            .await?;
-        take_data(parse_json(&resp)?, &resp)
+        })();
+        OneShot::read(req, |resp| take_data(parse_json(resp)?, resp))
     }
 
     /// Downloads a file field's file (or thumbnail), optionally a byte range

@@ -19,12 +19,13 @@ pub fn js_to_json(v: &JsValue, path: &str) -> Result<Value, Error> {
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| Error::invalid_input(path, "must be plain data (no BigInt or cycles)"))?;
-    serde_json::from_str(&text).map_err(|_| Error::invalid_input(path, "must be plain data"))
+    serde_json::from_slice(text.as_bytes())
+        .map_err(|_| Error::invalid_input(path, "must be plain data"))
 }
 
 /// Converts JSON to a JS value (plain objects and arrays).
 pub fn json_to_js(v: &Value) -> JsValue {
-    text_to_js(&v.to_string())
+    text_to_js(&crate::protocol::record::json_text(v))
 }
 
 /// Parses JSON text we produced into a JS value with the engine's native `JSON.parse`.

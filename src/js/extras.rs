@@ -296,13 +296,10 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return Promise::reject(&error_to_js(&e)),
         };
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            let v = inner
-                .acknowledge_delivery(&id, &ack)
-                .await
-                .map_err(|e| error_to_js(&e))?;
-            Ok(json_to_js(&v))
-        })
+        super::run_one(
+            &self.inner,
+            self.inner.acknowledge_delivery_call(&id, &ack),
+            |v| json_to_js(&v),
+        )
     }
 }

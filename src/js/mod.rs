@@ -14,10 +14,11 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::client::{
-    Client, Config, OneShot, TokenListener, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID,
+    decoded, Client, Config, OneShot, TokenListener, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID,
 };
 use crate::protocol::auth::{Grant, ImportedTokens, Secret, TokenScope, Tokens};
 use crate::protocol::filters::validate as validate_filters;
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::protocol::query::{Pager, ReadMethod, ReadQuery, ReturnOnly};
 use crate::protocol::retry::RetryPolicy;
 use crate::protocol::site::Site;
@@ -420,20 +421,39 @@ where
     future_to_promise(async move { f(inner).await.map(to_js).map_err(|e| error_to_js(&e)) })
 }
 
-/// Runs a [`OneShot`] in a promise. Generic only over the result type, so the .wasm
-/// holds one async state machine per result type, not one per method.
+/// Runs a [`OneShot`] in a promise. Only the request is awaited; the answer is decoded
+/// and converted by a boxed continuation, so the .wasm holds one async state machine
+/// for every result type, not one per type (nor per method).
 fn run_one<R: 'static>(
     inner: &Rc<Client<FetchTransport>>,
     call: OneShot<R>,
     to_js: fn(R) -> JsValue,
 ) -> Promise {
+    let (req, write, auth, decode) = call.into_parts();
+    send_one(
+        inner,
+        req,
+        (write, auth),
+        Box::new(move |resp| decode(resp).map(to_js)),
+    )
+}
+
+/// The continuation of [`run_one`]: decodes an answer into the promise's value.
+type Finish = Box<dyn FnOnce(&HttpResponse) -> Result<JsValue, Error>>;
+
+fn send_one(
+    inner: &Rc<Client<FetchTransport>>,
+    req: Result<HttpRequest, Error>,
+    (write, auth): (bool, bool),
+    finish: Finish,
+) -> Promise {
     let inner = inner.clone();
     future_to_promise(async move {
-        inner
-            .run(call)
+        let resp = inner
+            .send_call(req, write, auth)
             .await
-            .map(to_js)
-            .map_err(|e| error_to_js(&e))
+            .map_err(|e| error_to_js(&e))?;
+        decoded(write, finish(&resp)).map_err(|e| error_to_js(&e))
     })
 }
 
@@ -506,11 +526,7 @@ impl ShotGrid {
     /// Server info (`GET /api/v1/`).
     #[wasm_bindgen(unchecked_return_type = "Promise<ServerInfo>")]
     pub fn info(&self) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            let v = inner.info().await.map_err(|e| error_to_js(&e))?;
-            Ok(json_to_js(&v))
-        })
+        run_one(&self.inner, self.inner.info_call(), |v| json_to_js(&v))
     }
 
     /// Reads one record by id: `{ type, id, ...fields }`. Rejects with status 404 when

@@ -516,13 +516,10 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            inner
-                .file_info(&ty, id, &field)
-                .await
-                .map(|v| json_to_js(&v))
-                .map_err(|e| error_to_js(&e))
-        })
+        super::run_one(
+            &self.inner,
+            self.inner.file_info_call(&ty, id, &field),
+            |v| json_to_js(&v),
+        )
     }
 }

@@ -307,6 +307,33 @@ mod tests {
         assert_eq!(j["selection"][1], json!({"type": "Version", "id": 7738}));
         assert_eq!(j["project"]["name"], "Demo Project");
         assert_eq!(j["pageId"], 1234);
+        assert_eq!(
+            j,
+            json!({
+                "entityType": "Version",
+                "selectedIds": [7754, 7738],
+                "ids": [7754, 7738, 7739],
+                "selection": [{"type": "Version", "id": 7754}, {"type": "Version", "id": 7738}],
+                "user": {"type": "HumanUser", "id": 39, "login": "flord"},
+                "project": {"type": "Project", "id": 84, "name": "Demo Project"},
+                "pageId": 1234,
+                "title": "Versions",
+                "view": "Default",
+                "serverHostname": "studio.shotgrid.autodesk.com",
+                "referrerPath": "/page/1234",
+                "sessionUuid": "8c4a",
+                "columns": ["code", "image", "sg_qt"],
+                "columnDisplayNames": ["Version Name", "Thumbnail", "QT"],
+                "sort": {"column": "code", "direction": "asc"},
+                "grouping": {"column": "created_at", "direction": "desc", "method": "day"},
+                "eventLogEntryId": null,
+                "other": {"custom": "x&y"},
+            })
+        );
+        // Key order is part of the shape JS sees.
+        let keys: Vec<&str> = j.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys[..3], ["entityType", "selectedIds", "ids"]);
+        assert_eq!(keys[17], "other");
     }
 
     #[test]
@@ -316,7 +343,27 @@ mod tests {
         ))
         .unwrap();
         assert!(p.selected_ids.is_empty() && p.project.is_none() && p.sort.is_none());
-        assert_eq!(p.to_json()["project"], Value::Null);
+        let j = p.to_json();
+        assert_eq!(j["project"], Value::Null);
+        assert_eq!(j["sort"], Value::Null);
+        assert_eq!(j["grouping"], Value::Null);
+        assert_eq!(j["title"], Value::Null);
+        assert_eq!(j["pageId"], Value::Null);
+        assert_eq!(j["selection"], json!([]));
+        let sorted = parse(&parse_form_urlencoded(
+            "user_id=1&user_login=a&entity_type=Shot&project_id=2&sort_column=code&grouping_column=x",
+        ))
+        .unwrap()
+        .to_json();
+        assert_eq!(
+            sorted["project"],
+            json!({"type": "Project", "id": 2, "name": null})
+        );
+        assert_eq!(sorted["sort"], json!({"column": "code", "direction": null}));
+        assert_eq!(
+            sorted["grouping"],
+            json!({"column": "x", "direction": null, "method": null})
+        );
     }
 
     #[test]

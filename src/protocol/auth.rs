@@ -1,7 +1,7 @@
 //! OAuth grants: token request bodies and token responses. No I/O, no clock: times are
 //! passed in as milliseconds since the epoch.
 
-use serde::Deserialize;
+use serde_json::Value;
 use std::fmt;
 
 use super::error::{Error, ErrorKind};
@@ -193,15 +193,44 @@ impl ImportedTokens {
     }
 }
 
-#[derive(Deserialize)]
+/// The fields of a token response. Read from a parsed `Value` rather than through a
+/// derived `Deserialize`: the .wasm already holds the `Value` parser, and a derive
+/// brings a second, typed one.
 struct TokenBody {
     access_token: String,
-    #[serde(default)]
     token_type: Option<String>,
-    #[serde(default)]
     expires_in: Option<f64>,
-    #[serde(default)]
     refresh_token: Option<String>,
+}
+
+impl TokenBody {
+    /// `None` unless the body is an object whose `access_token` is a string and whose
+    /// other known fields are absent, null or of their type (unknown fields are ignored).
+    fn parse(body: &[u8]) -> Option<TokenBody> {
+        let v: Value = serde_json::from_slice(body).ok()?;
+        let o = v.as_object()?;
+        let opt = |key: &str| -> Option<Option<&Value>> {
+            match o.get(key) {
+                None | Some(Value::Null) => Some(None),
+                Some(v) => Some(Some(v)),
+            }
+        };
+        let opt_str = |key: &str| -> Option<Option<String>> {
+            match opt(key)? {
+                None => Some(None),
+                Some(v) => v.as_str().map(|s| Some(s.to_owned())),
+            }
+        };
+        Some(TokenBody {
+            access_token: o.get("access_token")?.as_str()?.to_owned(),
+            token_type: opt_str("token_type")?,
+            expires_in: match opt("expires_in")? {
+                None => None,
+                Some(v) => Some(v.as_f64()?),
+            },
+            refresh_token: opt_str("refresh_token")?,
+        })
+    }
 }
 
 /// Decodes a token response received at `now_ms`. Non-2xx answers become auth errors.
@@ -213,7 +242,7 @@ pub fn parse_token_response(resp: &HttpResponse, now_ms: f64) -> Result<Tokens, 
         }
         return Err(e);
     }
-    let body: TokenBody = serde_json::from_slice(&resp.body).map_err(|_| {
+    let body = TokenBody::parse(&resp.body).ok_or_else(|| {
         Error::decode_from("the token response is not the expected JSON object", resp)
     })?;
     if body.access_token.is_empty()
@@ -333,10 +362,49 @@ mod tests {
     }
 
     #[test]
+    fn optional_token_fields_may_be_null_or_absent() {
+        let resp = HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: br#"{"access_token":"a","token_type":null,"expires_in":null,"refresh_token":null,"scope":1}"#.to_vec(),
+        };
+        let t = parse_token_response(&resp, 0.0).unwrap();
+        assert_eq!(t.access_token.expose(), "a");
+        assert_eq!(t.expires_at_ms, 600_000.0);
+        assert!(t.refresh_token.is_none());
+        let resp = HttpResponse {
+            body: br#"{"access_token":"a","expires_in":90.5}"#.to_vec(),
+            ..resp
+        };
+        assert_eq!(
+            parse_token_response(&resp, 0.0).unwrap().expires_at_ms,
+            90_500.0
+        );
+    }
+
+    #[test]
     fn bad_token_responses_are_typed_errors() {
         for (status, b, kind) in [
             (200, "not json", ErrorKind::Decode),
             (200, r#"{"access_token":""}"#, ErrorKind::Decode),
+            (200, r#"["access_token"]"#, ErrorKind::Decode),
+            (200, r#"{"token_type":"Bearer"}"#, ErrorKind::Decode),
+            (200, r#"{"access_token":7}"#, ErrorKind::Decode),
+            (
+                200,
+                r#"{"access_token":"x","expires_in":"600"}"#,
+                ErrorKind::Decode,
+            ),
+            (
+                200,
+                r#"{"access_token":"x","refresh_token":5}"#,
+                ErrorKind::Decode,
+            ),
+            (
+                200,
+                r#"{"access_token":"x","token_type":true}"#,
+                ErrorKind::Decode,
+            ),
             (
                 200,
                 r#"{"access_token":"x","token_type":"mac"}"#,

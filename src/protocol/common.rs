@@ -161,7 +161,7 @@ pub fn json_typed(method: Method, url: String, body: &Value, content_type: &str)
     HttpRequest::new(method, url)
         .header("Accept", "application/json")
         .header("Content-Type", content_type)
-        .body(body.to_string().into_bytes())
+        .body(super::record::json_text(body).into_bytes())
 }
 
 /// A request without a body that accepts JSON.

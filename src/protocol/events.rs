@@ -14,8 +14,6 @@
 //! Filtering by entity type happens here, after the position has moved, not in the
 //! server query: a server-side filter would make other types' ids look like holes.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Value};
 
 use super::Error;
@@ -48,7 +46,64 @@ pub struct FollowPosition {
     /// Highest event id yielded (or the starting point).
     pub last_id: u64,
     /// Ids below `last_id` not seen yet → when the hole was first noticed (ms).
-    pub holes: BTreeMap<u64, f64>,
+    pub holes: Holes,
+}
+
+/// The holes of a position: ids → when each was first noticed (ms), sorted by id, at
+/// most [`MAX_HOLES`] of them. A sorted vector rather than a `BTreeMap`: with so few
+/// entries it is as quick, and it keeps the B-tree's code out of the .wasm.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Holes(Vec<(u64, f64)>);
+
+impl Holes {
+    /// Records `id` as a hole first noticed at `seen` (replacing an earlier time).
+    pub fn insert(&mut self, id: u64, seen: f64) {
+        match self.0.binary_search_by_key(&id, |h| h.0) {
+            Ok(i) => {
+                if let Some(h) = self.0.get_mut(i) {
+                    h.1 = seen;
+                }
+            }
+            Err(i) => self.0.insert(i, (id, seen)),
+        }
+    }
+
+    /// Forgets `id`; returns whether it was a hole.
+    pub fn remove(&mut self, id: u64) -> bool {
+        match self.0.binary_search_by_key(&id, |h| h.0) {
+            Ok(i) => {
+                self.0.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Keeps only the `max` highest ids.
+    fn keep_highest(&mut self, max: usize) {
+        let extra = self.0.len().saturating_sub(max);
+        self.0.drain(..extra);
+    }
+
+    /// The ids, ascending.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &u64> {
+        self.0.iter().map(|h| &h.0)
+    }
+
+    /// `(id, first noticed ms)` pairs, ascending by id.
+    pub fn iter(&self) -> impl Iterator<Item = &(u64, f64)> {
+        self.0.iter()
+    }
+
+    /// How many holes there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// What one polled page produced.
@@ -73,7 +128,7 @@ impl FollowPosition {
     pub fn after(last_id: u64) -> Self {
         FollowPosition {
             last_id,
-            holes: BTreeMap::new(),
+            holes: Holes::default(),
         }
     }
 
@@ -86,7 +141,7 @@ impl FollowPosition {
             .get("lastId")
             .and_then(as_id)
             .ok_or_else(|| pos_err(path, "lastId must be a non-negative integer"))?;
-        let mut holes = BTreeMap::new();
+        let mut holes = Holes::default();
         match o.get("holes") {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
@@ -131,7 +186,7 @@ impl FollowPosition {
 
     /// Forgets holes first noticed more than `timeout_ms` before `now_ms`.
     pub fn expire(&mut self, now_ms: f64, timeout_ms: f64) {
-        self.holes.retain(|_, seen| now_ms - *seen <= timeout_ms);
+        self.holes.0.retain(|h| now_ms - h.1 <= timeout_ms);
     }
 
     /// Moves past one polled event id: returns whether it is new (above the position,
@@ -140,7 +195,7 @@ impl FollowPosition {
     pub fn advance(&mut self, id: u64, now_ms: f64) -> bool {
         if id <= self.last_id {
             // Only a hole's event is new; anything else was yielded before.
-            return self.holes.remove(&id).is_some();
+            return self.holes.remove(id);
         }
         // Starting fresh (last_id 0) there is nothing to wait for. Only the MAX_HOLES
         // ids just below `id` can become holes, whatever the gap.
@@ -153,9 +208,7 @@ impl FollowPosition {
                 self.holes.insert(missing, now_ms);
             }
             // Keep the newest holes: the oldest are the least likely to fill.
-            while self.holes.len() > MAX_HOLES {
-                self.holes.pop_first();
-            }
+            self.holes.keep_highest(MAX_HOLES);
         }
         self.last_id = id;
         true
@@ -191,14 +244,20 @@ pub fn record_id(record: &Value) -> Result<u64, Error> {
         .ok_or_else(|| Error::decode("an EventLogEntry without a valid id", 200, None))
 }
 
-/// Sorts polled records by id and drops duplicate ids.
+/// Sorts polled records by id and drops duplicate ids (the first one stays). Pages
+/// arrive sorted by id (the poll asks for it), so each record is placed by a binary
+/// search and normally appended: linear for a sorted page, and no general-purpose sort
+/// in the .wasm.
 pub fn sort_page(page: Vec<Value>) -> Result<Vec<(u64, Value)>, Error> {
-    let mut records = Vec::with_capacity(page.len());
+    let mut records: Vec<(u64, Value)> = Vec::with_capacity(page.len());
     for r in page {
-        records.push((record_id(&r)?, r));
+        let id = record_id(&r)?;
+        let i = records.partition_point(|(x, _)| *x < id);
+        if records.get(i).is_some_and(|(x, _)| *x == id) {
+            continue;
+        }
+        records.insert(i, (id, r));
     }
-    records.sort_by_key(|(id, _)| *id);
-    records.dedup_by_key(|(id, _)| *id);
     Ok(records)
 }
 
@@ -260,6 +319,24 @@ mod tests {
     }
 
     #[test]
+    fn sorts_a_page_and_keeps_the_first_of_repeated_ids() {
+        let page = vec![
+            ev(5, "Shot"),
+            ev(3, "Asset"),
+            ev(5, "Asset"),
+            ev(4, "Shot"),
+            ev(1, "Shot"),
+        ];
+        let sorted = sort_page(page).unwrap();
+        let ids: Vec<u64> = sorted.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [1, 3, 4, 5]);
+        assert_eq!(sorted[3].1["entity"]["type"], "Shot");
+        let many: Vec<Value> = (1..=300).rev().map(|i| ev(i, "Shot")).collect();
+        let ids: Vec<u64> = sort_page(many).unwrap().iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, (1..=300).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn remembers_holes_and_yields_them_when_they_commit() {
         let mut pos = FollowPosition::after(10);
         let p = pos
@@ -292,6 +369,18 @@ mod tests {
         let back = FollowPosition::from_json(&pos.to_json(), "position").unwrap();
         assert_eq!(back, pos);
         assert_eq!(back.holes.len(), 2);
+        // Stored holes in any order, repeated: sorted by id, the last time kept, and
+        // only those below lastId.
+        let stored = json!({"lastId": 9, "holes": [[7, 1.0], [3, 2.0], [7, 5.0], [9, 1.0]]});
+        let read = FollowPosition::from_json(&stored, "position").unwrap();
+        assert_eq!(
+            read.holes.iter().copied().collect::<Vec<_>>(),
+            [(3, 2.0), (7, 5.0)]
+        );
+        assert_eq!(
+            read.to_json(),
+            json!({"lastId": 9, "holes": [[3, 2.0], [7, 5.0]]})
+        );
         for bad in [
             json!(3),
             json!({}),

@@ -110,6 +110,13 @@ impl HttpResponse {
     }
 }
 
+/// Splits `scheme://rest` at the first `://`, like `split_once("://")` but with a char
+/// search: no substring searcher in the .wasm for one pattern.
+pub fn split_scheme(s: &str) -> Option<(&str, &str)> {
+    s.match_indices(':')
+        .find_map(|(i, _)| Some((s.get(..i)?, s.get(i..)?.strip_prefix("://")?)))
+}
+
 /// Appends `value` to `out` percent-encoded for a URL query component or a form body
 /// (`application/x-www-form-urlencoded`: space as `%20`, which every server accepts).
 pub fn percent_encode_into(out: &mut String, value: &str) {
@@ -142,6 +149,22 @@ pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_scheme_is_split_once_at_the_first_separator() {
+        for s in [
+            "https://a.b/c",
+            "host:8443",
+            "a:b://c://d",
+            "://x",
+            "x:/y",
+            "",
+            ":",
+            "é://ü",
+        ] {
+            assert_eq!(split_scheme(s), s.split_once("://"), "{s}");
+        }
+    }
 
     #[test]
     fn encodes_reserved_and_unicode() {

@@ -151,7 +151,7 @@ impl ReadQuery {
                 HttpRequest::new(Method::Post, url)
                     .header("Accept", "application/json")
                     .header("Content-Type", self.filters.form.content_type())
-                    .body(body.to_string().into_bytes())
+                    .body(super::record::json_text(&body).into_bytes())
             }
         }
     }

@@ -71,6 +71,13 @@ pub fn parse_json(resp: &HttpResponse) -> Result<Value, Error> {
         .map_err(|_| Error::decode_from("the response body is not JSON", resp))
 }
 
+/// A value as compact JSON text. Through `serde_json::to_string` rather than `Value`'s
+/// `Display`, which also carries the pretty printer into the .wasm. Serializing a
+/// `Value` cannot fail (its keys are strings), hence the empty default.
+pub fn json_text(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 /// Takes the top-level `data` member of a JSON:API document.
 pub fn take_data(doc: Value, resp: &HttpResponse) -> Result<Value, Error> {
     match doc {

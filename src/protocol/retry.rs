@@ -130,7 +130,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
 
 /// Parses `Sun, 06 Nov 1994 08:49:37 GMT` into ms since the epoch.
 fn parse_http_date(s: &str) -> Option<f64> {
-    let rest = s.split_once(", ")?.1;
+    let rest = s.split_once(',')?.1.strip_prefix(' ')?;
     let mut parts = rest.split(' ');
     let day: i64 = parts.next()?.parse().ok()?;
     let month = match parts.next()? {

@@ -20,7 +20,7 @@ impl Site {
                 "must be the site URL, e.g. https://studio.shotgrid.autodesk.com",
             ));
         }
-        let (scheme, rest) = match s.split_once("://") {
+        let (scheme, rest) = match super::http::split_scheme(s) {
             Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
             None => ("https".to_owned(), s),
         };

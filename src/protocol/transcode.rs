@@ -11,6 +11,7 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::error::Error;
 use super::http::HttpResponse;
@@ -104,7 +105,7 @@ fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
             Ok(out)
         }
     }
-    let mut de = serde_json::Deserializer::from_str(text);
+    let mut de = serde_json::Deserializer::from_slice(text.as_bytes());
     let out = de.deserialize_map(Members).ok()?;
     de.end().ok()?;
     Some(out)
@@ -122,10 +123,7 @@ fn push_key(out: &mut String, key: &str) {
         out.push('"');
     } else {
         // Rare: keys that need escaping.
-        match serde_json::to_string(key) {
-            Ok(k) => out.push_str(&k),
-            Err(_) => out.push_str("\"\""),
-        }
+        out.push_str(&super::record::json_text(&Value::String(key.to_owned())));
     }
 }
 
@@ -184,7 +182,7 @@ fn push_links(out: &mut String, data: &str) {
         return;
     }
     if data.starts_with('[') {
-        match serde_json::from_str::<Vec<&RawValue>>(data) {
+        match serde_json::from_slice::<Vec<&RawValue>>(data.as_bytes()) {
             Ok(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {

@@ -17,9 +17,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
+use super::http::{percent_encode_into, split_scheme, HttpRequest, HttpResponse, Method};
 use super::naming::url_segment;
-use super::record::parse_json;
+use super::record::{json_text, parse_json};
 use super::site::Site;
 use super::Error;
 
@@ -530,7 +530,7 @@ pub fn complete_request(
     HttpRequest::new(Method::Post, info.complete_url.clone())
         .header("Content-Type", "application/json")
         .header("Accept", "application/json")
-        .body(body.to_string().into_bytes())
+        .body(json_text(&body).into_bytes())
 }
 
 /// `POST {complete_upload}/multipart_abort` with the bare upload info.
@@ -548,7 +548,7 @@ pub fn abort_request(info: &UploadInfo) -> HttpRequest {
     HttpRequest::new(Method::Post, url)
         .header("Content-Type", "application/json")
         .header("Accept", "application/json")
-        .body(Value::Object(info.data.clone()).to_string().into_bytes())
+        .body(json_text(&Value::Object(info.data.clone())).into_bytes())
 }
 
 /// What to download from a file field.
@@ -618,7 +618,7 @@ pub fn redirect_location(resp: &HttpResponse, request_url: &str) -> Option<Strin
     }
     if loc.starts_with('/') && !loc.starts_with("//") {
         // scheme://authority of the request URL.
-        let after_scheme = request_url.find("://")? + 3;
+        let after_scheme = request_url.len() - split_scheme(request_url)?.1.len();
         let end = request_url
             .get(after_scheme..)?
             .find('/')

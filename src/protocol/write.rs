@@ -167,7 +167,7 @@ fn json_request(method: Method, url: String, body: &Value) -> HttpRequest {
     HttpRequest::new(method, url)
         .header("Accept", "application/json")
         .header("Content-Type", "application/json")
-        .body(body.to_string().into_bytes())
+        .body(super::record::json_text(body).into_bytes())
 }
 
 /// `POST /entity/{t}`: `data` must have passed [`validate_data`].

@@ -107,6 +107,32 @@ export const cases = [
     eq(calls, 1, "no attempt after the abort");
   }],
 
+  ["a write the site accepted but whose answer cannot be read rejects with maybeApplied; a read with the same answer does not", async (t) => {
+    const sent = [];
+    const fetch = (url, init = {}) => {
+      if (!String(url).includes("/entity/")) return globalThis.fetch(url, init);
+      sent.push(String(init.method ?? "GET").toUpperCase());
+      const status = init.method === "POST" ? 201 : 200;
+      return Promise.resolve(new Response('{"data":{"type":"Shot","id":7,"attri', { status, headers: { "content-type": "application/json" } }));
+    };
+    const sg = await connect(t, { fetch });
+    for (const [what, call] of [
+      ["create", () => sg.create("Shot", { code: "cut" })],
+      ["update", () => sg.update("Shot", 7, { code: "cut" })],
+    ]) {
+      const err = await rejects(call(), what);
+      check(err instanceof t.ShotGridError, `${what}: a ShotGridError`);
+      eq(err.kind, "decode", `${what}: kind`);
+      eq(err.maybeApplied, true, `${what}: maybeApplied`);
+      eq(err.retryable, false, `${what}: retryable`);
+      check(/may have/i.test(err.message), `${what}: the message says the write may have happened: ${err.message}`);
+    }
+    eq(sent.join(","), "POST,PUT", "each write sent once");
+    const err = await rejects(sg.read("Shot", 7), "read");
+    eq(err.kind, "decode", "read: kind");
+    eq(err.maybeApplied, false, "read: maybeApplied");
+  }],
+
   ["iterate honours a signal between pages", async (t) => {
     const sg = await connect(t);
     const c = new AbortController();

@@ -18,8 +18,8 @@ use crate::Result;
 /// The ceiling is never above what the file measured when it was last lowered plus a
 /// small margin, and never below the budget.
 pub const BUDGETS: &[(&str, u64, u64)] = &[
-    // Measured 178,124 B gzip on 2026-11-29 (issue 7: 75,724 B over budget).
-    ("shotgrid_wasm_bg.wasm", 100 * 1024, 180 * 1024),
+    // Measured 163,972 B gzip on 2026-11-29 (issue 7: 61,572 B over budget); ceiling +1 KiB.
+    ("shotgrid_wasm_bg.wasm", 100 * 1024, 164_996),
     ("shotgrid_wasm.js", 15 * 1024, 15 * 1024),
 ];
 
