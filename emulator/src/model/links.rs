@@ -114,17 +114,21 @@ impl Store {
     /// Takes `(t, id)` out of `owner.field`. Returns the change, if any.
     fn unlink(&mut self, owner: (&str, i64), field: &str, t: &str, id: i64) -> Option<Change> {
         let kind = self.live_field_kind(owner.0, owner.1, field)?;
-        let old = self.field_of(owner.0, owner.1, field);
         let gone = |v: &Value| key(v).is_some_and(|(vt, vid)| vt == t && vid == id);
-        let new = match (&old, kind) {
+        let r = self.record_mut(owner.0, owner.1)?;
+        let (old, new) = match (r.fields.get_mut(field)?, kind) {
+            // A list changes in place; the change carries only what left it (its
+            // event tells what was removed, never the whole list).
             (Value::Array(items), _) if items.iter().any(gone) => {
-                Value::Array(items.iter().filter(|v| !gone(v)).cloned().collect())
+                let removed: Vec<Value> = items.iter().filter(|v| gone(v)).cloned().collect();
+                items.retain(|v| !gone(v));
+                (Value::Array(removed), Value::Array(Vec::new()))
             }
-            (v @ Value::Object(_), FieldKind::Entity) if gone(v) => Value::Null,
+            (v @ Value::Object(_), FieldKind::Entity) if gone(v) => {
+                (std::mem::replace(v, Value::Null), Value::Null)
+            }
             _ => return None,
         };
-        let r = self.record_mut(owner.0, owner.1)?;
-        r.fields.insert(field.to_string(), new.clone());
         Some(Change {
             entity_type: owner.0.to_string(),
             id: owner.1,
@@ -145,28 +149,36 @@ impl Store {
         id: i64,
     ) -> Option<(Change, Option<(String, i64)>)> {
         let kind = self.live_field_kind(owner.0, owner.1, field)?;
-        let old = self.field_of(owner.0, owner.1, field);
         let here = |v: &Value| key(v).is_some_and(|(vt, vid)| vt == t && vid == id);
         let link = json!({"type": t, "id": id});
-        let (new, displaced) = match kind {
+        let r = self.record_mut(owner.0, owner.1)?;
+        let slot = r.fields.entry(field.to_string()).or_insert(Value::Null);
+        let (old, new, displaced) = match kind {
             FieldKind::Entity => {
-                if here(&old) {
+                if here(slot) {
                     return None;
                 }
-                (link, key(&old))
+                let old = std::mem::replace(slot, link.clone());
+                let displaced = key(&old);
+                (old, link, displaced)
             }
+            // A list changes in place; the change carries only what joined it (its
+            // event tells what was added, never the whole list).
             FieldKind::MultiEntity | FieldKind::Addressing => {
-                let mut items = old.as_array().cloned().unwrap_or_default();
+                if !slot.is_array() {
+                    *slot = Value::Array(Vec::new());
+                }
+                let Value::Array(items) = slot else {
+                    return None;
+                };
                 if items.iter().any(here) {
                     return None;
                 }
-                items.push(link);
-                (Value::Array(items), None)
+                items.push(link.clone());
+                (Value::Array(Vec::new()), Value::Array(vec![link]), None)
             }
             _ => return None,
         };
-        let r = self.record_mut(owner.0, owner.1)?;
-        r.fields.insert(field.to_string(), new.clone());
         Some((
             Change {
                 entity_type: owner.0.to_string(),

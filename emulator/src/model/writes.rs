@@ -605,18 +605,16 @@ impl Store {
                     "entity_type": t,
                     "entity_id": id,
                     "field_data_type": fk.as_str(),
-                    "old_value": old,
-                    "new_value": new,
                 });
                 if matches!(fk, FieldKind::MultiEntity | FieldKind::Addressing) {
-                    let keys =
-                        |v: &Value| -> Vec<Value> { v.as_array().cloned().unwrap_or_default() };
-                    let (o, n) = (keys(old), keys(new));
-                    let added: Vec<Value> = n.iter().filter(|x| !o.contains(x)).cloned().collect();
-                    let removed: Vec<Value> =
-                        o.iter().filter(|x| !n.contains(x)).cloned().collect();
+                    // As real sites do: what was added and removed, not the whole
+                    // lists (linear in the list sizes, not quadratic).
+                    let (added, removed) = list_delta(old, new);
                     meta["added"] = Value::Array(added);
                     meta["removed"] = Value::Array(removed);
+                } else {
+                    meta["old_value"] = old.clone();
+                    meta["new_value"] = new.clone();
                 }
                 (
                     meta,
@@ -1077,4 +1075,33 @@ mod tests {
             before_events
         );
     }
+}
+
+/// The links of list `new` not in `old` (added) and of `old` not in `new` (removed), in
+/// list order, compared by `(type, id)` (other keys, such as a name, do not count).
+pub(crate) fn list_delta(old: &Value, new: &Value) -> (Vec<Value>, Vec<Value>) {
+    fn key(v: &Value) -> (Option<&str>, Option<i64>) {
+        (
+            v.get("type").and_then(Value::as_str),
+            v.get("id").and_then(Value::as_i64),
+        )
+    }
+    fn keys(l: &[Value]) -> std::collections::HashSet<(Option<&str>, Option<i64>)> {
+        l.iter().map(key).collect()
+    }
+    let empty = Vec::new();
+    let o = old.as_array().unwrap_or(&empty);
+    let n = new.as_array().unwrap_or(&empty);
+    let (ok, nk) = (keys(o), keys(n));
+    let added = n
+        .iter()
+        .filter(|x| !ok.contains(&key(x)))
+        .cloned()
+        .collect();
+    let removed = o
+        .iter()
+        .filter(|x| !nk.contains(&key(x)))
+        .cloned()
+        .collect();
+    (added, removed)
 }
