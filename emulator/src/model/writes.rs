@@ -1005,6 +1005,35 @@ impl Backend {
     }
 }
 
+/// The links of list `new` not in `old` (added) and of `old` not in `new` (removed), in
+/// list order, compared by `(type, id)` (other keys, such as a name, do not count).
+pub(crate) fn list_delta(old: &Value, new: &Value) -> (Vec<Value>, Vec<Value>) {
+    fn key(v: &Value) -> (Option<&str>, Option<i64>) {
+        (
+            v.get("type").and_then(Value::as_str),
+            v.get("id").and_then(Value::as_i64),
+        )
+    }
+    fn keys(l: &[Value]) -> std::collections::HashSet<(Option<&str>, Option<i64>)> {
+        l.iter().map(key).collect()
+    }
+    let empty = Vec::new();
+    let o = old.as_array().unwrap_or(&empty);
+    let n = new.as_array().unwrap_or(&empty);
+    let (ok, nk) = (keys(o), keys(n));
+    let added = n
+        .iter()
+        .filter(|x| !ok.contains(&key(x)))
+        .cloned()
+        .collect();
+    let removed = o
+        .iter()
+        .filter(|x| !nk.contains(&key(x)))
+        .cloned()
+        .collect();
+    (added, removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1075,33 +1104,4 @@ mod tests {
             before_events
         );
     }
-}
-
-/// The links of list `new` not in `old` (added) and of `old` not in `new` (removed), in
-/// list order, compared by `(type, id)` (other keys, such as a name, do not count).
-pub(crate) fn list_delta(old: &Value, new: &Value) -> (Vec<Value>, Vec<Value>) {
-    fn key(v: &Value) -> (Option<&str>, Option<i64>) {
-        (
-            v.get("type").and_then(Value::as_str),
-            v.get("id").and_then(Value::as_i64),
-        )
-    }
-    fn keys(l: &[Value]) -> std::collections::HashSet<(Option<&str>, Option<i64>)> {
-        l.iter().map(key).collect()
-    }
-    let empty = Vec::new();
-    let o = old.as_array().unwrap_or(&empty);
-    let n = new.as_array().unwrap_or(&empty);
-    let (ok, nk) = (keys(o), keys(n));
-    let added = n
-        .iter()
-        .filter(|x| !ok.contains(&key(x)))
-        .cloned()
-        .collect();
-    let removed = o
-        .iter()
-        .filter(|x| !nk.contains(&key(x)))
-        .cloned()
-        .collect();
-    (added, removed)
 }
