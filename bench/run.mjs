@@ -42,30 +42,51 @@ async function faults(config) {
   if (!res.ok) throw new Error(`faults: ${res.status} ${await res.text()}`);
 }
 
+// Narrow runs while working on one case: BENCH_CASES=2,3,4 (default: all of 1–7) and
+// BENCH_RUNTIMES=node,chromium,workerd (cases 2–4; default: all three). A narrowed run prints
+// its rows but leaves bench/RESULTS.md alone: that file holds whole runs only.
+const wanted = (name, all) => {
+  const list = (process.env[name] ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+  for (const item of list) if (!all.includes(item)) throw new Error(`${name}: unknown entry ${JSON.stringify(item)}; expected some of ${all.join(",")}`);
+  return list.length ? list : all;
+};
+const caseList = wanted("BENCH_CASES", ["1", "2", "3", "4", "5", "6", "7"]);
+const runtimeList = wanted("BENCH_RUNTIMES", ["node", "chromium", "workerd"]);
+const only = (n) => caseList.includes(String(n));
+const whole = caseList.length === 7 && runtimeList.length === 3;
+
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
 
 // 1. Size
-for (const [file, label, budget] of [["shotgrid_wasm_bg.wasm", ".wasm", 100 * 1024], ["shotgrid_wasm.js", "JS glue (wasm-bindgen)", 15 * 1024]]) {
+if (only(1)) for (const [file, label, budget] of [["shotgrid_wasm_bg.wasm", ".wasm", 100 * 1024], ["shotgrid_wasm.js", "JS glue (wasm-bindgen)", 15 * 1024]]) {
   const bytes = readFileSync(path.join(root, "pkg", file));
   const gz = gzipSync(bytes, { level: 9 }).length;
   row(`1. size ${label}`, `${kb(bytes.length)} raw, ${kb(gz)} gzip`, `≤ ${kb(budget)} gzip`, gz <= budget);
 }
+if (only(1)) {
 const jsLayer = ["api.js", "errors.js", "node.js", "browser.js", "workerd.js"].reduce((n, f) => n + gzipSync(readFileSync(path.join(root, "pkg", f)), { level: 9 }).length, 0);
 row("1. size hand-written JS entries + api.js", `${kb(jsLayer)} gzip (all entries together)`);
+}
 
 const SHOTS = 50_000;
 const token = await rawToken(env);
 const t0 = performance.now();
-await seedShots(env, token, SHOTS);
-console.log(`seeded ${SHOTS} shots in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+const some234 = [2, 3, 4].some(only);
+if (some234) await seedShots(env, token, SHOTS);
+if (some234) console.log(`seeded ${SHOTS} shots in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
 /** Cases 2–4 in one runtime: `rt.run(name, ...args)` runs `cases[name]` there. */
 async function casesIn(rt, label) {
   console.log(`-- cases 2–4 in ${rt.runtime}`);
+  if (only(2)) {
   const o = await rt.run("callOverhead", 2000);
   row(`2. call overhead (${label}): 2,000 sequential reads by id, throughput ours/raw`, `${x(o.ratio)} (ours ${o.oursMs.toFixed(0)} ms, raw ${o.rawMs.toFixed(0)} ms per ${o.calls})`, "≥ 0.9×", o.ratio >= 0.9);
+  }
+  if (only(3)) {
   const d = await rt.run("decode", 3, SHOTS);
   row(`3. decode (${label}): 50,000 Shots × 12 fields, 500/page, speed ours/raw`, `${x(d.ratio)} (ours ${d.oursMs.toFixed(0)} ms, raw ${d.rawMs.toFixed(0)} ms, ${d.records} records)`, "≥ 1.0×", d.ratio >= 1.0);
+  }
+  if (!only(4)) return;
   await faults({ latency_ms: 100, classes: ["read"] });
   try {
     const p = await rt.run("pagination", 8, 1, SHOTS);
@@ -78,8 +99,9 @@ async function casesIn(rt, label) {
 }
 
 const runtimes = [`Node ${process.version}`];
-await casesIn({ runtime: `Node ${process.version}`, run: (name, ...args) => cases[name]({ ShotGrid, env, fetch: globalThis.fetch }, ...args) }, "Node");
+if (some234 && runtimeList.includes("node")) await casesIn({ runtime: `Node ${process.version}`, run: (name, ...args) => cases[name]({ ShotGrid, env, fetch: globalThis.fetch }, ...args) }, "Node");
 for (const [open, label] of [[openChromium, "Chromium"], [openWorkerd, "workerd"]]) {
+  if (!some234 || !runtimeList.includes(label.toLowerCase())) continue;
   const rt = await open(env);
   runtimes.push(rt.runtime);
   try {
@@ -90,7 +112,7 @@ for (const [open, label] of [[openChromium, "Chromium"], [openWorkerd, "workerd"
 }
 
 // 5. Upload: 256 MiB in 8 MiB parts, +50 ms per request, concurrency 4 vs 1 (Node).
-{
+if (only(5)) {
   const project = (await api("POST", "/api/v1/entity/projects", { name: "Upload bench" }, token)).data.id;
   const versionId = (await api("POST", "/api/v1/entity/versions", { code: "UPLOAD_BENCH", project: { type: "Project", id: project } }, token)).data.id;
   const u = await uploadCase({ env, admin, faults, versionId });
@@ -104,7 +126,7 @@ for (const [open, label] of [[openChromium, "Chromium"], [openWorkerd, "workerd"
 }
 
 // 6. Batch: 10,000 creates via split batch vs single creates (on Asset, not to disturb Shots)
-{
+if (only(6)) {
   let requests = 0;
   const counting = (url, init) => { if (!String(url).endsWith("/auth/access_token")) requests += 1; return globalThis.fetch(url, init); };
   const sg = await ShotGrid.connect({ site: env.url, auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: env.clientSecret }, fetch: counting, batchLimit: 100 });
@@ -127,10 +149,11 @@ for (const [open, label] of [[openChromium, "Chromium"], [openWorkerd, "workerd"
 }
 
 // 7. Cold start in workerd: instantiate + first request, ours vs a raw-fetch Worker.
-{
+if (only(7)) {
+  const project = (await api("POST", "/api/v1/entity/projects", { name: "Cold start bench" }, token)).data.id;
   const start = async (script) => {
     const t = performance.now();
-    const mf = new Miniflare(workerOptions(script, env));
+    const mf = new Miniflare(workerOptions(script, env, { PROJECT_ID: String(project) }));
     const res = await mf.dispatchFetch("http://localhost/");
     const text = await res.text();
     const ms = performance.now() - t;
@@ -148,6 +171,10 @@ for (const [open, label] of [[openChromium, "Chromium"], [openWorkerd, "workerd"
   row("7. cold start in workerd (start + first request): ours vs raw-fetch Worker", `${med(ours).toFixed(0)} ms vs ${med(raw).toFixed(0)} ms (${x(med(ours) / med(raw))})`);
 }
 
+if (!whole) {
+  console.log("narrowed run (BENCH_CASES/BENCH_RUNTIMES): bench/RESULTS.md left as it was");
+  process.exit(0);
+}
 const resultsPath = path.join(root, "bench/RESULTS.md");
 const previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
 const reading = previous.indexOf("## Reading these numbers");

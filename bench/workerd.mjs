@@ -10,13 +10,13 @@ import { Miniflare } from "miniflare";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Miniflare options running `script` (relative to the repository) with the emulator bindings. */
-export function workerOptions(script, env) {
+export function workerOptions(script, env, extra = {}) {
   return {
     modules: true,
     modulesRoot: root,
     scriptPath: path.join(root, script),
     compatibilityDate: "2025-01-01",
-    bindings: { SG_EMULATOR_URL: env.url, SG_TEST_CLIENT_ID: env.clientId, SG_TEST_CLIENT_SECRET: env.clientSecret },
+    bindings: { SG_EMULATOR_URL: env.url, SG_TEST_CLIENT_ID: env.clientId, SG_TEST_CLIENT_SECRET: env.clientSecret, ...extra },
     modulesRules: [{ type: "ESModule", include: ["**/*.js", "**/*.mjs"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }],
   };
 }
