@@ -34,9 +34,15 @@ export async function rawToken(env, fetch = globalThis.fetch) {
  * through plain fetch; returns the Project's id.
  */
 export async function seedShots(env, token, total) {
-  const api = async (p, body) => {
+  // On a loaded machine seeding can outlast the token (10 minutes): take a new one
+  // when the site says it expired, and send the (refused, so not applied) call again.
+  const api = async (p, body, renewed = false) => {
     const res = await fetch(`${env.url}/api/v1/entity/${p}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" }, body: JSON.stringify(body) });
     const text = await res.text();
+    if (res.status === 401 && !renewed) {
+      token = await rawToken(env);
+      return api(p, body, true);
+    }
     if (!res.ok) throw new Error(`POST ${p}: ${res.status} ${text.slice(0, 300)}`);
     return JSON.parse(text);
   };
