@@ -100,6 +100,12 @@ async function casesIn(rt, label) {
     const ideal = Math.ceil(p.pages / p.concurrency) * 100;
     row(`4. pagination (${label}), +100 ms per request: prefetch (${p.concurrency}${p.chosen ? "" : ", the default"}) vs sequential`, `${x(p.ratio)} faster (ours ${p.oursMs.toFixed(0)} ms, sequential ${p.rawMs.toFixed(0)} ms, ${p.pages} pages)`, "≥ 5×", p.ratio >= 5);
     row(`4. pagination (${label}) vs ideal ceil(pages/concurrency) × 100 ms`, `${x(p.oursMs / ideal)} of ideal ${ideal} ms`, "≤ 1.5×", p.oursMs / ideal <= 1.5);
+    // BENCH_PREFETCH_ALSO=8,6: extra rows with those concurrencies, to compare.
+    for (const c of (process.env.BENCH_PREFETCH_ALSO ?? "").split(",").filter(Boolean).map(Number)) {
+      const q = await rt.run("pagination", c, 1, SHOTS);
+      const id = Math.ceil(q.pages / q.concurrency) * 100;
+      row(`4. pagination (${label}), for comparison: prefetch ${q.concurrency}`, `${x(q.ratio)} faster (ours ${q.oursMs.toFixed(0)} ms, seq ${q.rawMs.toFixed(0)} ms); ${x(q.oursMs / id)} of ideal ${id} ms`);
+    }
   } finally {
     await faults(null);
   }
