@@ -8,6 +8,10 @@
 //! is known: the limit, a short (or empty) page that landed, or a page that failed.
 //! Requests still in flight past such an end are dropped, their answers never read.
 //! Dropping the window drops (cancels) everything in flight.
+//!
+//! The window is driven by its caller: requests go on over the network while the
+//! caller works on a page, and their answers are read (and the next pages requested)
+//! on its next call, so a slow consumer holds at most `concurrency` requests ahead.
 
 use std::collections::VecDeque;
 use std::future::Future;
