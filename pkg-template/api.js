@@ -75,20 +75,39 @@ ShotGrid.connect = function connect(options) {
 /**
  * `sg.iterate(entityType, filters, options)`: an async iterable over matching records,
  * whose `.pages()` is an async iterable over pages (arrays of records). Pages are read
- * lazily, one at a time; breaking out of the loop stops reading.
+ * lazily: up to `options.concurrency` requests in flight (a sliding window: as soon as
+ * one page lands the next is requested), handed out in order. Breaking out of the
+ * loop (or an error) frees the cursor and aborts the requests still in flight.
  */
 ShotGrid.prototype.iterate = function iterate(entityType, filters, options) {
   const sg = this;
   async function* pages() {
-    const cursor = sg.cursor(entityType, filters, options);
+    // One controller per read: aborted when the loop ends, so pages fetched ahead stop
+    // on the wire; the caller's own signal (if any) aborts it too.
+    // Options that are not an object, or a `signal` that is not an AbortSignal, go to
+    // the cursor as they are, which refuses them with a typed error.
+    const own = new AbortController();
+    const isOptions = options != null && typeof options === "object" && !Array.isArray(options);
+    const theirs = isOptions ? options.signal : undefined;
+    const usable = theirs == null || (typeof AbortSignal !== "undefined" && theirs instanceof AbortSignal);
+    const forward = () => own.abort(theirs.reason);
+    if (usable && theirs != null) {
+      if (theirs.aborted) forward();
+      else theirs.addEventListener("abort", forward, { once: true });
+    }
+    let cursor;
     try {
+      const opts = options == null ? { signal: own.signal } : isOptions && usable ? { ...options, signal: own.signal } : options;
+      cursor = sg.cursor(entityType, filters, opts);
       for (;;) {
         const page = await cursor.nextPage();
         if (page === null) return;
         yield page;
       }
     } finally {
-      cursor.free();
+      if (usable && theirs != null) theirs.removeEventListener("abort", forward);
+      own.abort();
+      cursor?.free();
     }
   }
   return {

@@ -276,7 +276,13 @@ export interface FindOptions<F extends string = string> extends CallOptions {
   includeArchivedProjects?: boolean;
   /** "auto" (default): the list GET for simple filters, `_search` otherwise. */
   method?: "auto" | "get" | "search";
-  /** Pages fetched at once (prefetch), 1–16; default 1. Keep it ≤ 6 inside Cloudflare Workers. */
+  /**
+   * Page requests kept in flight (prefetch), 1–16: a sliding window (as soon as a page
+   * lands the next is requested), pages still handed out in order. Default: 6 in
+   * browsers (their HTTP/1.1 limit of 6 connections per host), with page 1 fetched
+   * alone first so a one-page read sends one request; 1 (no prefetch) in Node and
+   * Workers. Keep it ≤ 6 inside Cloudflare Workers.
+   */
   concurrency?: number;
   /** `true`: the JSON:API document of each page instead of flat records. */
   raw?: boolean;
@@ -724,6 +730,9 @@ export declare class Cursor {
   private constructor();
   /** The next page, or null when there are no more. Call again only after it settles. */
   nextPage(): Promise<ShotGridRecord[] | null>;
+  /** Page requests kept in flight at most: the read's `concurrency` or the runtime's default. */
+  readonly concurrency: number;
+  /** Frees the cursor; requests it still had in flight are dropped, their answers ignored. */
   free(): void;
   [Symbol.dispose](): void;
 }

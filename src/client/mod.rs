@@ -4,16 +4,16 @@
 mod caps;
 pub mod events;
 mod gate;
-mod join;
 pub mod upload;
+mod window;
 
 pub use caps::{decoded, OneShot};
+pub use window::{PageFuture, PageWindow, StartPage};
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use gate::{Gate, Turn};
-use join::join_all;
 
 use serde_json::Value;
 
@@ -454,44 +454,37 @@ impl<T: Transport> Client<T> {
         decode_page(&resp)
     }
 
-    /// Fetches the next pages a pager asks for, up to `concurrency` at once, and returns
-    /// them in page order (none when the read is done). Pages past the first short one
-    /// are discarded; a limit truncates the last page.
-    pub async fn next_pages(
-        &self,
-        query: &ReadQuery,
-        pager: &mut Pager,
+    /// The pages of a read, up to `limit` records, fetched ahead in a sliding window
+    /// of `concurrency` requests (see [`PageWindow`]; `ramp`: page 1 alone first).
+    pub fn page_window<'a>(
+        &'a self,
+        query: &'a ReadQuery,
+        limit: Option<u64>,
         concurrency: u32,
-    ) -> Result<Vec<PageText>, Error> {
-        let window = pager.next_window(concurrency);
-        let pages = join_all(window.iter().map(|&n| self.fetch_page(query, n))).await;
-        let mut out = Vec::with_capacity(pages.len());
-        for page in pages {
-            if pager.is_done() {
-                break;
-            }
-            let mut page = page?;
-            let keep = pager.accept_ids(&page.ids, page.len())?;
-            page.truncate(keep);
-            if !page.is_empty() {
-                out.push(page);
-            }
-        }
-        Ok(out)
+        ramp: bool,
+    ) -> PageWindow<'a> {
+        PageWindow::new(
+            Pager::new(query.page_size, limit),
+            query.page_size,
+            concurrency,
+            ramp,
+            Box::new(move |page| Box::pin(self.fetch_page(query, page))),
+        )
     }
 
-    /// Every matching record, up to `limit`, fetching up to `concurrency` pages at once,
-    /// page by page in order.
+    /// Every matching record, up to `limit`, page by page in order, with up to
+    /// `concurrency` requests in flight (`ramp`: page 1 alone first).
     pub async fn find_pages(
         &self,
         query: &ReadQuery,
         limit: Option<u64>,
         concurrency: u32,
+        ramp: bool,
     ) -> Result<Vec<PageText>, Error> {
-        let mut pager = Pager::new(query.page_size, limit);
+        let mut window = self.page_window(query, limit, concurrency, ramp);
         let mut pages = Vec::new();
-        while !pager.is_done() {
-            pages.extend(self.next_pages(query, &mut pager, concurrency).await?);
+        while let Some(page) = window.next_page().await? {
+            pages.push(page);
         }
         Ok(pages)
     }
@@ -505,7 +498,7 @@ impl<T: Transport> Client<T> {
         limit: Option<u64>,
         concurrency: u32,
     ) -> Result<String, Error> {
-        let pages = self.find_pages(query, limit, concurrency).await?;
+        let pages = self.find_pages(query, limit, concurrency, false).await?;
         if pages.iter().any(|p| p.runtime.is_some()) {
             return Err(Error::new(
                 ErrorKind::Decode,

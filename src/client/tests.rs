@@ -728,8 +728,8 @@ fn on_tokens_sees_every_grant_and_refresh() {
 fn concurrent_prefetch_keeps_page_order_and_stops_at_the_short_page() {
     use crate::protocol::filters::validate;
     use crate::protocol::query::{ReadMethod, ReadQuery, ReturnOnly};
-    // Window of 3: pages 1-3 full, then the second window's page 4 is short; page 5 and
-    // 6 were fetched in the same window and must be discarded.
+    // Window of 3: pages 1-3 full, page 4 short. Pages 5 and 6 enter the window while
+    // page 4 is in flight; page 4 landing short drops them before they are sent.
     let pages: Vec<String> = vec![
         page_body(1..3),
         page_body(3..5),
@@ -757,7 +757,11 @@ fn concurrent_prefetch_keeps_page_order_and_stops_at_the_short_page() {
     let all: Vec<Value> = serde_json::from_str(&all).unwrap();
     let ids: Vec<i64> = all.iter().filter_map(|r| r["id"].as_i64()).collect();
     assert_eq!(ids, vec![1, 2, 3, 4, 5, 6, 7]);
-    assert_eq!(t.sent.borrow().len(), 7, "token + two windows of 3 pages");
+    assert_eq!(
+        t.sent.borrow().len(),
+        5,
+        "token + pages 1-4, none past the short one"
+    );
 }
 
 #[test]
@@ -892,4 +896,402 @@ fn raw_reads_keep_the_documents() {
     );
     assert_eq!(docs[0]["links"]["next"], "/ignored");
     assert_eq!(docs[0]["data"][0]["attributes"]["code"], "s1");
+}
+
+// ---- The sliding page window (window.rs), driven by a transport whose page answers
+// the test releases one by one.
+
+/// Answers a page request only once the test released an answer for that page
+/// (`release(page, status)`, one per attempt); token requests answer at once. Pages
+/// hold `size` records of the site's `total`, ids from 1. Logs requests, drops and
+/// the most requests in flight at once.
+struct Gated {
+    size: i64,
+    total: i64,
+    answers: RefCell<std::collections::HashMap<u32, VecDeque<u16>>>,
+    requested: RefCell<Vec<u32>>,
+    dropped: RefCell<Vec<u32>>,
+    in_flight: Cell<usize>,
+    max_in_flight: Cell<usize>,
+}
+
+impl Gated {
+    fn new(size: i64, total: i64) -> Self {
+        Gated {
+            size,
+            total,
+            answers: RefCell::new(Default::default()),
+            requested: RefCell::new(vec![]),
+            dropped: RefCell::new(vec![]),
+            in_flight: Cell::new(0),
+            max_in_flight: Cell::new(0),
+        }
+    }
+    fn release(&self, page: u32, status: u16) {
+        self.answers
+            .borrow_mut()
+            .entry(page)
+            .or_default()
+            .push_back(status);
+    }
+    fn requested(&self) -> Vec<u32> {
+        self.requested.borrow().clone()
+    }
+}
+
+/// Counts a request in flight until it finishes; logs it as dropped if it never did.
+struct InFlight<'a> {
+    t: &'a Gated,
+    page: u32,
+    done: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.t.in_flight.set(self.t.in_flight.get() - 1);
+        if !self.done {
+            self.t.dropped.borrow_mut().push(self.page);
+        }
+    }
+}
+
+impl Transport for &Gated {
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+        let answer = |status: u16, body: String| HttpResponse {
+            status,
+            headers: vec![],
+            body: body.into_bytes(),
+        };
+        if req.url.contains("/auth/access_token") {
+            return Ok(answer(200, TOKEN.to_owned()));
+        }
+        let page: u32 = req
+            .url
+            .split("page%5Bnumber%5D=")
+            .nth(1)
+            .and_then(|s| s.split('&').next())
+            .and_then(|s| s.parse().ok())
+            .expect("a page request");
+        self.requested.borrow_mut().push(page);
+        self.in_flight.set(self.in_flight.get() + 1);
+        self.max_in_flight
+            .set(self.max_in_flight.get().max(self.in_flight.get()));
+        let mut guard = InFlight {
+            t: self,
+            page,
+            done: false,
+        };
+        let status = std::future::poll_fn(|_| {
+            match self
+                .answers
+                .borrow_mut()
+                .get_mut(&page)
+                .and_then(VecDeque::pop_front)
+            {
+                Some(s) => std::task::Poll::Ready(s),
+                None => std::task::Poll::Pending,
+            }
+        })
+        .await;
+        guard.done = true;
+        if status != 200 {
+            let body = format!(
+                r#"{{"errors":[{{"status":{status},"code":103,"title":"page {page} refused"}}]}}"#
+            );
+            return Ok(answer(status, body));
+        }
+        let first = i64::from(page - 1) * self.size + 1;
+        let last = (i64::from(page) * self.size).min(self.total);
+        Ok(answer(200, page_body(first..(last + 1).max(first))))
+    }
+    fn now_ms(&self) -> f64 {
+        1_000_000.0
+    }
+    async fn sleep(&self, _ms: f64) {}
+    fn random(&self) -> f64 {
+        0.5
+    }
+}
+
+fn shots_query(page_size: u32) -> crate::protocol::query::ReadQuery {
+    use crate::protocol::query::{ReadMethod, ReadQuery, ReturnOnly};
+    ReadQuery::new(
+        "Shot",
+        crate::protocol::filters::validate(&Value::Null).unwrap(),
+        vec![],
+        vec![],
+        Some(page_size),
+        ReturnOnly::Active,
+        false,
+        ReadMethod::Auto,
+    )
+    .unwrap()
+}
+
+/// Polls `f` once (the gated transport wakes nobody: the test polls again after each
+/// release).
+fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+    f.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+}
+
+fn ids_of(page: Option<PageText>) -> Vec<i64> {
+    page.expect("a page").ids
+}
+
+#[test]
+fn the_window_slides_past_a_slow_page_and_yields_in_order() {
+    let t = Gated::new(2, 20);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let q = shots_query(2);
+    let mut w = c.page_window(&q, None, 3, false);
+    {
+        let mut next = std::pin::pin!(w.next_page());
+        assert!(poll_once(next.as_mut()).is_pending());
+        assert_eq!(
+            t.requested(),
+            vec![1, 2, 3],
+            "three pages in flight at once"
+        );
+        t.release(2, 200);
+        assert!(poll_once(next.as_mut()).is_pending(), "page 1 comes first");
+        assert_eq!(
+            t.requested(),
+            vec![1, 2, 3, 4],
+            "page 4 is requested as soon as page 2 landed, before page 1"
+        );
+        t.release(3, 200);
+        assert!(poll_once(next.as_mut()).is_pending());
+        assert_eq!(t.requested(), vec![1, 2, 3, 4, 5]);
+        t.release(1, 200);
+        let std::task::Poll::Ready(page) = poll_once(next.as_mut()) else {
+            panic!("page 1 landed")
+        };
+        assert_eq!(ids_of(page.unwrap()), vec![1, 2]);
+    }
+    // Pages 2 and 3 landed already: handed out at once, in order.
+    assert_eq!(ids_of(block_on(w.next_page()).unwrap()), vec![3, 4]);
+    assert_eq!(ids_of(block_on(w.next_page()).unwrap()), vec![5, 6]);
+    assert_eq!(t.max_in_flight.get(), 3, "never more than 3 in flight");
+    // The rest, released in reverse order of request, still come out in page order.
+    let mut seen = vec![];
+    loop {
+        let mut next = std::pin::pin!(w.next_page());
+        let page = loop {
+            if let std::task::Poll::Ready(p) = poll_once(next.as_mut()) {
+                break p.unwrap();
+            }
+            let requested = t.requested();
+            let newest = requested
+                .iter()
+                .rev()
+                .find(|p| !t.answers.borrow().contains_key(p));
+            t.release(*newest.expect("a request in flight"), 200);
+        };
+        match page {
+            Some(p) => seen.extend(p.ids),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (7..=20).collect::<Vec<_>>());
+    let mut requested = t.requested();
+    assert!(t.max_in_flight.get() <= 3);
+    requested.sort_unstable();
+    requested.dedup();
+    assert_eq!(
+        requested.len(),
+        t.requested().len(),
+        "no page fetched twice"
+    );
+    assert!(
+        requested.iter().all(|&p| p <= 13),
+        "past the empty page 11, at most the 2 others in flight when it landed: {requested:?}"
+    );
+}
+
+#[test]
+fn a_short_page_stops_new_requests_and_drops_those_past_it() {
+    // 9 records in pages of 2: page 5 is short (1 record).
+    let t = Gated::new(2, 9);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let q = shots_query(2);
+    let mut w = c.page_window(&q, None, 4, false);
+    let mut next = Box::pin(w.next_page());
+    assert!(poll_once(next.as_mut()).is_pending());
+    assert_eq!(t.requested(), vec![1, 2, 3, 4]);
+    t.release(3, 200);
+    t.release(4, 200);
+    assert!(poll_once(next.as_mut()).is_pending());
+    assert_eq!(t.requested(), vec![1, 2, 3, 4, 5, 6]);
+    t.release(5, 200);
+    assert!(poll_once(next.as_mut()).is_pending());
+    assert_eq!(
+        *t.dropped.borrow(),
+        vec![6],
+        "page 6 is past the short page 5: dropped unanswered"
+    );
+    t.release(1, 200);
+    t.release(2, 200);
+    let std::task::Poll::Ready(first) = poll_once(next.as_mut()) else {
+        panic!("page 1 landed")
+    };
+    drop(next);
+    let mut ids = ids_of(first.unwrap());
+    while let Some(p) = block_on(w.next_page()).unwrap() {
+        ids.extend(p.ids);
+    }
+    assert_eq!(ids, (1..=9).collect::<Vec<_>>());
+    assert_eq!(
+        t.requested(),
+        vec![1, 2, 3, 4, 5, 6],
+        "nothing after page 5 landed"
+    );
+    assert!(w.is_done());
+}
+
+#[test]
+fn the_limit_bounds_the_window() {
+    let t = Gated::new(2, 100);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let q = shots_query(2);
+    for p in 1..=3 {
+        t.release(p, 200);
+    }
+    let pages = block_on(c.find_pages(&q, Some(5), 8, false)).unwrap();
+    let ids: Vec<i64> = pages.iter().flat_map(|p| p.ids.clone()).collect();
+    assert_eq!(ids, vec![1, 2, 3, 4, 5], "the last page cut to the limit");
+    assert_eq!(
+        t.requested(),
+        vec![1, 2, 3],
+        "5 records need 3 pages of 2, not 8"
+    );
+}
+
+#[test]
+fn an_error_mid_stream_comes_after_the_pages_before_it() {
+    let t = Gated::new(2, 20);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let q = shots_query(2);
+    let mut w = c.page_window(&q, None, 3, false);
+    // Page 2 fails once with 503 (retried, as before); page 3 is refused (400).
+    t.release(1, 200);
+    t.release(2, 503);
+    t.release(2, 200);
+    t.release(3, 400);
+    t.release(4, 200);
+    assert_eq!(ids_of(block_on(w.next_page()).unwrap()), vec![1, 2]);
+    assert_eq!(ids_of(block_on(w.next_page()).unwrap()), vec![3, 4]);
+    let e = block_on(w.next_page()).unwrap_err();
+    assert_eq!((e.kind, e.status), (ErrorKind::Http, Some(400)));
+    assert_eq!(e.title, "page 3 refused");
+    assert_eq!(
+        t.requested().iter().filter(|&&p| p == 2).count(),
+        2,
+        "the 503 was retried"
+    );
+    assert!(
+        t.requested().iter().all(|&p| p <= 5),
+        "nothing requested past the window once page 3 failed: {:?}",
+        t.requested()
+    );
+    // Calling again starts over at the failed page; nothing before it is fetched again.
+    let before = t.requested().len();
+    t.release(3, 200);
+    let mut next = Box::pin(w.next_page());
+    let mut page = poll_once(next.as_mut());
+    while page.is_pending() {
+        let newest = *t.requested().last().unwrap();
+        t.release(newest, 200);
+        page = poll_once(next.as_mut());
+    }
+    let std::task::Poll::Ready(page) = page else {
+        unreachable!()
+    };
+    assert_eq!(ids_of(page.unwrap()), vec![5, 6]);
+    assert_eq!(
+        t.requested()[before],
+        3,
+        "the failed page is asked again first"
+    );
+}
+
+#[test]
+fn a_repeated_page_ends_the_read_with_an_error() {
+    // A server ignoring page[number]: every page is page 1.
+    let page = page_body(1..3);
+    let mut script = vec![(200, TOKEN)];
+    script.extend(std::iter::repeat_n((200, page.as_str()), 8));
+    let t = Scripted::new(script);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let q = shots_query(2);
+    let mut w = c.page_window(&q, None, 4, false);
+    assert_eq!(ids_of(block_on(w.next_page()).unwrap()), vec![1, 2]);
+    let e = block_on(w.next_page()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Decode);
+    assert!(w.is_done());
+    assert_eq!(block_on(w.next_page()).unwrap(), None);
+}
+
+#[test]
+fn dropping_the_window_drops_what_is_in_flight() {
+    let t = Gated::new(2, 20);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let q = shots_query(2);
+    let mut w = c.page_window(&q, None, 3, false);
+    t.release(1, 200);
+    assert_eq!(ids_of(block_on(w.next_page()).unwrap()), vec![1, 2]);
+    assert_eq!(t.in_flight.get(), 2);
+    {
+        // A `next_page` abandoned mid-wait (the iterator's `return`) loses nothing:
+        let mut next = Box::pin(w.next_page());
+        assert!(poll_once(next.as_mut()).is_pending());
+    }
+    assert_eq!(t.requested(), vec![1, 2, 3, 4]);
+    drop(w);
+    assert_eq!(t.in_flight.get(), 0);
+    let mut dropped = t.dropped.borrow().clone();
+    dropped.sort_unstable();
+    assert_eq!(dropped, vec![2, 3, 4]);
+}
+
+#[test]
+fn concurrency_one_fetches_one_page_at_a_time() {
+    let t = Gated::new(2, 20);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let q = shots_query(2);
+    let mut w = c.page_window(&q, None, 1, false);
+    for p in 1..=3 {
+        t.release(p, 200);
+        assert_eq!(block_on(w.next_page()).unwrap().unwrap().ids.len(), 2);
+        assert_eq!(t.requested(), (1..=p).collect::<Vec<_>>(), "nothing ahead");
+    }
+}
+
+#[test]
+fn ramp_sends_page_one_alone_then_opens_the_window() {
+    let t = Gated::new(2, 20);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let q = shots_query(2);
+    let mut w = c.page_window(&q, None, 4, true);
+    let mut next = Box::pin(w.next_page());
+    assert!(poll_once(next.as_mut()).is_pending());
+    assert_eq!(t.requested(), vec![1], "page 1 alone");
+    t.release(1, 200);
+    assert!(poll_once(next.as_mut()).is_ready());
+    drop(next);
+    assert!(block_on_pending(w.next_page()));
+    assert_eq!(t.requested(), vec![1, 2, 3, 4, 5], "then 4 in flight");
+
+    // A read of one short page sends one request.
+    let t = Gated::new(2, 1);
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    t.release(1, 200);
+    let pages = block_on(c.find_pages(&q, None, 6, true)).unwrap();
+    assert_eq!(pages.len(), 1);
+    assert_eq!(t.requested(), vec![1]);
+}
+
+/// Whether `f` is still pending after one poll.
+fn block_on_pending<F: std::future::Future>(f: F) -> bool {
+    let mut f = std::pin::pin!(f);
+    poll_once(f.as_mut()).is_pending()
 }

@@ -14,7 +14,8 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::client::{
-    decoded, Client, Config, OneShot, TokenListener, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID,
+    decoded, Client, Config, OneShot, PageWindow, StartPage, TokenListener,
+    DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID,
 };
 use crate::protocol::auth::{Grant, ImportedTokens, Secret, TokenScope, Tokens};
 use crate::protocol::filters::validate as validate_filters;
@@ -28,7 +29,7 @@ use crate::protocol::Error;
 use crate::transport::FetchTransport;
 use convert::{error_to_js, js_to_json, json_to_js, text_to_js, Obj};
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A connected ShotGrid client. Create one with `ShotGrid.connect(options)`.
 #[wasm_bindgen]
@@ -256,7 +257,10 @@ fn parse_fields(options: &Value) -> Result<(Option<Vec<String>>, bool), Error> {
 struct FindArgs {
     query: ReadQuery,
     limit: Option<u64>,
+    /// Requests in flight at most (`options.concurrency`, else the runtime's default).
     concurrency: u32,
+    /// No `options.concurrency`: page 1 alone first, the default window after it.
+    ramp: bool,
     /// Give the JSON:API documents instead of flat records.
     raw: bool,
 }
@@ -327,32 +331,41 @@ fn parse_find(
         opts.opt_bool("includeArchivedProjects")?.unwrap_or(false),
         method,
     )?;
-    let concurrency = opts.opt_int("concurrency", 1, 16)?.map_or(1, |n| n as u32);
+    let chosen = opts.opt_int("concurrency", 1, 16)?.map(|n| n as u32);
+    let concurrency = chosen.unwrap_or_else(|| DEFAULT_PREFETCH.load(Ordering::Relaxed));
     let raw = opts.opt_bool("raw")?.unwrap_or(false);
     Ok(FindArgs {
         query,
         limit,
         concurrency,
+        ramp: chosen.is_none(),
         raw,
     })
 }
 
-/// State of a page-by-page read.
-struct CursorState {
-    query: ReadQuery,
-    pager: Pager,
-    concurrency: u32,
-    /// Pages fetched ahead (a prefetch window), handed out one per `nextPage`.
-    ready: VecDeque<PageText>,
+/// Pages in flight when a read does not say (`options.concurrency`): 1 (no prefetch)
+/// unless the package's entry for the runtime sets it (browsers: 6, see
+/// [`set_default_prefetch`]).
+static DEFAULT_PREFETCH: AtomicU32 = AtomicU32::new(1);
+
+/// Sets the pages in flight of reads that do not choose (1–16). Called once by the
+/// package's browser entry: HTTP/1.1 allows 6 connections per host there, so more
+/// requests would only queue in the browser.
+#[wasm_bindgen(js_name = setDefaultPrefetch)]
+pub fn set_default_prefetch(n: u32) {
+    DEFAULT_PREFETCH.store(n.clamp(1, 16), Ordering::Relaxed);
 }
 
 /// A page-by-page read started by `sg.iterate(...)`; the package's JS layer wraps it in
-/// async iterators. With `concurrency` > 1 it fetches that many pages at once and hands
-/// them out in order.
+/// async iterators. It keeps up to `concurrency` page requests in flight (a sliding
+/// window, [`PageWindow`]) and hands pages out in order; freeing it drops (cancels)
+/// what is in flight.
 #[wasm_bindgen]
 pub struct Cursor {
-    inner: Rc<Client<FetchTransport>>,
-    state: Rc<RefCell<Option<CursorState>>>,
+    /// The window; taken out while a `nextPage` runs.
+    window: Rc<RefCell<Option<PageWindow<'static>>>>,
+    /// Requests in flight at most.
+    concurrency: u32,
 }
 
 #[wasm_bindgen]
@@ -360,33 +373,29 @@ impl Cursor {
     /// The next page of records, or `null` when there are no more.
     #[wasm_bindgen(js_name = nextPage, unchecked_return_type = "Promise<ShotGridRecord[] | null>")]
     pub fn next_page(&self) -> Promise {
-        let inner = self.inner.clone();
-        let state = self.state.clone();
+        let state = self.window.clone();
         future_to_promise(async move {
-            // Take the state out while pages are in flight, so an overlapping call sees
-            // "busy" instead of corrupting the page order.
+            // Take the window out while waiting, so an overlapping call sees "busy"
+            // instead of corrupting the page order.
             let taken = state.borrow_mut().take();
-            let Some(mut st) = taken else {
+            let Some(mut window) = taken else {
                 return Err(error_to_js(&Error::invalid_input(
                     "nextPage",
                     "called again before the previous page arrived",
                 )));
             };
-            let mut result = Ok(());
-            if st.ready.is_empty() && !st.pager.is_done() {
-                match inner
-                    .next_pages(&st.query, &mut st.pager, st.concurrency)
-                    .await
-                {
-                    Ok(pages) => st.ready.extend(pages),
-                    Err(e) => result = Err(e),
-                }
-            }
-            let page = st.ready.pop_front();
-            *state.borrow_mut() = Some(st);
-            result.map_err(|e| error_to_js(&e))?;
+            let result = window.next_page().await;
+            *state.borrow_mut() = Some(window);
+            let page = result.map_err(|e| error_to_js(&e))?;
             Ok(page.map_or(JsValue::NULL, page_to_js))
         })
+    }
+
+    /// Page requests kept in flight at most (the read's `concurrency`, or the
+    /// runtime's default when it chose none).
+    #[wasm_bindgen(getter)]
+    pub fn concurrency(&self) -> u32 {
+        self.concurrency
     }
 }
 
@@ -577,7 +586,7 @@ impl ShotGrid {
                 return Ok(json_to_js(&Value::Array(docs)));
             }
             let pages = inner
-                .find_pages(&args.query, args.limit, args.concurrency)
+                .find_pages(&args.query, args.limit, args.concurrency, args.ramp)
                 .await
                 .map_err(|e| error_to_js(&e))?;
             Ok(pages_to_js(pages))
@@ -602,7 +611,7 @@ impl ShotGrid {
                 return Ok(docs.pop().map_or(JsValue::NULL, |d| json_to_js(&d)));
             }
             let pages = inner
-                .find_pages(&args.query, Some(1), 1)
+                .find_pages(&args.query, Some(1), 1, false)
                 .await
                 .map_err(|e| error_to_js(&e))?;
             let first = pages_to_js(pages);
@@ -738,15 +747,23 @@ impl ShotGrid {
                 "iterate gives flat records; use find with { raw: true } for documents",
             )));
         }
-        let pager = Pager::new(args.query.page_size, args.limit);
+        let client = self.inner.clone();
+        let query = Rc::new(args.query);
+        let page_size = query.page_size;
+        let start: StartPage<'static> = Box::new(move |page| {
+            let client = client.clone();
+            let query = query.clone();
+            Box::pin(async move { client.fetch_page(&query, page).await })
+        });
         Ok(Cursor {
-            inner: self.inner.clone(),
-            state: Rc::new(RefCell::new(Some(CursorState {
-                query: args.query,
-                pager,
-                concurrency: args.concurrency,
-                ready: VecDeque::new(),
-            }))),
+            window: Rc::new(RefCell::new(Some(PageWindow::new(
+                Pager::new(page_size, args.limit),
+                page_size,
+                args.concurrency,
+                args.ramp,
+                start,
+            )))),
+            concurrency: args.concurrency,
         })
     }
 

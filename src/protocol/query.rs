@@ -244,24 +244,17 @@ impl Pager {
         (!self.done).then_some(self.next_page)
     }
 
-    /// Up to `n` pages to fetch at once (prefetch), in order: never past a known limit.
-    /// Hand their answers to [`Pager::accept`] in the same order, stopping as soon as
-    /// it reports done; later pages of the window are then discarded.
-    pub fn next_window(&self, n: u32) -> Vec<u32> {
-        if self.done {
-            return Vec::new();
-        }
-        let mut n = u64::from(n.max(1));
-        if let Some(rem) = self.remaining {
-            n = n.min(rem.div_ceil(u64::from(self.page_size.max(1))).max(1));
-        }
-        (0..n)
-            .filter_map(|i| {
-                u32::try_from(i)
-                    .ok()
-                    .and_then(|i| self.next_page.checked_add(i))
-            })
-            .collect()
+    /// The last page a limit lets the read reach, `None` without a limit. Pages past
+    /// it are never requested (a prefetch window stops there).
+    pub fn last_page(&self) -> Option<u32> {
+        let rem = self.remaining?;
+        let pages = rem.div_ceil(u64::from(self.page_size.max(1))).max(1);
+        Some(
+            u32::try_from(pages - 1)
+                .ok()
+                .and_then(|extra| self.next_page.checked_add(extra))
+                .unwrap_or(u32::MAX),
+        )
     }
 
     /// Whether every page has been consumed.
@@ -538,20 +531,19 @@ mod tests {
     }
 
     #[test]
-    fn windows_stay_within_the_limit() {
-        let p = Pager::new(10, None);
-        assert_eq!(p.next_window(4), vec![1, 2, 3, 4]);
-        let p = Pager::new(10, Some(25));
-        assert_eq!(
-            p.next_window(8),
-            vec![1, 2, 3],
-            "25 records need 3 pages of 10"
-        );
-        let mut p = Pager::new(10, None);
+    fn the_limit_bounds_the_last_page() {
+        assert_eq!(Pager::new(10, None).last_page(), None);
+        let mut p = Pager::new(10, Some(25));
+        assert_eq!(p.last_page(), Some(3), "25 records need 3 pages of 10");
         p.accept(recs(1..11)).unwrap();
-        assert_eq!(p.next_window(2), vec![2, 3]);
-        p.accept(recs(11..15)).unwrap();
-        assert!(p.next_window(2).is_empty(), "short page ends the read");
+        assert_eq!(
+            p.last_page(),
+            Some(3),
+            "15 left from page 2 on: pages 2 and 3"
+        );
+        assert_eq!(Pager::new(10, Some(10)).last_page(), Some(1));
+        assert_eq!(Pager::new(10, Some(11)).last_page(), Some(2));
+        assert_eq!(Pager::new(1, Some(u64::MAX)).last_page(), Some(u32::MAX));
     }
 
     #[test]

@@ -64,15 +64,96 @@ export const cases = [
     const fetch = (url, init) => { if (String(url).includes("/entity/shots")) requests += 1; return globalThis.fetch(url, init); };
     const sg = await connect(t, { fetch });
     const seen = [];
-    for await (const shot of sg.iterate("Shot", [], { fields: ["code"], sort: ["id"], pageSize: 5 })) {
+    for await (const shot of sg.iterate("Shot", [], { fields: ["code"], sort: ["id"], pageSize: 5, concurrency: 1 })) {
       seen.push(shot.id);
       if (seen.length === 7) break;
     }
     eq(seen.length, 7, "records seen before break");
-    eq(requests, 2, "only two pages fetched before breaking");
+    eq(requests, 2, "concurrency 1: only two pages fetched before breaking");
     const pages = [];
     for await (const page of sg.iterate("Shot", null, { fields: ["code"], pageSize: 4, limit: 10 }).pages()) pages.push(page.length);
     eq(JSON.stringify(pages), "[4,4,2]", "page sizes with a limit");
+  }],
+
+  ["iterate keeps a sliding window of requests in flight, in page order, nothing past the end", async (t) => {
+    // Every page request is logged with its page number; pages past the first are held
+    // back 30 ms so that several are in flight together.
+    const log = [];
+    let flying = 0;
+    let most = 0;
+    const fetch = async (url, init) => {
+      const page = Number(new URL(String(url)).searchParams.get("page[number]"));
+      if (!String(url).includes("/entity/shots") || !page) return globalThis.fetch(url, init);
+      log.push(page);
+      flying += 1;
+      most = Math.max(most, flying);
+      try {
+        if (page > 1) await new Promise((r) => setTimeout(r, 30));
+        return await globalThis.fetch(url, init);
+      } finally {
+        flying -= 1;
+      }
+    };
+    const sg = await connect(t, { fetch });
+    const all = (await sg.find("Shot", null, { fields: ["code"], sort: ["id"], pageSize: 500 })).map((r) => r.id);
+    const pageSize = Math.max(2, Math.ceil(all.length / 6));
+    const expected = all.length;
+    log.length = 0;
+    const pages = [];
+    for await (const page of sg.iterate("Shot", null, { fields: ["code"], sort: ["id"], pageSize, concurrency: 3 }).pages()) pages.push(page.map((r) => r.id));
+    eq(JSON.stringify(pages.flat()), JSON.stringify(all), "every record once, in order");
+    eq(most, 3, "three requests in flight at once");
+    eq(new Set(log).size, log.length, `no page requested twice: ${log}`);
+    const last = Math.floor(expected / pageSize) + 1;
+    check(log.every((p) => p <= last + 2), `nothing requested past the short page ${last} but the 2 already in flight: ${log}`);
+    // A limit bounds the window: 2 pages of `pageSize` need 2 requests, not 3.
+    log.length = 0;
+    const some = await sg.find("Shot", null, { fields: ["code"], sort: ["id"], pageSize, limit: pageSize + 1, concurrency: 3 });
+    eq(JSON.stringify(some.map((r) => r.id)), JSON.stringify(all.slice(0, pageSize + 1)), "limit keeps the first records");
+    eq(JSON.stringify(log.sort()), "[1,2]", "only the pages the limit needs");
+  }],
+
+  ["breaking out of iterate aborts the pages still in flight", async (t) => {
+    // Pages after the first are held back until their signal aborts (or 5 s).
+    const held = [];
+    const fetch = (url, init) => {
+      const page = Number(new URL(String(url)).searchParams.get("page[number]"));
+      if (!String(url).includes("/entity/shots") || page <= 1) return globalThis.fetch(url, init);
+      const signal = init?.signal;
+      held.push(signal);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve(globalThis.fetch(url, init)), 5000);
+        signal?.addEventListener("abort", () => { clearTimeout(timer); reject(signal.reason ?? new DOMException("aborted", "AbortError")); }, { once: true });
+      });
+    };
+    const sg = await connect(t, { fetch });
+    const started = Date.now();
+    let seen = 0;
+    for await (const page of sg.iterate("Shot", null, { fields: ["code"], sort: ["id"], pageSize: 2, concurrency: 4 }).pages()) {
+      seen += page.length;
+      break;
+    }
+    eq(seen, 2, "the first page");
+    check(held.length >= 3, `pages 2.. were in flight when the loop broke (${held.length})`);
+    check(held.every((s) => s?.aborted), "every page still in flight was aborted");
+    check(Date.now() - started < 4000, "the loop did not wait for them");
+  }],
+
+  ["reads that choose no concurrency use the runtime's default window", async (t) => {
+    let requests = 0;
+    const fetch = (url, init) => { if (String(url).includes("/entity/shots")) requests += 1; return globalThis.fetch(url, init); };
+    const sg = await connect(t, { fetch });
+    const probe = sg.cursor("Shot", null, {});
+    const browser = typeof document === "object";
+    eq(probe.concurrency, browser ? 6 : 1, "default concurrency (browsers 6, else 1)");
+    probe.free();
+    const chosen = sg.cursor("Shot", null, { concurrency: 9 });
+    eq(chosen.concurrency, 9, "a chosen concurrency");
+    chosen.free();
+    // Page 1 alone first: a read of one page sends one request, whatever the default.
+    const one = await sg.find("Shot", null, { fields: ["code"], pageSize: 500 });
+    check(one.length > 0 && one.length < 500, "one short page");
+    eq(requests, 1, "one request for a one-page read");
   }],
 
   ["findOne and nested hash filters with dotted fields", async (t) => {

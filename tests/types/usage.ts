@@ -44,6 +44,12 @@ export async function usage(): Promise<void> {
   const one: ShotGridRecord | null = await sg.findOne("Shot", { logical_operator: "or", conditions: [["id", "is", 1], { conditions: [["code", "is", null]] }] });
   for await (const r of sg.iterate("Shot", null, { pageSize: 100 })) void r.id;
   for await (const page of sg.iterate("Shot").pages()) void page.length;
+  const cursor = sg.cursor("Shot", null, { concurrency: 4 });
+  const window: number = cursor.concurrency;
+  // @ts-expect-error read-only: the window is chosen when the read starts
+  cursor.concurrency = 2;
+  cursor.free();
+  void window;
   void [shots, one];
   const created: ShotGridRecord = await sg.create("Shot", { code: "sh010", project: { type: "Project", id: 1 } }, { fields: ["code"] });
   await sg.update("Shot", created.id, { assets: { multi_entity_update_mode: "add", value: [{ type: "Asset", id: 2 }] } });
