@@ -486,6 +486,41 @@ pub fn next_part_request(url: &str) -> HttpRequest {
     HttpRequest::new(Method::Get, url).header("Accept", "application/json")
 }
 
+/// The value of the one `part_number` query parameter of a `get_next_part` link, with
+/// the link before and after it; `None` unless there is exactly one.
+fn part_number_param(link: &str) -> Option<(&str, &str, &str)> {
+    let (_, query) = link.split_once('?')?;
+    let mut at = link.len() - query.len();
+    let mut found = None;
+    for pair in query.split('&') {
+        let name = pair.split('=').next().unwrap_or_default();
+        if name == "part_number" {
+            if found.is_some() {
+                return None;
+            }
+            found = Some((at + name.len() + 1, at + pair.len()));
+        }
+        at += pair.len() + 1;
+    }
+    let (start, end) = found?;
+    Some((link.get(..start)?, link.get(start..end)?, link.get(end..)?))
+}
+
+/// The `get_next_part` link of part `n` made from `link`, the site's link for part
+/// `expected`, by setting its `part_number` (the site answers any part number, as the
+/// official Python API asks for any part). `None` unless `link` carries exactly one
+/// `part_number`, equal to `expected`: then only the site's chain of links is followed.
+pub fn part_link(link: &str, expected: u64, n: u64) -> Option<String> {
+    let (before, value, after) = part_number_param(link)?;
+    if value != expected.to_string() {
+        return None;
+    }
+    let mut out = String::from(before);
+    out.push_str(&n.to_string());
+    out.push_str(after);
+    Some(out)
+}
+
 /// The answer to `get_next_part`: the part's upload URL and the link to the next.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NextPart {
@@ -885,6 +920,40 @@ mod tests {
         .unwrap();
         assert_eq!(info.data["upload_id"], "u1");
         assert_eq!(info.data["storage_service"], "sg");
+    }
+
+    #[test]
+    fn part_links_are_made_only_from_links_naming_the_expected_part() {
+        let link = "/api/v1/entity/versions/7/f/_upload/multipart?filename=a.mov&timestamp=t&upload_id=u&part_number=2";
+        assert_eq!(
+            part_link(link, 2, 31).as_deref(),
+            Some("/api/v1/entity/versions/7/f/_upload/multipart?filename=a.mov&timestamp=t&upload_id=u&part_number=31")
+        );
+        assert_eq!(part_link(link, 2, 2).as_deref(), Some(link));
+        let first = "https://s/m?part_number=2&upload_id=u";
+        assert_eq!(
+            part_link(first, 2, 10).as_deref(),
+            Some("https://s/m?part_number=10&upload_id=u")
+        );
+        // Not the expected part, none, two, an empty or look-alike name: no template.
+        assert_eq!(part_link(link, 3, 4), None);
+        for bad in [
+            "/m?upload_id=u",
+            "/m",
+            "/m?part_number=2&part_number=2",
+            "/m?part_number=2&part_number",
+            "/m?part_number=",
+            "/m?xpart_number=2",
+            "/m?part_number=02",
+            "/m?part_numbers=2",
+        ] {
+            assert_eq!(part_link(bad, 2, 5), None, "{bad}");
+        }
+        // A look-alike beside the real one is left alone.
+        assert_eq!(
+            part_link("/m?my_part_number=2&part_number=2", 2, 3).as_deref(),
+            Some("/m?my_part_number=2&part_number=3")
+        );
     }
 
     #[test]
