@@ -176,6 +176,11 @@ async fn next_done<'a>(tasks: &mut Vec<Task<'a>>) -> Option<Event> {
     .await
 }
 
+/// Drops the values kept for parts `n` and after.
+fn drop_from(list: &mut Vec<(u64, String)>, n: u64) {
+    list.retain(|(k, _)| *k < n);
+}
+
 /// Removes and returns the value kept for part `n`.
 fn take(list: &mut Vec<(u64, String)>, n: u64) -> Option<String> {
     let i = list.iter().position(|(k, _)| *k == n)?;
@@ -473,10 +478,7 @@ impl<T: Transport> Client<T> {
             }
             while next_url <= plan.parts && urls.len() + urls_in_flight < concurrency {
                 let n = next_url;
-                let made = match &template {
-                    Some(t) if n > 2 => part_link(t, 2, n),
-                    _ => None,
-                };
+                let made = template.as_deref().and_then(|t| part_link(t, 2, n));
                 let derived = made.is_some();
                 let Some(link) = made.or_else(|| take(&mut links, n)) else {
                     // Waiting for the answer that holds the link.
@@ -526,7 +528,7 @@ impl<T: Transport> Client<T> {
                         Err(e)
                             if derived
                                 && e.kind == ErrorKind::Http
-                                && matches!(e.status, Some(400..=402 | 404..=499)) =>
+                                && e.status.is_some_and(|s| s / 100 == 4 && s != 403) =>
                         {
                             Some(n)
                         }
@@ -560,8 +562,8 @@ impl<T: Transport> Client<T> {
                 template = None;
                 ignore_from = ignore_from.min(n);
                 next_url = next_url.min(n);
-                urls.retain(|(k, _)| *k < n);
-                links.retain(|(k, _)| *k <= n);
+                drop_from(&mut urls, n);
+                drop_from(&mut links, n + 1);
             }
         }
         etags

@@ -254,6 +254,62 @@ impl UploadPlan {
     }
 }
 
+/// Content-Types by lower-case file extension.
+const CONTENT_TYPES: &[(&str, &str)] = &[
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("jpe", "image/jpeg"),
+    ("png", "image/png"),
+    ("gif", "image/gif"),
+    ("webp", "image/webp"),
+    ("avif", "image/avif"),
+    ("bmp", "image/bmp"),
+    ("svg", "image/svg+xml"),
+    ("tif", "image/tiff"),
+    ("tiff", "image/tiff"),
+    ("exr", "image/x-exr"),
+    ("dpx", "image/x-dpx"),
+    ("psd", "image/vnd.adobe.photoshop"),
+    ("ico", "image/vnd.microsoft.icon"),
+    ("mov", "video/quicktime"),
+    ("qt", "video/quicktime"),
+    ("mp4", "video/mp4"),
+    ("m4v", "video/mp4"),
+    ("webm", "video/webm"),
+    ("mkv", "video/x-matroska"),
+    ("avi", "video/x-msvideo"),
+    ("mxf", "application/mxf"),
+    ("mpg", "video/mpeg"),
+    ("mpeg", "video/mpeg"),
+    ("wav", "audio/wav"),
+    ("mp3", "audio/mpeg"),
+    ("aac", "audio/aac"),
+    ("flac", "audio/flac"),
+    ("ogg", "audio/ogg"),
+    ("pdf", "application/pdf"),
+    ("txt", "text/plain"),
+    ("text", "text/plain"),
+    ("log", "text/plain"),
+    ("csv", "text/csv"),
+    ("html", "text/html"),
+    ("htm", "text/html"),
+    ("md", "text/markdown"),
+    ("json", "application/json"),
+    ("xml", "application/xml"),
+    ("zip", "application/zip"),
+    ("gz", "application/gzip"),
+    ("tgz", "application/gzip"),
+    ("tar", "application/x-tar"),
+    ("7z", "application/x-7z-compressed"),
+    ("obj", "model/obj"),
+    ("gltf", "model/gltf+json"),
+    ("glb", "model/gltf-binary"),
+    ("usd", "model/vnd.usd"),
+    ("usda", "model/vnd.usd"),
+    ("usdc", "model/vnd.usd"),
+    ("usdz", "model/vnd.usd"),
+];
+
 /// A Content-Type guessed from a file name's extension; `application/octet-stream`
 /// when unknown (what the site would record anyway).
 pub fn guess_content_type(filename: &str) -> &'static str {
@@ -261,50 +317,10 @@ pub fn guess_content_type(filename: &str) -> &'static str {
         Some((_, e)) if !e.is_empty() && e.len() <= 8 => e.to_ascii_lowercase(),
         _ => return "application/octet-stream",
     };
-    match ext.as_str() {
-        "jpg" | "jpeg" | "jpe" => "image/jpeg",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "bmp" => "image/bmp",
-        "svg" => "image/svg+xml",
-        "tif" | "tiff" => "image/tiff",
-        "exr" => "image/x-exr",
-        "dpx" => "image/x-dpx",
-        "psd" => "image/vnd.adobe.photoshop",
-        "ico" => "image/vnd.microsoft.icon",
-        "mov" | "qt" => "video/quicktime",
-        "mp4" | "m4v" => "video/mp4",
-        "webm" => "video/webm",
-        "mkv" => "video/x-matroska",
-        "avi" => "video/x-msvideo",
-        "mxf" => "application/mxf",
-        "mpg" | "mpeg" => "video/mpeg",
-        "wav" => "audio/wav",
-        "mp3" => "audio/mpeg",
-        "aac" => "audio/aac",
-        "flac" => "audio/flac",
-        "ogg" => "audio/ogg",
-        "pdf" => "application/pdf",
-        "txt" | "text" | "log" => "text/plain",
-        "csv" => "text/csv",
-        "html" | "htm" => "text/html",
-        "md" => "text/markdown",
-        "json" => "application/json",
-        "xml" => "application/xml",
-        "zip" => "application/zip",
-        "gz" | "tgz" => "application/gzip",
-        "tar" => "application/x-tar",
-        "7z" => "application/x-7z-compressed",
-        "abc" => "application/octet-stream",
-        "fbx" => "application/octet-stream",
-        "obj" => "model/obj",
-        "gltf" => "model/gltf+json",
-        "glb" => "model/gltf-binary",
-        "usd" | "usda" | "usdc" | "usdz" => "model/vnd.usd",
-        _ => "application/octet-stream",
-    }
+    CONTENT_TYPES
+        .iter()
+        .find(|(e, _)| *e == ext)
+        .map_or("application/octet-stream", |(_, t)| t)
 }
 
 fn record_path(entity_type: &str, id: u64, field: Option<&str>) -> String {
@@ -512,7 +528,7 @@ fn part_number_param(link: &str) -> Option<(&str, &str, &str)> {
 /// `part_number`, equal to `expected`: then only the site's chain of links is followed.
 pub fn part_link(link: &str, expected: u64, n: u64) -> Option<String> {
     let (before, value, after) = part_number_param(link)?;
-    if value != expected.to_string() {
+    if value.parse() != Ok(expected) || value.starts_with('0') {
         return None;
     }
     let mut out = String::from(before);
@@ -811,6 +827,10 @@ mod tests {
         assert_eq!(guess_content_type("thumb.png"), "image/png");
         assert_eq!(guess_content_type("noext"), "application/octet-stream");
         assert_eq!(guess_content_type("trailing."), "application/octet-stream");
+        assert_eq!(guess_content_type("shot.USDZ"), "model/vnd.usd");
+        assert_eq!(guess_content_type("a.7z"), "application/x-7z-compressed");
+        assert_eq!(guess_content_type("a.jpe"), "image/jpeg");
+        assert_eq!(guess_content_type("cache.abc"), "application/octet-stream");
         let mut o = opts();
         assert_eq!(o.content_type(), "video/quicktime");
         o.content_type = Some("video/mp4".into());
