@@ -467,6 +467,7 @@ impl<T: Transport> Client<T> {
                 let Some(url) = take(&mut urls, n) else {
                     break;
                 };
+                take(&mut links, n);
                 let (start, end) = plan
                     .part_range(n)
                     .ok_or_else(|| Error::decode("a part number is out of range", 200, None))?;
@@ -517,10 +518,8 @@ impl<T: Transport> Client<T> {
                             if n >= next_put {
                                 urls.push((n, next.upload_url));
                             }
-                            // Links are kept only for parts whose URL is still to come.
-                            take(&mut links, n);
-                            let have = n + 1 < next_put || urls.iter().any(|(k, _)| *k == n + 1);
-                            if let Some(l) = next.next_part_url.filter(|_| !have) {
+                            // Links are kept for parts not sent yet (dropped when sent).
+                            if let Some(l) = next.next_part_url.filter(|_| n + 1 >= next_put) {
                                 links.push((n + 1, l));
                             }
                             None
