@@ -133,6 +133,7 @@ if (only(5)) {
   const bound = 4 * u.partMib + 32;
   row(`5. upload ${u.mib} MiB multipart, ${u.partMib} MiB parts, +${u.latencyMs} ms per request: concurrency 4 vs 1`, `${x(u.c1.seconds / u.c4.seconds)} faster (c4 ${s(u.c4.seconds)}, c1 ${s(u.c1.seconds)}; medians of ${u.rounds}; SHA-256 of every upload checked)`, "≥ 3×", u.c1.seconds / u.c4.seconds >= 3);
   row("5. upload, parts phase only (first part PUT to last part PUT done): concurrency 4 vs 1", `${x(u.c1.parts / u.c4.parts)} (c4 ${s(u.c4.parts)}, c1 ${s(u.c1.parts)}; ${u.parts} parts)`);
+  row("5. upload with no added latency (moving the bytes: the floor), concurrency 4 vs 1", `c4 ${s(u.noLatency.c4)}, c1 ${s(u.noLatency.c1)} (parts phase c4 ${s(u.noLatency.c4Parts)}, c1 ${s(u.noLatency.c1Parts)})`);
   row("5. upload, concurrency 4: ours vs raw fetch doing the same PUTs", `ours ${s(u.c4.seconds)}, raw ${s(u.raw.seconds)} (${x(u.raw.seconds / u.c4.seconds)} raw/ours)`);
   row("5. upload peak memory, RSS growth (bytes source)", `c4 ${u.c4.rss.toFixed(0)} MiB, c1 ${u.c1.rss.toFixed(0)} MiB; raw fetch c4 ${u.raw.rss.toFixed(0)} MiB`, `≤ ${bound} MiB (4 × part + 32)`, u.c4.rss <= bound);
   row("5. upload peak memory, RSS growth (stream of fresh 64 KiB chunks, c4)", `${u.stream.rss.toFixed(0)} MiB (${s(u.stream.seconds)}); reading the same stream alone, no upload: ${u.floor.rss.toFixed(0)} MiB`, `≤ ${bound} MiB (4 × part + 32)`, u.stream.rss <= bound);

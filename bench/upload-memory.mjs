@@ -182,30 +182,30 @@ async function rawUpload(nextBody) {
   const info = start.data;
   const parts = Math.ceil(size / partSize);
   const urls = [abs(start.links.upload)];
-  let nextLink = start.links.get_next_part;
+  const nextLink = start.links.get_next_part;
   const etags = new Array(parts);
   let nextPart = 1;
   let reading = Promise.resolve();
-  let urlChain = Promise.resolve();
-  // Next-part URLs come one after another from the chain of get_next_part links.
+  // Part n's URL is asked for with the get_next_part link of part 2 with its
+  // part_number set to n (as the client does), a part ahead of each worker.
+  const asked = new Map([[1, Promise.resolve(urls[0])]]);
   function urlFor(n) {
-    urlChain = urlChain.then(async () => {
-      while (urls.length < n) {
-        const r = await (await fetch(abs(nextLink), { headers: auth })).json();
-        urls.push(abs(r.links.upload));
-        nextLink = r.links.get_next_part;
-      }
-    });
-    return urlChain.then(() => urls[n - 1]);
+    if (!asked.has(n)) {
+      const link = new URL(nextLink, env.url);
+      link.searchParams.set("part_number", String(n));
+      asked.set(n, fetch(link, { headers: auth }).then((r) => r.json()).then((r) => abs(r.links.upload)));
+    }
+    return asked.get(n);
   }
   async function worker() {
     for (;;) {
       const n = nextPart++;
       if (n > parts) return;
       // Parts are read in order from the stream; PUTs overlap.
+      const url = urlFor(n);
+      if (n + concurrency <= parts) urlFor(n + concurrency);
       const body = await (reading = reading.then(() => nextBody(n)));
-      const url = await urlFor(n);
-      const r = await timedFetch(url, { method: "PUT", body, headers: { "content-type": "video/quicktime" } });
+      const r = await timedFetch(await url, { method: "PUT", body, headers: { "content-type": "video/quicktime" } });
       if (!r.ok) throw new Error(`part ${n}: ${r.status}`);
       etags[n - 1] = r.headers.get("etag");
       await r.arrayBuffer();

@@ -36,7 +36,9 @@ async function upload(ctx, concurrency, mode) {
  * (set and cleared through `faults`). Returns medians of `rounds` alternated runs of
  * concurrency 1 and 4 (bytes source), plus one run each of the raw-fetch baseline, of a
  * fresh-chunk stream at concurrency 4 and of reading that stream alone (no upload: the
- * garbage the producer leaves), for memory.
+ * garbage the producer leaves), for memory, and one run each of concurrency 1 and 4
+ * with no added latency: what moving the bytes costs on this machine, the floor that
+ * no concurrency removes.
  */
 export async function uploadCase({ env, admin, faults, versionId, mib = 256, partMib = 8, latencyMs = 50, rounds = 3 }) {
   const ctx = { env, admin, versionId, mib, partMib };
@@ -51,6 +53,9 @@ export async function uploadCase({ env, admin, faults, versionId, mib = 256, par
     const raw = await upload(ctx, 4, "raw-bytes");
     const stream = await upload(ctx, 4, "stream");
     const floor = await upload(ctx, 4, "floor-stream");
+    await faults(null);
+    const bare4 = await upload(ctx, 4, "bytes");
+    const bare1 = await upload(ctx, 1, "bytes");
     const med = (runs, k) => median(runs.map((r) => r[k]));
     return {
       mib, partMib, latencyMs, rounds, parts: Math.ceil(mib / partMib),
@@ -59,6 +64,7 @@ export async function uploadCase({ env, admin, faults, versionId, mib = 256, par
       raw: { seconds: raw.uploadSeconds, parts: raw.partsSeconds, rss: raw.rssGrowth },
       stream: { seconds: stream.uploadSeconds, rss: stream.rssGrowth },
       floor: { rss: floor.rssGrowth },
+      noLatency: { c1: bare1.uploadSeconds, c4: bare4.uploadSeconds, c1Parts: bare1.partsSeconds, c4Parts: bare4.partsSeconds },
     };
   } finally {
     await faults(null);

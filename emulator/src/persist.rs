@@ -80,6 +80,11 @@ pub struct Persister {
 
 /// Writes `bytes` to `path` atomically: temp file, fsync, rename, directory fsync.
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_pieces(path, &[bytes])
+}
+
+/// [`write_atomic`] of the concatenation of `pieces`.
+fn write_atomic_pieces<B: AsRef<[u8]>>(path: &Path, pieces: &[B]) -> std::io::Result<()> {
     let tmp = temp_path(path);
     {
         let mut options = OpenOptions::new();
@@ -88,7 +93,9 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut f = options.open(&tmp)?;
-        f.write_all(bytes)?;
+        for piece in pieces {
+            f.write_all(piece.as_ref())?;
+        }
         f.sync_all()?;
     }
     fs::rename(&tmp, path)?;
@@ -198,8 +205,9 @@ impl Persister {
         Ok(())
     }
 
-    /// Stores a file's contents under its SHA-256 (a no-op when already there).
-    pub fn save_blob(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+    /// Stores a file's contents, given as the concatenation of `pieces`, under its
+    /// SHA-256 (a no-op when already there).
+    pub fn save_blob<B: AsRef<[u8]>>(&self, sha256: &str, pieces: &[B]) -> std::io::Result<()> {
         if !valid_blob_name(sha256) {
             return Err(std::io::Error::other("invalid blob name"));
         }
@@ -209,7 +217,7 @@ impl Persister {
         if path.exists() {
             return Ok(());
         }
-        write_atomic(&path, bytes)
+        write_atomic_pieces(&path, pieces)
     }
 
     /// Reads a stored file's contents back.
@@ -433,15 +441,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = Persister::new(dir.path().join("site.json"));
         let sha = crate::model::files::sha256_hex(b"hello");
-        p.save_blob(&sha, b"hello").unwrap();
+        p.save_blob(&sha, &[&b"hel"[..], b"lo"]).unwrap();
         assert_eq!(p.load_blob(&sha).unwrap(), b"hello");
-        assert!(p.save_blob("../escape", b"x").is_err());
+        assert!(p.save_blob("../escape", &[b"x"]).is_err());
         assert!(p.load_blob("../../etc/passwd").is_err());
         let mut used = std::collections::HashSet::new();
         p.remove_unused_blobs(&used);
         assert!(p.load_blob(&sha).is_err());
         used.insert(sha.clone());
-        p.save_blob(&sha, b"hello").unwrap();
+        p.save_blob(&sha, &[&b"hel"[..], b"lo"]).unwrap();
         p.remove_unused_blobs(&used);
         assert!(p.load_blob(&sha).is_ok());
     }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
+use sha2::Digest as _;
 use shotgrid_emulator::{start, Config, Running, ScriptUser, Seed, StorageMode};
 
 const NAME: &str = "durable";
@@ -722,5 +723,80 @@ async fn a_crash_between_a_write_and_its_delivery_still_delivers() {
         .filter(|(site, _)| *site == s.site.url())
         .count();
     assert_eq!(again, 0);
+    s.site.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_multipart_upload_survives_a_restart_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.json");
+    let s = Site::start(&path).await;
+    let field = "/api/v1/entity/versions/1/sg_uploaded_movie";
+    let (st, info) = s
+        .call(
+            Method::GET,
+            &format!("{field}/_upload?filename=cut.mov&multipart_upload=true"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{info}");
+    let parts: Vec<Vec<u8>> = (0..3u32)
+        .map(|p| {
+            (0..if p == 2 { 99 } else { 1024 })
+                .map(|i| (i * 13 + p) as u8)
+                .collect()
+        })
+        .collect();
+    let mut urls = vec![info["links"]["upload"].as_str().unwrap().to_string()];
+    let mut next = info["links"]["get_next_part"].as_str().unwrap().to_string();
+    for _ in 1..parts.len() {
+        let (st, body) = s.call(Method::GET, &next, None).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        urls.push(body["links"]["upload"].as_str().unwrap().to_string());
+        next = body["links"]["get_next_part"].as_str().unwrap().to_string();
+    }
+    let mut etags = vec![String::new(); parts.len()];
+    // Out of order: the last part first.
+    for i in [2, 0, 1] {
+        let res = s
+            .client
+            .put(&urls[i])
+            .body(parts[i].clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        etags[i] = res.headers()["etag"].to_str().unwrap().to_string();
+    }
+    let mut upload_info = info["data"].clone();
+    upload_info["etags"] = json!(etags);
+    let (st, body) = s
+        .call(
+            Method::POST,
+            &format!("{field}/_upload"),
+            Some(json!({"upload_info": upload_info})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    let all = parts.concat();
+    // On disk before the answer: one blob file holding the parts in order.
+    let blobs: Vec<_> = std::fs::read_dir(dir.path().join("site.json.blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(blobs.len(), 1);
+    assert_eq!(std::fs::read(&blobs[0]).unwrap(), all);
+    let sha: String = sha2::Sha256::digest(&all)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(blobs[0].file_name().unwrap().to_str(), Some(sha.as_str()));
+
+    drop(s);
+    let s = Site::start(&path).await;
+    assert_eq!(
+        s.fetch_redirect(&format!("{field}?alt=original")).await,
+        all
+    );
     s.site.shutdown().await;
 }

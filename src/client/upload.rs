@@ -12,7 +12,6 @@
 //! `multipart_abort` unless the caller asked to keep the parts.
 
 use std::any::Any;
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -28,7 +27,7 @@ use crate::protocol::retry::{retryable_status, Attempt, Decision};
 use crate::protocol::upload::{
     abort_request, complete_request, decode_etag, decode_info, decode_next_part, field_request,
     info_request, is_multipart_refused, may_send_token, merge_sg_reply, metadata_url,
-    next_part_request, plan, put_request, range_header, redirect_location, Alt, Storage,
+    next_part_request, part_link, plan, put_request, range_header, redirect_location, Alt, Storage,
     UploadInfo, UploadOptions, UploadPlan,
 };
 use crate::protocol::{Error, ErrorKind};
@@ -151,11 +150,14 @@ const MAX_REDIRECTS: u32 = 5;
 type Task<'a> = Pin<Box<dyn Future<Output = Event> + 'a>>;
 
 enum Event {
-    Url(Result<crate::protocol::upload::NextPart, Error>),
+    /// The answer for part `n`'s URL; `true` when asked with a link made from the
+    /// first one ([`part_link`]) rather than given by the site.
+    Url(u64, bool, Result<crate::protocol::upload::NextPart, Error>),
     Part(u64, Result<String, Error>),
 }
 
-/// Waits for the first of `tasks` to finish and removes it.
+/// Waits for the first of `tasks` to finish and removes it. Tasks keep their order, so
+/// each starts (and a part reads its bytes) in the order it was added.
 async fn next_done<'a>(tasks: &mut Vec<Task<'a>>) -> Option<Event> {
     if tasks.is_empty() {
         return None;
@@ -164,7 +166,7 @@ async fn next_done<'a>(tasks: &mut Vec<Task<'a>>) -> Option<Event> {
         for i in 0..tasks.len() {
             if let Some(t) = tasks.get_mut(i) {
                 if let Poll::Ready(ev) = t.as_mut().poll(cx) {
-                    drop(tasks.swap_remove(i));
+                    drop(tasks.remove(i));
                     return Poll::Ready(Some(ev));
                 }
             }
@@ -172,6 +174,17 @@ async fn next_done<'a>(tasks: &mut Vec<Task<'a>>) -> Option<Event> {
         Poll::Pending
     })
     .await
+}
+
+/// Drops the values kept for parts `n` and after.
+fn drop_from(list: &mut Vec<(u64, String)>, n: u64) {
+    list.retain(|(k, _)| *k < n);
+}
+
+/// Removes and returns the value kept for part `n`.
+fn take(list: &mut Vec<(u64, String)>, n: u64) -> Option<String> {
+    let i = list.iter().position(|(k, _)| *k == n)?;
+    Some(list.swap_remove(i).1)
 }
 
 fn check_aborted<J: Job>(job: &J) -> Result<(), Error> {
@@ -410,8 +423,13 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    /// Sends every part, up to `opts.concurrency` at a time, fetching next-part URLs as
-    /// needed; returns the ETags in part order.
+    /// Sends every part, up to `opts.concurrency` at a time, in part order, and returns
+    /// the ETags in part order. Part URLs are asked for up to `concurrency` ahead of the
+    /// PUTs, all at once: part k's with the site's `get_next_part` link for part 2 with
+    /// its `part_number` set to k. If that link does not name part 2, or the site
+    /// refuses such a made link (a 4xx other than auth or rate limiting) or answers it
+    /// with a link that does not name part k + 1, the URLs from there on follow the
+    /// site's chain of `get_next_part` links, one after another.
     async fn send_parts<J: Job>(
         &self,
         plan: &UploadPlan,
@@ -423,11 +441,21 @@ impl<T: Transport> Client<T> {
         let total = plan.size;
         let mut etags: Vec<Option<String>> = Vec::new();
         etags.resize(usize::try_from(plan.parts).unwrap_or(0), None);
-        let mut ready: VecDeque<(u64, String)> = VecDeque::new();
-        ready.push_back((1, info.upload_url.clone()));
-        let mut next_link = info.next_part_url.clone();
-        let mut next_url_part: u64 = 2;
-        let mut url_in_flight = false;
+        // URLs of parts not sent yet, and the site's get_next_part links by part.
+        let mut urls = vec![(1, info.upload_url.clone())];
+        let mut links = Vec::new();
+        if let Some(l) = &info.next_part_url {
+            links.push((2, l.clone()));
+        }
+        let mut template = info
+            .next_part_url
+            .clone()
+            .filter(|l| part_link(l, 2, 2).is_some());
+        // Answers to made links for parts from here on are ignored (after a fallback).
+        let mut ignore_from = u64::MAX;
+        let mut next_put: u64 = 1;
+        let mut next_url: u64 = 2;
+        let mut urls_in_flight = 0usize;
         let mut parts_in_flight = 0usize;
         let mut sent: u64 = 0;
         let mut tasks: Vec<Task<'_>> = Vec::new();
@@ -435,9 +463,11 @@ impl<T: Transport> Client<T> {
         loop {
             check_aborted(job)?;
             while parts_in_flight < concurrency {
-                let Some((n, url)) = ready.pop_front() else {
+                let n = next_put;
+                let Some(url) = take(&mut urls, n) else {
                     break;
                 };
+                take(&mut links, n);
                 let (start, end) = plan
                     .part_range(n)
                     .ok_or_else(|| Error::decode("a part number is out of range", 200, None))?;
@@ -445,19 +475,16 @@ impl<T: Transport> Client<T> {
                     Event::Part(n, self.send_part(&url, start, end, opts, job).await)
                 }));
                 parts_in_flight += 1;
+                next_put += 1;
             }
-            // Fetch the next URL while parts are in flight, one ahead.
-            if !url_in_flight
-                && next_url_part <= plan.parts
-                && ready.len() + parts_in_flight <= concurrency
-            {
-                let link = next_link.take().ok_or_else(|| {
-                    Error::decode(
-                        "the site gave no get_next_part link for the next part",
-                        200,
-                        None,
-                    )
-                })?;
+            while next_url <= plan.parts && urls.len() + urls_in_flight < concurrency {
+                let n = next_url;
+                let made = template.as_deref().and_then(|t| part_link(t, 2, n));
+                let derived = made.is_some();
+                let Some(link) = made.or_else(|| take(&mut links, n)) else {
+                    // Waiting for the answer that holds the link.
+                    break;
+                };
                 let extras = Extras {
                     signal: job.signal(),
                     ..Extras::default()
@@ -466,19 +493,52 @@ impl<T: Transport> Client<T> {
                     let r = self
                         .send_site_ext(next_part_request(&link), &extras, false)
                         .await;
-                    Event::Url(r.and_then(|(resp, _)| decode_next_part(&resp, &self.config.site)))
+                    let r = r.and_then(|(resp, _)| decode_next_part(&resp, &self.config.site));
+                    Event::Url(n, derived, r)
                 }));
-                url_in_flight = true;
+                urls_in_flight += 1;
+                next_url += 1;
             }
             let Some(event) = next_done(&mut tasks).await else {
                 break;
             };
-            match event {
-                Event::Url(Ok(next)) => {
-                    ready.push_back((next_url_part, next.upload_url));
-                    next_link = next.next_part_url;
-                    next_url_part += 1;
-                    url_in_flight = false;
+            let fallback_at = match event {
+                Event::Url(n, derived, result) => {
+                    urls_in_flight = urls_in_flight.saturating_sub(1);
+                    match result {
+                        _ if derived && n >= ignore_from => None,
+                        // A made link must be answered with the link of the part after.
+                        Ok(next)
+                            if !derived
+                                || next
+                                    .next_part_url
+                                    .as_deref()
+                                    .is_none_or(|l| part_link(l, n + 1, n + 1).is_some()) =>
+                        {
+                            if n >= next_put {
+                                urls.push((n, next.upload_url));
+                            }
+                            // Links are kept for parts not sent yet (dropped when sent).
+                            if let Some(l) = next.next_part_url.filter(|_| n + 1 >= next_put) {
+                                links.push((n + 1, l));
+                            }
+                            None
+                        }
+                        Ok(_) => Some(n),
+                        Err(e)
+                            if derived
+                                && e.kind == ErrorKind::Http
+                                && e.status.is_some_and(|s| s / 100 == 4 && s != 403) =>
+                        {
+                            Some(n)
+                        }
+                        Err(e) => {
+                            // Stop the others now; the caller aborts the upload.
+                            job.cancel();
+                            drop(tasks);
+                            return Err(e);
+                        }
+                    }
                 }
                 Event::Part(n, Ok(etag)) => {
                     if let Some(slot) = usize::try_from(n - 1).ok().and_then(|i| etags.get_mut(i)) {
@@ -489,19 +549,33 @@ impl<T: Transport> Client<T> {
                         sent += end - start;
                     }
                     job.progress(sent, total);
+                    None
                 }
-                Event::Url(Err(e)) | Event::Part(_, Err(e)) => {
-                    // Stop the others now; the caller aborts the upload.
+                Event::Part(_, Err(e)) => {
                     job.cancel();
                     drop(tasks);
                     return Err(e);
                 }
+            };
+            if let Some(n) = fallback_at {
+                // From part n on, the site's chain: its link comes with part n - 1's URL.
+                template = None;
+                ignore_from = ignore_from.min(n);
+                next_url = next_url.min(n);
+                drop_from(&mut urls, n);
+                drop_from(&mut links, n + 1);
             }
         }
         etags
             .into_iter()
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| Error::decode("a part was not uploaded", 200, None))
+            .ok_or_else(|| {
+                Error::decode(
+                    "the site gave no get_next_part link for the next part",
+                    200,
+                    None,
+                )
+            })
     }
 
     async fn send_part<J: Job>(
@@ -656,4 +730,404 @@ pub fn aborted_error() -> Error {
     let mut e = Error::new(ErrorKind::Aborted, "The operation was aborted");
     e.retryable = false;
     e
+}
+
+// Native only: they drive concurrency with the `futures` executor.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::client::Config;
+    use crate::protocol::auth::{Grant, Secret, TokenScope};
+    use crate::protocol::retry::RetryPolicy;
+    use crate::protocol::site::Site;
+    use std::cell::{Cell, RefCell};
+
+    /// How the fake site answers `get_next_part` links.
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    enum Links {
+        /// Any part number, in any order (as the emulator and real sites do).
+        AnyPart,
+        /// Only links it gave; a made link gets 400.
+        RefusesMade,
+        /// Only links it gave; a made link gets 403.
+        ForbidsMade,
+        /// The part comes from its own `seq` parameter; `part_number` is only shown.
+        OwnSequence,
+        /// Links without `part_number`.
+        NoPartNumber,
+        /// Any part number, but a made link for part 3 gets 400 (once).
+        RefusesPart3,
+    }
+
+    /// A site with S3 storage, every answer after a few executor turns so requests
+    /// overlap. Records what a test checks.
+    struct FakeSite {
+        links: Links,
+        /// Part numbers of the URL answers, in order, and the most asked at once.
+        url_parts: RefCell<Vec<u64>>,
+        urls_now: Cell<u32>,
+        urls_max: Cell<u32>,
+        /// Part numbers PUT, in order of completion, and the parts whose URL came from
+        /// a made link.
+        puts: RefCell<Vec<u64>>,
+        made_puts: RefCell<Vec<u64>>,
+        /// Parts read and not yet PUT, and the most at once.
+        held: Cell<u32>,
+        held_max: Cell<u32>,
+        completed: RefCell<Option<Value>>,
+        aborted: Cell<bool>,
+        turn: Cell<u32>,
+        /// Made links refused.
+        refused: Cell<u32>,
+    }
+
+    impl FakeSite {
+        fn new(links: Links) -> Self {
+            FakeSite {
+                links,
+                url_parts: RefCell::new(vec![]),
+                urls_now: Cell::new(0),
+                urls_max: Cell::new(0),
+                puts: RefCell::new(vec![]),
+                made_puts: RefCell::new(vec![]),
+                held: Cell::new(0),
+                held_max: Cell::new(0),
+                completed: RefCell::new(None),
+                aborted: Cell::new(false),
+                turn: Cell::new(0),
+                refused: Cell::new(0),
+            }
+        }
+
+        fn link(&self, n: u64) -> String {
+            let base =
+                "http://site.test/api/v1/entity/versions/7/sg_uploaded_movie/_upload/multipart?";
+            let q = match self.links {
+                Links::OwnSequence => format!("seq={n}&upload_id=u1&part_number={n}"),
+                Links::NoPartNumber => format!("seq={n}&upload_id=u1"),
+                // `for` tells the site's own links from made ones.
+                _ => format!("upload_id=u1&part_number={n}&for={n}"),
+            };
+            format!("{base}{q}")
+        }
+
+        fn answer_url(&self, url: &str) -> (u16, String) {
+            let param = |name: &str| {
+                url.split(['?', '&'])
+                    .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
+                    .and_then(|v| v.parse::<u64>().ok())
+            };
+            let given = param("for") == param("part_number");
+            if !given && matches!(self.links, Links::RefusesMade | Links::ForbidsMade) {
+                self.refused.set(self.refused.get() + 1);
+            }
+            match self.links {
+                Links::RefusesMade if !given => {
+                    return (
+                        400,
+                        r#"{"errors":[{"status":400,"code":103,"title":"bad part"}]}"#.into(),
+                    )
+                }
+                Links::ForbidsMade if !given => {
+                    return (
+                        403,
+                        r#"{"errors":[{"status":403,"code":103,"title":"no"}]}"#.into(),
+                    )
+                }
+                Links::RefusesPart3
+                    if !given && param("part_number") == Some(3) && self.refused.get() == 0 =>
+                {
+                    self.refused.set(1);
+                    return (
+                        400,
+                        r#"{"errors":[{"status":400,"code":103,"title":"bad part"}]}"#.into(),
+                    );
+                }
+                _ => {}
+            }
+            let part = match self.links {
+                Links::OwnSequence | Links::NoPartNumber => param("seq"),
+                _ => param("part_number"),
+            };
+            let Some(part) = part else {
+                return (400, "{}".into());
+            };
+            self.url_parts.borrow_mut().push(part);
+            let body = serde_json::json!({
+                "data": {"upload_id": "u1"},
+                "links": {"upload": format!("http://s3.test/up?partNumber={part}{}", if given { "" } else { "&via=made" }),
+                          "get_next_part": self.link(part + 1)},
+            });
+            (200, body.to_string())
+        }
+    }
+
+    struct Turns(u32);
+
+    impl Future for Turns {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+            if self.0 == 0 {
+                return Poll::Ready(());
+            }
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    impl Transport for &FakeSite {
+        async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+            let url = req.url.clone();
+            let t = self.turn.get();
+            self.turn.set(t + 1);
+            let (status, headers, body) = if url.ends_with("/auth/access_token") {
+                (200, vec![], r#"{"token_type":"Bearer","access_token":"A","expires_in":600,"refresh_token":"R"}"#.to_owned())
+            } else if url.contains("/_upload?filename=") {
+                let body = serde_json::json!({
+                    "data": {"timestamp": "2026-01-01T00:00:00Z", "upload_type": "Attachment",
+                             "upload_id": "u1", "storage_service": "s3",
+                             "original_filename": "a.mov", "multipart_upload": true},
+                    "links": {"upload": "http://s3.test/up?partNumber=1",
+                              "complete_upload": "/api/v1/entity/versions/7/sg_uploaded_movie/_upload",
+                              "get_next_part": self.link(2)},
+                });
+                (200, vec![], body.to_string())
+            } else if url.contains("/_upload/multipart?") {
+                self.urls_now.set(self.urls_now.get() + 1);
+                self.urls_max
+                    .set(self.urls_max.get().max(self.urls_now.get()));
+                Turns(1 + t % 3).await;
+                self.urls_now.set(self.urls_now.get() - 1);
+                let (status, body) = self.answer_url(&url);
+                (status, vec![], body)
+            } else if let Some(n) = url.strip_prefix("http://s3.test/up?partNumber=") {
+                assert!(auth_free(&req), "no token to storage");
+                Turns(2 + t % 5).await;
+                let (n, made) = match n.split_once('&') {
+                    Some((n, _)) => (n, true),
+                    None => (n, false),
+                };
+                let n: u64 = n.parse().unwrap();
+                self.puts.borrow_mut().push(n);
+                if made {
+                    self.made_puts.borrow_mut().push(n);
+                }
+                self.held.set(self.held.get() - 1);
+                (
+                    200,
+                    vec![("ETag".to_owned(), format!("\"e{n}\""))],
+                    String::new(),
+                )
+            } else if url.ends_with("/multipart_abort") {
+                self.aborted.set(true);
+                (204, vec![], String::new())
+            } else if url.ends_with("/sg_uploaded_movie/_upload") {
+                let body: Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+                *self.completed.borrow_mut() = Some(body);
+                (201, vec![], "{}".to_owned())
+            } else {
+                panic!("unexpected request {url}");
+            };
+            Ok(HttpResponse {
+                status,
+                headers,
+                body: body.into_bytes(),
+            })
+        }
+        fn now_ms(&self) -> f64 {
+            1_000_000.0
+        }
+        async fn sleep(&self, _ms: f64) {}
+        fn random(&self) -> f64 {
+            0.5
+        }
+    }
+
+    fn auth_free(req: &HttpRequest) -> bool {
+        !req.headers.iter().any(|(k, _)| k == "Authorization")
+    }
+
+    /// Bytes of a file, read part by part; checks the reads come in order.
+    struct Bytes<'a> {
+        size: u64,
+        site: &'a FakeSite,
+        next_start: Cell<u64>,
+        progress: RefCell<Vec<u64>>,
+    }
+
+    impl Job for Bytes<'_> {
+        fn size(&self) -> u64 {
+            self.size
+        }
+        async fn read(&self, start: u64, end: u64) -> Result<Handle, Error> {
+            assert_eq!(start, self.next_start.get(), "parts are read in order");
+            self.next_start.set(end);
+            let held = self.site.held.get() + 1;
+            self.site.held.set(held);
+            self.site.held_max.set(self.site.held_max.get().max(held));
+            Ok(Handle::new(vec![7u8; (end - start) as usize]))
+        }
+        fn progress(&self, sent: u64, _total: u64) {
+            self.progress.borrow_mut().push(sent);
+        }
+    }
+
+    /// Uploads `parts` parts of 10 bytes (the last 7) at `concurrency` to a fake site.
+    fn upload(
+        links: Links,
+        parts: u64,
+        concurrency: u32,
+    ) -> (FakeSite, Result<UploadSummary, Error>, Vec<u64>) {
+        let site = FakeSite::new(links);
+        let config = Config {
+            site: Site::parse("http://site.test").unwrap(),
+            grant: Grant::ClientCredentials {
+                client_id: "script".into(),
+                client_secret: Secret::new("key"),
+            },
+            scope: TokenScope::default(),
+            refresh_margin_ms: 60_000.0,
+            batch_limit: 100,
+            retry: RetryPolicy::default(),
+            tokens: None,
+        };
+        let mut opts = UploadOptions::new("a.mov");
+        opts.field = Some("sg_uploaded_movie".into());
+        opts.min_part_size = 1;
+        opts.part_size = Some(10);
+        opts.multipart_threshold = 10;
+        opts.concurrency = concurrency;
+        let job = Bytes {
+            size: parts * 10 - 3,
+            site: &site,
+            next_start: Cell::new(0),
+            progress: RefCell::new(vec![]),
+        };
+        let result = futures::executor::block_on(async {
+            let client = Client::connect(config, &site).await.unwrap();
+            client.upload("Version", 7, &opts, &job).await
+        });
+        let progress = job.progress.take();
+        (site, result, progress)
+    }
+
+    /// The upload completed with every part PUT once and the ETags in part order.
+    fn assert_complete(
+        site: &FakeSite,
+        result: Result<UploadSummary, Error>,
+        progress: &[u64],
+        parts: u64,
+        concurrency: u32,
+    ) {
+        let summary = result.unwrap();
+        assert_eq!((summary.parts, summary.size), (parts, parts * 10 - 3));
+        let mut puts = site.puts.borrow().clone();
+        puts.sort_unstable();
+        assert_eq!(puts, (1..=parts).collect::<Vec<_>>(), "each part PUT once");
+        let done = site.completed.borrow().clone().expect("completed");
+        let want: Vec<String> = (1..=parts).map(|n| format!("\"e{n}\"")).collect();
+        assert_eq!(done["upload_info"]["etags"], serde_json::json!(want));
+        assert!(
+            site.held_max.get() <= concurrency,
+            "at most {concurrency} parts held, saw {}",
+            site.held_max.get()
+        );
+        assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
+        assert_eq!(progress.last(), Some(&(parts * 10 - 3)));
+        assert!(!site.aborted.get());
+    }
+
+    #[test]
+    fn part_urls_are_asked_for_concurrently_with_made_links() {
+        for concurrency in [1, 2, 4, 16] {
+            let (site, result, progress) = upload(Links::AnyPart, 23, concurrency);
+            assert_complete(&site, result, &progress, 23, concurrency);
+            let mut asked = site.url_parts.borrow().clone();
+            asked.sort_unstable();
+            assert_eq!(
+                asked,
+                (2..=23).collect::<Vec<_>>(),
+                "one URL request per part"
+            );
+            let max = site.urls_max.get();
+            if concurrency == 1 {
+                assert_eq!(max, 1);
+            } else {
+                assert!(
+                    max >= concurrency.min(4),
+                    "c{concurrency}: {max} URL requests at once"
+                );
+            }
+            assert!(
+                max <= concurrency,
+                "c{concurrency}: at most concurrency URLs ahead, saw {max}"
+            );
+        }
+    }
+
+    #[test]
+    fn without_a_part_number_the_site_chain_is_followed() {
+        let (site, result, progress) = upload(Links::NoPartNumber, 9, 4);
+        assert_complete(&site, result, &progress, 9, 4);
+        assert_eq!(*site.url_parts.borrow(), (2..=9).collect::<Vec<_>>());
+        assert_eq!(site.urls_max.get(), 1, "one after another");
+    }
+
+    #[test]
+    fn a_site_refusing_made_links_gets_the_chain() {
+        let (site, result, progress) = upload(Links::RefusesMade, 30, 4);
+        assert_complete(&site, result, &progress, 30, 4);
+        // Every URL answer came from a link the site gave, once per part.
+        assert_eq!(*site.url_parts.borrow(), (2..=30).collect::<Vec<_>>());
+        // Made links were tried, and stopped soon (those sent before the first refusal
+        // was seen), not one per part (28).
+        let refused = site.refused.get();
+        assert!((1..=8).contains(&refused), "{refused} made links refused");
+    }
+
+    #[test]
+    fn a_site_ignoring_part_number_is_caught_and_chained() {
+        let (site, result, progress) = upload(Links::OwnSequence, 12, 4);
+        assert_complete(&site, result, &progress, 12, 4);
+        // PUT URLs are those of the right parts (checked by the ETags above), and the
+        // chain asked for each of parts 3.. once more after the made links misled.
+        let asked = site.url_parts.borrow();
+        for n in 2..=12 {
+            assert!(asked.contains(&n), "part {n}: {asked:?}");
+        }
+        assert!(
+            asked.len() > 11,
+            "made links were tried and answered: {asked:?}"
+        );
+    }
+
+    #[test]
+    fn after_a_refusal_answers_to_made_links_are_not_used() {
+        for concurrency in [2, 4, 8] {
+            let (site, result, progress) = upload(Links::RefusesPart3, 14, concurrency);
+            assert_complete(&site, result, &progress, 14, concurrency);
+            assert_eq!(site.refused.get(), 1);
+            let made = site.made_puts.borrow();
+            assert!(
+                made.iter().all(|n| *n < 3),
+                "c{concurrency}: parts from 3 on follow the chain: {made:?}"
+            );
+        }
+        let (site, _, _) = upload(Links::AnyPart, 14, 4);
+        assert_eq!(
+            site.made_puts.borrow().len(),
+            12,
+            "parts 3..14 from made links"
+        );
+    }
+
+    #[test]
+    fn an_auth_refusal_of_a_made_link_fails_the_upload() {
+        let (site, result, _) = upload(Links::ForbidsMade, 12, 4);
+        let e = result.unwrap_err();
+        assert_eq!(e.status, Some(403));
+        assert!(site.aborted.get(), "the upload is given up");
+        assert!(site.completed.borrow().is_none());
+    }
 }

@@ -254,6 +254,62 @@ impl UploadPlan {
     }
 }
 
+/// Content-Types by lower-case file extension.
+const CONTENT_TYPES: &[(&str, &str)] = &[
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("jpe", "image/jpeg"),
+    ("png", "image/png"),
+    ("gif", "image/gif"),
+    ("webp", "image/webp"),
+    ("avif", "image/avif"),
+    ("bmp", "image/bmp"),
+    ("svg", "image/svg+xml"),
+    ("tif", "image/tiff"),
+    ("tiff", "image/tiff"),
+    ("exr", "image/x-exr"),
+    ("dpx", "image/x-dpx"),
+    ("psd", "image/vnd.adobe.photoshop"),
+    ("ico", "image/vnd.microsoft.icon"),
+    ("mov", "video/quicktime"),
+    ("qt", "video/quicktime"),
+    ("mp4", "video/mp4"),
+    ("m4v", "video/mp4"),
+    ("webm", "video/webm"),
+    ("mkv", "video/x-matroska"),
+    ("avi", "video/x-msvideo"),
+    ("mxf", "application/mxf"),
+    ("mpg", "video/mpeg"),
+    ("mpeg", "video/mpeg"),
+    ("wav", "audio/wav"),
+    ("mp3", "audio/mpeg"),
+    ("aac", "audio/aac"),
+    ("flac", "audio/flac"),
+    ("ogg", "audio/ogg"),
+    ("pdf", "application/pdf"),
+    ("txt", "text/plain"),
+    ("text", "text/plain"),
+    ("log", "text/plain"),
+    ("csv", "text/csv"),
+    ("html", "text/html"),
+    ("htm", "text/html"),
+    ("md", "text/markdown"),
+    ("json", "application/json"),
+    ("xml", "application/xml"),
+    ("zip", "application/zip"),
+    ("gz", "application/gzip"),
+    ("tgz", "application/gzip"),
+    ("tar", "application/x-tar"),
+    ("7z", "application/x-7z-compressed"),
+    ("obj", "model/obj"),
+    ("gltf", "model/gltf+json"),
+    ("glb", "model/gltf-binary"),
+    ("usd", "model/vnd.usd"),
+    ("usda", "model/vnd.usd"),
+    ("usdc", "model/vnd.usd"),
+    ("usdz", "model/vnd.usd"),
+];
+
 /// A Content-Type guessed from a file name's extension; `application/octet-stream`
 /// when unknown (what the site would record anyway).
 pub fn guess_content_type(filename: &str) -> &'static str {
@@ -261,50 +317,10 @@ pub fn guess_content_type(filename: &str) -> &'static str {
         Some((_, e)) if !e.is_empty() && e.len() <= 8 => e.to_ascii_lowercase(),
         _ => return "application/octet-stream",
     };
-    match ext.as_str() {
-        "jpg" | "jpeg" | "jpe" => "image/jpeg",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "bmp" => "image/bmp",
-        "svg" => "image/svg+xml",
-        "tif" | "tiff" => "image/tiff",
-        "exr" => "image/x-exr",
-        "dpx" => "image/x-dpx",
-        "psd" => "image/vnd.adobe.photoshop",
-        "ico" => "image/vnd.microsoft.icon",
-        "mov" | "qt" => "video/quicktime",
-        "mp4" | "m4v" => "video/mp4",
-        "webm" => "video/webm",
-        "mkv" => "video/x-matroska",
-        "avi" => "video/x-msvideo",
-        "mxf" => "application/mxf",
-        "mpg" | "mpeg" => "video/mpeg",
-        "wav" => "audio/wav",
-        "mp3" => "audio/mpeg",
-        "aac" => "audio/aac",
-        "flac" => "audio/flac",
-        "ogg" => "audio/ogg",
-        "pdf" => "application/pdf",
-        "txt" | "text" | "log" => "text/plain",
-        "csv" => "text/csv",
-        "html" | "htm" => "text/html",
-        "md" => "text/markdown",
-        "json" => "application/json",
-        "xml" => "application/xml",
-        "zip" => "application/zip",
-        "gz" | "tgz" => "application/gzip",
-        "tar" => "application/x-tar",
-        "7z" => "application/x-7z-compressed",
-        "abc" => "application/octet-stream",
-        "fbx" => "application/octet-stream",
-        "obj" => "model/obj",
-        "gltf" => "model/gltf+json",
-        "glb" => "model/gltf-binary",
-        "usd" | "usda" | "usdc" | "usdz" => "model/vnd.usd",
-        _ => "application/octet-stream",
-    }
+    CONTENT_TYPES
+        .iter()
+        .find(|(e, _)| *e == ext)
+        .map_or("application/octet-stream", |(_, t)| t)
 }
 
 fn record_path(entity_type: &str, id: u64, field: Option<&str>) -> String {
@@ -484,6 +500,41 @@ pub fn decode_etag(resp: &HttpResponse) -> Result<String, Error> {
 /// `GET get_next_part` for the URL of part `n`: the link already names the part.
 pub fn next_part_request(url: &str) -> HttpRequest {
     HttpRequest::new(Method::Get, url).header("Accept", "application/json")
+}
+
+/// The value of the one `part_number` query parameter of a `get_next_part` link, with
+/// the link before and after it; `None` unless there is exactly one.
+fn part_number_param(link: &str) -> Option<(&str, &str, &str)> {
+    let (_, query) = link.split_once('?')?;
+    let mut at = link.len() - query.len();
+    let mut found = None;
+    for pair in query.split('&') {
+        let name = pair.split('=').next().unwrap_or_default();
+        if name == "part_number" {
+            if found.is_some() {
+                return None;
+            }
+            found = Some((at + name.len() + 1, at + pair.len()));
+        }
+        at += pair.len() + 1;
+    }
+    let (start, end) = found?;
+    Some((link.get(..start)?, link.get(start..end)?, link.get(end..)?))
+}
+
+/// The `get_next_part` link of part `n` made from `link`, the site's link for part
+/// `expected`, by setting its `part_number` (the site answers any part number, as the
+/// official Python API asks for any part). `None` unless `link` carries exactly one
+/// `part_number`, equal to `expected`: then only the site's chain of links is followed.
+pub fn part_link(link: &str, expected: u64, n: u64) -> Option<String> {
+    let (before, value, after) = part_number_param(link)?;
+    if value.parse() != Ok(expected) || value.starts_with('0') {
+        return None;
+    }
+    let mut out = String::from(before);
+    out.push_str(&n.to_string());
+    out.push_str(after);
+    Some(out)
 }
 
 /// The answer to `get_next_part`: the part's upload URL and the link to the next.
@@ -776,6 +827,10 @@ mod tests {
         assert_eq!(guess_content_type("thumb.png"), "image/png");
         assert_eq!(guess_content_type("noext"), "application/octet-stream");
         assert_eq!(guess_content_type("trailing."), "application/octet-stream");
+        assert_eq!(guess_content_type("shot.USDZ"), "model/vnd.usd");
+        assert_eq!(guess_content_type("a.7z"), "application/x-7z-compressed");
+        assert_eq!(guess_content_type("a.jpe"), "image/jpeg");
+        assert_eq!(guess_content_type("cache.abc"), "application/octet-stream");
         let mut o = opts();
         assert_eq!(o.content_type(), "video/quicktime");
         o.content_type = Some("video/mp4".into());
@@ -885,6 +940,40 @@ mod tests {
         .unwrap();
         assert_eq!(info.data["upload_id"], "u1");
         assert_eq!(info.data["storage_service"], "sg");
+    }
+
+    #[test]
+    fn part_links_are_made_only_from_links_naming_the_expected_part() {
+        let link = "/api/v1/entity/versions/7/f/_upload/multipart?filename=a.mov&timestamp=t&upload_id=u&part_number=2";
+        assert_eq!(
+            part_link(link, 2, 31).as_deref(),
+            Some("/api/v1/entity/versions/7/f/_upload/multipart?filename=a.mov&timestamp=t&upload_id=u&part_number=31")
+        );
+        assert_eq!(part_link(link, 2, 2).as_deref(), Some(link));
+        let first = "https://s/m?part_number=2&upload_id=u";
+        assert_eq!(
+            part_link(first, 2, 10).as_deref(),
+            Some("https://s/m?part_number=10&upload_id=u")
+        );
+        // Not the expected part, none, two, an empty or look-alike name: no template.
+        assert_eq!(part_link(link, 3, 4), None);
+        for bad in [
+            "/m?upload_id=u",
+            "/m",
+            "/m?part_number=2&part_number=2",
+            "/m?part_number=2&part_number",
+            "/m?part_number=",
+            "/m?xpart_number=2",
+            "/m?part_number=02",
+            "/m?part_numbers=2",
+        ] {
+            assert_eq!(part_link(bad, 2, 5), None, "{bad}");
+        }
+        // A look-alike beside the real one is left alone.
+        assert_eq!(
+            part_link("/m?my_part_number=2&part_number=2", 2, 3).as_deref(),
+            Some("/m?my_part_number=2&part_number=3")
+        );
     }
 
     #[test]

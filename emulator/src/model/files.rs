@@ -5,6 +5,11 @@
 //! `routes/storage.rs` build URLs and call these methods, which decide outcomes.
 //! Blobs live in memory. Every completed upload records its SHA-256 so tests can
 //! compare what arrived with what was sent.
+//!
+//! Completing a multipart upload is cheap whatever its size: the SHA-256 is computed
+//! as parts arrive (each part is hashed once the parts before it are in; a part
+//! replaced by different bytes restarts the hash), and the stored file keeps the parts
+//! as they arrived ([`Content`]) instead of copying them into one buffer.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -95,14 +100,109 @@ pub struct PendingUpload {
     pub data: Option<Bytes>,
     /// Parts of a multipart upload by number: bytes and quoted ETag.
     pub parts: BTreeMap<u32, (Bytes, String)>,
+    /// The SHA-256 of parts `1..=hashed_through`, in order.
+    hasher: Sha256,
+    /// The last part fed to `hasher` (0: none).
+    hashed_through: u32,
     created: Instant,
+}
+
+impl PendingUpload {
+    /// Feeds `hasher` every part that follows the hashed ones without a gap.
+    fn advance_hash(&mut self) {
+        while let Some((bytes, _)) = self.parts.get(&(self.hashed_through + 1)) {
+            self.hasher.update(bytes);
+            self.hashed_through += 1;
+        }
+    }
+
+    /// The content and lower-case hex SHA-256 of the upload as it stands: its data, or
+    /// its parts in order (the parts not hashed yet are hashed now).
+    fn content_and_sha256(&self) -> (Content, String) {
+        if !self.multipart {
+            let data = self.data.clone().unwrap_or_default();
+            let sha = sha256_hex(&data);
+            return (Content::from(data), sha);
+        }
+        let mut hasher = self.hasher.clone();
+        for (_, (bytes, _)) in self.parts.range(self.hashed_through + 1..) {
+            hasher.update(bytes);
+        }
+        let content = Content::from_parts(self.parts.values().map(|(b, _)| b.clone()).collect());
+        (content, hex(&hasher.finalize()))
+    }
+}
+
+/// A file's bytes, kept as the pieces they arrived in (the parts of a multipart
+/// upload), so storing an upload never copies it.
+#[derive(Debug, Clone, Default)]
+pub struct Content {
+    pieces: Vec<Bytes>,
+    len: usize,
+}
+
+impl From<Bytes> for Content {
+    fn from(bytes: Bytes) -> Self {
+        Content::from_parts(vec![bytes])
+    }
+}
+
+impl Content {
+    /// The pieces in order, as one file.
+    pub fn from_parts(pieces: Vec<Bytes>) -> Self {
+        let len = pieces.iter().map(Bytes::len).sum();
+        Content { pieces, len }
+    }
+
+    /// Size in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The pieces, in order.
+    pub fn pieces(&self) -> &[Bytes] {
+        &self.pieces
+    }
+
+    /// The bytes `start..end` as slices of the pieces (no copy); clamped to the content.
+    pub fn range(&self, start: usize, end: usize) -> Vec<Bytes> {
+        let end = end.min(self.len);
+        let mut out = Vec::new();
+        let mut at = 0;
+        for piece in &self.pieces {
+            let (a, b) = (at, at + piece.len());
+            at = b;
+            if b <= start || piece.is_empty() {
+                continue;
+            }
+            if a >= end {
+                break;
+            }
+            out.push(piece.slice(start.max(a) - a..end.min(b) - a));
+        }
+        out
+    }
+
+    /// The bytes in one buffer (a copy).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len);
+        for piece in &self.pieces {
+            out.extend_from_slice(piece);
+        }
+        out
+    }
 }
 
 /// A stored file.
 #[derive(Debug, Clone)]
 pub struct Blob {
     /// The bytes.
-    pub bytes: Bytes,
+    pub content: Content,
     /// Lower-case hex SHA-256 of the bytes.
     pub sha256: String,
     /// Content type recorded at upload (`application/octet-stream` if none was sent).
@@ -281,6 +381,8 @@ impl FileStore {
                 content_type: None,
                 data: None,
                 parts: BTreeMap::new(),
+                hasher: Sha256::new(),
+                hashed_through: 0,
                 created: Instant::now(),
             },
         );
@@ -326,6 +428,20 @@ impl FileStore {
         bytes: Bytes,
         content_type: Option<String>,
     ) -> Result<String, FileError> {
+        let etag = etag(&bytes);
+        self.put_part_tagged(upload_id, part, bytes, etag, content_type)
+    }
+
+    /// [`FileStore::put_part`] with the part's ETag ([`etag`]) computed by the caller,
+    /// outside the lock that guards the store.
+    pub fn put_part_tagged(
+        &mut self,
+        upload_id: &str,
+        part: u32,
+        bytes: Bytes,
+        etag: String,
+        content_type: Option<String>,
+    ) -> Result<String, FileError> {
         if !(1..=MAX_PART_NUMBER).contains(&part) {
             return Err(FileError::BadPartNumber);
         }
@@ -336,8 +452,14 @@ impl FileStore {
         if !p.multipart {
             return Err(FileError::WrongKind("this is not a multipart upload"));
         }
-        let etag = etag(&bytes);
+        let same = p.parts.get(&part).is_some_and(|(old, _)| *old == bytes);
+        if part <= p.hashed_through && !same {
+            // A hashed part changed: hash again from the start.
+            p.hasher = Sha256::new();
+            p.hashed_through = 0;
+        }
         p.parts.insert(part, (bytes, etag.clone()));
+        p.advance_hash();
         if p.content_type.is_none() {
             p.content_type = content_type;
         }
@@ -417,37 +539,44 @@ impl FileStore {
         Ok(p)
     }
 
-    /// Completes an upload after [`FileStore::check_complete`]: assembles the bytes,
-    /// stores them as a blob and returns the blob id and the consumed upload.
+    /// Completes an upload after [`FileStore::check_complete`]: stores its bytes as a
+    /// blob and returns the blob id and the consumed upload.
     pub fn finish(&mut self, upload_id: &str) -> Result<(u64, PendingUpload), FileError> {
-        let bytes = self.assembled(upload_id)?;
-        self.finish_assembled(upload_id, bytes)
+        let (content, sha256) = self.completed(upload_id)?;
+        self.finish_completed(upload_id, content, sha256)
     }
 
-    /// [`FileStore::finish`] with the bytes already assembled by
-    /// [`FileStore::assembled`].
-    pub fn finish_assembled(
+    /// [`FileStore::finish`] with the content and SHA-256 already taken by
+    /// [`FileStore::completed`].
+    pub fn finish_completed(
         &mut self,
         upload_id: &str,
-        bytes: Bytes,
+        content: Content,
+        sha256: String,
     ) -> Result<(u64, PendingUpload), FileError> {
         let p = self
             .pending
             .remove(upload_id)
             .ok_or(FileError::UnknownUpload)?;
-        let blob = self.store_blob(bytes, p.content_type.as_deref(), &p.filename);
+        let blob = self.store_blob(content, sha256, p.content_type.as_deref(), &p.filename);
         Ok((blob, p))
     }
 
-    /// Stores bytes as a new blob and returns its id.
-    pub fn store_blob(&mut self, bytes: Bytes, content_type: Option<&str>, filename: &str) -> u64 {
+    /// Stores content whose lower-case hex SHA-256 is `sha256` as a new blob and
+    /// returns its id.
+    fn store_blob(
+        &mut self,
+        content: Content,
+        sha256: String,
+        content_type: Option<&str>,
+        filename: &str,
+    ) -> u64 {
         let id = self.next_blob;
         self.next_blob += 1;
-        let sha256 = hex(&Sha256::digest(&bytes));
         self.blobs.insert(
             id,
             Blob {
-                bytes,
+                content,
                 sha256,
                 content_type: content_type
                     .filter(|c| !c.is_empty())
@@ -500,7 +629,7 @@ impl FileStore {
                 sha256: b.sha256.clone(),
                 content_type: b.content_type.clone(),
                 filename: b.filename.clone(),
-                size: b.bytes.len() as u64,
+                size: b.content.len() as u64,
             })
             .collect();
         blobs.sort_by_key(|b| b.id);
@@ -541,7 +670,7 @@ impl FileStore {
                     self.blobs.insert(
                         meta.id,
                         Blob {
-                            bytes: Bytes::from(bytes),
+                            content: Content::from(Bytes::from(bytes)),
                             sha256: meta.sha256,
                             content_type: meta.content_type,
                             filename: meta.filename,
@@ -579,14 +708,15 @@ impl FileStore {
         self.blobs.values().map(|b| b.sha256.clone()).collect()
     }
 
-    /// The bytes a completion would store, without consuming the upload (call after
-    /// [`FileStore::check_complete`]).
-    pub fn assembled(&self, upload_id: &str) -> Result<Bytes, FileError> {
+    /// The content a completion would store and its lower-case hex SHA-256, without
+    /// consuming the upload (call after [`FileStore::check_complete`]). Cheap for a
+    /// multipart upload whose parts arrived: they are hashed as they come.
+    pub fn completed(&self, upload_id: &str) -> Result<(Content, String), FileError> {
         let p = self
             .pending
             .get(upload_id)
             .ok_or(FileError::UnknownUpload)?;
-        Ok(assemble(p))
+        Ok(p.content_and_sha256())
     }
 
     /// Forgets uploads pending for more than a day.
@@ -594,20 +724,6 @@ impl FileStore {
         let now = Instant::now();
         self.pending
             .retain(|_, p| p.created + PENDING_LIFETIME > now);
-    }
-}
-
-/// The bytes of an upload: its data, or its parts in order.
-fn assemble(p: &PendingUpload) -> Bytes {
-    if p.multipart {
-        let total = p.parts.values().map(|(b, _)| b.len()).sum();
-        let mut out = Vec::with_capacity(total);
-        for (b, _) in p.parts.values() {
-            out.extend_from_slice(b);
-        }
-        Bytes::from(out)
-    } else {
-        p.data.clone().unwrap_or_default()
     }
 }
 
@@ -791,8 +907,90 @@ mod tests {
         );
         f.check_complete(&id, &target(), Some(&[e1, e2])).unwrap();
         let (blob, _) = f.finish(&id).unwrap();
-        assert_eq!(&f.blob(blob).unwrap().bytes[..], b"abcdde");
+        assert_eq!(f.blob(blob).unwrap().content.to_vec(), b"abcdde");
         assert_eq!(f.finish(&id).err(), Some(FileError::UnknownUpload));
+    }
+
+    /// Completes a multipart upload of `parts` PUT in the given order (a part may come
+    /// more than once: the last PUT wins) and returns the stored bytes and SHA-256.
+    fn complete_parts(puts: &[(u32, &'static [u8])]) -> (Vec<u8>, String) {
+        let mut f = FileStore::new(StorageMode::S3, 1);
+        let id = f.begin(target(), UploadType::Attachment, StorageMode::S3, "a", true);
+        let mut etags = BTreeMap::new();
+        for (n, bytes) in puts {
+            let e = f
+                .put_part(&id, *n, Bytes::from_static(bytes), None)
+                .unwrap();
+            etags.insert(*n, e);
+        }
+        let etags: Vec<String> = etags.into_values().collect();
+        f.check_complete(&id, &target(), Some(&etags)).unwrap();
+        let (blob, _) = f.finish(&id).unwrap();
+        let b = f.blob(blob).unwrap();
+        (b.content.to_vec(), b.sha256.clone())
+    }
+
+    #[test]
+    fn the_running_hash_is_that_of_the_parts_in_order_whatever_their_arrival() {
+        let whole = b"aaaabbbbccccd";
+        let want = sha256_hex(whole);
+        for puts in [
+            vec![(1, &b"aaaa"[..]), (2, b"bbbb"), (3, b"cccc"), (4, b"d")],
+            vec![(4, &b"d"[..]), (2, b"bbbb"), (3, b"cccc"), (1, b"aaaa")],
+            vec![(3, &b"cccc"[..]), (1, b"aaaa"), (4, b"d"), (2, b"bbbb")],
+            // A retried part with the same bytes, after it was hashed.
+            vec![
+                (1, &b"aaaa"[..]),
+                (2, b"bbbb"),
+                (2, b"bbbb"),
+                (3, b"cccc"),
+                (4, b"d"),
+            ],
+            // A hashed part replaced by other bytes, then by the right ones.
+            vec![
+                (1, &b"aaaa"[..]),
+                (2, b"xxxx"),
+                (3, b"cccc"),
+                (2, b"bbbb"),
+                (4, b"d"),
+            ],
+            // Replaced after every part is in.
+            vec![
+                (1, &b"zzzz"[..]),
+                (2, b"bbbb"),
+                (3, b"cccc"),
+                (4, b"d"),
+                (1, b"aaaa"),
+            ],
+        ] {
+            let (bytes, sha) = complete_parts(&puts);
+            assert_eq!(bytes, whole, "{puts:?}");
+            assert_eq!(sha, want, "{puts:?}");
+        }
+        // A part replaced by a different one is what gets stored and hashed.
+        let (bytes, sha) = complete_parts(&[(1, b"aaaa"), (2, b"bbbb"), (1, b"AAAA")]);
+        assert_eq!(bytes, b"AAAAbbbb");
+        assert_eq!(sha, sha256_hex(b"AAAAbbbb"));
+    }
+
+    #[test]
+    fn content_ranges_cross_pieces_without_copying() {
+        let c = Content::from_parts(vec![
+            Bytes::from_static(b"abc"),
+            Bytes::new(),
+            Bytes::from_static(b"defg"),
+            Bytes::from_static(b"h"),
+        ]);
+        assert_eq!(c.len(), 8);
+        let joined = |v: Vec<Bytes>| v.iter().flat_map(|b| b.to_vec()).collect::<Vec<u8>>();
+        for start in 0..=8 {
+            for end in start..=9 {
+                let got = joined(c.range(start, end));
+                assert_eq!(got, &b"abcdefgh"[start..end.min(8)], "{start}..{end}");
+            }
+        }
+        assert_eq!(c.range(0, 8).len(), 3, "one slice per non-empty piece");
+        assert!(Content::default().is_empty());
     }
 
     #[test]

@@ -33,7 +33,7 @@ use crate::auth::Session;
 use crate::errors::{json_response, ApiError};
 use crate::http::{AppState, AuthenticatedSession, API_PREFIX};
 use crate::model::files::{
-    iso8601, sha256_hex, unix_now, FileError, FileStore, StorageMode, UploadTarget, UploadType,
+    iso8601, unix_now, Content, FileError, FileStore, StorageMode, UploadTarget, UploadType,
     MAX_PART_NUMBER,
 };
 use crate::model::schema::{display_field, FieldKind};
@@ -635,10 +635,11 @@ fn complete(
             req.etags.as_deref(),
         )
         .map_err(file_error)?;
-    let bytes = files.assembled(&req.upload_id).map_err(file_error)?;
+    // Cheap: the parts were hashed as they arrived and are not copied.
+    let (content, sha256) = files.completed(&req.upload_id).map_err(file_error)?;
     // The bytes are durable before any record refers to them.
     if let Some(p) = backend.persister() {
-        p.save_blob(&sha256_hex(&bytes), &bytes)
+        p.save_blob(&sha256, content.pieces())
             .map_err(|e| ModelError::Persist(e.to_string()))?;
     }
     let actor = acting_user(&mut store, session);
@@ -650,7 +651,7 @@ fn complete(
         &mut files,
         &target,
         &req,
-        bytes,
+        (content, sha256),
         &actor,
         &base,
         &mut events,
@@ -694,18 +695,18 @@ fn link_upload(
     files: &mut FileStore,
     target: &Target,
     req: &Completion,
-    bytes: Bytes,
+    (content, sha256): (Content, String),
     actor: &Actor,
     base: &str,
     events: &mut Vec<Value>,
 ) -> Result<StatusCode, ApiError> {
     let (blob_id, pending) = files
-        .finish_assembled(&req.upload_id, bytes)
+        .finish_completed(&req.upload_id, content, sha256)
         .map_err(file_error)?;
     let now = iso8601(unix_now());
     let blob = files
         .blob(blob_id)
-        .map(|b| (b.content_type.clone(), b.bytes.len()))
+        .map(|b| (b.content_type.clone(), b.content.len()))
         .unwrap_or_else(|| ("application/octet-stream".into(), 0));
     let (t, id) = (target.entity_type.as_str(), target.id);
     let old_of = |store: &Store, f: &str| {

@@ -23,8 +23,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::Router;
 
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http_body::{Frame, SizeHint};
+
 use crate::http::AppState;
-use crate::model::files::{amz_date, parse_amz_date, unix_now, FileError, FileStore};
+use crate::model::files::{amz_date, etag, parse_amz_date, unix_now, FileError, FileStore};
 
 /// The storage routes.
 pub fn router() -> Router<AppState> {
@@ -194,6 +201,8 @@ async fn put_object(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    // Hashed before the store is locked, so parts PUT at once are hashed in parallel.
+    let tag = etag(&body);
     let mut files = state.backend.files();
     let pairs = match verify(&files, "PUT", uri.path(), uri.query()) {
         Ok(p) => p,
@@ -216,7 +225,7 @@ async fn put_object(
                 );
             }
             match raw.parse::<u32>() {
-                Ok(n) => files.put_part(&upload_id, n, body, content_type),
+                Ok(n) => files.put_part_tagged(&upload_id, n, body, tag, content_type),
                 Err(_) => Err(FileError::BadPartNumber),
             }
         }
@@ -324,20 +333,20 @@ async fn get_object(
             "The specified key does not exist.",
         );
     };
-    let bytes = blob.bytes.clone();
+    let content = blob.content.clone();
     let content_type = blob.content_type.clone();
     drop(files);
-    let len = bytes.len() as u64;
+    let len = content.len() as u64;
     let range = parse_range(
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
         len,
     );
     let (status, body, content_range) = match range {
-        RangeRequest::Full => (StatusCode::OK, bytes, None),
+        RangeRequest::Full => (StatusCode::OK, content.range(0, content.len()), None),
         RangeRequest::Partial(a, b) => (
             StatusCode::PARTIAL_CONTENT,
-            // a <= b < len, so the slice is in bounds.
-            bytes.slice(a as usize..=b as usize),
+            // a <= b < len: the range is within the content.
+            content.range(a as usize, b as usize + 1),
             Some(format!("bytes {a}-{b}/{len}")),
         ),
         RangeRequest::Unsatisfiable => {
@@ -352,10 +361,11 @@ async fn get_object(
             return res;
         }
     };
+    let body_len: u64 = body.iter().map(|b| b.len() as u64).sum();
     let mut res = Response::new(if method == Method::HEAD {
         Body::empty()
     } else {
-        Body::from(body.clone())
+        Body::new(Pieces(body.into()))
     });
     *res.status_mut() = status;
     let h = res.headers_mut();
@@ -363,11 +373,35 @@ async fn get_object(
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len() as u64));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body_len));
     if let Some(cr) = content_range.and_then(|c| HeaderValue::from_str(&c).ok()) {
         h.insert(header::CONTENT_RANGE, cr);
     }
     res
+}
+
+/// A response body sent as slices of a stored file's pieces, one frame each (a file
+/// stored in parts is never copied into one buffer to be served).
+struct Pieces(VecDeque<Bytes>);
+
+impl http_body::Body for Pieces {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(self.0.pop_front().map(|b| Ok(Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.0.iter().map(|b| b.len() as u64).sum())
+    }
 }
 
 #[cfg(test)]
