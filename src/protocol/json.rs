@@ -11,8 +11,8 @@
 //! control characters in strings; at most 127 nested arrays/objects; numbers out of
 //! the f64 range rejected), builds the same values (integers as `u64`/`i64` when they
 //! fit, `-0` as a float) and writes the same text as `serde_json::to_string`; the
-//! tests below compare both on every case. Floats are read with Rust's correctly
-//! rounded `str::parse::<f64>`.
+//! tests below compare both on every case. Floats are read correctly rounded (see
+//! [`read_float`]).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -104,6 +104,22 @@ pub fn write_str(out: &mut String, s: &str) {
     }
     out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
+}
+
+/// The f64 nearest to a JSON number text (already checked against the grammar), or
+/// an infinity when it is out of range. In the .wasm this is the engine's `parseFloat`
+/// (correctly rounded like Rust's, and the module then carries no float parser: Rust's
+/// is ~5 KB); natively Rust's `str::parse`. The one JS call in `protocol`: a pure
+/// function, no I/O.
+fn read_float(text: &str) -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::parse_float(text)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        text.parse().unwrap_or(f64::NAN)
+    }
 }
 
 /// A cursor over JSON text. Every method returns `None` on malformed input and then
@@ -305,7 +321,9 @@ impl<'a> Reader<'a> {
         let text = self.text.get(start..self.pos)?;
         if !float {
             let digits = self.text.get(int_start..self.pos)?;
-            if let Ok(n) = digits.parse::<u64>() {
+            if let Some(n) = digits.bytes().try_fold(0u64, |n, d| {
+                n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            }) {
                 if !negative {
                     return Some(n.into());
                 }
@@ -316,7 +334,7 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        text.parse::<f64>().ok().and_then(Number::from_f64)
+        Number::from_f64(read_float(text))
     }
 
     /// Reads a string literal, unescaped (borrowed when it has no escapes).
