@@ -419,6 +419,134 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A value that becomes a `Value` in [`json!`] (what `serde_json::to_value` does for
+/// the same types, without serde's `Serializer`; non-finite floats become `null`).
+pub trait ToJson {
+    /// This value as JSON.
+    fn to_json(&self) -> Value;
+}
+
+impl ToJson for Value {
+    fn to_json(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl ToJson for str {
+    fn to_json(&self) -> Value {
+        Value::String(self.to_owned())
+    }
+}
+
+impl ToJson for String {
+    fn to_json(&self) -> Value {
+        Value::String(self.clone())
+    }
+}
+
+impl ToJson for bool {
+    fn to_json(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+impl ToJson for f64 {
+    fn to_json(&self) -> Value {
+        Number::from_f64(*self).map_or(Value::Null, Value::Number)
+    }
+}
+
+macro_rules! int_to_json {
+    ($($t:ty),*) => {$(
+        impl ToJson for $t {
+            fn to_json(&self) -> Value {
+                Value::Number((*self).into())
+            }
+        }
+    )*};
+}
+int_to_json!(u8, u16, u32, u64, usize, i32, i64);
+
+impl ToJson for Map<String, Value> {
+    fn to_json(&self) -> Value {
+        Value::Object(self.clone())
+    }
+}
+
+impl<T: ToJson> ToJson for Option<T> {
+    fn to_json(&self) -> Value {
+        self.as_ref().map_or(Value::Null, T::to_json)
+    }
+}
+
+impl<T: ToJson> ToJson for [T] {
+    fn to_json(&self) -> Value {
+        Value::Array(self.iter().map(T::to_json).collect())
+    }
+}
+
+impl<T: ToJson> ToJson for Vec<T> {
+    fn to_json(&self) -> Value {
+        self.as_slice().to_json()
+    }
+}
+
+impl<T: ToJson + ?Sized> ToJson for &T {
+    fn to_json(&self) -> Value {
+        (**self).to_json()
+    }
+}
+
+/// Builds a `Value` with `serde_json::json!`'s syntax (objects with literal keys,
+/// arrays, `null`, any [`ToJson`] expression), without `serde_json::to_value`, which
+/// brings serde's `Serializer` and a `Debug`-formatted error into the .wasm.
+macro_rules! json {
+    (null) => {
+        ::serde_json::Value::Null
+    };
+    ([ $($body:tt)* ]) => {
+        $crate::protocol::json::json!(@array [] () $($body)*)
+    };
+    ({ $($body:tt)* }) => {{
+        #[allow(unused_mut)]
+        let mut map = ::serde_json::Map::new();
+        $crate::protocol::json::json!(@object map $($body)*);
+        ::serde_json::Value::Object(map)
+    }};
+    // Array elements: gather one element's tokens up to a comma at this level.
+    (@array [$($done:tt)*] ()) => {
+        ::serde_json::Value::Array(::std::vec![$($done)*])
+    };
+    (@array [$($done:tt)*] ($($elem:tt)+)) => {
+        ::serde_json::Value::Array(::std::vec![$($done)* $crate::protocol::json::json!($($elem)+)])
+    };
+    (@array [$($done:tt)*] ($($elem:tt)+) , $($rest:tt)*) => {
+        $crate::protocol::json::json!(@array [$($done)* $crate::protocol::json::json!($($elem)+),] () $($rest)*)
+    };
+    (@array [$($done:tt)*] ($($elem:tt)*) $next:tt $($rest:tt)*) => {
+        $crate::protocol::json::json!(@array [$($done)*] ($($elem)* $next) $($rest)*)
+    };
+    // Object members: `"key": value` with a literal key.
+    (@object $m:ident) => {};
+    (@object $m:ident $key:literal : $($rest:tt)+) => {
+        $crate::protocol::json::json!(@member $m $key () $($rest)+);
+    };
+    (@member $m:ident $key:literal ($($val:tt)+)) => {
+        $m.insert(::std::string::String::from($key), $crate::protocol::json::json!($($val)+));
+    };
+    (@member $m:ident $key:literal ($($val:tt)+) , $($rest:tt)*) => {
+        $m.insert(::std::string::String::from($key), $crate::protocol::json::json!($($val)+));
+        $crate::protocol::json::json!(@object $m $($rest)*);
+    };
+    (@member $m:ident $key:literal ($($val:tt)*) $next:tt $($rest:tt)*) => {
+        $crate::protocol::json::json!(@member $m $key ($($val)* $next) $($rest)*);
+    };
+    ($other:expr) => {
+        $crate::protocol::json::ToJson::to_json(&$other)
+    };
+}
+pub(crate) use json;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -593,5 +721,31 @@ mod tests {
                 ("d\n".to_owned(), r#""\u0041""#.to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn json_macro_builds_what_serde_json_builds() {
+        let name: Option<&str> = Some("n");
+        let none: Option<String> = None;
+        let ids: Vec<u64> = vec![1, 2];
+        let v = Value::Bool(true);
+        let mut m = Map::new();
+        m.insert("k".into(), Value::Null);
+        let ours = json!({
+            "a": 1, "b": [1, -2, "x", null, [], {}], "c": { "d": name, "e": none },
+            "f": ids, "g": v.clone(), "h": m.clone(), "i": 1.5, "j": f64::NAN,
+            "k": ids.iter().map(|i| json!({"id": i})).collect::<Vec<_>>(), "l": [v.clone(), 3u32],
+            "m": true, "n": "s".to_owned(),
+        });
+        let theirs = serde_json::json!({
+            "a": 1, "b": [1, -2, "x", null, [], {}], "c": { "d": name, "e": none },
+            "f": ids, "g": v.clone(), "h": m, "i": 1.5, "j": f64::NAN,
+            "k": ids.iter().map(|i| serde_json::json!({"id": i})).collect::<Vec<_>>(), "l": [v, 3u32],
+            "m": true, "n": "s".to_owned(),
+        });
+        assert_eq!(text(&ours), text(&theirs));
+        assert_eq!(json!(null), Value::Null);
+        assert_eq!(json!([]), serde_json::json!([]));
+        assert_eq!(json!({}), serde_json::json!({}));
     }
 }
