@@ -54,6 +54,14 @@ pub const BUILD_STD_ARGS: &[&str] = &[
 /// `Location`s and the `Debug` impls panics reach (~10 KB gzip with build-std).
 pub const RELEASE_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort";
 
+/// The release .wasm's own target directory (`<target>/pkg-release`): cargo counts
+/// `RUSTC_BOOTSTRAP` in its fingerprints, so building in the shared one would make the
+/// emulator's release build and this one recompile each other's host crates (serde
+/// derive, syn, …) every time.
+fn release_target_dir(root: &Path) -> std::path::PathBuf {
+    util::target_dir(root).join("pkg-release")
+}
+
 /// Builds `pkg/` and prints the sizes of the .wasm and the JS glue.
 pub fn run(root: &Path) -> Result<()> {
     let pkg = root.join("pkg");
@@ -64,10 +72,12 @@ pub fn run(root: &Path) -> Result<()> {
     }
 
     step("compile the client for wasm32 (release, std rebuilt for size)");
+    let target_dir = release_target_dir(root);
     util::run(
         util::cargo()
             .args(["build", "--release", "--target", WASM_TARGET])
-            .args(["-p", "shotgrid-wasm", "--lib"])
+            .args(["-p", "shotgrid-wasm", "--lib", "--target-dir"])
+            .arg(&target_dir)
             .args(BUILD_STD_ARGS)
             .env("RUSTC_BOOTSTRAP", "1")
             .env("RUSTFLAGS", RELEASE_RUSTFLAGS)
@@ -75,7 +85,7 @@ pub fn run(root: &Path) -> Result<()> {
     )?;
 
     step("generate JS bindings (wasm-bindgen --target web)");
-    let input = util::target_dir(root)
+    let input = target_dir
         .join(WASM_TARGET)
         .join("release")
         .join(format!("{LIB_NAME}.wasm"));
