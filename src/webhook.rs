@@ -146,8 +146,8 @@ fn payload_error(detail: &str) -> Error {
 /// Decodes a delivery body (`{data, timestamp}` or `{data: {deliveries: [...]},
 /// timestamp}`) without checking its signature: call [`verify`] on untrusted input.
 pub fn parse_payload(body: &[u8]) -> Result<WebhookPayload, Error> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|_| payload_error("the body is not JSON"))?;
+    let value =
+        crate::protocol::json::parse(body).ok_or_else(|| payload_error("the body is not JSON"))?;
     let Value::Object(mut top) = value else {
         return Err(payload_error("the body is not a JSON object"));
     };

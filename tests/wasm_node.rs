@@ -32,3 +32,7 @@ async fn corrupted_token() {
 async fn single_flight_refresh() {
     common::single_flight_refresh().await;
 }
+#[wasm_bindgen_test]
+fn json_numbers() {
+    common::json_numbers();
+}

@@ -1,7 +1,9 @@
 //! Event-log following and webhook acknowledgements over the engine. The decisions
 //! (filters, holes, ordering) live in [`crate::protocol::events`]; this only fetches.
 
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use crate::protocol::json::json;
 
 use super::{Client, OneShot, Transport};
 use crate::protocol::events::{sort_page, FollowPosition};

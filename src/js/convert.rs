@@ -19,8 +19,8 @@ pub fn js_to_json(v: &JsValue, path: &str) -> Result<Value, Error> {
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| Error::invalid_input(path, "must be plain data (no BigInt or cycles)"))?;
-    serde_json::from_slice(text.as_bytes())
-        .map_err(|_| Error::invalid_input(path, "must be plain data"))
+    crate::protocol::json::parse(text.as_bytes())
+        .ok_or_else(|| Error::invalid_input(path, "must be plain data"))
 }
 
 /// Converts JSON to a JS value (plain objects and arrays).

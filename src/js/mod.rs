@@ -833,6 +833,6 @@ impl ShotGrid {
     /// `{ site }`: what `JSON.stringify(sg)` shows; never credentials or tokens.
     #[wasm_bindgen(js_name = toJSON)]
     pub fn to_json(&self) -> JsValue {
-        json_to_js(&serde_json::json!({ "site": self.inner.site().base() }))
+        json_to_js(&crate::protocol::json::json!({ "site": self.inner.site().base() }))
     }
 }

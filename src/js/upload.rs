@@ -281,7 +281,7 @@ fn parse_upload_options(options: &JsValue, name: Option<String>) -> Result<Uploa
 }
 
 fn summary_to_js(s: crate::client::upload::UploadSummary) -> JsValue {
-    json_to_js(&serde_json::json!({
+    json_to_js(&crate::protocol::json::json!({
         "uploadType": s.upload_type,
         "storage": s.storage.as_str(),
         "multipart": s.multipart,

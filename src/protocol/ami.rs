@@ -22,7 +22,9 @@
 //!
 //! Anything else is kept, as strings, in `other`.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+
+use crate::protocol::json::json;
 
 use super::naming::validate_entity_type;
 use super::Error;
@@ -276,6 +278,7 @@ impl ActionMenuItemPost {
 mod tests {
     use super::*;
     use crate::protocol::ErrorKind;
+    use serde_json::json;
 
     const POST: &str = "user_id=39&user_login=flord&title=Versions&entity_type=Version\
         &server_hostname=studio.shotgrid.autodesk.com&referrer_path=%2Fpage%2F1234\

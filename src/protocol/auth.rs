@@ -207,7 +207,7 @@ impl TokenBody {
     /// `None` unless the body is an object whose `access_token` is a string and whose
     /// other known fields are absent, null or of their type (unknown fields are ignored).
     fn parse(body: &[u8]) -> Option<TokenBody> {
-        let v: Value = serde_json::from_slice(body).ok()?;
+        let v = super::json::parse(body)?;
         let o = v.as_object()?;
         let opt = |key: &str| -> Option<Option<&Value>> {
             match o.get(key) {

@@ -132,15 +132,13 @@ impl Error {
     /// (HTML from a proxy, empty bodies).
     pub fn from_response(resp: &HttpResponse) -> Self {
         let request_id = resp.header("x-request-id").map(str::to_owned);
-        let first = serde_json::from_slice::<Value>(&resp.body)
-            .ok()
-            .and_then(|v| match v {
-                Value::Object(mut o) => match o.remove("errors") {
-                    Some(Value::Array(errs)) => errs.into_iter().next(),
-                    _ => None,
-                },
+        let first = super::json::parse(&resp.body).and_then(|v| match v {
+            Value::Object(mut o) => match o.remove("errors") {
+                Some(Value::Array(errs)) => errs.into_iter().next(),
                 _ => None,
-            });
+            },
+            _ => None,
+        });
         let status = resp.status;
         let retryable = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
         let mut e = Error::new(

@@ -9,6 +9,7 @@ pub mod events;
 pub mod filters;
 pub mod hooks;
 pub mod http;
+pub mod json;
 pub mod naming;
 pub mod navigation;
 pub mod query;

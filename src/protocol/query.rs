@@ -147,7 +147,7 @@ impl ReadQuery {
         match simple {
             Some(_) => HttpRequest::new(Method::Get, url).header("Accept", "application/json"),
             None => {
-                let body = serde_json::json!({ "filters": self.filters.value });
+                let body = crate::protocol::json::json!({ "filters": self.filters.value });
                 HttpRequest::new(Method::Post, url)
                     .header("Accept", "application/json")
                     .header("Content-Type", self.filters.form.content_type())

@@ -67,15 +67,14 @@ fn normalize_link(v: Value) -> Value {
 
 /// Parses a successful response body as JSON. Empty or non-JSON bodies are decode errors.
 pub fn parse_json(resp: &HttpResponse) -> Result<Value, Error> {
-    serde_json::from_slice(&resp.body)
-        .map_err(|_| Error::decode_from("the response body is not JSON", resp))
+    super::json::parse(&resp.body)
+        .ok_or_else(|| Error::decode_from("the response body is not JSON", resp))
 }
 
-/// A value as compact JSON text. Through `serde_json::to_string` rather than `Value`'s
-/// `Display`, which also carries the pretty printer into the .wasm. Serializing a
-/// `Value` cannot fail (its keys are strings), hence the empty default.
+/// A value as compact JSON text ([`super::json::text`]: no serde serializer, no
+/// `Value` `Display` with its pretty printer, in the .wasm).
 pub fn json_text(v: &Value) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+    super::json::text(v)
 }
 
 /// Takes the top-level `data` member of a JSON:API document.

@@ -110,7 +110,7 @@ fn properties(props: &Value, path: &str) -> Result<Vec<Value>, Error> {
     let mut out = Vec::with_capacity(o.len());
     for (name, value) in o {
         check_field_name(name, &child(path, name))?;
-        out.push(serde_json::json!({ "property_name": name, "value": value }));
+        out.push(crate::protocol::json::json!({ "property_name": name, "value": value }));
     }
     Ok(out)
 }
@@ -140,7 +140,7 @@ pub fn create_field_request(
             "is required: the field's display name",
         ));
     }
-    let body = serde_json::json!({ "data_type": data_type, "properties": list });
+    let body = crate::protocol::json::json!({ "data_type": data_type, "properties": list });
     let path = schema_path(Some(entity_type)).raw("fields").finish();
     Ok(json(Method::Post, site.url(&path), &body))
 }

@@ -84,7 +84,7 @@ impl TextSearch {
                 (Some(f), _) => f.value,
                 (None, FilterForm::Array) => Value::Array(Vec::new()),
                 (None, FilterForm::Hash) => {
-                    serde_json::json!({"logical_operator": "and", "conditions": []})
+                    crate::protocol::json::json!({"logical_operator": "and", "conditions": []})
                 }
             };
             out.insert(ty, v);
@@ -124,7 +124,7 @@ impl TextSearch {
         }
         body.insert(
             "page".into(),
-            serde_json::json!({"number": page, "size": self.page_size}),
+            crate::protocol::json::json!({"number": page, "size": self.page_size}),
         );
         json_typed(
             Method::Post,
@@ -232,7 +232,7 @@ impl Summarize {
             let field = o.get("field").and_then(Value::as_str).unwrap_or_default();
             validate_field_path(field, &child(&p, "field"))?;
             let ty = one_of(o.get("type"), SUMMARY_TYPES, &child(&p, "type"))?;
-            summaries.push(serde_json::json!({"field": field, "type": ty}));
+            summaries.push(crate::protocol::json::json!({"field": field, "type": ty}));
         }
         let mut groups = Vec::new();
         match grouping {
@@ -273,7 +273,7 @@ impl Summarize {
         if let Some(b) = include_archived_projects {
             body.insert(
                 "options".into(),
-                serde_json::json!({ "include_archived_projects": b }),
+                crate::protocol::json::json!({ "include_archived_projects": b }),
             );
         }
         Ok(Summarize {
@@ -316,7 +316,7 @@ pub fn decode_summarize(resp: &HttpResponse) -> Result<Value, Error> {
         Some(g @ Value::Array(_)) => g,
         Some(_) => return Err(decode_error(resp, "the summary's `groups` is not a list")),
     };
-    Ok(serde_json::json!({ "summaries": summaries, "groups": groups }))
+    Ok(crate::protocol::json::json!({ "summaries": summaries, "groups": groups }))
 }
 
 #[cfg(test)]

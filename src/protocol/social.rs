@@ -86,13 +86,13 @@ pub fn follow_request(site: &Site, user_id: u64, entity: &Value) -> Result<HttpR
     check_id(user_id, "userId")?;
     let entities: Vec<Value> = links(entity, "entity")?
         .into_iter()
-        .map(|(t, id)| serde_json::json!({ "entity": t, "record_id": id }))
+        .map(|(t, id)| crate::protocol::json::json!({ "entity": t, "record_id": id }))
         .collect();
     let path = entity_base("HumanUser", user_id).raw("follow").finish();
     Ok(json(
         Method::Post,
         site.url(&path),
-        &serde_json::json!({ "entities": entities }),
+        &crate::protocol::json::json!({ "entities": entities }),
     ))
 }
 
@@ -112,7 +112,7 @@ pub fn unfollow_request(site: &Site, user_id: u64, entity: &Value) -> Result<Htt
     Ok(json(
         Method::Put,
         site.url(&path),
-        &serde_json::json!({ "user_id": user_id }),
+        &crate::protocol::json::json!({ "user_id": user_id }),
     ))
 }
 

@@ -9,12 +9,9 @@ use std::borrow::Cow;
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
-use serde_json::Value;
-
 use super::error::Error;
 use super::http::HttpResponse;
+use super::json::{self, Reader};
 
 /// Records a runtime decoded itself (in wasm: a JS array of plain objects, parsed by the
 /// engine's native `JSON.parse`), opaque to the protocol. The page's `ids` say how many
@@ -88,31 +85,20 @@ pub fn join_array<'a>(records: impl IntoIterator<Item = &'a String>) -> String {
 }
 
 /// The members of a JSON object in order, values left as borrowed raw text: one scan,
-/// no buffering (serde's `flatten` buffers every member and was the slowest part of a
-/// page). `None` when `text` is not an object.
-fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
-    struct Members;
-    impl<'de> Visitor<'de> for Members {
-        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::with_capacity(map.size_hint().unwrap_or(4));
-            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                out.push((key, map.next_value()?));
-            }
-            Ok(out)
-        }
-    }
-    let mut de = serde_json::Deserializer::from_slice(text.as_bytes());
-    let out = de.deserialize_map(Members).ok()?;
-    de.end().ok()?;
+/// no buffering. `None` when `text` is not an object.
+fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &str)>> {
+    let mut r = Reader::new(text);
+    let mut out = Vec::new();
+    r.object(|r, key| {
+        out.push((key, r.raw()?));
+        Some(())
+    })?;
+    r.end()?;
     Some(out)
 }
 
 /// The value of member `key` (the first one).
-fn member<'a>(members: &[(Cow<'_, str>, &'a RawValue)], key: &str) -> Option<&'a RawValue> {
+fn member<'a>(members: &[(Cow<'_, str>, &'a str)], key: &str) -> Option<&'a str> {
     members.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
 }
 
@@ -123,22 +109,17 @@ fn push_key(out: &mut String, key: &str) {
         out.push('"');
     } else {
         // Rare: keys that need escaping.
-        out.push_str(&super::record::json_text(&Value::String(key.to_owned())));
+        json::write_str(out, key);
     }
 }
 
-fn is_string(raw: &RawValue) -> bool {
-    raw.get().starts_with('"')
-}
-
 /// Writes a relationship's `data` (a link, a list of links, or anything else as is).
-fn push_rel_data(out: &mut String, rel: &RawValue) {
-    let text = rel.get();
+fn push_rel_data(out: &mut String, text: &str) {
     // `{data, links}` in list responses; a bare link or list in some batch answers.
     let data: &str = if text.starts_with('{') {
         match members(text) {
             Some(m) => match member(&m, "data") {
-                Some(d) => d.get(),
+                Some(d) => d,
                 None if member(&m, "type").is_some() && member(&m, "id").is_some() => text,
                 None => "null",
             },
@@ -159,19 +140,19 @@ fn push_links(out: &mut String, data: &str) {
         if let Some(m) = members(data) {
             if let (Some(ty), Some(id)) = (member(&m, "type"), member(&m, "id")) {
                 out.push_str("{\"type\":");
-                out.push_str(ty.get());
+                out.push_str(ty);
                 out.push_str(",\"id\":");
-                out.push_str(id.get());
+                out.push_str(id);
                 if let Some(name) = member(&m, "name") {
                     out.push_str(",\"name\":");
-                    out.push_str(name.get());
+                    out.push_str(name);
                 }
                 for (k, v) in &m {
                     if k != "type" && k != "id" && k != "name" {
                         out.push(',');
                         push_key(out, k);
                         out.push(':');
-                        out.push_str(v.get());
+                        out.push_str(v);
                     }
                 }
                 out.push('}');
@@ -182,141 +163,90 @@ fn push_links(out: &mut String, data: &str) {
         return;
     }
     if data.starts_with('[') {
-        match serde_json::from_slice::<Vec<&RawValue>>(data.as_bytes()) {
-            Ok(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    push_links(out, item.get());
+        let mut r = Reader::new(data);
+        let mut items = Vec::new();
+        let listed = r
+            .array(|r| {
+                items.push(r.raw()?);
+                Some(())
+            })
+            .and_then(|()| r.end());
+        if listed.is_some() {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
                 }
-                out.push(']');
+                push_links(out, item);
             }
-            Err(_) => out.push_str(data),
+            out.push(']');
+        } else {
+            out.push_str(data);
         }
         return;
     }
     out.push_str(data);
 }
 
-/// Writes `,"key":value` for each member of an attributes object (not `type`/`id`).
-struct Attributes<'o>(&'o mut String);
-
-impl<'de> DeserializeSeed<'de> for Attributes<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
+/// Writes `,"key":value` for each member of an `attributes` (or, with `links`,
+/// `relationships`, their data normalised) object, except `type`/`id`. The value
+/// must be an object or `null`.
+fn push_fields(r: &mut Reader<'_>, out: &mut String, links: bool) -> Option<()> {
+    if r.peek()? == b'n' {
+        return (r.raw()? == "null").then_some(());
     }
-}
-
-impl<'de> Visitor<'de> for Attributes<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object of attributes")
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let value: &'de RawValue = map.next_value()?;
-            if key == "type" || key == "id" {
-                continue;
-            }
-            self.0.push(',');
-            push_key(self.0, &key);
-            self.0.push(':');
-            self.0.push_str(value.get());
-        }
-        Ok(())
-    }
-}
-
-/// Writes `,"field":data` for each relationship, links normalised.
-struct Relationships<'o>(&'o mut String);
-
-impl<'de> DeserializeSeed<'de> for Relationships<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Relationships<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object of relationships")
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let value: &'de RawValue = map.next_value()?;
-            if key == "type" || key == "id" {
-                continue;
-            }
-            self.0.push(',');
-            push_key(self.0, &key);
-            self.0.push(':');
-            push_rel_data(self.0, value);
-        }
-        Ok(())
-    }
-}
-
-/// One resource object → a flat record text and its id. `None` when `type`/`id` are
-/// missing or of the wrong kind.
-struct ResourceSeed;
-
-impl<'de> DeserializeSeed<'de> for ResourceSeed {
-    type Value = Option<(String, i64)>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ResourceSeed {
-    type Value = Option<(String, i64)>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON:API resource object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut ty: Option<&'de RawValue> = None;
-        let mut id: Option<&'de RawValue> = None;
-        let mut body = String::new();
-        let mut rels = String::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "type" => ty = Some(map.next_value()?),
-                "id" => id = Some(map.next_value()?),
-                "attributes" => map.next_value_seed(Attributes(&mut body))?,
-                "relationships" => map.next_value_seed(Relationships(&mut rels))?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+    r.object(|r, key| {
+        let value = r.raw()?;
+        if key != "type" && key != "id" {
+            out.push(',');
+            push_key(out, &key);
+            out.push(':');
+            if links {
+                push_rel_data(out, value);
+            } else {
+                out.push_str(value);
             }
         }
-        let (Some(ty), Some(id)) = (ty, id) else {
-            return Ok(None);
-        };
-        let Ok(id_num) = id.get().parse::<i64>() else {
-            return Ok(None);
-        };
-        if !is_string(ty) {
-            return Ok(None);
+        Some(())
+    })
+}
+
+/// One resource object → a flat record text and its id (`Some(None)` when
+/// `type`/`id` are missing or of the wrong kind; `None` when it is not an object of
+/// well-formed members).
+fn resource(r: &mut Reader<'_>) -> Option<Option<(String, i64)>> {
+    let mut ty = None;
+    let mut id = None;
+    let mut body = String::new();
+    let mut rels = String::new();
+    r.object(|r, key| {
+        match key.as_ref() {
+            "type" => ty = Some(r.raw()?),
+            "id" => id = Some(r.raw()?),
+            "attributes" => push_fields(r, &mut body, false)?,
+            "relationships" => push_fields(r, &mut rels, true)?,
+            _ => drop(r.raw()?),
         }
-        let mut out = String::with_capacity(24 + ty.get().len() + body.len() + rels.len());
-        out.push_str("{\"type\":");
-        out.push_str(ty.get());
-        out.push_str(",\"id\":");
-        out.push_str(id.get());
-        out.push_str(&body);
-        out.push_str(&rels);
-        out.push('}');
-        Ok(Some((out, id_num)))
+        Some(())
+    })?;
+    let (Some(ty), Some(id)) = (ty, id) else {
+        return Some(None);
+    };
+    let Ok(id_num) = id.parse::<i64>() else {
+        return Some(None);
+    };
+    if !ty.starts_with('"') {
+        return Some(None);
     }
+    let mut out = String::with_capacity(24 + ty.len() + body.len() + rels.len());
+    out.push_str("{\"type\":");
+    out.push_str(ty);
+    out.push_str(",\"id\":");
+    out.push_str(id);
+    out.push_str(&body);
+    out.push_str(&rels);
+    out.push('}');
+    Some(Some((out, id_num)))
 }
 
 /// The `data` member of a document: one resource or a list of them.
@@ -325,60 +255,33 @@ enum Want {
     Many,
 }
 
-struct DocSeed(Want);
-
 /// What a document held: its records (`None` entries were invalid resources).
 type Records = Vec<Option<(String, i64)>>;
 
-impl<'de> DeserializeSeed<'de> for DocSeed {
-    type Value = Option<Records>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DocSeed {
-    type Value = Option<Records>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON:API document")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut data = None;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == "data" {
-                data = Some(match self.0 {
-                    Want::One => vec![map.next_value_seed(ResourceSeed)?],
-                    Want::Many => map.next_value_seed(ListSeed)?,
-                });
-            } else {
-                map.next_value::<IgnoredAny>()?;
+/// The records of a document's `data` (the last `data` member); `None` when the body
+/// is not a JSON object or `data` is not what `want` asks for.
+fn doc_records(body: &[u8], want: Want) -> Option<Records> {
+    let mut r = Reader::new(std::str::from_utf8(body).ok()?);
+    let mut data = None;
+    r.object(|r, key| {
+        if key != "data" {
+            return r.raw().map(drop);
+        }
+        data = Some(match want {
+            Want::One => vec![resource(r)?],
+            Want::Many => {
+                let mut list = Vec::new();
+                r.array(|r| {
+                    list.push(resource(r)?);
+                    Some(())
+                })?;
+                list
             }
-        }
-        Ok(data)
-    }
-}
-
-struct ListSeed;
-
-impl<'de> DeserializeSeed<'de> for ListSeed {
-    type Value = Records;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ListSeed {
-    type Value = Records;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of resources")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(r) = seq.next_element_seed(ResourceSeed)? {
-            out.push(r);
-        }
-        Ok(out)
-    }
+        });
+        Some(())
+    })?;
+    r.end()?;
+    data
 }
 
 /// The error for a body that is not a JSON:API document of records (also what a
@@ -392,13 +295,7 @@ pub fn not_a_page(resp: &HttpResponse) -> Error {
 
 fn decode_doc(resp: &HttpResponse, want: Want) -> Result<Vec<(String, i64)>, Error> {
     let fail = || not_a_page(resp);
-    let mut de = serde_json::Deserializer::from_slice(&resp.body);
-    let records = DocSeed(want)
-        .deserialize(&mut de)
-        .ok()
-        .flatten()
-        .ok_or_else(fail)?;
-    de.end().map_err(|_| fail())?;
+    let records = doc_records(&resp.body, want).ok_or_else(fail)?;
     records.into_iter().map(|r| r.ok_or_else(fail)).collect()
 }
 

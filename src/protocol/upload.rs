@@ -15,7 +15,9 @@
 //!    to give up a multipart upload, `POST {complete_upload}/multipart_abort` with the
 //!    bare upload info ([`abort_request`]).
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+
+use crate::protocol::json::json;
 
 use super::http::{percent_encode_into, split_scheme, HttpRequest, HttpResponse, Method};
 use super::naming::url_segment;
@@ -725,6 +727,7 @@ pub fn metadata_url(resp: &HttpResponse, site: &Site) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn site() -> Site {
         Site::parse("https://studio.shotgrid.autodesk.com").unwrap()

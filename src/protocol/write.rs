@@ -324,7 +324,7 @@ fn batch_item(item: &Value, path: &str) -> Result<Value, Error> {
 
 /// `POST /entity/_batch` for one chunk (plain JSON).
 pub fn batch_request(site: &Site, chunk: &[Value]) -> HttpRequest {
-    let body = serde_json::json!({ "requests": chunk });
+    let body = crate::protocol::json::json!({ "requests": chunk });
     json_request(Method::Post, site.url("/api/v1/entity/_batch"), &body)
 }
 

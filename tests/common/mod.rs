@@ -185,3 +185,46 @@ pub async fn invalid_input() {
         Some("entityType")
     );
 }
+
+/// The client's JSON reader in the .wasm reads floats with the engine's `parseFloat`:
+/// the same values as Rust's correctly rounded parser and serde_json's reader, integers
+/// kept exact, out-of-range floats rejected.
+pub fn json_numbers() {
+    use shotgrid_wasm::protocol::json;
+    for t in [
+        "0.1",
+        "0.3",
+        "-2.5",
+        "1e3",
+        "1E-7",
+        "123456789.123456789",
+        "2.2250738585072014e-308",
+        "1.7976931348623157e308",
+        "5e-324",
+        "1e-400",
+        "9007199254740993.0",
+        "0.30000000000000004",
+        "18446744073709551616",
+        "-9223372036854775809",
+        "-0",
+        "-0.0",
+    ] {
+        let ours = json::parse(t.as_bytes()).and_then(|v| v.as_f64());
+        let rust: f64 = t.parse().unwrap();
+        assert_eq!(ours.map(f64::to_bits), Some(rust.to_bits()), "{t}");
+        // Written back as serde_json writes the correctly rounded f64 (serde_json's own
+        // reader, without float_roundtrip, reads 9007199254740993.0 as ...994: one ULP off).
+        assert_eq!(
+            json::text(&json::parse(t.as_bytes()).unwrap()),
+            serde_json::to_string(&serde_json::Value::from(rust)).unwrap(),
+            "{t}"
+        );
+    }
+    for t in ["1e309", "-1e400", "1.", "01", "-"] {
+        assert_eq!(json::parse(t.as_bytes()), None, "{t}");
+    }
+    let v = json::parse(b"[18446744073709551615,-9223372036854775808,42]").unwrap();
+    assert_eq!(v[0].as_u64(), Some(u64::MAX));
+    assert_eq!(v[1].as_i64(), Some(i64::MIN));
+    assert_eq!(v[2].as_u64(), Some(42));
+}

@@ -26,16 +26,22 @@ pub fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// rustfmt and clippy, used by the `lint` suite.
+/// rustfmt and clippy, used by the `lint` suite; rust-src, from which `cargo xtask
+/// build` compiles std for the .wasm (`build::BUILD_STD_ARGS`).
 fn rust_components() -> Result<()> {
     let installed = util::output(Command::new("rustup").args(["component", "list", "--installed"]))
         .unwrap_or_default();
-    let missing: Vec<&str> = ["rustfmt", "clippy"]
+    // Listed as `clippy-x86_64-unknown-linux-gnu`, but `rust-src` without a target.
+    let missing: Vec<&str> = ["rustfmt", "clippy", "rust-src"]
         .into_iter()
-        .filter(|c| !installed.lines().any(|l| l.starts_with(&format!("{c}-"))))
+        .filter(|c| {
+            !installed
+                .lines()
+                .any(|l| l.trim() == *c || l.starts_with(&format!("{c}-")))
+        })
         .collect();
     if missing.is_empty() {
-        skip("rustup components rustfmt, clippy");
+        skip("rustup components rustfmt, clippy, rust-src");
         return Ok(());
     }
     step(&format!("install rustup components {}", missing.join(", ")));
