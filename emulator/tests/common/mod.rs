@@ -84,12 +84,13 @@ impl Api {
         Api { client, url, token }
     }
 
-    /// `/entity/x` → `<site>/api/v1/entity/x`; a path starting with `/api/` is kept,
-    /// and so is an absolute URL (an upload or download link).
+    /// `/entity/x` → `<site>/api/v1/entity/x`; the site's other roots (`/api/…`,
+    /// `/file_serve/…`) are kept, and so is an absolute URL (an upload or download
+    /// link).
     pub fn url(&self, path: &str) -> String {
         if path.starts_with("http://") || path.starts_with("https://") {
             path.to_string()
-        } else if path.starts_with("/api/") {
+        } else if path.starts_with("/api/") || path.starts_with("/file_serve/") {
             format!("{}{path}", self.url)
         } else {
             format!("{}/api/v1{path}", self.url)
