@@ -177,6 +177,22 @@ impl From<ModelError> for ApiError {
     }
 }
 
+impl From<serde_json::Error> for ApiError {
+    /// Our own JSON could not be written: a bug, answered with 500.
+    fn from(e: serde_json::Error) -> Self {
+        ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR).with_detail(e.to_string())
+    }
+}
+
+impl From<crate::render::RenderError> for ApiError {
+    fn from(e: crate::render::RenderError) -> Self {
+        match e {
+            crate::render::RenderError::Model(e) => e.into(),
+            crate::render::RenderError::Json(e) => e.into(),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {

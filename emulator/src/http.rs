@@ -3,7 +3,7 @@
 //! Handlers only parse the request, call the [`Backend`] and render the result as
 //! JSON:API. All state and decisions live in [`crate::model`] and [`crate::auth`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,8 +27,7 @@ use crate::auth::{find_human_user, hex, AuthError, GrantOptions, Principal, Sess
 use crate::body_timeout;
 use crate::errors::{json_response, ApiError, JSON_CONTENT_TYPE};
 use crate::faults::{self, FaultConfig, Faults};
-use crate::model::{Backend, EntityRef, EntityView, FieldSelection, FieldValue, ReturnOnly};
-use crate::naming::url_name;
+use crate::model::{Backend, FieldSelection, ReturnOnly};
 
 /// The API prefix every route lives under.
 pub const API_PREFIX: &str = "/api/v1";
@@ -532,88 +531,12 @@ pub struct Links {
     pub related: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Relationship {
-    data: Value,
-    links: Links,
-}
-
-/// One record as a JSON:API resource object (see [`render_record`]).
-#[derive(Serialize)]
-pub struct RecordDoc {
-    #[serde(rename = "type")]
-    type_: String,
-    attributes: Map<String, Value>,
-    relationships: BTreeMap<String, Relationship>,
-    id: i64,
-    links: Links,
-}
+pub use crate::render::{render_record, RecordDoc};
 
 #[derive(Serialize)]
 struct SingleDoc {
     data: RecordDoc,
     links: Links,
-}
-
-fn entity_ref_json(r: &EntityRef) -> Value {
-    json!({"id": r.id, "name": r.name, "type": r.entity_type})
-}
-
-/// Renders a record as a JSON:API resource object: plain values under `attributes`,
-/// links under `relationships` with `self` (and `related` for a set single link).
-pub fn render_record(view: &EntityView) -> RecordDoc {
-    let base = format!(
-        "{API_PREFIX}/entity/{}/{}",
-        url_name(&view.entity_type),
-        view.id
-    );
-    let mut attributes = Map::new();
-    let mut relationships = BTreeMap::new();
-    for (name, value) in &view.fields {
-        let self_link = format!("{base}/relationships/{name}");
-        let rel = match value {
-            FieldValue::Attribute(v) => {
-                attributes.insert(name.clone(), v.clone());
-                continue;
-            }
-            FieldValue::Link(None) => Relationship {
-                data: Value::Null,
-                links: Links {
-                    self_: self_link,
-                    related: None,
-                },
-            },
-            FieldValue::Link(Some(r)) => Relationship {
-                data: entity_ref_json(r),
-                links: Links {
-                    self_: self_link,
-                    related: Some(format!(
-                        "{API_PREFIX}/entity/{}/{}",
-                        url_name(&r.entity_type),
-                        r.id
-                    )),
-                },
-            },
-            FieldValue::MultiLink(items) => Relationship {
-                data: Value::Array(items.iter().map(entity_ref_json).collect()),
-                links: Links {
-                    self_: self_link,
-                    related: None,
-                },
-            },
-        };
-        relationships.insert(name.clone(), rel);
-    }
-    RecordDoc {
-        type_: view.entity_type.clone(),
-        attributes,
-        relationships,
-        id: view.id,
-        links: Links {
-            self_: base,
-            related: None,
-        },
-    }
 }
 
 /// `GET /api/v1/entity/{entity}/{record_id}`.
@@ -636,7 +559,7 @@ async fn read_record(
         .map(|pq| pq.as_str().to_string())
         .unwrap_or_else(|| uri.path().to_string());
     let doc = SingleDoc {
-        data: render_record(&view),
+        data: render_record(&view).map_err(ApiError::from)?,
         links: Links {
             self_: self_link,
             related: None,

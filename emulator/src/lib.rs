@@ -30,6 +30,7 @@ pub mod model;
 pub mod naming;
 pub mod persist;
 pub mod query;
+pub mod render;
 pub mod routes;
 pub mod seed;
 pub mod webhook_delivery;

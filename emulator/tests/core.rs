@@ -1,39 +1,18 @@
 //! Data core over real HTTP: writes, validation, batch, event log, schema endpoints,
 //! persistence.
 
-use reqwest::{Client, Method, StatusCode};
+mod common;
+
+use common::{error as err, Site};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use shotgrid_emulator::{start, start_with, Config, Running, Seed, ServerOptions};
+use shotgrid_emulator::{start, Config, Seed, ServerOptions};
 
 const ID: &str = "demo_script";
 const SECRET: &str = "demo-key-0123456789";
 
-struct Site {
-    site: Running,
-    client: Client,
-    token: String,
-}
-
 async fn site_with(config: Config, options: ServerOptions) -> Site {
-    let site = start_with(config, options).await.expect("starts");
-    let client = Client::new();
-    let res = client
-        .post(format!("{}/api/v1/auth/access_token", site.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    let token = body["access_token"].as_str().unwrap().to_string();
-    Site {
-        site,
-        client,
-        token,
-    }
+    Site::start(config, options, ID, SECRET).await
 }
 
 async fn demo() -> Site {
@@ -45,66 +24,6 @@ async fn demo() -> Site {
         ServerOptions::default(),
     )
     .await
-}
-
-impl Site {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.site.url()))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        let v = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
-        };
-        (status, v)
-    }
-
-    async fn raw(
-        &self,
-        method: Method,
-        path: &str,
-        ctype: &str,
-        body: Vec<u8>,
-    ) -> (StatusCode, Value) {
-        let res = self
-            .client
-            .request(method, format!("{}{path}", self.site.url()))
-            .bearer_auth(&self.token)
-            .header("content-type", ctype)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    fn count(&self, t: &str) -> usize {
-        self.site
-            .backend()
-            .store()
-            .table(t)
-            .unwrap()
-            .records
-            .values()
-            .filter(|r| !r.retired)
-            .count()
-    }
-}
-
-fn err(body: &Value, status: u16, code: u64) -> &Value {
-    let e = &body["errors"][0];
-    assert_eq!(e["status"], status, "{body}");
-    assert_eq!(e["code"], code, "{body}");
-    e
 }
 
 #[tokio::test]

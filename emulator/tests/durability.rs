@@ -7,11 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{Api, Site};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use sha2::Digest as _;
-use shotgrid_emulator::{start, Config, Running, ScriptUser, Seed, StorageMode};
+use shotgrid_emulator::{start, Config, ScriptUser, Seed, StorageMode};
 
 const NAME: &str = "durable";
 const KEY: &str = "durable-key";
@@ -30,44 +33,14 @@ fn config(path: &Path) -> Config {
     }
 }
 
-struct Site {
-    site: Running,
-    client: Client,
-    token: String,
-}
-
+/// What these tests add to the common [`Site`].
 impl Site {
-    async fn start(path: &Path) -> Site {
+    /// A site persisting to `path`, with a client that does not follow redirects.
+    async fn durable(path: &Path) -> Site {
         let site = start(config(path)).await.expect("site starts");
         let client = Client::builder().redirect(Policy::none()).build().unwrap();
-        let token = token(&client, &site.url()).await;
-        Site {
-            site,
-            client,
-            token,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        if path.starts_with("http") {
-            path.to_string()
-        } else {
-            format!("{}{path}", self.site.url())
-        }
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        let api = Api::with_client(&site, client, NAME, KEY).await;
+        Site { site, api }
     }
 
     /// Follows a download redirect and returns the bytes.
@@ -129,21 +102,6 @@ impl Site {
     }
 }
 
-async fn token(c: &Client, url: &str) -> String {
-    let res = c
-        .post(format!("{url}/api/v1/auth/access_token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", NAME),
-            ("client_secret", KEY),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let b: Value = res.json().await.unwrap();
-    b["access_token"].as_str().unwrap().to_string()
-}
-
 /// A port nothing listens on: deliveries to it fail at once.
 fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -162,7 +120,7 @@ async fn wait_for<F: Fn() -> bool>(what: &str, f: F) {
 async fn every_kind_of_state_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("site.json");
-    let s = Site::start(&path).await;
+    let s = Site::durable(&path).await;
     let user = shotgrid_emulator::model::writes::check_human_password(
         &s.site.backend().store(),
         shotgrid_emulator::DEMO_HUMAN_LOGIN,
@@ -271,7 +229,7 @@ async fn every_kind_of_state_survives_a_restart() {
 
     // Not a graceful stop: drop the server and start another on the same file.
     drop(s);
-    let s = Site::start(&path).await;
+    let s = Site::durable(&path).await;
 
     let (st, followers) = s
         .call(Method::GET, "/api/v1/entity/shots/1/followers", None)
@@ -348,7 +306,7 @@ async fn every_kind_of_state_survives_a_restart() {
 async fn a_stored_file_that_went_missing_is_dropped_not_served_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("site.json");
-    let s = Site::start(&path).await;
+    let s = Site::durable(&path).await;
     s.upload("/api/v1/entity/shots/1", "a.txt", b"first file")
         .await;
     let attachment = *s
@@ -366,7 +324,7 @@ async fn a_stored_file_that_went_missing_is_dropped_not_served_wrong() {
     for e in std::fs::read_dir(dir.path().join("site.json.blobs")).unwrap() {
         std::fs::write(e.unwrap().path(), b"tampered").unwrap();
     }
-    let s = Site::start(&path).await;
+    let s = Site::durable(&path).await;
     let res = s
         .client
         .get(s.url(&format!("/file_serve/attachment/{attachment}")))
@@ -382,7 +340,7 @@ async fn a_stored_file_that_went_missing_is_dropped_not_served_wrong() {
 async fn uploads_log_events_and_reach_webhooks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("site.json");
-    let s = Site::start(&path).await;
+    let s = Site::durable(&path).await;
     let new_before = s.events("Shotgun_Attachment_New").len();
     assert_eq!(
         s.upload("/api/v1/entity/shots/1", "a.txt", b"file one")
@@ -475,7 +433,7 @@ async fn uploads_log_events_and_reach_webhooks() {
         .await;
     assert_eq!(found["data"].as_array().unwrap().len(), new_before + 2);
     drop(s);
-    let s = Site::start(&path).await;
+    let s = Site::durable(&path).await;
     assert_eq!(s.events("Shotgun_Attachment_New").len(), new_before + 2);
     s.site.shutdown().await;
 }
@@ -513,7 +471,7 @@ async fn a_killed_process_keeps_every_acknowledged_write() {
     };
     let (mut child, url) = spawn(&path);
     let client = Client::new();
-    let t = token(&client, &url).await;
+    let t = common::token(&client, &url, NAME, KEY).await;
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(i64, String)>::new()));
     let mut writers = Vec::new();
     for w in 0..4 {
@@ -557,7 +515,7 @@ async fn a_killed_process_keeps_every_acknowledged_write() {
     let (mut child, url) = spawn(&path);
     // A fresh client: no pooled connection to the killed process.
     let client = Client::new();
-    let t = token(&client, &url).await;
+    let t = common::token(&client, &url, NAME, KEY).await;
     let mut max_id = 0;
     for (id, code) in &acknowledged {
         let res = client
@@ -628,7 +586,7 @@ async fn a_crash_between_a_write_and_its_delivery_still_delivers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("site.json");
     let (hook_url, seen) = consumer().await;
-    let s = Site::start(&path).await;
+    let s = Site::durable(&path).await;
     // A write before the hook exists is never delivered to it.
     s.call(
         Method::PUT,
@@ -689,7 +647,7 @@ async fn a_crash_between_a_write_and_its_delivery_still_delivers() {
     let original = s.site.url();
     drop(s);
 
-    let s = Site::start(&crashed).await;
+    let s = Site::durable(&crashed).await;
     let new_url = s.site.url();
     let seen2 = seen.clone();
     let site2 = new_url.clone();
@@ -714,7 +672,7 @@ async fn a_crash_between_a_write_and_its_delivery_still_delivers() {
         .all(|(site, _)| *site == original || *site == new_url));
     // The replayed delivery is recorded like any other, and not replayed again.
     drop(s);
-    let s = Site::start(&crashed).await;
+    let s = Site::durable(&crashed).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let again = seen
         .lock()
@@ -730,7 +688,7 @@ async fn a_crash_between_a_write_and_its_delivery_still_delivers() {
 async fn a_multipart_upload_survives_a_restart_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("site.json");
-    let s = Site::start(&path).await;
+    let s = Site::durable(&path).await;
     let field = "/api/v1/entity/versions/1/sg_uploaded_movie";
     let (st, info) = s
         .call(
@@ -793,7 +751,7 @@ async fn a_multipart_upload_survives_a_restart_byte_for_byte() {
     assert_eq!(blobs[0].file_name().unwrap().to_str(), Some(sha.as_str()));
 
     drop(s);
-    let s = Site::start(&path).await;
+    let s = Site::durable(&path).await;
     assert_eq!(
         s.fetch_redirect(&format!("{field}?alt=original")).await,
         all

@@ -5,64 +5,20 @@
 
 use std::collections::BTreeSet;
 
-use reqwest::{Client, Method, StatusCode};
+mod common;
+
+use common::Site;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use shotgrid_emulator::model::links::PAIRS;
 use shotgrid_emulator::model::Store;
-use shotgrid_emulator::{start, Config, Running, ScriptUser, Seed};
-
-struct Site {
-    site: Running,
-    client: Client,
-    token: String,
-}
 
 async fn demo() -> Site {
-    let site = start(Config {
-        seed: Seed::Demo,
-        script_users: vec![ScriptUser {
-            name: "links".into(),
-            key: "links-key".into(),
-        }],
-        ..Config::default()
-    })
-    .await
-    .expect("starts");
-    let client = Client::new();
-    let res = client
-        .post(format!("{}/api/v1/auth/access_token", site.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "links"),
-            ("client_secret", "links-key"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    let token = body["access_token"].as_str().unwrap().to_string();
-    Site {
-        site,
-        client,
-        token,
-    }
+    Site::demo("links", "links-key").await
 }
 
+/// What these tests add to the common [`Site`].
 impl Site {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self
-            .client
-            .request(method, format!("{}/api/v1{path}", self.site.url()))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
     async fn create(&self, plural: &str, data: Value) -> i64 {
         let (st, body) = self
             .call(Method::POST, &format!("/entity/{plural}"), Some(data))

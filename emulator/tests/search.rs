@@ -113,8 +113,13 @@ fn studio(store: &mut Store) {
 impl Site {
     /// An empty site (no seed records) with the script user `q`.
     async fn empty() -> Site {
+        Site::seeded(Seed::Empty).await
+    }
+
+    /// A site with `seed` and the script user `q`.
+    async fn seeded(seed: Seed) -> Site {
         let running = start(Config {
-            seed: Seed::Empty,
+            seed,
             script_users: vec![ScriptUser {
                 name: "q".into(),
                 key: "k".into(),
@@ -174,6 +179,12 @@ impl Site {
             .await
             .expect("request");
         decode(res).await
+    }
+}
+
+impl Site {
+    async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.post(path, "application/json", body).await
     }
 }
 
@@ -763,4 +774,149 @@ async fn large_tables_use_cached_columns_and_see_writes() {
     assert_eq!(body["data"].as_array().map(Vec::len), Some(1000));
     // BIG_00013 is retired, so page 2 starts one further.
     assert_eq!(body["data"][0]["attributes"]["code"], "BIG_01001");
+}
+
+/// The raw body of a GET (or a POST with `content_type`), checked for 200.
+async fn raw(s: &Site, path: &str, post: Option<(&str, &Value)>) -> String {
+    let url = format!("{}{path}", s.running.url());
+    let req = match post {
+        None => s.client.get(url),
+        Some((ct, body)) => s
+            .client
+            .post(url)
+            .header("content-type", ct)
+            .body(body.to_string()),
+    };
+    let res = req.bearer_auth(&s.token).send().await.expect("request");
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    res.text().await.expect("body")
+}
+
+/// The `data` of a JSON body, written back out in the order it was sent in (the
+/// `serde_json` of this workspace keeps key order), so comparing two of these compares
+/// key order too.
+fn data_text(body: &str) -> Vec<String> {
+    let doc: Value = serde_json::from_str(body).expect("JSON body");
+    match &doc["data"] {
+        Value::Array(items) => items.iter().map(Value::to_string).collect(),
+        other => vec![other.to_string()],
+    }
+}
+
+#[tokio::test]
+async fn list_search_and_single_reads_render_records_identically() {
+    let s = Site::seeded(Seed::Demo).await;
+    {
+        let backend = s.running.backend();
+        let mut store = backend.store_mut();
+        // Records with what only a few have: undeclared fields (a link and a text), a
+        // link to a record that does not exist (with and without a stored name), links
+        // without type or id, a multi-entity list with a bad item, a null link.
+        for fields in [
+            json!({"code": "ODD_1", "sg_undeclared_link": link("Asset", 1),
+                   "sg_undeclared_text": "x\"y\\z\u{1}é", "project": link("Project", 999),
+                   "sg_sequence": {"type": "Sequence", "id": 4242, "name": "Gone"},
+                   "assets": [link("Asset", 2), {"id": 3}, "junk", link("Asset", 777)]}),
+            json!({"code": "ODD_2", "project": null, "sg_sequence": {"type": "Sequence"},
+                   "assets": [], "description": null}),
+        ] {
+            let Value::Object(m) = fields else {
+                unreachable!()
+            };
+            store.insert("Shot", m).expect("insert odd shot");
+        }
+    }
+    // A write through the API, so that there are EventLogEntry records too.
+    let (st, body) = s
+        .post_json(
+            "/api/v1/entity/shots",
+            &json!({"code": "VIA_API", "project": link("Project", 1), "assets": [link("Asset", 1)]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    let types = [
+        "Shot",
+        "Asset",
+        "Sequence",
+        "Task",
+        "Version",
+        "Note",
+        "Reply",
+        "Project",
+        "HumanUser",
+        "Group",
+        "Playlist",
+        "EventLogEntry",
+    ];
+    let selections = [
+        "*",
+        // Duplicates, unknown names, `id` and `type`, links and plain values mixed.
+        "sg_undeclared_link,code,project,code,no_such_field,id,type,sg_undeclared_text,assets,name,content,entity,user",
+    ];
+    let mut records = 0;
+    for t in types {
+        for fields in selections {
+            let q = format!("fields={fields}&sort=id&page[size]=5000");
+            let listed = data_text(&raw(&s, &format!("/api/v1/entity/{t}?{q}"), None).await);
+            let searched = data_text(
+                &raw(
+                    &s,
+                    &format!("/api/v1/entity/{t}/_search?{q}"),
+                    Some((ARRAY, &json!({"filters": []}))),
+                )
+                .await,
+            );
+            assert!(!listed.is_empty(), "{t}: no records");
+            assert_eq!(
+                listed, searched,
+                "{t} fields={fields}: list and _search differ"
+            );
+            // Single reads render each record the same way (first, last and a few).
+            let doc: Vec<Value> = listed
+                .iter()
+                .map(|r| serde_json::from_str(r).expect("record"))
+                .collect();
+            for r in doc.iter().take(3).chain(doc.last()) {
+                let id = r["id"].as_i64().expect("id");
+                let one = data_text(
+                    &raw(
+                        &s,
+                        &format!("/api/v1/entity/{t}/{id}?fields={fields}"),
+                        None,
+                    )
+                    .await,
+                );
+                assert_eq!(one, vec![r.to_string()], "{t} {id} fields={fields}");
+            }
+            records += listed.len();
+        }
+    }
+    assert!(records > 500, "only {records} records compared");
+    // The odd records came out as the store holds them.
+    let odd = data_text(
+        &raw(
+            &s,
+            "/api/v1/entity/shots?filter[code]=ODD_1&fields=project,sg_sequence,assets,sg_undeclared_link,sg_undeclared_text",
+            None,
+        )
+        .await,
+    );
+    let odd: Value = serde_json::from_str(&odd[0]).expect("record");
+    assert_eq!(odd["attributes"]["sg_undeclared_text"], "x\"y\\z\u{1}é");
+    assert_eq!(
+        odd["relationships"]["project"]["data"],
+        json!({"id": 999, "name": null, "type": "Project"})
+    );
+    assert_eq!(odd["relationships"]["sg_sequence"]["data"]["name"], "Gone");
+    assert_eq!(
+        odd["relationships"]["assets"]["data"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{odd}"
+    );
+    assert_eq!(
+        odd["relationships"]["sg_undeclared_link"]["data"]["name"],
+        "Alice"
+    );
 }

@@ -1,76 +1,21 @@
 //! Follows, activity stream, note threads, project last accessed, preferences and the
 //! hierarchy, over real HTTP.
 
-use reqwest::{Client, StatusCode};
-use serde_json::{json, Map, Value};
-use shotgrid_emulator::{start, Config, Running, ScriptUser, Seed};
+mod common;
+
+use common::Site;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
 
 const ID: &str = "tests";
 const SECRET: &str = "social-secret";
 
-struct Api {
-    client: Client,
-    url: String,
-    token: String,
-    site: Running,
-}
+/// A demo site acting as the script user `tests`.
+type Api = Site;
 
-impl Api {
+impl Site {
     async fn new() -> Api {
-        let site = start(Config {
-            port: 0,
-            seed: Seed::Demo,
-            script_users: vec![ScriptUser {
-                name: ID.into(),
-                key: SECRET.into(),
-            }],
-            ..Config::default()
-        })
-        .await
-        .unwrap();
-        let client = Client::new();
-        let res = client
-            .post(format!("{}/api/v1/auth/access_token", site.url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", ID),
-                ("client_secret", SECRET),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let body: Value = res.json().await.unwrap();
-        Api {
-            client,
-            url: site.url(),
-            token: body["access_token"].as_str().unwrap().to_string(),
-            site,
-        }
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self
-            .client
-            .request(m, format!("{}{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        let v = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
-        };
-        (status, v)
-    }
-
-    fn insert(&self, t: &str, v: Value) -> i64 {
-        let fields: Map<String, Value> = v.as_object().unwrap().clone();
-        self.site.backend().store_mut().insert(t, fields).unwrap()
+        Site::demo(ID, SECRET).await
     }
 }
 

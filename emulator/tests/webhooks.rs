@@ -1,6 +1,8 @@
 //! Webhooks end to end: CRUD over HTTP, and real deliveries to a receiver on
 //! 127.0.0.1 that checks signatures and order, fails on demand, and acknowledges.
 
+mod common;
+
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,88 +11,25 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode as AxStatus};
 use axum::routing::post;
+use common::{demo_config, error as assert_error, Api};
 use hmac::{Hmac, Mac};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha1::Sha1;
 use shotgrid_emulator::model::webhooks::FAILED_THRESHOLD;
-use shotgrid_emulator::{start, Config, Running, ScriptUser, Seed};
+use shotgrid_emulator::{start, Running};
 
 const ID: &str = "tests";
 const SECRET: &str = "hook-secret";
 
 async fn site() -> Running {
-    start(Config {
-        port: 0,
-        seed: Seed::Demo,
-        script_users: vec![ScriptUser {
-            name: ID.into(),
-            key: SECRET.into(),
-        }],
-        ..Config::default()
-    })
-    .await
-    .expect("server starts")
-}
-
-async fn token(client: &Client, url: &str) -> String {
-    let res = client
-        .post(format!("{url}/api/v1/auth/access_token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
-}
-
-struct Api {
-    client: Client,
-    url: String,
-    token: String,
+    start(demo_config(ID, SECRET)).await.expect("server starts")
 }
 
 impl Api {
-    async fn new(site: &Running) -> Api {
-        let client = Client::new();
-        let token = token(&client, &site.url()).await;
-        Api {
-            client,
-            url: site.url(),
-            token,
-        }
+    async fn for_site(site: &Running) -> Api {
+        Api::new(site, ID, SECRET).await
     }
-
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self
-            .client
-            .request(m, format!("{}{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        let v = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
-        };
-        (status, v)
-    }
-}
-
-fn assert_error(body: &Value, status: u16, code: u64) -> &Value {
-    let e = &body["errors"][0];
-    assert_eq!(e["status"], status, "{body}");
-    assert_eq!(e["code"], code, "{body}");
-    e
 }
 
 /// What the receiver saw.
@@ -198,7 +137,7 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
 #[tokio::test]
 async fn crud_and_validation() {
     let site = site().await;
-    let api = Api::new(&site).await;
+    let api = Api::for_site(&site).await;
 
     // No token → 401.
     let res = api
@@ -419,7 +358,7 @@ async fn crud_and_validation() {
 #[tokio::test]
 async fn signed_ordered_deliveries_ack_and_redeliver() {
     let site = site().await;
-    let api = Api::new(&site).await;
+    let api = Api::for_site(&site).await;
     let (hook_url, seen) = receiver().await;
     let (s, body) = api
         .call(
@@ -633,7 +572,7 @@ async fn signed_ordered_deliveries_ack_and_redeliver() {
 #[tokio::test]
 async fn failing_consumer_turns_hook_unstable_then_failed() {
     let site = site().await;
-    let api = Api::new(&site).await;
+    let api = Api::for_site(&site).await;
     let (hook_url, seen) = receiver().await;
     let (_, body) = api
         .call(
@@ -719,7 +658,7 @@ async fn failing_consumer_turns_hook_unstable_then_failed() {
 #[tokio::test]
 async fn unreachable_consumer_is_a_failed_delivery() {
     let site = site().await;
-    let api = Api::new(&site).await;
+    let api = Api::for_site(&site).await;
     // A port nothing listens on.
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -759,7 +698,7 @@ async fn unreachable_consumer_is_a_failed_delivery() {
 #[tokio::test]
 async fn slow_consumer_times_out() {
     let site = site().await;
-    let api = Api::new(&site).await;
+    let api = Api::for_site(&site).await;
     site.backend().webhooks().delivery_timeout = Duration::from_millis(200);
     let (hook_url, seen) = receiver().await;
     seen.delay_ms.store(1000, Ordering::SeqCst);
@@ -795,7 +734,7 @@ async fn slow_consumer_times_out() {
 #[tokio::test]
 async fn batched_deliveries_wrap_pending_events() {
     let site = site().await;
-    let api = Api::new(&site).await;
+    let api = Api::for_site(&site).await;
     let (hook_url, seen) = receiver().await;
     seen.delay_ms.store(400, Ordering::SeqCst);
     let (_, body) = api
@@ -855,7 +794,7 @@ async fn batched_deliveries_wrap_pending_events() {
 #[tokio::test]
 async fn oversized_payload_drops_values_and_warns() {
     let site = site().await;
-    let api = Api::new(&site).await;
+    let api = Api::for_site(&site).await;
     let (hook_url, seen) = receiver().await;
     api.call("POST", "/api/v1/webhook/hooks", Some(json!({"url": hook_url, "name": "big", "entity_types": {"Shot": {"update": ["description"]}}})))
         .await;

@@ -4,6 +4,7 @@
 //! `{"type": T, "id": N}` (lists of them for multi-entity fields); their display name is
 //! looked up when a record is read, so renames show everywhere at once.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -489,81 +490,302 @@ impl Store {
         selection: &FieldSelection,
         return_only: ReturnOnly,
     ) -> Result<EntityView, ModelError> {
-        let table = self.table(entity_type)?;
-        let record = self.get(entity_type, id, return_only)?;
-        let names: Vec<String> = match selection {
-            FieldSelection::All => {
-                let mut all: Vec<String> = table.fields.keys().cloned().collect();
-                for k in record.fields.keys() {
-                    if !table.fields.contains_key(k) && !table.retired_fields.contains_key(k) {
-                        all.push(k.clone());
-                    }
-                }
-                all
-            }
+        let plan = self.read_plan(entity_type, selection)?;
+        let mut fields = Vec::new();
+        plan.read_into(id, return_only, &mut fields)?;
+        Ok(EntityView {
+            entity_type: plan.entity_type.to_string(),
+            id,
+            fields: fields
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value.into_owned()))
+                .collect(),
+        })
+    }
+
+    /// Prepares reads of many records of one type with the same selection (see
+    /// [`ReadPlan::read_into`]): the selection is checked against the type's fields
+    /// once, not once per record.
+    pub fn read_plan<'a>(
+        &'a self,
+        entity_type: &str,
+        selection: &'a FieldSelection,
+    ) -> Result<ReadPlan<'a>, ModelError> {
+        let (entity_type, table) = self
+            .tables
+            .get_key_value(entity_type)
+            .ok_or_else(|| ModelError::UnknownEntityType(entity_type.to_string()))?;
+        let planned = |name: &'a str| PlannedField {
+            name,
+            kind: table.fields.get(name).copied(),
+            retired: table.retired_fields.contains_key(name),
+            column: None,
+        };
+        let fields = match selection {
+            FieldSelection::All => table.fields.keys().map(|n| planned(n)).collect(),
             FieldSelection::Only(names) => {
-                let mut seen = std::collections::BTreeSet::new();
+                // First occurrences only; whether a name is read depends on the name
+                // (and the record), so dropping repeats first changes nothing else.
+                let mut seen = std::collections::HashSet::new();
                 names
                     .iter()
-                    .filter(|n| {
-                        table.fields.contains_key(*n)
-                            || (record.fields.contains_key(*n)
-                                && !table.retired_fields.contains_key(*n))
-                    })
-                    .filter(|n| seen.insert((*n).clone()))
-                    .cloned()
+                    .map(String::as_str)
+                    .filter(|n| seen.insert(*n))
+                    .map(planned)
                     .collect()
             }
         };
-        let fields = names
-            .into_iter()
-            .filter(|n| n != "id" && n != "type")
-            .map(|name| {
-                let kind = table.fields.get(&name).copied();
-                let raw = record.fields.get(&name).cloned();
-                let kind =
-                    kind.unwrap_or_else(|| raw.as_ref().map_or(FieldKind::Other, infer_kind));
-                let raw = match raw {
-                    Some(v) if !v.is_null() => v,
-                    _ => computed_or_empty(entity_type, record, &name, kind),
-                };
-                let value = self.render_value(kind, raw);
-                (name, value)
-            })
-            .collect();
-        Ok(EntityView {
-            entity_type: entity_type.to_string(),
-            id,
+        Ok(ReadPlan {
+            store: self,
+            entity_type,
+            table,
+            all: matches!(selection, FieldSelection::All),
             fields,
         })
     }
 
-    fn entity_ref(&self, v: &Value) -> Option<EntityRef> {
+    fn entity_ref<'v>(&'v self, v: &'v Value) -> Option<LinkRef<'v>> {
         let obj = v.as_object()?;
-        let entity_type = obj.get("type")?.as_str()?.to_string();
+        let entity_type = obj.get("type")?.as_str()?;
         let id = obj.get("id")?.as_i64()?;
         let name = self
-            .display_name(&entity_type, id)
-            .or_else(|| obj.get("name").and_then(Value::as_str).map(str::to_string));
-        Some(EntityRef {
-            entity_type,
+            .display_name_ref(entity_type, id)
+            .or_else(|| obj.get("name").and_then(Value::as_str).map(Cow::Borrowed));
+        Some(LinkRef {
+            entity_type: Cow::Borrowed(entity_type),
             id,
             name,
         })
     }
 
-    fn render_value(&self, kind: FieldKind, raw: Value) -> FieldValue {
+    /// [`Store::display_name`], borrowing the name where it is a string.
+    fn display_name_ref(&self, entity_type: &str, id: i64) -> Option<Cow<'_, str>> {
+        let record = self.tables.get(entity_type)?.records.get(&id)?;
+        match record.fields.get(schema::display_field(entity_type)) {
+            Some(Value::String(s)) => Some(Cow::Borrowed(s)),
+            Some(Value::Null) | None => None,
+            Some(other) => Some(Cow::Owned(other.to_string())),
+        }
+    }
+
+    /// The links of a multi-entity value (items that are not links are left out).
+    fn entity_refs<'v>(&'v self, v: &'v Value) -> impl Iterator<Item = LinkRef<'v>> + 'v {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| self.entity_ref(item))
+    }
+
+    fn render_value<'v>(&'v self, kind: FieldKind, raw: Cow<'v, Value>) -> FieldValueRef<'v> {
+        // An owned value was computed (the kind's empty value): links read from it
+        // cannot borrow from it.
         match kind {
-            FieldKind::Entity => FieldValue::Link(self.entity_ref(&raw)),
-            FieldKind::MultiEntity | FieldKind::Addressing => FieldValue::MultiLink(
-                raw.as_array()
-                    .map(|items| items.iter().filter_map(|v| self.entity_ref(v)).collect())
-                    .unwrap_or_default(),
-            ),
+            FieldKind::Entity => FieldValueRef::Link(match raw {
+                Cow::Borrowed(v) => self.entity_ref(v),
+                Cow::Owned(v) => self.entity_ref(&v).map(LinkRef::into_owned),
+            }),
+            FieldKind::MultiEntity | FieldKind::Addressing => FieldValueRef::MultiLink(match raw {
+                Cow::Borrowed(v) => self.entity_refs(v).collect(),
+                Cow::Owned(v) => self.entity_refs(&v).map(LinkRef::into_owned).collect(),
+            }),
             FieldKind::Password if !raw.is_null() => {
-                FieldValue::Attribute(Value::String("*******".into()))
+                FieldValueRef::Attribute(Cow::Owned(Value::String("*******".into())))
             }
-            _ => FieldValue::Attribute(raw),
+            _ => FieldValueRef::Attribute(raw),
+        }
+    }
+}
+
+/// One field a [`ReadPlan`] reads.
+#[derive(Debug, Clone)]
+struct PlannedField<'a> {
+    name: &'a str,
+    /// The declared kind, if the type declares the field.
+    kind: Option<FieldKind>,
+    /// The field was deleted (its values stay hidden).
+    retired: bool,
+    /// The field's values in row order, when a column of them is at hand.
+    column: Option<&'a [Value]>,
+}
+
+/// Reads of many records of one type with one selection (see [`Store::read_plan`]).
+#[derive(Debug, Clone)]
+pub struct ReadPlan<'a> {
+    store: &'a Store,
+    entity_type: &'a str,
+    table: &'a Table,
+    /// Every field (`*`): the declared ones (in `fields`), then any others a record has.
+    all: bool,
+    /// The declared fields (`*`) or the named ones, in the order they are read.
+    fields: Vec<PlannedField<'a>>,
+}
+
+impl<'a> ReadPlan<'a> {
+    /// The canonical type read.
+    pub fn entity_type(&self) -> &'a str {
+        self.entity_type
+    }
+
+    /// Reads declared fields from `column(name)` where it gives one: the field's value
+    /// for every record of the type in id order, live and retired alike (a missing
+    /// value being null), as [`crate::query::cache::Cache`] keeps them. Only
+    /// [`ReadPlan::read_row`] uses them.
+    pub fn with_columns(mut self, column: impl Fn(&str) -> Option<&'a [Value]>) -> Self {
+        for f in &mut self.fields {
+            if f.kind.is_some() {
+                f.column = column(f.name).filter(|c| c.len() == self.table.records.len());
+            }
+        }
+        self
+    }
+
+    /// Reads one record: its selected fields, in the order [`Store::read`] gives them,
+    /// replace the contents of `out`. Values borrow from the store where they can.
+    pub fn read_into(
+        &self,
+        id: i64,
+        return_only: ReturnOnly,
+        out: &mut Vec<(&'a str, FieldValueRef<'a>)>,
+    ) -> Result<(), ModelError> {
+        let wanted_retired = return_only == ReturnOnly::Retired;
+        let record = self
+            .table
+            .records
+            .get(&id)
+            .filter(|r| r.retired == wanted_retired)
+            .ok_or_else(|| ModelError::NotFound {
+                entity_type: self.entity_type.to_string(),
+                id,
+            })?;
+        self.read_record(record, None, out);
+        Ok(())
+    }
+
+    /// [`ReadPlan::read_into`] for a record already found, at `row` in id order among
+    /// the type's records (see [`ReadPlan::with_columns`]).
+    pub fn read_row(
+        &self,
+        row: usize,
+        record: &'a Record,
+        out: &mut Vec<(&'a str, FieldValueRef<'a>)>,
+    ) {
+        self.read_record(record, Some(row), out);
+    }
+
+    fn read_record(
+        &self,
+        record: &'a Record,
+        row: Option<usize>,
+        out: &mut Vec<(&'a str, FieldValueRef<'a>)>,
+    ) {
+        out.clear();
+        let mut push = |name: &'a str, kind: Option<FieldKind>, raw: Option<&'a Value>| {
+            if name == "id" || name == "type" {
+                return;
+            }
+            let kind = kind.unwrap_or_else(|| raw.map_or(FieldKind::Other, infer_kind));
+            let raw = match raw {
+                Some(v) if !v.is_null() => Cow::Borrowed(v),
+                _ => Cow::Owned(computed_or_empty(self.entity_type, record, name, kind)),
+            };
+            out.push((name, self.store.render_value(kind, raw)));
+        };
+        for f in &self.fields {
+            // A declared field is always read; another one when the record has it.
+            if f.kind.is_none() && (self.all || f.retired || !record.fields.contains_key(f.name)) {
+                continue;
+            }
+            let raw = match (f.column, row) {
+                (Some(col), Some(row)) => col.get(row),
+                _ => record.fields.get(f.name),
+            };
+            push(f.name, f.kind, raw);
+        }
+        if self.all {
+            for (name, raw) in &record.fields {
+                if !self.table.fields.contains_key(name)
+                    && !self.table.retired_fields.contains_key(name)
+                {
+                    push(name, None, Some(raw));
+                }
+            }
+        }
+    }
+}
+
+/// A link as read, borrowing from the store where it can (see [`EntityRef`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkRef<'a> {
+    /// Canonical TitleCase type of the linked record.
+    pub entity_type: Cow<'a, str>,
+    /// Id of the linked record.
+    pub id: i64,
+    /// Display name of the linked record (null when it does not exist).
+    pub name: Option<Cow<'a, str>>,
+}
+
+impl LinkRef<'_> {
+    /// A copy that borrows nothing.
+    pub fn into_owned(self) -> LinkRef<'static> {
+        LinkRef {
+            entity_type: Cow::Owned(self.entity_type.into_owned()),
+            id: self.id,
+            name: self.name.map(|n| Cow::Owned(n.into_owned())),
+        }
+    }
+
+    /// The owned [`EntityRef`].
+    pub fn to_entity_ref(&self) -> EntityRef {
+        EntityRef {
+            entity_type: self.entity_type.to_string(),
+            id: self.id,
+            name: self.name.as_ref().map(|n| n.to_string()),
+        }
+    }
+}
+
+impl<'a> From<&'a EntityRef> for LinkRef<'a> {
+    fn from(r: &'a EntityRef) -> Self {
+        LinkRef {
+            entity_type: Cow::Borrowed(&r.entity_type),
+            id: r.id,
+            name: r.name.as_deref().map(Cow::Borrowed),
+        }
+    }
+}
+
+/// A field value as read, borrowing from the store where it can (see [`FieldValue`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValueRef<'a> {
+    /// A plain value (rendered under `attributes`).
+    Attribute(Cow<'a, Value>),
+    /// A single entity link (rendered under `relationships`).
+    Link(Option<LinkRef<'a>>),
+    /// A multi-entity link (rendered under `relationships`).
+    MultiLink(Vec<LinkRef<'a>>),
+}
+
+impl FieldValueRef<'_> {
+    /// The owned [`FieldValue`].
+    pub fn into_owned(self) -> FieldValue {
+        match self {
+            FieldValueRef::Attribute(v) => FieldValue::Attribute(v.into_owned()),
+            FieldValueRef::Link(r) => FieldValue::Link(r.as_ref().map(LinkRef::to_entity_ref)),
+            FieldValueRef::MultiLink(items) => {
+                FieldValue::MultiLink(items.iter().map(LinkRef::to_entity_ref).collect())
+            }
+        }
+    }
+}
+
+impl<'a> From<&'a FieldValue> for FieldValueRef<'a> {
+    fn from(v: &'a FieldValue) -> Self {
+        match v {
+            FieldValue::Attribute(v) => FieldValueRef::Attribute(Cow::Borrowed(v)),
+            FieldValue::Link(r) => FieldValueRef::Link(r.as_ref().map(LinkRef::from)),
+            FieldValue::MultiLink(items) => {
+                FieldValueRef::MultiLink(items.iter().map(LinkRef::from).collect())
+            }
         }
     }
 }
@@ -572,7 +794,12 @@ impl Store {
 /// `cached_display_name` is the record's display name; summary counts (e.g.
 /// `open_notes_count`) are `0` when nothing is counted; anything else is the kind's
 /// empty value.
-fn computed_or_empty(entity_type: &str, record: &Record, name: &str, kind: FieldKind) -> Value {
+pub(crate) fn computed_or_empty(
+    entity_type: &str,
+    record: &Record,
+    name: &str,
+    kind: FieldKind,
+) -> Value {
     match kind {
         FieldKind::Checkbox => Value::Bool(false),
         FieldKind::Summary if name.ends_with("_count") => Value::from(0),

@@ -440,6 +440,19 @@ pub fn run_with(
     q: &ListQuery<'_>,
     cols: &ColumnSet,
 ) -> Result<Vec<i64>, QueryError> {
+    Ok(run_rows_with(store, q, cols)?
+        .into_iter()
+        .map(|(_, r)| r.id)
+        .collect())
+}
+
+/// [`run_with`], giving each record of the page with its row (its position in id
+/// order among all the type's records, as in [`ColumnSet`]).
+pub fn run_rows_with<'s>(
+    store: &'s Store,
+    q: &ListQuery<'s>,
+    cols: &ColumnSet,
+) -> Result<Vec<(usize, &'s Record)>, QueryError> {
     let mut rows = matching_rows(
         store,
         q.entity_type,
@@ -454,7 +467,6 @@ pub fn run_with(
         .into_iter()
         .skip(q.page.offset())
         .take(q.page.size)
-        .map(|(_, r)| r.id)
         .collect())
 }
 

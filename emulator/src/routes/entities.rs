@@ -16,7 +16,7 @@ use crate::http::{
 };
 use crate::model::store::FieldValue;
 use crate::model::writes::{ReturnFields, WriteOp, WriteResult};
-use crate::model::{EntityRef, EntityView, FieldSelection};
+use crate::model::{EntityRef, FieldSelection};
 use crate::naming::url_name;
 
 /// Routes of this area.
@@ -32,16 +32,6 @@ pub fn router() -> Router<AppState> {
             "/api/v1/entity/{entity}/{record_id}/relationships/{field}",
             get(relationships),
         )
-}
-
-/// A record list page as JSON:API: `{"data": [records], "links": links}`. For the
-/// listing and search endpoints.
-pub fn render_list(views: &[EntityView], links: Value) -> Value {
-    let data: Vec<Value> = views
-        .iter()
-        .map(|v| serde_json::to_value(render_record(v)).unwrap_or(Value::Null))
-        .collect();
-    json!({"data": data, "links": links})
 }
 
 fn invalid(source: Value) -> ApiError {
@@ -82,17 +72,20 @@ fn options_fields(params: &std::collections::HashMap<String, String>) -> ReturnF
     }
 }
 
-fn single(result: &WriteResult, status: StatusCode) -> Response {
+fn single(result: &WriteResult, status: StatusCode) -> Result<Response, ApiError> {
     let self_link = format!(
         "{API_PREFIX}/entity/{}/{}",
         url_name(&result.entity_type),
         result.id
     );
     let data = match &result.view {
-        Some(v) => serde_json::to_value(render_record(v)).unwrap_or(Value::Null),
+        Some(v) => render_record(v)?.to_value()?,
         None => minimal(result),
     };
-    json_response(status, &json!({"data": data, "links": {"self": self_link}}))
+    Ok(json_response(
+        status,
+        &json!({"data": data, "links": {"self": self_link}}),
+    ))
 }
 
 fn minimal(result: &WriteResult) -> Value {
@@ -124,7 +117,7 @@ async fn create(
         },
         options_fields(&params),
     )?;
-    Ok(single(&result, StatusCode::CREATED))
+    single(&result, StatusCode::CREATED)
 }
 
 /// `PUT /api/v1/entity/{entity}/{record_id}`: update, 200.
@@ -149,7 +142,7 @@ async fn update(
         },
         options_fields(&params),
     )?;
-    Ok(single(&result, StatusCode::OK))
+    single(&result, StatusCode::OK)
 }
 
 /// `DELETE /api/v1/entity/{entity}/{record_id}`: retire, 204 with no body.
@@ -298,13 +291,13 @@ async fn batch(
         ops.push(parse_batch_request(i, r)?);
     }
     let results = state.backend.batch(&principal, ops)?;
-    let data: Vec<Value> = results
+    let data = results
         .iter()
         .map(|r| match &r.view {
-            Some(v) => serde_json::to_value(render_record(v)).unwrap_or(Value::Null),
-            None => minimal(r),
+            Some(v) => Ok(render_record(v)?.to_value()?),
+            None => Ok(minimal(r)),
         })
-        .collect();
+        .collect::<Result<Vec<Value>, ApiError>>()?;
     Ok(json_response(StatusCode::OK, &json!({"data": data})))
 }
 

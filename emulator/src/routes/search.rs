@@ -22,6 +22,7 @@
 //! (even on a short or empty last page); `prev` only after page 1; both carry the
 //! query-string parameters sorted by name, escaped like Rails' `to_query`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
@@ -35,9 +36,10 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::errors::{json_response, ApiError, JSON_CONTENT_TYPE};
-use crate::http::{render_record, AppState, Authenticated};
+use crate::http::{AppState, Authenticated};
 use crate::model::schema::display_field;
-use crate::model::{EntityView, FieldSelection, FieldValue, ReturnOnly, Store};
+use crate::model::store::FieldValueRef;
+use crate::model::{FieldSelection, ReturnOnly, Store};
 use crate::query::list::{self, parse_sort, ListQuery, Page};
 use crate::query::{summarize, text, Filter, FilterSyntax, QueryError, SourcePath};
 
@@ -250,7 +252,7 @@ fn json_body(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
 
 // ---------------------------------------------------------------------------------------
 // Rendering: each record exactly as reading one record renders it
-// ([`crate::http::render_record`]), written into the response one at a time.
+// ([`crate::render`]), written into the response one at a time.
 
 #[derive(Serialize)]
 struct PageLinks {
@@ -264,43 +266,8 @@ struct PageLinks {
 /// Rough bytes per rendered record, to size the buffers once.
 const RECORD_BYTES_HINT: usize = 512;
 
-/// Renders the records `ids` of `entity_type` as a comma-separated run of JSON:API
-/// resource objects into `out`. Each record is read, rendered, written and dropped
-/// before the next one, so the page never exists as a tree.
-fn write_records(
-    out: &mut Vec<u8>,
-    store: &Store,
-    entity_type: &str,
-    ids: &[i64],
-    selection: &FieldSelection,
-    return_only: ReturnOnly,
-) -> Result<(), ApiError> {
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        let view = store.read(entity_type, *id, selection, return_only)?;
-        serde_json::to_writer(&mut *out, &render_record(&view)).map_err(internal)?;
-    }
-    Ok(())
-}
-
 fn internal(e: serde_json::Error) -> ApiError {
     ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR).with_detail(e.to_string())
-}
-
-/// `{"data":[…],"links":{…}}` for the records `ids`, in order.
-fn list_body(
-    store: &Store,
-    entity_type: &str,
-    ids: &[i64],
-    selection: &FieldSelection,
-    return_only: ReturnOnly,
-    links: &PageLinks,
-) -> Result<Vec<u8>, ApiError> {
-    let mut out = open_list(ids.len());
-    write_records(&mut out, store, entity_type, ids, selection, return_only)?;
-    close_list(out, links)
 }
 
 /// A buffer sized for `records` records, holding `{"data":[`.
@@ -368,15 +335,16 @@ fn read_page(
     let cols = cache
         .0
         .columns(store, cache.1, entity_type, list::fields_read(&q));
-    let ids = list::run_with(store, &q, &cols)?;
-    list_body(
-        store,
-        entity_type,
-        &ids,
-        &opts.selection,
-        opts.return_only,
-        links,
-    )
+    let rows = list::run_rows_with(store, &q, &cols)?;
+    // The page's values come from the columns the query loaded where it has them
+    // (the filter's and sort's fields): one slot per value instead of a search of each
+    // record's field map.
+    let plan = store
+        .read_plan(entity_type, &opts.selection)?
+        .with_columns(|f| cols.get(f));
+    let mut out = open_list(rows.len());
+    crate::render::RecordWriter::new().write_rows(&mut out, &plan, &rows)?;
+    close_list(out, links)
 }
 
 /// `GET /api/v1/entity/{entity}`.
@@ -462,6 +430,7 @@ async fn text_search(
         let q = text::parse(&store, &body, syntax, Utc::now())?;
         let hits = text::run(&store, &q)?;
         let mut out = open_list(hits.len());
+        let mut writer = crate::render::RecordWriter::new();
         for (i, (entity_type, id)) in hits.into_iter().enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -471,12 +440,8 @@ async fn text_search(
             let name = store
                 .display_name(&entity_type, id)
                 .map_or(Value::Null, Value::String);
-            let view = EntityView {
-                entity_type,
-                id,
-                fields: vec![("name".to_string(), FieldValue::Attribute(name))],
-            };
-            serde_json::to_writer(&mut out, &render_record(&view)).map_err(internal)?;
+            let fields = [("name", FieldValueRef::Attribute(Cow::Owned(name)))];
+            writer.write(&mut out, &entity_type, id, &fields)?;
         }
         close_list(out, &page_links(&uri, &params, q.page))?
     };
