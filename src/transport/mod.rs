@@ -33,6 +33,37 @@ pub struct FetchTransport {
     /// The package's page decoder (`api.js`): `JSON.parse` and flattening in the
     /// runtime, several times faster than transcoding in wasm. `None`: the transcoder.
     page_decoder: Option<Function>,
+    /// The package's attempt sender (`api.js`) and the response header names it
+    /// copies ([`RESPONSE_HEADERS`]): one JS call and one promise per attempt instead
+    /// of a dozen boundary crossings. `None`: [`FetchTransport::send`] drives `fetch`
+    /// from here.
+    sender: Option<(SendFn, JsValue)>,
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `send(fetch, url, method, head, body, signal, ms, names)` of `api.js`: one
+    /// attempt. `head` is `name\nvalue\n…`; it resolves (never rejects) to `[0,
+    /// status, headers ("name\nvalue\n…" of `names` present, or null), Uint8Array]`,
+    /// `[1]` when `ms` passed first, `[2]` when `signal` aborted first, `[3, error]`
+    /// when `fetch` or the body failed, `[4]` when `fetch` gave no Response.
+    #[wasm_bindgen(js_name = Function)]
+    #[derive(Clone)]
+    pub type SendFn;
+    #[wasm_bindgen(method, catch, js_name = call)]
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        this: &SendFn,
+        ctx: &JsValue,
+        fetch: &Function,
+        url: &str,
+        method: &str,
+        head: &str,
+        body: &JsValue,
+        signal: Option<&AbortSignal>,
+        ms: f64,
+        names: &JsValue,
+    ) -> Result<Promise, JsValue>;
 }
 
 /// What a fetch attempt ended with.
@@ -63,7 +94,21 @@ impl FetchTransport {
             explicit_timeout: false,
             deadline_ms: None,
             page_decoder: None,
+            sender: None,
         })
+    }
+
+    /// Sends each attempt of [`Transport::send`] with `sender` (see [`SendFn`]), the
+    /// package's JS helper; `None` keeps the Rust path.
+    pub fn with_sender(mut self, sender: Option<Function>) -> Self {
+        self.sender = sender.map(|f| {
+            let names: js_sys::Array = RESPONSE_HEADERS
+                .iter()
+                .map(|&n| JsValue::from_str(n))
+                .collect();
+            (f.unchecked_into(), names.into())
+        });
+        self
     }
 
     /// Decodes pages of records with `decoder(bytes: Uint8Array)`, which answers
@@ -72,6 +117,12 @@ impl FetchTransport {
     pub fn with_page_decoder(mut self, decoder: Option<Function>) -> Self {
         self.page_decoder = decoder;
         self
+    }
+
+    /// The package's decoder of single-record answers (the page decoder called with
+    /// `true`), if there is one; see [`decode_record`].
+    pub fn record_decoder(&self) -> Option<Function> {
+        self.page_decoder.clone()
     }
 
     /// This transport for one call: `signal` cancels it, `attempt_timeout_ms` bounds
@@ -90,6 +141,7 @@ impl FetchTransport {
             explicit_timeout: self.explicit_timeout || attempt_timeout_ms.is_some(),
             deadline_ms: deadline_ms.or(self.deadline_ms),
             page_decoder: self.page_decoder.clone(),
+            sender: self.sender.clone(),
         }
     }
 
@@ -160,6 +212,113 @@ impl FetchTransport {
             Err(e) => Err(js_failure(&e)),
         }
     }
+}
+
+impl FetchTransport {
+    /// One attempt through the package's JS sender: the same budget, signal and
+    /// errors as the Rust path of [`Transport::send`].
+    async fn send_js(
+        &self,
+        sender: &SendFn,
+        names: &JsValue,
+        req: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
+        if self.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err(aborted());
+        }
+        let budget = self.attempt_budget(false)?;
+        let mut head = String::new();
+        for (name, value) in &req.headers {
+            if !valid_header_value(value) {
+                return Err(Error::invalid_input(
+                    "headers",
+                    "a header value is not valid",
+                ));
+            }
+            if !head.is_empty() {
+                head.push('\n');
+            }
+            head.push_str(name);
+            head.push('\n');
+            head.push_str(value);
+        }
+        let body = req.body.as_ref().map_or(JsValue::UNDEFINED, |b| {
+            Uint8Array::from(b.as_slice()).into()
+        });
+        let promise = sender
+            .send(
+                &JsValue::UNDEFINED,
+                &self.fetch,
+                &req.url,
+                req.method.as_str(),
+                &head,
+                &body,
+                self.signal.as_ref(),
+                budget,
+                names,
+            )
+            .map_err(|e| js_failure(&e))?;
+        let outcome: js_sys::Array = JsFuture::from(promise)
+            .await
+            .map_err(|e| js_failure(&e))?
+            .unchecked_into();
+        match outcome.get(0).as_f64() {
+            Some(0.0) => {
+                let status = outcome
+                    .get(1)
+                    .as_f64()
+                    .filter(|s| (0.0..=999.0).contains(s))
+                    .map_or(0, |s| s as u16);
+                let mut headers = Vec::new();
+                if let Some(text) = outcome.get(2).as_string() {
+                    let mut parts = text.split('\n');
+                    while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+                        headers.push((k.to_owned(), v.to_owned()));
+                    }
+                }
+                let body = outcome
+                    .get(3)
+                    .dyn_into::<Uint8Array>()
+                    .map_or_else(|_| Vec::new(), |b| b.to_vec());
+                Ok(HttpResponse {
+                    status,
+                    headers,
+                    body,
+                })
+            }
+            Some(1.0) => Err(timed_out(budget)),
+            Some(2.0) => Err(aborted()),
+            Some(4.0) => Err(Error::new(
+                ErrorKind::Decode,
+                "fetch did not return a Response",
+            )),
+            _ => Err(js_failure(&outcome.get(1))),
+        }
+    }
+}
+
+/// A single-record answer (`{data: {...}}`) as a plain JS record, decoded by the
+/// package's `decoder` (see [`FetchTransport::record_decoder`]): the record and errors
+/// of [`crate::protocol::transcode::transcode_single`].
+pub fn decode_record(decoder: &Function, resp: &HttpResponse) -> Result<JsValue, Error> {
+    decoder
+        .call2(
+            &JsValue::UNDEFINED,
+            &Uint8Array::from(resp.body.as_slice()),
+            &JsValue::TRUE,
+        )
+        .ok()
+        .filter(JsValue::is_object)
+        .ok_or_else(|| not_a_page(resp))
+}
+
+/// Whether `fetch` takes `value` as a header value as it is: no NUL, CR or LF, and
+/// every character a byte (what `Headers.append` rejects; the JS sender passes plain
+/// pairs, so the check is made here, with the Rust path's error).
+fn valid_header_value(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| !matches!(c, '\0' | '\r' | '\n') && u32::from(c) <= 0xFF)
 }
 
 /// Forwards the caller's `abort` events to one attempt's controller; removes the
@@ -358,6 +517,9 @@ fn js_failure(err: &JsValue) -> Error {
 
 impl Transport for FetchTransport {
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+        if let Some((sender, names)) = &self.sender {
+            return self.send_js(sender, names, req).await;
+        }
         let init = RequestInit::new();
         init.set_method(req.method.as_str());
         let headers = Headers::new().map_err(|e| js_failure(&e))?;
