@@ -9,7 +9,7 @@ mod ext;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Headers, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, RequestInit, Response};
 
 use crate::client::Transport;
 use crate::protocol::http::{HttpRequest, HttpResponse, RESPONSE_HEADERS};
@@ -169,16 +169,15 @@ impl FetchTransport {
 
     /// Calls `fetch(url, init)` under a fresh `AbortController` that the caller's
     /// signals (this call's, and `extra` from an upload) and the attempt timeout abort.
-    /// Returns the Response, the listener guard (keep it while reading the body) and
-    /// the attempt's timer, still running, so that reading the body stays within the
-    /// same attempt budget (one timer per attempt).
+    /// Returns the Response and the listener guard (keep it while reading the body);
+    /// the attempt timeout bounds the wait for the response head.
     pub(crate) async fn call_fetch(
         &self,
         url: &str,
         init: &RequestInit,
         extra: Option<&JsValue>,
         large_body: bool,
-    ) -> Result<(Response, ListenerGuard, Option<Timer>), Error> {
+    ) -> Result<(Response, ListenerGuard), Error> {
         let signals: Vec<AbortSignal> = self
             .signal
             .iter()
@@ -202,7 +201,7 @@ impl FetchTransport {
                 let resp: Response = value.dyn_into().map_err(|_| {
                     Error::new(ErrorKind::Decode, "fetch did not return a Response")
                 })?;
-                Ok((resp, guard, timer))
+                Ok((resp, guard))
             }
             Ok(Outcome::TimedOut) => {
                 ctrl.abort();
@@ -426,7 +425,6 @@ pub(crate) struct Timer {
     promise: Promise,
     id: JsValue,
     marker: JsValue,
-    ms: f64,
 }
 
 impl Timer {
@@ -441,7 +439,6 @@ impl Timer {
             promise,
             id,
             marker,
-            ms,
         })
     }
 
@@ -480,19 +477,6 @@ fn on_abort(signal: &AbortSignal) -> (Promise, Option<Function>) {
     (promise, listener)
 }
 
-/// The response headers the protocol reads ([`RESPONSE_HEADERS`]), looked up one by
-/// one: cheaper per call than copying every header out of the runtime.
-pub(crate) fn response_headers(resp: &Response) -> Vec<(String, String)> {
-    let all = resp.headers();
-    RESPONSE_HEADERS
-        .iter()
-        .filter_map(|&name| match all.get(name) {
-            Ok(Some(v)) => Some((name.to_owned(), v)),
-            _ => None,
-        })
-        .collect()
-}
-
 fn js_failure(err: &JsValue) -> Error {
     let name = Reflect::get(err, &JsValue::from_str("name"))
         .ok()
@@ -517,40 +501,14 @@ fn js_failure(err: &JsValue) -> Error {
 
 impl Transport for FetchTransport {
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
-        if let Some((sender, names)) = &self.sender {
-            return self.send_js(sender, names, req).await;
+        match &self.sender {
+            Some((sender, names)) => self.send_js(sender, names, req).await,
+            // Without the package's sender (the wasm-bindgen tests): sent as uploads
+            // and downloads are, the attempt timeout bounding the response head.
+            None => ext::send(self, req, &Default::default())
+                .await
+                .map(|(resp, _)| resp),
         }
-        let init = RequestInit::new();
-        init.set_method(req.method.as_str());
-        let headers = Headers::new().map_err(|e| js_failure(&e))?;
-        for (name, value) in &req.headers {
-            headers
-                .append(name, value)
-                .map_err(|_| Error::invalid_input("headers", "a header value is not valid"))?;
-        }
-        init.set_headers(&headers);
-        if let Some(body) = &req.body {
-            init.set_body(&Uint8Array::from(body.as_slice()));
-        }
-        let (resp, guard, timer) = self.call_fetch(&req.url, &init, None, false).await?;
-        let headers = response_headers(&resp);
-        let body = resp.array_buffer().map_err(|e| js_failure(&e))?;
-        // The body is read within the same attempt budget as the headers.
-        let buffer = match Timer::race(timer.as_ref(), &body).await {
-            Ok(Outcome::Done(b)) => b,
-            Ok(Outcome::TimedOut) => {
-                return Err(timed_out(timer.as_ref().map_or(0.0, |t| t.ms)));
-            }
-            Err(_) if guard.any_aborted() => return Err(aborted()),
-            Err(e) => return Err(js_failure(&e)),
-        };
-        drop(timer);
-        drop(guard);
-        Ok(HttpResponse {
-            status: resp.status(),
-            headers,
-            body: Uint8Array::new(&buffer).to_vec(),
-        })
     }
 
     fn now_ms(&self) -> f64 {
