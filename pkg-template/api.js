@@ -85,7 +85,7 @@ function decodePage(bytes, one) {
 // together) and the call's `signal`; this moves the bytes with one promise instead of
 // a dozen wasm↔JS crossings. `head` is "name\nvalue\n…" (values checked by the
 // engine). Never rejects: resolves to [0, status, "name\nvalue…" of the `names`
-// present (or null), body bytes], [1] timed out, [2] the signal aborted, [3, error]
+// present (only the first for a 2xx answer; or null), body bytes], [1] timed out, [2] the signal aborted, [3, error]
 // fetch or the body failed, [4] fetch gave no Response. The attempt's own
 // AbortController cancels the request on timeout or abort.
 const SEND = Symbol.for("shotgrid-wasm.send");
@@ -115,9 +115,14 @@ function send(fetch, url, method, head, body, signal, ms, names) {
         ctrl.abort();
       }, ms);
     }
+    // A plain object: cheaper for fetch to read than pairs (workerd: ~35 µs a call).
+    // A repeated name is joined with ", " as Headers.append does.
     const parts = head.split("\n");
-    const headers = [];
-    for (let i = 0; i + 1 < parts.length; i += 2) headers.push([parts[i], parts[i + 1]]);
+    const headers = {};
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const k = parts[i];
+      headers[k] = Object.hasOwn(headers, k) ? `${headers[k]}, ${parts[i + 1]}` : parts[i + 1];
+    }
     const init = { method, headers, signal: ctrl.signal };
     if (body !== undefined) init.body = body;
     let res;
@@ -135,8 +140,11 @@ function send(fetch, url, method, head, body, signal, ms, names) {
       })
       .then((buf) => {
         if (done) return;
+        // Each Headers.get costs (~10 µs in workerd): a success answer needs only the
+        // first name (the request id, for decode errors).
+        const n = res.status >= 200 && res.status < 300 ? 1 : names.length;
         let got = null;
-        for (let i = 0; i < names.length; i++) {
+        for (let i = 0; i < n; i++) {
           const v = res.headers.get(names[i]);
           if (v !== null) got = got === null ? `${names[i]}\n${v}` : `${got}\n${names[i]}\n${v}`;
         }

@@ -16,6 +16,9 @@ use crate::protocol::http::{HttpRequest, HttpResponse, RESPONSE_HEADERS};
 use crate::protocol::transcode::{not_a_page, transcode_page, PageText};
 use crate::protocol::{Error, ErrorKind};
 
+/// The response header of the request id, the one copied from 2xx answers.
+const REQUEST_ID: &str = "x-request-id";
+
 /// Default longest wait for one attempt's response, in ms.
 pub const DEFAULT_ATTEMPT_TIMEOUT_MS: f64 = 30_000.0;
 
@@ -99,12 +102,21 @@ impl FetchTransport {
     }
 
     /// Sends each attempt of [`Transport::send`] with `sender` (see [`SendFn`]), the
-    /// package's JS helper; `None` keeps the Rust path.
+    /// package's JS helper; `None` keeps the Rust path. It copies the
+    /// [`RESPONSE_HEADERS`] of error answers, and only the request id of
+    /// 2xx answers: the others matter for retries, redirects and upload parts, which
+    /// are errors, 3xx or [`Transport::send_ext`].
     pub fn with_sender(mut self, sender: Option<Function>) -> Self {
         self.sender = sender.map(|f| {
-            let names: js_sys::Array = RESPONSE_HEADERS
-                .iter()
-                .map(|&n| JsValue::from_str(n))
+            // The request id first, then the others.
+            let names: js_sys::Array = std::iter::once(REQUEST_ID)
+                .chain(
+                    RESPONSE_HEADERS
+                        .iter()
+                        .copied()
+                        .filter(|&n| n != REQUEST_ID),
+                )
+                .map(JsValue::from_str)
                 .collect();
             (f.unchecked_into(), names.into())
         });
