@@ -149,7 +149,10 @@ function send(fetch, url, method, head, body, signal, ms, names) {
           if (v !== null) got = got === null ? `${names[i]}\n${v}` : `${got}\n${names[i]}\n${v}`;
         }
         finish([0, res.status, got, new Uint8Array(buf)]);
-      }, (err) => finish([3, err]));
+      })
+      // Whatever throws on the way (fetch, the body, a Response-like object's
+      // headers) settles the attempt as a failure.
+      .catch((err) => finish([3, err]));
   });
 }
 

@@ -80,3 +80,15 @@ test("a token fetch would refuse as a header value is a typed input error; nothi
   assert.equal((await latin.read("Shot", 1)).code, "a");
   assert.equal(sent, 1);
 });
+
+test("a Response whose headers throw settles the call as a typed network error", async () => {
+  const sg = await connect(() => {
+    const res = new Response(RECORD, { status: 200 });
+    Object.defineProperty(res, "headers", { get() { throw new TypeError("headers unavailable"); } });
+    return Promise.resolve(res);
+  });
+  const err = await rejection(sg.read("Shot", 1));
+  assert.ok(err instanceof ShotGridError);
+  assert.equal(err.kind, "network");
+  assert.equal(err.detail, "headers unavailable");
+});
