@@ -8,7 +8,8 @@ import "./upload.js";
 // those of the wasm transcoder (src/protocol/transcode.rs): `{type, id, ...attributes,
 // ...relationships}`, `type`/`id` never overwritten by fields, relationships give
 // their `data`, links come out as `{type, id, name, ...rest}`. Answers `[records,
-// ids]`, or null for a body that is not a JSON:API document of records.
+// ids]`, or null for a body that is not a JSON:API document of records (one record
+// or null with a second argument `true`).
 const PAGE_DECODER = Symbol.for("shotgrid-wasm.pageDecoder");
 // The non-fatal decoder has the engines' fast path; a replacement character in the
 // text sends the (rare) page through the strict one, so invalid UTF-8 stays an error.
@@ -35,41 +36,129 @@ function relationshipData(v) {
   if ("data" in v) return links(v.data);
   return "type" in v && "id" in v ? links(v) : null;
 }
-function decodePage(bytes) {
-  let doc;
+function parseDoc(bytes) {
   try {
     let text = nodeBuffer ? nodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8") : utf8.decode(bytes);
     if (text.includes("\uFFFD")) text = strictUtf8.decode(bytes);
-    doc = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return null;
   }
-  if (!isObject(doc) || !Array.isArray(doc.data)) return null;
+}
+// One JSON:API resource as a flat record, or null if it is not one.
+function flatResource(item) {
+  if (!isObject(item)) return null;
+  const { type, id, attributes, relationships } = item;
+  if (typeof type !== "string" || !Number.isInteger(id)) return null;
+  const out = { type, id };
+  if (attributes != null) {
+    if (!isObject(attributes)) return null;
+    for (const k in attributes) if (k !== "type" && k !== "id") put(out, k, attributes[k]);
+  }
+  if (relationships != null) {
+    if (!isObject(relationships)) return null;
+    for (const k in relationships) if (k !== "type" && k !== "id") put(out, k, relationshipData(relationships[k]));
+  }
+  return out;
+}
+// With `one` true: the record of a single-resource document (`{data: {...}}`: read,
+// create, update), or null, as the transcoder's `transcode_single`.
+function decodePage(bytes, one) {
+  const doc = parseDoc(bytes);
+  if (!isObject(doc)) return null;
+  if (one === true) return flatResource(doc.data);
+  if (!Array.isArray(doc.data)) return null;
   const items = doc.data;
   const records = new Array(items.length);
   const ids = new Float64Array(items.length);
   for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    if (!isObject(item)) return null;
-    const { type, id, attributes, relationships } = item;
-    if (typeof type !== "string" || !Number.isInteger(id)) return null;
-    const out = { type, id };
-    if (attributes != null) {
-      if (!isObject(attributes)) return null;
-      for (const k in attributes) if (k !== "type" && k !== "id") put(out, k, attributes[k]);
-    }
-    if (relationships != null) {
-      if (!isObject(relationships)) return null;
-      for (const k in relationships) if (k !== "type" && k !== "id") put(out, k, relationshipData(relationships[k]));
-    }
+    const out = flatResource(items[i]);
+    if (out === null) return null;
     records[i] = out;
-    ids[i] = id;
+    ids[i] = out.id;
   }
   return [records, ids];
 }
+
+// One attempt of a request, for the engine (src/transport/mod.rs `SendFn`): the
+// engine decides what to send, the retries, the attempt's budget `ms` (head and body
+// together) and the call's `signal`; this moves the bytes with one promise instead of
+// a dozen wasm↔JS crossings. `head` is "name\nvalue\n…" (values checked by the
+// engine). Never rejects: resolves to [0, status, "name\nvalue…" of the `names`
+// present (only the first for a 2xx answer; or null), body bytes], [1] timed out, [2] the signal aborted, [3, error]
+// fetch or the body failed, [4] fetch gave no Response. The attempt's own
+// AbortController cancels the request on timeout or abort.
+const SEND = Symbol.for("shotgrid-wasm.send");
+function send(fetch, url, method, head, body, signal, ms, names) {
+  return new Promise((settle) => {
+    const ctrl = new AbortController();
+    let timer;
+    let done = false;
+    const onAbort = () => {
+      finish([2]);
+      ctrl.abort();
+    };
+    function finish(outcome) {
+      if (done) return;
+      done = true;
+      if (timer !== undefined) clearTimeout(timer);
+      if (signal) signal.removeEventListener("abort", onAbort);
+      settle(outcome);
+    }
+    if (signal) {
+      if (signal.aborted) return finish([2]);
+      signal.addEventListener("abort", onAbort);
+    }
+    if (ms !== Infinity) {
+      timer = setTimeout(() => {
+        finish([1]);
+        ctrl.abort();
+      }, ms);
+    }
+    // A plain object: cheaper for fetch to read than pairs (workerd: ~35 µs a call).
+    // A repeated name is joined with ", " as Headers.append does.
+    const parts = head.split("\n");
+    const headers = {};
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const k = parts[i];
+      headers[k] = Object.hasOwn(headers, k) ? `${headers[k]}, ${parts[i + 1]}` : parts[i + 1];
+    }
+    const init = { method, headers, signal: ctrl.signal };
+    if (body !== undefined) init.body = body;
+    let res;
+    let pending;
+    try {
+      pending = fetch(url, init);
+    } catch (err) {
+      return finish([3, err]);
+    }
+    Promise.resolve(pending)
+      .then((r) => {
+        if (!(r instanceof Response)) return finish([4]);
+        res = r;
+        return r.arrayBuffer();
+      })
+      .then((buf) => {
+        if (done) return;
+        // Each Headers.get costs (~10 µs in workerd): a success answer needs only the
+        // first name (the request id, for decode errors).
+        const n = res.status >= 200 && res.status < 300 ? 1 : names.length;
+        let got = null;
+        for (let i = 0; i < n; i++) {
+          const v = res.headers.get(names[i]);
+          if (v !== null) got = got === null ? `${names[i]}\n${v}` : `${got}\n${names[i]}\n${v}`;
+        }
+        finish([0, res.status, got, new Uint8Array(buf)]);
+      })
+      // Whatever throws on the way (fetch, the body, a Response-like object's
+      // headers) settles the attempt as a failure.
+      .catch((err) => finish([3, err]));
+  });
+}
+
 const wasmConnect = ShotGrid.connect;
 ShotGrid.connect = function connect(options) {
-  return wasmConnect.call(this, isObject(options) ? { ...options, [PAGE_DECODER]: decodePage } : options);
+  return wasmConnect.call(this, isObject(options) ? { ...options, [PAGE_DECODER]: decodePage, [SEND]: send } : options);
 };
 
 /**

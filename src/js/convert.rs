@@ -53,10 +53,21 @@ pub fn get_function(obj: &JsValue, key: &str) -> Result<Option<Function>, Error>
 /// `Symbol.for("shotgrid-wasm.pageDecoder")` (a symbol key: invisible to
 /// `JSON.stringify`, so never mistaken for a user option).
 pub fn page_decoder(options: &JsValue) -> Option<Function> {
+    package_hook(options, "shotgrid-wasm.pageDecoder")
+}
+
+/// The attempt sender the package's `api.js` passes to `connect` under
+/// `Symbol.for("shotgrid-wasm.send")` (see `transport::SendFn`).
+pub fn sender(options: &JsValue) -> Option<Function> {
+    package_hook(options, "shotgrid-wasm.send")
+}
+
+/// A function-valued option under the symbol `Symbol.for(name)`.
+fn package_hook(options: &JsValue, name: &str) -> Option<Function> {
     if !options.is_object() {
         return None;
     }
-    let key = js_sys::Symbol::for_("shotgrid-wasm.pageDecoder");
+    let key = js_sys::Symbol::for_(name);
     Reflect::get(options, &key)
         .ok()
         .and_then(|f| f.dyn_into::<Function>().ok())

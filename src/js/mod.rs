@@ -447,6 +447,21 @@ fn run_one<R: 'static>(
     )
 }
 
+/// Runs a [`OneShot`] whose answer is one record (read, create, update): decoded by
+/// the package's JS decoder when there is one, else transcoded here.
+fn run_record(inner: &Rc<Client<FetchTransport>>, call: OneShot<String>) -> Promise {
+    let Some(decoder) = inner.transport().record_decoder() else {
+        return run_one(inner, call, record_to_js);
+    };
+    let (req, write, auth, _) = call.into_parts();
+    send_one(
+        inner,
+        req,
+        (write, auth),
+        Box::new(move |resp| crate::transport::decode_record(&decoder, resp)),
+    )
+}
+
 /// The continuation of [`run_one`]: decodes an answer into the promise's value.
 type Finish = Box<dyn FnOnce(&HttpResponse) -> Result<JsValue, Error>>;
 
@@ -513,11 +528,10 @@ impl ShotGrid {
             Err(e) => return reject(e),
         };
         let transport = match FetchTransport::new(args.fetch) {
-            Ok(t) => t.with_page_decoder(convert::page_decoder(&options)).scoped(
-                None,
-                args.timeout_ms,
-                None,
-            ),
+            Ok(t) => t
+                .with_page_decoder(convert::page_decoder(&options))
+                .with_sender(convert::sender(&options))
+                .scoped(None, args.timeout_ms, None),
             Err(e) => return reject(e),
         };
         let listener = args.on_tokens.map(token_listener);
@@ -561,10 +575,9 @@ impl ShotGrid {
                 |doc| json_to_js(&doc),
             )
         } else {
-            run_one(
+            run_record(
                 &self.inner,
                 self.inner.read_call(&ty, id, fields.as_deref()),
-                record_to_js,
             )
         }
     }
@@ -639,11 +652,7 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        run_one(
-            &self.inner,
-            self.inner.create_call(&ty, &data, &fields),
-            record_to_js,
-        )
+        run_record(&self.inner, self.inner.create_call(&ty, &data, &fields))
     }
 
     /// Updates a record; resolves to it. Multi-entity fields take a list, or
@@ -668,11 +677,7 @@ impl ShotGrid {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
-        run_one(
-            &self.inner,
-            self.inner.update_call(&ty, id, &data, &fields),
-            record_to_js,
-        )
+        run_record(&self.inner, self.inner.update_call(&ty, id, &data, &fields))
     }
 
     /// Deletes (retires) a record.

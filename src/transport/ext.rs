@@ -48,11 +48,9 @@ pub(super) async fn send(
     }
     // The upload's or download's own signal and the call's signal both abort it.
     let extra_signal = extras.signal.as_ref().and_then(|h| h.get::<JsValue>());
-    let (resp, guard, timer) = t
+    let (resp, guard) = t
         .call_fetch(&req.url, &init, extra_signal, extras.body.is_some())
         .await?;
-    // As before: the attempt timeout bounds the wait for the response head only.
-    drop(timer);
     let mut headers = Vec::new();
     if let Ok(Some(iter)) = js_sys::try_iter(&resp.headers()) {
         for entry in iter.flatten() {

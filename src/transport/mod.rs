@@ -9,12 +9,15 @@ mod ext;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Headers, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, RequestInit, Response};
 
 use crate::client::Transport;
 use crate::protocol::http::{HttpRequest, HttpResponse, RESPONSE_HEADERS};
 use crate::protocol::transcode::{not_a_page, transcode_page, PageText};
 use crate::protocol::{Error, ErrorKind};
+
+/// The response header of the request id, the one copied from 2xx answers.
+const REQUEST_ID: &str = "x-request-id";
 
 /// Default longest wait for one attempt's response, in ms.
 pub const DEFAULT_ATTEMPT_TIMEOUT_MS: f64 = 30_000.0;
@@ -33,6 +36,37 @@ pub struct FetchTransport {
     /// The package's page decoder (`api.js`): `JSON.parse` and flattening in the
     /// runtime, several times faster than transcoding in wasm. `None`: the transcoder.
     page_decoder: Option<Function>,
+    /// The package's attempt sender (`api.js`) and the response header names it
+    /// copies ([`RESPONSE_HEADERS`]): one JS call and one promise per attempt instead
+    /// of a dozen boundary crossings. `None`: [`FetchTransport::send`] drives `fetch`
+    /// from here.
+    sender: Option<(SendFn, JsValue)>,
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `send(fetch, url, method, head, body, signal, ms, names)` of `api.js`: one
+    /// attempt. `head` is `name\nvalue\n…`; it resolves (never rejects) to `[0,
+    /// status, headers ("name\nvalue\n…" of `names` present, or null), Uint8Array]`,
+    /// `[1]` when `ms` passed first, `[2]` when `signal` aborted first, `[3, error]`
+    /// when `fetch` or the body failed, `[4]` when `fetch` gave no Response.
+    #[wasm_bindgen(js_name = Function)]
+    #[derive(Clone)]
+    pub type SendFn;
+    #[wasm_bindgen(method, catch, js_name = call)]
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        this: &SendFn,
+        ctx: &JsValue,
+        fetch: &Function,
+        url: &str,
+        method: &str,
+        head: &str,
+        body: &JsValue,
+        signal: Option<&AbortSignal>,
+        ms: f64,
+        names: &JsValue,
+    ) -> Result<Promise, JsValue>;
 }
 
 /// What a fetch attempt ended with.
@@ -63,7 +97,30 @@ impl FetchTransport {
             explicit_timeout: false,
             deadline_ms: None,
             page_decoder: None,
+            sender: None,
         })
+    }
+
+    /// Sends each attempt of [`Transport::send`] with `sender` (see [`SendFn`]), the
+    /// package's JS helper; `None` keeps the Rust path. It copies the
+    /// [`RESPONSE_HEADERS`] of error answers, and only the request id of
+    /// 2xx answers: the others matter for retries, redirects and upload parts, which
+    /// are errors, 3xx or [`Transport::send_ext`].
+    pub fn with_sender(mut self, sender: Option<Function>) -> Self {
+        self.sender = sender.map(|f| {
+            // The request id first, then the others.
+            let names: js_sys::Array = std::iter::once(REQUEST_ID)
+                .chain(
+                    RESPONSE_HEADERS
+                        .iter()
+                        .copied()
+                        .filter(|&n| n != REQUEST_ID),
+                )
+                .map(JsValue::from_str)
+                .collect();
+            (f.unchecked_into(), names.into())
+        });
+        self
     }
 
     /// Decodes pages of records with `decoder(bytes: Uint8Array)`, which answers
@@ -72,6 +129,12 @@ impl FetchTransport {
     pub fn with_page_decoder(mut self, decoder: Option<Function>) -> Self {
         self.page_decoder = decoder;
         self
+    }
+
+    /// The package's decoder of single-record answers (the page decoder called with
+    /// `true`), if there is one; see [`decode_record`].
+    pub fn record_decoder(&self) -> Option<Function> {
+        self.page_decoder.clone()
     }
 
     /// This transport for one call: `signal` cancels it, `attempt_timeout_ms` bounds
@@ -90,6 +153,7 @@ impl FetchTransport {
             explicit_timeout: self.explicit_timeout || attempt_timeout_ms.is_some(),
             deadline_ms: deadline_ms.or(self.deadline_ms),
             page_decoder: self.page_decoder.clone(),
+            sender: self.sender.clone(),
         }
     }
 
@@ -117,16 +181,15 @@ impl FetchTransport {
 
     /// Calls `fetch(url, init)` under a fresh `AbortController` that the caller's
     /// signals (this call's, and `extra` from an upload) and the attempt timeout abort.
-    /// Returns the Response, the listener guard (keep it while reading the body) and
-    /// the attempt's timer, still running, so that reading the body stays within the
-    /// same attempt budget (one timer per attempt).
+    /// Returns the Response and the listener guard (keep it while reading the body);
+    /// the attempt timeout bounds the wait for the response head.
     pub(crate) async fn call_fetch(
         &self,
         url: &str,
         init: &RequestInit,
         extra: Option<&JsValue>,
         large_body: bool,
-    ) -> Result<(Response, ListenerGuard, Option<Timer>), Error> {
+    ) -> Result<(Response, ListenerGuard), Error> {
         let signals: Vec<AbortSignal> = self
             .signal
             .iter()
@@ -150,7 +213,7 @@ impl FetchTransport {
                 let resp: Response = value.dyn_into().map_err(|_| {
                     Error::new(ErrorKind::Decode, "fetch did not return a Response")
                 })?;
-                Ok((resp, guard, timer))
+                Ok((resp, guard))
             }
             Ok(Outcome::TimedOut) => {
                 ctrl.abort();
@@ -160,6 +223,113 @@ impl FetchTransport {
             Err(e) => Err(js_failure(&e)),
         }
     }
+}
+
+impl FetchTransport {
+    /// One attempt through the package's JS sender: the same budget, signal and
+    /// errors as the Rust path of [`Transport::send`].
+    async fn send_js(
+        &self,
+        sender: &SendFn,
+        names: &JsValue,
+        req: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
+        if self.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err(aborted());
+        }
+        let budget = self.attempt_budget(false)?;
+        let mut head = String::new();
+        for (name, value) in &req.headers {
+            if !valid_header_value(value) {
+                return Err(Error::invalid_input(
+                    "headers",
+                    "a header value is not valid",
+                ));
+            }
+            if !head.is_empty() {
+                head.push('\n');
+            }
+            head.push_str(name);
+            head.push('\n');
+            head.push_str(value);
+        }
+        let body = req.body.as_ref().map_or(JsValue::UNDEFINED, |b| {
+            Uint8Array::from(b.as_slice()).into()
+        });
+        let promise = sender
+            .send(
+                &JsValue::UNDEFINED,
+                &self.fetch,
+                &req.url,
+                req.method.as_str(),
+                &head,
+                &body,
+                self.signal.as_ref(),
+                budget,
+                names,
+            )
+            .map_err(|e| js_failure(&e))?;
+        let outcome: js_sys::Array = JsFuture::from(promise)
+            .await
+            .map_err(|e| js_failure(&e))?
+            .unchecked_into();
+        match outcome.get(0).as_f64() {
+            Some(0.0) => {
+                let status = outcome
+                    .get(1)
+                    .as_f64()
+                    .filter(|s| (0.0..=999.0).contains(s))
+                    .map_or(0, |s| s as u16);
+                let mut headers = Vec::new();
+                if let Some(text) = outcome.get(2).as_string() {
+                    let mut parts = text.split('\n');
+                    while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+                        headers.push((k.to_owned(), v.to_owned()));
+                    }
+                }
+                let body = outcome
+                    .get(3)
+                    .dyn_into::<Uint8Array>()
+                    .map_or_else(|_| Vec::new(), |b| b.to_vec());
+                Ok(HttpResponse {
+                    status,
+                    headers,
+                    body,
+                })
+            }
+            Some(1.0) => Err(timed_out(budget)),
+            Some(2.0) => Err(aborted()),
+            Some(4.0) => Err(Error::new(
+                ErrorKind::Decode,
+                "fetch did not return a Response",
+            )),
+            _ => Err(js_failure(&outcome.get(1))),
+        }
+    }
+}
+
+/// A single-record answer (`{data: {...}}`) as a plain JS record, decoded by the
+/// package's `decoder` (see [`FetchTransport::record_decoder`]): the record and errors
+/// of [`crate::protocol::transcode::transcode_single`].
+pub fn decode_record(decoder: &Function, resp: &HttpResponse) -> Result<JsValue, Error> {
+    decoder
+        .call2(
+            &JsValue::UNDEFINED,
+            &Uint8Array::from(resp.body.as_slice()),
+            &JsValue::TRUE,
+        )
+        .ok()
+        .filter(JsValue::is_object)
+        .ok_or_else(|| not_a_page(resp))
+}
+
+/// Whether `fetch` takes `value` as a header value as it is: no NUL, CR or LF, and
+/// every character a byte (what `Headers.append` rejects; the JS sender passes plain
+/// pairs, so the check is made here, with the Rust path's error).
+fn valid_header_value(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| !matches!(c, '\0' | '\r' | '\n') && u32::from(c) <= 0xFF)
 }
 
 /// Forwards the caller's `abort` events to one attempt's controller; removes the
@@ -267,7 +437,6 @@ pub(crate) struct Timer {
     promise: Promise,
     id: JsValue,
     marker: JsValue,
-    ms: f64,
 }
 
 impl Timer {
@@ -282,7 +451,6 @@ impl Timer {
             promise,
             id,
             marker,
-            ms,
         })
     }
 
@@ -321,19 +489,6 @@ fn on_abort(signal: &AbortSignal) -> (Promise, Option<Function>) {
     (promise, listener)
 }
 
-/// The response headers the protocol reads ([`RESPONSE_HEADERS`]), looked up one by
-/// one: cheaper per call than copying every header out of the runtime.
-pub(crate) fn response_headers(resp: &Response) -> Vec<(String, String)> {
-    let all = resp.headers();
-    RESPONSE_HEADERS
-        .iter()
-        .filter_map(|&name| match all.get(name) {
-            Ok(Some(v)) => Some((name.to_owned(), v)),
-            _ => None,
-        })
-        .collect()
-}
-
 fn js_failure(err: &JsValue) -> Error {
     let name = Reflect::get(err, &JsValue::from_str("name"))
         .ok()
@@ -358,37 +513,14 @@ fn js_failure(err: &JsValue) -> Error {
 
 impl Transport for FetchTransport {
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
-        let init = RequestInit::new();
-        init.set_method(req.method.as_str());
-        let headers = Headers::new().map_err(|e| js_failure(&e))?;
-        for (name, value) in &req.headers {
-            headers
-                .append(name, value)
-                .map_err(|_| Error::invalid_input("headers", "a header value is not valid"))?;
+        match &self.sender {
+            Some((sender, names)) => self.send_js(sender, names, req).await,
+            // Without the package's sender (the wasm-bindgen tests): sent as uploads
+            // and downloads are, the attempt timeout bounding the response head.
+            None => ext::send(self, req, &Default::default())
+                .await
+                .map(|(resp, _)| resp),
         }
-        init.set_headers(&headers);
-        if let Some(body) = &req.body {
-            init.set_body(&Uint8Array::from(body.as_slice()));
-        }
-        let (resp, guard, timer) = self.call_fetch(&req.url, &init, None, false).await?;
-        let headers = response_headers(&resp);
-        let body = resp.array_buffer().map_err(|e| js_failure(&e))?;
-        // The body is read within the same attempt budget as the headers.
-        let buffer = match Timer::race(timer.as_ref(), &body).await {
-            Ok(Outcome::Done(b)) => b,
-            Ok(Outcome::TimedOut) => {
-                return Err(timed_out(timer.as_ref().map_or(0.0, |t| t.ms)));
-            }
-            Err(_) if guard.any_aborted() => return Err(aborted()),
-            Err(e) => return Err(js_failure(&e)),
-        };
-        drop(timer);
-        drop(guard);
-        Ok(HttpResponse {
-            status: resp.status(),
-            headers,
-            body: Uint8Array::new(&buffer).to_vec(),
-        })
     }
 
     fn now_ms(&self) -> f64 {

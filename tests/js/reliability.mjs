@@ -77,6 +77,38 @@ export const cases = [
     check(took >= 250 && took < 3_000, `about 3 × 100 ms (${took} ms)`);
   }],
 
+  ["a body that never ends times out within the attempt's budget, and the attempt is cancelled", async (t) => {
+    const signals = [];
+    const fetch = (url, init = {}) => {
+      if (!String(url).includes("/entity/")) return globalThis.fetch(url, init);
+      signals.push(init.signal);
+      // The head arrives at once; the body sends a few bytes, then nothing.
+      const body = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('{"data":{')); } });
+      return Promise.resolve(new Response(body, { status: 200, headers: { "content-type": "application/json" } }));
+    };
+    const sg = await connect(t, { fetch, retry: false });
+    const started = Date.now();
+    const err = await rejects(sg.read("Shot", 1, { timeoutMs: 150 }), "read of an endless body");
+    eq(err.kind, "timeout", "kind");
+    const took = Date.now() - started;
+    check(took >= 140 && took < 2_000, `about 150 ms (${took} ms)`);
+    eq(signals.length, 1, "one attempt");
+    eq(signals[0]?.aborted, true, "the attempt's signal is aborted");
+  }],
+
+  ["an abort rejects promptly even when the fetch ignores its signal", async (t) => {
+    const fetch = (url, init) => (String(url).includes("/entity/") ? new Promise(() => {}) : globalThis.fetch(url, init));
+    const sg = await connect(t, { fetch });
+    const c = new AbortController();
+    const started = Date.now();
+    const pending = sg.read("Shot", 1, { signal: c.signal });
+    await sleep(50);
+    c.abort();
+    const err = await rejects(pending, "aborted read on a deaf fetch");
+    eq(err.kind, "aborted", "kind");
+    check(Date.now() - started < 2_000, `rejected promptly (${Date.now() - started} ms)`);
+  }],
+
   ["the deadline bounds the whole call, retries included", async (t) => {
     const fetch = slowFetch(Infinity);
     const sg = await connect(t, { fetch, retry: { maxAttempts: 10, baseMs: 10 } });

@@ -86,3 +86,49 @@ for (const [what, body] of [
     assert.match(err.detail, /not a JSON:API document of records/);
   });
 }
+
+// Single records (read, create, update) go through the same JS decoder, called for one
+// resource: the transcoder's `transcode_single` output and errors.
+const TRICKY_ONE = TRICKY.replace(`{"data":[`, `{"data":`).replace(/\]\}$/, "}");
+
+test("read, create and update decode one record as the transcoder does", async () => {
+  const sg = await connectAnswering(TRICKY_ONE);
+  const [page] = await (await connectAnswering(TRICKY)).find("Shot", null);
+  for (const [what, call] of [
+    ["read", () => sg.read("Shot", 7)],
+    ["create", () => sg.create("Shot", { code: "x" })],
+    ["update", () => sg.update("Shot", 7, { code: "x" })],
+  ]) {
+    const r = await call();
+    assert.equal(JSON.stringify(r), JSON.stringify(page), what);
+    assert.equal(Object.getPrototypeOf(r), Object.prototype, what);
+  }
+  const proto = await connectAnswering(`{"data":{"type":"Shot","id":1,"attributes":{"__proto__":{"polluted":true}}}}`);
+  const r = await proto.read("Shot", 1);
+  assert.equal(r.polluted, undefined);
+  assert.deepEqual(Object.keys(r), ["type", "id", "__proto__"]);
+});
+
+for (const [what, body] of [
+  ["not JSON", "<html>proxy error</html>"],
+  ["no data", `{"links":{}}`],
+  ["null data", `{"data":null}`],
+  ["a list", `{"data":[{"type":"Shot","id":1}]}`],
+  ["a record without an id", `{"data":{"type":"Shot"}}`],
+  ["a non-integer id", `{"data":{"type":"Shot","id":1.5}}`],
+  ["attributes that are not an object", `{"data":{"type":"Shot","id":1,"attributes":"x"}}`],
+]) {
+  test(`a single record with ${what} is a decode error with the status and request id (a write's says maybeApplied)`, async () => {
+    const sg = await connectAnswering(body);
+    const err = await sg.read("Shot", 1).then(() => assert.fail("should reject"), (e) => e);
+    assert.ok(err instanceof ShotGridError, String(err));
+    assert.equal(err.kind, "decode");
+    assert.equal(err.status, 200);
+    assert.equal(err.requestId, "req-1");
+    assert.equal(err.maybeApplied, false);
+    assert.match(err.detail, /not a JSON:API document of records/);
+    const werr = await sg.update("Shot", 1, { code: "x" }).then(() => assert.fail("should reject"), (e) => e);
+    assert.equal(werr.kind, "decode");
+    assert.equal(werr.maybeApplied, true);
+  });
+}
