@@ -25,7 +25,7 @@ pub fn indexed(base: &str, i: usize) -> String {
     let mut p = String::with_capacity(base.len() + 6);
     p.push_str(base);
     p.push('[');
-    p.push_str(&i.to_string());
+    p.push_str(&crate::protocol::dec(i));
     p.push(']');
     p
 }

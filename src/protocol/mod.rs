@@ -24,3 +24,51 @@ pub mod upload;
 pub mod write;
 
 pub use error::{Error, ErrorKind};
+
+/// An unsigned integer as decimal text, with `itoa`: `to_string` goes through
+/// `core::fmt` (`Formatter`, padding, `write_fmt`), which the .wasm then carries.
+pub fn dec(n: impl Unsigned) -> String {
+    itoa::Buffer::new().format(n.widen()).to_owned()
+}
+
+/// The unsigned integer types [`dec`] takes.
+pub trait Unsigned: Copy {
+    /// The value as a `u64` (lossless).
+    fn widen(self) -> u64;
+}
+
+macro_rules! unsigned {
+    ($($t:ty),*) => {$(
+        impl Unsigned for $t {
+            fn widen(self) -> u64 {
+                self as u64
+            }
+        }
+    )*};
+}
+unsigned!(u16, u32, u64, usize);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dec_writes_what_to_string_writes() {
+        for n in [0u64, 1, 9, 10, 99, 100, 4096, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(dec(n), n.to_string());
+        }
+        assert_eq!(dec(u16::MAX), "65535");
+        assert_eq!(dec(7usize), "7");
+    }
+
+    #[test]
+    fn error_message_shows_negative_codes() {
+        let mut e = Error::new(ErrorKind::Http, "Boom");
+        e.status = Some(500);
+        e.code = Some(-104);
+        let m = e.message();
+        assert!(m.starts_with("ShotGrid http 500 (code -104): Boom"), "{m}");
+        e.code = Some(i64::MIN);
+        assert!(e.message().contains("(code -9223372036854775808)"));
+    }
+}

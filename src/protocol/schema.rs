@@ -45,7 +45,7 @@ fn schema_path(entity_type: Option<&str>) -> PathBuilder {
 
 fn with_project(mut p: PathBuilder, project_id: Option<u64>) -> String {
     if let Some(id) = project_id {
-        p.pair("project_id", &id.to_string());
+        p.pair("project_id", &crate::protocol::dec(id));
     }
     p.finish()
 }

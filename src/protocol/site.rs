@@ -54,7 +54,7 @@ impl Site {
         base.push_str(&host.to_ascii_lowercase());
         if let Some(p) = port {
             base.push(':');
-            base.push_str(&p.to_string());
+            base.push_str(&crate::protocol::dec(p));
         }
         Ok(Site { base })
     }
