@@ -140,7 +140,7 @@ impl<'a> Obj<'a> {
         match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
             Some(k) => {
                 let mut detail = String::from("unknown option; expected one of: ");
-                detail.push_str(&allowed.join(", "));
+                detail.push_str(&crate::protocol::join(allowed, ", "));
                 Err(Error::invalid_input(&self.child(k), detail))
             }
             None => Ok(()),

@@ -134,7 +134,7 @@ impl Filters {
                 ("is", v) => simple_scalar(v)?,
                 ("in", Value::Array(items)) if !items.is_empty() => {
                     let parts: Option<Vec<String>> = items.iter().map(simple_scalar).collect();
-                    parts?.join(",")
+                    crate::protocol::join(&parts?, ",")
                 }
                 _ => return None,
             };

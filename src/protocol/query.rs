@@ -130,10 +130,10 @@ impl ReadQuery {
             }
         }
         if !self.fields.is_empty() {
-            q.pair("fields", &self.fields.join(","));
+            q.pair("fields", &crate::protocol::join(&self.fields, ","));
         }
         if !self.sort.is_empty() {
-            q.pair("sort", &self.sort.join(","));
+            q.pair("sort", &crate::protocol::join(&self.sort, ","));
         }
         q.pair("page[number]", &crate::protocol::dec(page));
         q.pair("page[size]", &crate::protocol::dec(self.page_size));

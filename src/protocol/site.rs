@@ -85,15 +85,20 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
         let end = authority.find(']')?;
         let (host, rest) = authority.split_at(end + 1);
         return match rest.strip_prefix(':') {
-            Some(p) => Some((host, Some(p.parse().ok()?))),
+            Some(p) => Some((host, Some(port(p)?))),
             None if rest.is_empty() => Some((host, None)),
             None => None,
         };
     }
     match authority.rsplit_once(':') {
-        Some((host, port)) => Some((host, Some(port.parse().ok()?))),
+        Some((host, p)) => Some((host, Some(port(p)?))),
         None => Some((authority, None)),
     }
+}
+
+/// A port number: read as a u64 (the .wasm's one integer parser), then narrowed.
+fn port(p: &str) -> Option<u16> {
+    u16::try_from(p.parse::<u64>().ok()?).ok()
 }
 
 #[cfg(test)]
