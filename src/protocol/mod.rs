@@ -44,6 +44,14 @@ pub fn join<S: AsRef<str>>(items: &[S], sep: &str) -> String {
     out
 }
 
+/// `s.rsplit_once(c)` for an ASCII `c`, by a byte search: smaller in the .wasm than
+/// the reverse `char` searcher (an ASCII byte never occurs inside a multi-byte
+/// UTF-8 sequence, so both halves stay on char boundaries).
+pub fn rsplit_ascii(s: &str, c: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().rposition(|b| b == c)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
 /// The unsigned integer types [`dec`] takes.
 pub trait Unsigned: Copy {
     /// The value as a `u64` (lossless).
@@ -72,6 +80,26 @@ mod tests {
         }
         assert_eq!(dec(u16::MAX), "65535");
         assert_eq!(dec(7usize), "7");
+    }
+
+    #[test]
+    fn rsplit_ascii_matches_rsplit_once() {
+        for s in [
+            "",
+            ":",
+            "a:b:c",
+            "héllo:8080",
+            "no-colon",
+            "é:",
+            ":é",
+            "[::1]:9",
+        ] {
+            assert_eq!(rsplit_ascii(s, b':'), s.rsplit_once(':'), "{s}");
+        }
+        assert_eq!(
+            rsplit_ascii("clip.final.MOV", b'.'),
+            Some(("clip.final", "MOV"))
+        );
     }
 
     #[test]

@@ -90,7 +90,7 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
             None => None,
         };
     }
-    match authority.rsplit_once(':') {
+    match crate::protocol::rsplit_ascii(authority, b':') {
         Some((host, p)) => Some((host, Some(port(p)?))),
         None => Some((authority, None)),
     }

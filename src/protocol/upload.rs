@@ -315,7 +315,7 @@ const CONTENT_TYPES: &[(&str, &str)] = &[
 /// A Content-Type guessed from a file name's extension; `application/octet-stream`
 /// when unknown (what the site would record anyway).
 pub fn guess_content_type(filename: &str) -> &'static str {
-    let ext = match filename.rsplit_once('.') {
+    let ext = match crate::protocol::rsplit_ascii(filename, b'.') {
         Some((_, e)) if !e.is_empty() && e.len() <= 8 => e.to_ascii_lowercase(),
         _ => return "application/octet-stream",
     };
