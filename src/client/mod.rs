@@ -424,7 +424,7 @@ fn read_request(
     let mut path = String::from("/api/v1/entity/");
     path.push_str(&url_segment(entity_type));
     path.push('/');
-    path.push_str(&id.to_string());
+    path.push_str(&crate::protocol::dec(id));
     if let Some(fields) = fields {
         push_fields_query(&mut path, fields, "options.fields")?;
     }
@@ -522,7 +522,7 @@ impl<T: Transport> Client<T> {
         for (i, f) in fields.iter().enumerate() {
             if f != "*" {
                 let mut p = String::from("options.fields[");
-                p.push_str(&i.to_string());
+                p.push_str(&crate::protocol::dec(i));
                 p.push(']');
                 crate::protocol::filters::validate_field_path(f, &p)?;
             }
@@ -646,11 +646,11 @@ impl<T: Transport> Client<T> {
                         d.push_str("; ");
                     }
                     d.push_str("batch chunk ");
-                    d.push_str(&(i + 1).to_string());
+                    d.push_str(&crate::protocol::dec(i + 1));
                     d.push_str(" of ");
-                    d.push_str(&total_chunks.to_string());
+                    d.push_str(&crate::protocol::dec(total_chunks));
                     d.push_str(" failed; requests before index ");
-                    d.push_str(&out.len().to_string());
+                    d.push_str(&crate::protocol::dec(out.len()));
                     d.push_str(" were applied");
                     e.detail = Some(d);
                     return Err(e);
@@ -690,7 +690,7 @@ fn push_fields_query(path: &mut String, fields: &[String], arg: &str) -> Result<
         if !valid {
             let mut p = String::from(arg);
             p.push('[');
-            p.push_str(&i.to_string());
+            p.push_str(&crate::protocol::dec(i));
             p.push(']');
             return Err(Error::invalid_input(
                 &p,

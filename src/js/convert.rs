@@ -140,7 +140,7 @@ impl<'a> Obj<'a> {
         match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
             Some(k) => {
                 let mut detail = String::from("unknown option; expected one of: ");
-                detail.push_str(&allowed.join(", "));
+                detail.push_str(&crate::protocol::join(allowed, ", "));
                 Err(Error::invalid_input(&self.child(k), detail))
             }
             None => Ok(()),
@@ -187,9 +187,9 @@ impl<'a> Obj<'a> {
                 .map(|n| Some(n as u64))
                 .ok_or_else(|| {
                     let mut d = String::from("must be an integer from ");
-                    d.push_str(&min.to_string());
+                    d.push_str(&crate::protocol::dec(min));
                     d.push_str(" to ");
-                    d.push_str(&max.to_string());
+                    d.push_str(&crate::protocol::dec(max));
                     Error::invalid_input(&self.child(key), d)
                 }),
         }
@@ -206,7 +206,7 @@ impl<'a> Obj<'a> {
                     v.as_str().map(str::to_owned).ok_or_else(|| {
                         let mut p = self.child(key);
                         p.push('[');
-                        p.push_str(&i.to_string());
+                        p.push_str(&crate::protocol::dec(i));
                         p.push(']');
                         Error::invalid_input(&p, "must be a string")
                     })

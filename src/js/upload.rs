@@ -266,7 +266,7 @@ fn parse_upload_options(options: &JsValue, name: Option<String>) -> Result<Uploa
                 Some(id) => opts.tags.push(id),
                 None => {
                     let mut p = String::from("options.tags[");
-                    p.push_str(&i.to_string());
+                    p.push_str(&crate::protocol::dec(i));
                     p.push(']');
                     return Err(Error::invalid_input(
                         &p,

@@ -25,7 +25,7 @@ pub fn indexed(base: &str, i: usize) -> String {
     let mut p = String::with_capacity(base.len() + 6);
     p.push_str(base);
     p.push('[');
-    p.push_str(&i.to_string());
+    p.push_str(&crate::protocol::dec(i));
     p.push(']');
     p
 }
@@ -75,7 +75,7 @@ pub fn only_keys(obj: &Map<String, Value>, allowed: &[&str], path: &str) -> Resu
     match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => {
             let mut d = String::from("unknown key; expected one of: ");
-            d.push_str(&allowed.join(", "));
+            d.push_str(&crate::protocol::join(allowed, ", "));
             Err(Error::invalid_input(&child(path, k), d))
         }
         None => Ok(()),

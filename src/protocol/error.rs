@@ -212,11 +212,14 @@ impl Error {
         m.push_str(self.kind.as_str());
         if let Some(s) = self.status {
             m.push(' ');
-            m.push_str(&s.to_string());
+            m.push_str(&crate::protocol::dec(s));
         }
         if let Some(c) = self.code {
             m.push_str(" (code ");
-            m.push_str(&c.to_string());
+            if c < 0 {
+                m.push('-');
+            }
+            m.push_str(&crate::protocol::dec(c.unsigned_abs()));
             m.push(')');
         }
         m.push_str(": ");

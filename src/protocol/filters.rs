@@ -134,7 +134,7 @@ impl Filters {
                 ("is", v) => simple_scalar(v)?,
                 ("in", Value::Array(items)) if !items.is_empty() => {
                     let parts: Option<Vec<String>> = items.iter().map(simple_scalar).collect();
-                    parts?.join(",")
+                    crate::protocol::join(&parts?, ",")
                 }
                 _ => return None,
             };
@@ -147,7 +147,7 @@ impl Filters {
 fn simple_scalar(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() && !s.contains(',') && s.trim() == s => Some(s.clone()),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some(crate::protocol::json::text(v)),
         _ => None,
     }
 }
@@ -244,7 +244,7 @@ fn index_path(base: &str, i: usize) -> String {
     let mut p = String::with_capacity(base.len() + 6);
     p.push_str(base);
     p.push('[');
-    p.push_str(&i.to_string());
+    p.push_str(&crate::protocol::dec(i));
     p.push(']');
     p
 }

@@ -45,7 +45,7 @@ fn push_page(p: &mut PathBuilder, page: Option<u64>, page_size: Option<u64>) -> 
                 "must be a positive integer",
             ));
         }
-        p.pair("page[number]", &n.to_string());
+        p.pair("page[number]", &crate::protocol::dec(n));
     }
     if let Some(s) = page_size {
         if !(1..=5000).contains(&s) {
@@ -54,7 +54,7 @@ fn push_page(p: &mut PathBuilder, page: Option<u64>, page_size: Option<u64>) -> 
                 "must be an integer from 1 to 5000",
             ));
         }
-        p.pair("page[size]", &s.to_string());
+        p.pair("page[size]", &crate::protocol::dec(s));
     }
     Ok(())
 }
@@ -308,14 +308,14 @@ pub fn deliveries_request(
         }
     }
     if let Some(t) = opts.to {
-        p.pair("to", &t.to_string());
+        p.pair("to", &crate::protocol::dec(t));
     }
     if let Some(f) = opts.from {
-        p.pair("from", &f.to_string());
+        p.pair("from", &crate::protocol::dec(f));
     }
     if let Some(id) = opts.entity_id {
         json_id(Some(&Value::from(id)), "options.entityId")?;
-        p.pair("entity_id", &id.to_string());
+        p.pair("entity_id", &crate::protocol::dec(id));
     }
     if let Some(t) = &opts.entity_type {
         validate_entity_type(t, "options.entityType")?;
@@ -343,7 +343,7 @@ pub fn acknowledge_request(site: &Site, id: &str, ack: &str) -> Result<HttpReque
     check_uuid(id, "id")?;
     if ack.len() > MAX_ACK_BYTES {
         let mut d = String::from("must be at most 4096 bytes of UTF-8 (it has ");
-        d.push_str(&ack.len().to_string());
+        d.push_str(&crate::protocol::dec(ack.len()));
         d.push(')');
         return Err(Error::invalid_input("acknowledgement", d));
     }

@@ -15,7 +15,6 @@
 //! [`read_float`]).
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use serde_json::{Map, Number, Value};
 
@@ -39,15 +38,25 @@ pub fn text(v: &Value) -> String {
     out
 }
 
+/// Appends a number as serde_json writes it: integers with itoa, floats (always
+/// finite in a `Number`) as zmij's shortest round-trip text, the very calls of
+/// serde_json's `Number` `Display`, without its `Formatter`.
+pub fn write_number(out: &mut String, n: &Number) {
+    if let Some(u) = n.as_u64() {
+        out.push_str(itoa::Buffer::new().format(u));
+    } else if let Some(i) = n.as_i64() {
+        out.push_str(itoa::Buffer::new().format(i));
+    } else if let Some(f) = n.as_f64() {
+        out.push_str(zmij::Buffer::new().format_finite(f));
+    }
+}
+
 /// Appends a value as compact JSON text.
 pub fn write(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        // Number's Display is itoa / zmij's shortest float: what serde_json writes.
-        Value::Number(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Value::Number(n) => write_number(out, n),
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
             out.push('[');

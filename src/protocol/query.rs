@@ -130,13 +130,13 @@ impl ReadQuery {
             }
         }
         if !self.fields.is_empty() {
-            q.pair("fields", &self.fields.join(","));
+            q.pair("fields", &crate::protocol::join(&self.fields, ","));
         }
         if !self.sort.is_empty() {
-            q.pair("sort", &self.sort.join(","));
+            q.pair("sort", &crate::protocol::join(&self.sort, ","));
         }
-        q.pair("page[number]", &page.to_string());
-        q.pair("page[size]", &self.page_size.to_string());
+        q.pair("page[number]", &crate::protocol::dec(page));
+        q.pair("page[size]", &crate::protocol::dec(self.page_size));
         if self.return_only == ReturnOnly::Retired {
             q.pair("options[return_only]", "retired");
         }
@@ -160,7 +160,7 @@ impl ReadQuery {
 fn indexed(base: &str, i: usize) -> String {
     let mut p = String::from(base);
     p.push('[');
-    p.push_str(&i.to_string());
+    p.push_str(&crate::protocol::dec(i));
     p.push(']');
     p
 }
@@ -308,7 +308,7 @@ impl Pager {
 
 fn format_page(n: u32) -> String {
     let mut s = String::from("page[number]=");
-    s.push_str(&n.to_string());
+    s.push_str(&crate::protocol::dec(n));
     s
 }
 

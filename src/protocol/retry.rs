@@ -132,7 +132,9 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
 fn parse_http_date(s: &str) -> Option<f64> {
     let rest = s.split_once(',')?.1.strip_prefix(' ')?;
     let mut parts = rest.split(' ');
-    let day: i64 = parts.next()?.parse().ok()?;
+    // Every number is read as a u64 (one integer parser in the .wasm); the ranges
+    // below reject what does not fit.
+    let day = parts.next()?.parse::<u64>().ok()?;
     let month = match parts.next()? {
         "Jan" => 1,
         "Feb" => 2,
@@ -148,16 +150,15 @@ fn parse_http_date(s: &str) -> Option<f64> {
         "Dec" => 12,
         _ => return None,
     };
-    let year: i64 = parts.next()?.parse().ok()?;
+    let year = parts.next()?.parse::<u64>().ok()?;
     let mut hms = parts.next()?.split(':');
-    // Unsigned parses refuse signs; the ranges keep the arithmetic below from
+    // Unsigned parses refuse a minus sign; the ranges keep the arithmetic below from
     // overflowing whatever a server sends (an IMF-fixdate has a four-digit year).
-    let (h, m, sec): (u8, u8, u8) = (
+    let (h, m, sec): (u64, u64, u64) = (
         hms.next()?.parse().ok()?,
         hms.next()?.parse().ok()?,
         hms.next()?.parse().ok()?,
     );
-    let (h, m, sec) = (i64::from(h), i64::from(m), i64::from(sec));
     if parts.next()? != "GMT"
         || !(1..=31).contains(&day)
         || !(1..=9999).contains(&year)
@@ -167,6 +168,8 @@ fn parse_http_date(s: &str) -> Option<f64> {
     {
         return None;
     }
+    // In range, so lossless.
+    let (day, year, h, m, sec) = (day as i64, year as i64, h as i64, m as i64, sec as i64);
     // Days from civil (Howard Hinnant's algorithm).
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);

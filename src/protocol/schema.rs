@@ -45,7 +45,7 @@ fn schema_path(entity_type: Option<&str>) -> PathBuilder {
 
 fn with_project(mut p: PathBuilder, project_id: Option<u64>) -> String {
     if let Some(id) = project_id {
-        p.pair("project_id", &id.to_string());
+        p.pair("project_id", &crate::protocol::dec(id));
     }
     p.finish()
 }
@@ -126,7 +126,7 @@ pub fn create_field_request(
     validate_entity_type(entity_type, "entityType")?;
     if !DATA_TYPES.contains(&data_type) {
         let mut d = String::from("must be one of: ");
-        d.push_str(&DATA_TYPES.join(", "));
+        d.push_str(&crate::protocol::join(DATA_TYPES, ", "));
         return Err(Error::invalid_input("dataType", d));
     }
     let list = properties(props, "properties")?;

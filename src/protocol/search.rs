@@ -120,7 +120,10 @@ impl TextSearch {
             Value::Object(self.entity_types.clone()),
         );
         if !self.sort.is_empty() {
-            body.insert("sort".into(), Value::String(self.sort.join(",")));
+            body.insert(
+                "sort".into(),
+                Value::String(crate::protocol::join(&self.sort, ",")),
+            );
         }
         body.insert(
             "page".into(),
@@ -194,7 +197,7 @@ fn one_of(v: Option<&Value>, allowed: &[&str], path: &str) -> Result<String, Err
         Some(s) if allowed.contains(&s) => Ok(s.to_owned()),
         _ => {
             let mut d = String::from("must be one of: ");
-            d.push_str(&allowed.join(", "));
+            d.push_str(&crate::protocol::join(allowed, ", "));
             Err(Error::invalid_input(path, d))
         }
     }

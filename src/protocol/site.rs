@@ -54,7 +54,7 @@ impl Site {
         base.push_str(&host.to_ascii_lowercase());
         if let Some(p) = port {
             base.push(':');
-            base.push_str(&p.to_string());
+            base.push_str(&crate::protocol::dec(p));
         }
         Ok(Site { base })
     }
@@ -85,15 +85,20 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
         let end = authority.find(']')?;
         let (host, rest) = authority.split_at(end + 1);
         return match rest.strip_prefix(':') {
-            Some(p) => Some((host, Some(p.parse().ok()?))),
+            Some(p) => Some((host, Some(port(p)?))),
             None if rest.is_empty() => Some((host, None)),
             None => None,
         };
     }
-    match authority.rsplit_once(':') {
-        Some((host, port)) => Some((host, Some(port.parse().ok()?))),
+    match crate::protocol::rsplit_ascii(authority, b':') {
+        Some((host, p)) => Some((host, Some(port(p)?))),
         None => Some((authority, None)),
     }
+}
+
+/// A port number: read as a u64 (the .wasm's one integer parser), then narrowed.
+fn port(p: &str) -> Option<u16> {
+    u16::try_from(p.parse::<u64>().ok()?).ok()
 }
 
 #[cfg(test)]

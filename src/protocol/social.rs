@@ -17,7 +17,7 @@ use super::site::Site;
 fn entity_base(entity_type: &str, id: u64) -> PathBuilder {
     PathBuilder::new("/api/v1/entity")
         .raw(&url_segment(entity_type))
-        .raw(&id.to_string())
+        .raw(&crate::protocol::dec(id))
 }
 
 fn check_entity(entity_type: &str, id: u64, type_path: &str, id_path: &str) -> Result<(), Error> {
@@ -139,7 +139,7 @@ pub fn following_request(
     }
     if let Some(id) = project_id {
         check_id(id, "options.projectId")?;
-        p.pair("project_id", &id.to_string());
+        p.pair("project_id", &crate::protocol::dec(id));
     }
     Ok(get(site.url(&p.finish())))
 }
@@ -215,10 +215,10 @@ pub fn activity_stream_request(
     let mut p = entity_base(entity_type, id).raw("activity_stream");
     push_entity_fields(&mut p, &opts.entity_fields, "options.entityFields")?;
     if let Some(min) = opts.min_id {
-        p.pair("min_id", &min.to_string());
+        p.pair("min_id", &crate::protocol::dec(min));
     }
     if let Some(max) = opts.max_id {
-        p.pair("max_id", &max.to_string());
+        p.pair("max_id", &crate::protocol::dec(max));
     }
     if let (Some(min), Some(max)) = (opts.min_id, opts.max_id) {
         if min > max {
@@ -235,7 +235,7 @@ pub fn activity_stream_request(
                 "must be an integer from 1 to 500",
             ));
         }
-        p.pair("limit", &limit.to_string());
+        p.pair("limit", &crate::protocol::dec(limit));
     }
     Ok(get(site.url(&p.finish())))
 }

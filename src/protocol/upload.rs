@@ -315,7 +315,7 @@ const CONTENT_TYPES: &[(&str, &str)] = &[
 /// A Content-Type guessed from a file name's extension; `application/octet-stream`
 /// when unknown (what the site would record anyway).
 pub fn guess_content_type(filename: &str) -> &'static str {
-    let ext = match filename.rsplit_once('.') {
+    let ext = match crate::protocol::rsplit_ascii(filename, b'.') {
         Some((_, e)) if !e.is_empty() && e.len() <= 8 => e.to_ascii_lowercase(),
         _ => return "application/octet-stream",
     };
@@ -329,7 +329,7 @@ fn record_path(entity_type: &str, id: u64, field: Option<&str>) -> String {
     let mut p = String::from("/api/v1/entity/");
     p.push_str(&url_segment(entity_type));
     p.push('/');
-    p.push_str(&id.to_string());
+    p.push_str(&crate::protocol::dec(id));
     if let Some(f) = field {
         p.push('/');
         percent_encode_into(&mut p, f);
@@ -534,7 +534,7 @@ pub fn part_link(link: &str, expected: u64, n: u64) -> Option<String> {
         return None;
     }
     let mut out = String::from(before);
-    out.push_str(&n.to_string());
+    out.push_str(&crate::protocol::dec(n));
     out.push_str(after);
     Some(out)
 }
@@ -649,13 +649,13 @@ pub fn field_request(
 /// header value; `None` when it is empty.
 pub fn range_header(start: u64, end: Option<u64>) -> Option<String> {
     let mut v = String::from("bytes=");
-    v.push_str(&start.to_string());
+    v.push_str(&crate::protocol::dec(start));
     v.push('-');
     if let Some(end) = end {
         if end <= start {
             return None;
         }
-        v.push_str(&(end - 1).to_string());
+        v.push_str(&crate::protocol::dec(end - 1));
     }
     Some(v)
 }

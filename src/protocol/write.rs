@@ -23,7 +23,7 @@ fn child(base: &str, key: &str) -> String {
 fn indexed(base: &str, i: usize) -> String {
     let mut p = String::from(base);
     p.push('[');
-    p.push_str(&i.to_string());
+    p.push_str(&crate::protocol::dec(i));
     p.push(']');
     p
 }
@@ -143,7 +143,7 @@ fn entity_path(entity_type: &str, id: Option<u64>) -> String {
     path.push_str(&url_segment(entity_type));
     if let Some(id) = id {
         path.push('/');
-        path.push_str(&id.to_string());
+        path.push_str(&crate::protocol::dec(id));
     }
     path
 }
@@ -235,9 +235,9 @@ pub fn plan_batch(requests: &Value, limit: usize, split: bool) -> Result<Vec<Vec
     }
     if items.len() > limit && !split {
         let mut d = String::from("has ");
-        d.push_str(&items.len().to_string());
+        d.push_str(&crate::protocol::dec(items.len()));
         d.push_str(" requests, more than one batch call takes (");
-        d.push_str(&limit.to_string());
+        d.push_str(&crate::protocol::dec(limit));
         d.push_str("); pass { split: true } to send ordered chunks, which are not atomic together");
         return Err(Error::invalid_input("requests", d));
     }

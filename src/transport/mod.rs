@@ -387,7 +387,7 @@ pub(crate) fn aborted() -> Error {
 fn timed_out(ms: f64) -> Error {
     let mut e = Error::new(ErrorKind::Timeout, "The request timed out");
     let mut d = String::from("no response within ");
-    d.push_str(&(ms.round() as u64).to_string());
+    d.push_str(&crate::protocol::dec(ms.round() as u64));
     d.push_str(" ms");
     e.detail = Some(d);
     e.retryable = true;

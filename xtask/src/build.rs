@@ -52,7 +52,11 @@ pub const BUILD_STD_ARGS: &[&str] = &[
 /// client never panics by design (DESIGN.md principle 2), and under `panic = "abort"`
 /// a panic already killed the instance; what this removes is the message formatting,
 /// `Location`s and the `Debug` impls panics reach (~10 KB gzip with build-std).
-pub const RELEASE_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort";
+/// `-Zlocation-detail=none` drops the file names, lines and columns that
+/// `#[track_caller]` code (`RefCell` borrows, wasm-bindgen's `unwrap_throw`) still
+/// embeds for messages that can never be shown (−612 B gzip).
+pub const RELEASE_RUSTFLAGS: &str =
+    "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none";
 
 /// The release .wasm's own target directory (`<target>/pkg-release`): cargo counts
 /// `RUSTC_BOOTSTRAP` in its fingerprints, so building in the shared one would make the
