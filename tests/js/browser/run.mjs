@@ -2,35 +2,17 @@
 // playwright-core) against the built package's browser entry, pkg/browser.js.
 // Serves the repository on 127.0.0.1 with a tiny static server; prints TAP-like lines
 // and `# pass N` / `# fail M`; exit code 1 on any failure.
-import http from "node:http";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { envFrom } from "../scenario.mjs";
-import { launchChromium } from "../chromium.mjs";
+import { launchChromium, serveStatic } from "../chromium.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const env = envFrom(process.env);
-const types = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
 
-const server = http.createServer(async (req, res) => {
-  const url = new URL(req.url, "http://x");
-  const rel = path.normalize(decodeURIComponent(url.pathname)).replace(/^\/+/, "");
-  const file = path.join(root, rel);
-  if (!file.startsWith(root + path.sep) || !(rel.startsWith("pkg/") || rel.startsWith("tests/js/"))) {
-    res.writeHead(404).end();
-    return;
-  }
-  try {
-    const body = await readFile(file);
-    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-const origin = `http://127.0.0.1:${server.address().port}`;
+const server = await serveStatic(root, (rel) => rel.startsWith("pkg/") || rel.startsWith("tests/js/"));
+const origin = server.origin;
 
 const browser = await launchChromium(chromium);
 let failed = 1;
@@ -54,6 +36,6 @@ try {
   console.error(err);
 } finally {
   await browser.close();
-  server.close();
+  await server.close();
 }
 process.exit(failed ? 1 : 0);

@@ -7,12 +7,11 @@
 // cases runtime by runtime. Prints `ok`/`not ok` lines with each case's figures, writes
 // them to target/faults-figures.json, and ends with `# pass N` / `# fail M`.
 // `node tests/js/faults/run.mjs node workerd` runs only the runtimes named.
-import http from "node:http";
-import { readFile, writeFile, mkdir } from "node:fs/promises";
+import { writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { TOTAL } from "../faults.mjs";
-import { launchChromium } from "../chromium.mjs";
+import { launchChromium, serveStatic } from "../chromium.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const env = {
@@ -96,32 +95,21 @@ async function inWorkerd(fullEnv) {
 
 async function inChromium(fullEnv) {
   const { chromium } = await import("playwright-core");
-  const types = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm" };
-  const server = http.createServer(async (req, res) => {
-    const rel = path.normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
-    const file = path.join(root, rel);
-    if (!file.startsWith(root + path.sep) || !(rel.startsWith("pkg/") || rel.startsWith("tests/js/"))) return res.writeHead(404).end();
-    try {
-      res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(await readFile(file));
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const server = await serveStatic(root, (rel) => rel.startsWith("pkg/") || rel.startsWith("tests/js/"));
   const browser = await launchChromium(chromium);
   try {
     const page = await browser.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.addInitScript((e) => { window.__env = e; }, fullEnv);
-    await page.goto(`http://127.0.0.1:${server.address().port}/tests/js/faults/index.html`);
+    await page.goto(`${server.origin}/tests/js/faults/index.html`);
     await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 30_000 });
     const results = await page.evaluate(() => window.__results);
     for (const e of errors) results.push({ name: `page error: ${e}`, ok: false, error: e });
     return results;
   } finally {
     await browser.close();
-    server.close();
+    await server.close();
   }
 }
 
