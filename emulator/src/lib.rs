@@ -284,3 +284,17 @@ impl Drop for Running {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// JSON objects come out in the order the emulator builds them (ShotGrid's
+    /// `{type, id, name}` for links, the requested field order for records), whichever
+    /// packages cargo builds with it: `preserve_order` is in the emulator's own manifest,
+    /// not only unified in from the client crate.
+    #[test]
+    fn json_objects_keep_insertion_order() {
+        let link = serde_json::json!({"type": "Shot", "id": 1, "name": "a"});
+        let text = serde_json::to_string(&link).unwrap_or_default();
+        assert_eq!(text, r#"{"type":"Shot","id":1,"name":"a"}"#);
+    }
+}
