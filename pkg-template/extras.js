@@ -1,31 +1,141 @@
 // Integration helpers shared by every entry point: webhook verification, Action Menu
-// Item posts, and `sg.events.follow`. The logic is in the WebAssembly module; this file
-// adapts web-platform objects (Request, Headers, FormData, AbortSignal) to it.
-import { ShotGrid, verifyWebhookSignature, parseActionMenuItemForm } from "./shotgrid_wasm.js";
+// Item posts, and `sg.events.follow`. Webhook signatures are checked with WebCrypto (the
+// platform's HMAC, constant-time); the event follower runs in the WebAssembly module.
+// Errors are `ShotGridError`s shaped like the module's (same message format).
+import { ShotGrid, parseActionMenuItemForm } from "./shotgrid_wasm.js";
 import { ShotGridError } from "./errors.js";
 
+function sgError(kind, title, detail, source = null) {
+  let message = `ShotGrid ${kind}: ${title}`;
+  if (detail !== title) message += `: ${detail}`;
+  if (kind === "invalid_input" && typeof source === "string") message += ` (at ${source})`;
+  return new ShotGridError(message, { kind, title, detail, source });
+}
+
 function invalid(source, detail) {
-  return new ShotGridError(`ShotGrid invalid_input: Invalid input: ${detail} (at ${source})`, {
-    kind: "invalid_input",
-    title: "Invalid input",
-    detail,
-    source,
-  });
+  return sgError("invalid_input", "Invalid input", detail, source);
+}
+
+// Rust's `str::trim` (Unicode White_Space), which the module used: JS `trim` also strips U+FEFF.
+const trim = (s) => s.replace(/^\p{White_Space}+|\p{White_Space}+$/gu, "");
+
+// ---------------------------------------------------------------- webhooks
+
+// Node 18 has no global `crypto`: node.js hands over `node:crypto`'s `webcrypto`.
+let nodeSubtle = null;
+/** @internal Called by the Node entry point; not part of the public API. */
+export function useNodeWebCrypto(webcrypto) {
+  nodeSubtle = webcrypto?.subtle ?? null;
+}
+
+function signatureError(kind, title, detail) {
+  return sgError(kind, title, detail, "signatureHeader");
+}
+
+function bodyBytes(raw) {
+  if (typeof raw === "string") return new TextEncoder().encode(raw);
+  // WebCrypto and TextDecoder refuse views of shared memory: copy those.
+  if (raw instanceof Uint8Array) return raw.buffer instanceof ArrayBuffer ? raw : raw.slice();
+  if (raw instanceof ArrayBuffer) return new Uint8Array(raw);
+  throw invalid(
+    "rawBody",
+    "must be the request body exactly as received: a string, Uint8Array or ArrayBuffer (read it with request.text() or request.arrayBuffer(), never re-serialize JSON)",
+  );
+}
+
+/** `sha1=<40 hex digits>` (scheme case-insensitive, spaces around each part ignored) → the 20 digest bytes. */
+function signatureBytes(header) {
+  const h = trim(header ?? "");
+  if (h === "") {
+    throw signatureError(
+      "invalid_input",
+      "Missing webhook signature",
+      "no x-sg-signature header: the request is not from ShotGrid, or the webhook has no secret token",
+    );
+  }
+  const eq = h.indexOf("=");
+  const hex = trim(h.slice(eq + 1));
+  if (eq < 0 || !/^sha1$/i.test(trim(h.slice(0, eq))) || !/^[0-9a-f]{40}$/i.test(hex)) {
+    throw signatureError(
+      "invalid_input",
+      "Malformed webhook signature",
+      'x-sg-signature must be "sha1=" followed by 40 hexadecimal digits',
+    );
+  }
+  const out = new Uint8Array(20);
+  for (let i = 0; i < 20; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+function payloadError(detail) {
+  return sgError("decode", "Unexpected webhook payload", detail);
+}
+
+/** `{data, timestamp}` or `{data: {deliveries: [...]}, timestamp}` → `{ timestamp, batched, deliveries }`. */
+function parsePayload(bytes) {
+  let top;
+  try {
+    // Strict like the signature: invalid UTF-8 or a byte-order mark is not JSON.
+    top = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes));
+  } catch {
+    throw payloadError("the body is not JSON");
+  }
+  if (!isObject(top)) throw payloadError("the body is not a JSON object");
+  const timestamp = typeof top.timestamp === "string" ? top.timestamp : null;
+  const data = top.data;
+  if (!isObject(data)) throw payloadError("the body has no `data` object");
+  // A single delivery has an `event_type`; a batch only `deliveries`.
+  if (Array.isArray(data.deliveries) && !Object.hasOwn(data, "event_type")) {
+    if (!data.deliveries.every(isObject)) throw payloadError("data.deliveries must hold objects");
+    return { timestamp, batched: true, deliveries: data.deliveries };
+  }
+  return { timestamp, batched: false, deliveries: [data] };
 }
 
 /**
- * Verifies a webhook delivery and returns `{ timestamp, batched, deliveries }`.
+ * Verifies a webhook delivery and resolves to `{ timestamp, batched, deliveries }`.
  * `rawBody`: the body exactly as received (string, Uint8Array or ArrayBuffer).
  * `signatureHeader`: the `x-sg-signature` value, or the request's `Headers`.
- * Throws `ShotGridError` (`invalid_input`: missing/malformed header; `auth`: mismatch).
+ * Rejects with `ShotGridError`: `invalid_input` for a missing or malformed header or bad
+ * arguments, `auth` for a signature that does not match, `decode` for a verified body
+ * that is not a delivery payload. The HMAC-SHA1 is WebCrypto's (`crypto.subtle.verify`
+ * compares in constant time).
  */
-export function verifyWebhook(rawBody, signatureHeader, token) {
+export async function verifyWebhook(rawBody, signatureHeader, token) {
   let header = signatureHeader;
   if (header !== null && typeof header === "object" && typeof header.get === "function") {
     header = header.get("x-sg-signature");
   }
-  return verifyWebhookSignature(rawBody, header ?? null, token);
+  const body = bodyBytes(rawBody);
+  if (header != null && typeof header !== "string") throw invalid("signatureHeader", "must be a string or null");
+  if (typeof token !== "string") throw invalid("token", "must be a string");
+  if (token === "") throw invalid("token", "must be the webhook's secret token (a non-empty string)");
+  const expected = signatureBytes(header);
+  const subtle = globalThis.crypto?.subtle ?? nodeSubtle;
+  if (!subtle) {
+    throw sgError(
+      "invalid_input",
+      "WebCrypto unavailable",
+      "crypto.subtle is missing: browsers provide it only on secure pages (https or localhost)",
+      "crypto.subtle",
+    );
+  }
+  const key = await subtle.importKey("raw", new TextEncoder().encode(token), { name: "HMAC", hash: "SHA-1" }, false, [
+    "verify",
+  ]);
+  if (!(await subtle.verify("HMAC", key, expected, body))) {
+    throw signatureError(
+      "auth",
+      "Webhook signature mismatch",
+      "x-sg-signature does not match the body: a forged request, a wrong token, or a body changed on the way",
+    );
+  }
+  return parsePayload(body);
 }
+
+// ---------------------------------------------------------------- Action Menu Items
 
 function formPairs(form, source) {
   const pairs = [];
@@ -65,6 +175,8 @@ export async function parseActionMenuItem(input) {
   }
   throw invalid("request", "must be a Request, URLSearchParams, FormData or the urlencoded body");
 }
+
+// ---------------------------------------------------------------- the event log
 
 function abortError(signal) {
   const reason = signal.reason;
