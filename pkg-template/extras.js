@@ -1,8 +1,10 @@
 // Integration helpers shared by every entry point: webhook verification, Action Menu
 // Item posts, and `sg.events.follow`. Webhook signatures are checked with WebCrypto (the
-// platform's HMAC, constant-time); the event follower runs in the WebAssembly module.
+// platform's HMAC, constant-time) and AMI forms decoded with URLSearchParams/FormData:
+// doing either in the WebAssembly module cost it ~9 KB raw each. The event follower
+// runs in the module.
 // Errors are `ShotGridError`s shaped like the module's (same message format).
-import { ShotGrid, parseActionMenuItemForm } from "./shotgrid_wasm.js";
+import { ShotGrid } from "./shotgrid_wasm.js";
 import { ShotGridError } from "./errors.js";
 
 function sgError(kind, title, detail, source = null) {
@@ -137,6 +139,112 @@ export async function verifyWebhook(rawBody, signatureHeader, token) {
 
 // ---------------------------------------------------------------- Action Menu Items
 
+// What ShotGrid posts (form strings): `user_id`, `user_login` (required), `entity_type`
+// (required), `selected_ids` and `ids` (comma-separated), `project_id`, `project_name`,
+// `page_id`, `title`, `view`, `server_hostname`, `referrer_path`, `session_uuid`, `cols`
+// and `column_display_names` (repeated), `sort_column`, `sort_direction`,
+// `grouping_column`, `grouping_direction`, `grouping_method`, `event_log_entry_id`
+// (light payload). Anything else is kept in `other`.
+
+const MAX_IDS = 100_000; // a page holds far fewer
+
+/** A positive integer JS holds exactly (`+7`, ` 7 ` and `007` too, as Rust's u64 parse took them), else 0. */
+function idOf(raw) {
+  const s = trim(raw);
+  const n = /^\+?[0-9]+$/.test(s) ? Number(s) : 0;
+  return n >= 1 && n <= Number.MAX_SAFE_INTEGER ? n : 0;
+}
+
+function decodeAmi(pairs) {
+  if (pairs.length === 0) throw invalid("form", "is empty: not an Action Menu Item post");
+  const single = new Map();
+  const columns = [];
+  const columnDisplayNames = [];
+  for (const [k, v] of pairs) {
+    if (k === "cols" || k === "cols[]") columns.push(v);
+    else if (k === "column_display_names" || k === "column_display_names[]") columnDisplayNames.push(v);
+    else if (single.has(k)) throw invalid(`form.${k}`, "is given twice");
+    else single.set(k, v);
+  }
+  const take = (k) => {
+    const v = single.get(k);
+    single.delete(k);
+    return v;
+  };
+  const required = (k) => {
+    const v = take(k);
+    if (v === undefined || trim(v) === "") throw invalid(`form.${k}`, "is missing: not an Action Menu Item post");
+    return v;
+  };
+  const id = (k, v) => idOf(v) || throwInvalid(`form.${k}`, "must be a positive integer id");
+  const optId = (k) => {
+    const v = take(k);
+    return v === undefined || trim(v) === "" ? null : id(k, v);
+  };
+  const ids = (k) => {
+    const s = trim(take(k) ?? "");
+    if (s === "") return [];
+    const out = [];
+    for (const part of s.split(",")) {
+      if (out.length >= MAX_IDS) throw invalid(`form.${k}`, "lists too many ids");
+      out.push(idOf(part) || throwInvalid(`form.${k}`, "must be a comma-separated list of positive integer ids"));
+    }
+    return out;
+  };
+  const text = (k) => take(k) || null;
+  const direction = (k) => {
+    const v = take(k);
+    if (!v) return null;
+    if (v === "asc" || v === "desc") return v;
+    throw invalid(`form.${k}`, 'must be "asc" or "desc"');
+  };
+
+  // Checked in this order, so the first problem is the one reported.
+  const entityType = required("entity_type");
+  if (!/^[A-Z][A-Za-z0-9]{0,63}$/.test(entityType)) {
+    throw invalid("form.entity_type", 'must be an entity type in TitleCase, e.g. "Shot" or "CustomEntity01"');
+  }
+  const userId = id("user_id", required("user_id"));
+  const login = required("user_login");
+  const selectedIds = ids("selected_ids");
+  const allIds = ids("ids");
+  const projectId = optId("project_id");
+  const projectName = text("project_name");
+  const pageId = optId("page_id");
+  const eventLogEntryId = optId("event_log_entry_id");
+  const sortColumn = text("sort_column");
+  const sortDirection = direction("sort_direction");
+  const groupingColumn = text("grouping_column");
+  const groupingDirection = direction("grouping_direction");
+  const groupingMethod = text("grouping_method");
+  return {
+    entityType,
+    selectedIds,
+    ids: allIds,
+    selection: selectedIds.map((i) => ({ type: entityType, id: i })),
+    user: { type: "HumanUser", id: userId, login },
+    project: projectId === null ? null : { type: "Project", id: projectId, name: projectName },
+    pageId,
+    title: text("title"),
+    view: text("view"),
+    serverHostname: text("server_hostname"),
+    referrerPath: text("referrer_path"),
+    sessionUuid: text("session_uuid"),
+    columns,
+    columnDisplayNames,
+    sort: sortColumn === null ? null : { column: sortColumn, direction: sortDirection },
+    grouping:
+      groupingColumn === null ? null : { column: groupingColumn, direction: groupingDirection, method: groupingMethod },
+    eventLogEntryId,
+    // fromEntries defines properties: a `__proto__` field stays data.
+    other: Object.fromEntries(single),
+  };
+}
+
+function throwInvalid(source, detail) {
+  throw invalid(source, detail);
+}
+
 function formPairs(form, source) {
   const pairs = [];
   for (const [k, v] of form) {
@@ -146,6 +254,10 @@ function formPairs(form, source) {
   return pairs;
 }
 
+// URLSearchParams decodes application/x-www-form-urlencoded (`+`, `%XX`; bad escapes kept,
+// bad UTF-8 replaced). The "&" keeps a leading "?" as part of the first name, as sent.
+const urlencoded = (body) => formPairs(new URLSearchParams("&" + body), "form");
+
 /**
  * Decodes the form POST ShotGrid sends to an Action Menu Item URL. Accepts a Request
  * (its form body is read), URLSearchParams, FormData, or the urlencoded body string.
@@ -153,12 +265,12 @@ function formPairs(form, source) {
  * request that is not a POST with a form body, or a malformed post.
  */
 export async function parseActionMenuItem(input) {
-  if (typeof input === "string") return parseActionMenuItemForm(input);
+  if (typeof input === "string") return decodeAmi(urlencoded(input));
   if (typeof URLSearchParams !== "undefined" && input instanceof URLSearchParams) {
-    return parseActionMenuItemForm(formPairs(input, "form"));
+    return decodeAmi(formPairs(input, "form"));
   }
   if (typeof FormData !== "undefined" && input instanceof FormData) {
-    return parseActionMenuItemForm(formPairs(input, "form"));
+    return decodeAmi(formPairs(input, "form"));
   }
   if (input !== null && typeof input === "object" && typeof input.text === "function" && input.headers) {
     if (String(input.method).toUpperCase() !== "POST") {
@@ -166,10 +278,10 @@ export async function parseActionMenuItem(input) {
     }
     const type = (input.headers.get("content-type") ?? "").toLowerCase();
     if (type.startsWith("application/x-www-form-urlencoded")) {
-      return parseActionMenuItemForm(await input.text());
+      return decodeAmi(urlencoded(await input.text()));
     }
     if (type.startsWith("multipart/form-data")) {
-      return parseActionMenuItemForm(formPairs(await input.formData(), "request.body"));
+      return decodeAmi(formPairs(await input.formData(), "request.body"));
     }
     throw invalid("request.headers.content-type", "must be application/x-www-form-urlencoded or multipart/form-data");
   }

@@ -1,14 +1,14 @@
-//! The facade of the integration helpers: the form half of `parseActionMenuItem`, the
-//! event-log follower behind `sg.events.follow`, and `sg.acknowledgeDelivery`. The
-//! package's `extras.js` wraps these in the public API (and verifies webhook signatures
-//! itself, with WebCrypto).
+//! The facade of the integration helpers: the event-log follower behind
+//! `sg.events.follow`, and `sg.acknowledgeDelivery`. The package's `extras.js` wraps
+//! these in the public API (and verifies webhooks and decodes Action Menu Item posts
+//! itself, with WebCrypto and URLSearchParams).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::convert::future_to_promise;
-use js_sys::{Array, Promise};
+use js_sys::Promise;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
@@ -16,7 +16,6 @@ use super::convert::{error_to_js, js_to_json, json_to_js, Obj};
 use super::ShotGrid;
 use crate::client::events::FollowConfig;
 use crate::client::Client;
-use crate::protocol::ami;
 use crate::protocol::events::{
     default_fields, matches_types, FollowPosition, DEFAULT_HOLE_TIMEOUT_MS,
 };
@@ -26,43 +25,6 @@ use crate::transport::FetchTransport;
 
 /// Largest id JS represents exactly.
 const MAX_ID: u64 = (1 << 53) - 1;
-
-/// Decodes an Action Menu Item post from its form: the urlencoded body as a string, or
-/// an array of `[name, value]` pairs. Throws `invalid_input` errors naming the field.
-#[wasm_bindgen(js_name = parseActionMenuItemForm, unchecked_return_type = "ActionMenuItem")]
-pub fn parse_action_menu_item_form(form: JsValue) -> Result<JsValue, JsValue> {
-    let run = || {
-        let pairs = if let Some(s) = form.as_string() {
-            ami::parse_form_urlencoded(&s)
-        } else if Array::is_array(&form) {
-            let v = js_to_json(&form, "form")?;
-            let items = v.as_array().map(Vec::as_slice).unwrap_or(&[]);
-            let mut pairs = Vec::with_capacity(items.len());
-            for item in items {
-                let pair = item.as_array().map(Vec::as_slice).unwrap_or(&[]);
-                match pair {
-                    [Value::String(k), Value::String(v)] => pairs.push((k.clone(), v.clone())),
-                    _ => {
-                        return Err(Error::invalid_input(
-                            "form",
-                            "must hold [name, value] pairs of strings (file fields are not part of an AMI post)",
-                        ))
-                    }
-                }
-            }
-            pairs
-        } else {
-            return Err(Error::invalid_input(
-                "form",
-                "must be the urlencoded body or [name, value] pairs",
-            ));
-        };
-        ami::parse(&pairs)
-    };
-    run()
-        .map(|p| json_to_js(&p.to_json()))
-        .map_err(|e| error_to_js(&e))
-}
 
 /// Reads the event log for `sg.events.follow` (which adds waiting, `untilCaughtUp`
 /// and `signal` in JS). Create one with `sg.eventFollower(options)`.
