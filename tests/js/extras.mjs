@@ -345,6 +345,15 @@ export const cases = [
     const proto = await t.parseActionMenuItem(`${MINIMAL}&__proto__=x&constructor=y`);
     same(Object.entries(proto.other), [["__proto__", "x"], ["constructor", "y"]], "prototype-named keys");
     eq(Object.getPrototypeOf(proto.other), Object.prototype, "other is a plain object");
+    // Trimming is Unicode White_Space (U+0085 and U+3000 too), and linear: a long run of
+    // spaces inside a value must not make it quadratic (an AMI URL takes anyone's post).
+    const run = " ".repeat(300_000);
+    const spaced = await t.parseActionMenuItem(
+      `user_id=%C2%85%E3%80%801&user_login=a${run}b&entity_type=Shot&selected_ids=1${run},2`,
+    );
+    eq(spaced.user.id, 1, "ids trimmed of U+0085 and U+3000");
+    eq(spaced.user.login, `a${run}b`, "inner spaces kept");
+    same(spaced.selectedIds, [1, 2], "ids with spaces");
   }],
 
   ["parseActionMenuItem: requests that are not form POSTs, and file fields, are refused", async (t) => {
