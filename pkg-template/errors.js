@@ -15,6 +15,8 @@ export class ShotGridError extends Error {
     this.source = props.source ?? null;
     this.requestId = props.requestId ?? null;
     this.retryable = props.retryable ?? false;
+    this.maybeApplied = props.maybeApplied ?? false;
+    this.retryAfterMs = props.retryAfterMs ?? null;
   }
 
   static [Symbol.hasInstance](value) {

@@ -41,18 +41,22 @@ export interface WebhookPayload {
 }
 
 /**
- * Verifies `x-sg-signature: sha1=<hex HMAC-SHA1 of the raw body keyed by token>` in
- * constant time and returns the deliveries. Pass the body exactly as received
+ * Verifies `x-sg-signature: sha1=<hex HMAC-SHA1 of the raw body keyed by token>` with
+ * WebCrypto (`crypto.subtle.verify`, constant time) and resolves to the deliveries.
+ * Async (WebCrypto is; it used to return the payload directly): `await` it. Pass the body exactly as received
  * (`await request.text()` or `arrayBuffer()`), never re-serialized JSON.
- * Throws `ShotGridError`: kind `invalid_input` with title "Missing webhook signature"
- * or "Malformed webhook signature"; kind `auth` with title "Webhook signature
- * mismatch"; kind `decode` for a verified body that is not a delivery payload.
+ * Rejects with `ShotGridError`: kind `invalid_input` with title "Missing webhook
+ * signature" or "Malformed webhook signature" (`source` "signatureHeader"), or
+ * "Invalid input" for a bad argument (`source` "rawBody" / "token"), or "WebCrypto
+ * unavailable" (a browser page that is not https or localhost); kind `auth` with title
+ * "Webhook signature mismatch"; kind `decode` for a verified body that is not a
+ * delivery payload.
  */
 export declare function verifyWebhook(
   rawBody: string | Uint8Array | ArrayBuffer,
   signatureHeader: string | null | undefined | { get(name: string): string | null },
   token: string,
-): WebhookPayload;
+): Promise<WebhookPayload>;
 
 /** What ShotGrid posts to an Action Menu Item URL, decoded. */
 export interface ActionMenuItem {

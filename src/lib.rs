@@ -10,7 +10,6 @@
 
 pub mod client;
 pub mod protocol;
-pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]
 pub mod transport;

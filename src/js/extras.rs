@@ -1,116 +1,30 @@
-//! The facade of the integration helpers: `verifyWebhook`, the form half of
-//! `parseActionMenuItem`, the event-log follower behind `sg.events.follow`, and
-//! `sg.acknowledgeDelivery`. The package's `extras.js` wraps these in the public API.
+//! The facade of the integration helpers: the event-log follower behind
+//! `sg.events.follow`, and `sg.acknowledgeDelivery`. The package's `extras.js` wraps
+//! these in the public API (and verifies webhooks and decodes Action Menu Item posts
+//! itself, with WebCrypto and URLSearchParams).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::convert::future_to_promise;
-use js_sys::{Array, ArrayBuffer, Promise, Uint8Array};
+use js_sys::Promise;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use super::convert::{error_to_js, js_to_json, json_to_js, Obj};
 use super::ShotGrid;
 use crate::client::events::FollowConfig;
 use crate::client::Client;
-use crate::protocol::ami;
 use crate::protocol::events::{
     default_fields, matches_types, FollowPosition, DEFAULT_HOLE_TIMEOUT_MS,
 };
 use crate::protocol::naming::validate_entity_type;
 use crate::protocol::Error;
 use crate::transport::FetchTransport;
-use crate::webhook;
 
 /// Largest id JS represents exactly.
 const MAX_ID: u64 = (1 << 53) - 1;
-
-/// The raw body as bytes: a string (UTF-8), a `Uint8Array` or an `ArrayBuffer`.
-fn body_bytes(raw: &JsValue) -> Result<Vec<u8>, Error> {
-    if let Some(s) = raw.as_string() {
-        return Ok(s.into_bytes());
-    }
-    if let Some(a) = raw.dyn_ref::<Uint8Array>() {
-        return Ok(a.to_vec());
-    }
-    if let Some(b) = raw.dyn_ref::<ArrayBuffer>() {
-        return Ok(Uint8Array::new(b).to_vec());
-    }
-    Err(Error::invalid_input(
-        "rawBody",
-        "must be the request body exactly as received: a string, Uint8Array or ArrayBuffer (read it with request.text() or request.arrayBuffer(), never re-serialize JSON)",
-    ))
-}
-
-/// Verifies a webhook delivery's `x-sg-signature` (HMAC-SHA1 of the raw body keyed by
-/// the hook's token, compared in constant time) and returns `{ timestamp, batched,
-/// deliveries }`. Throws a `ShotGridError`: `invalid_input` for a missing or malformed
-/// header, `auth` for a signature that does not match, `decode` for a body that is
-/// not a delivery payload.
-#[wasm_bindgen(js_name = verifyWebhookSignature, unchecked_return_type = "WebhookPayload")]
-pub fn verify_webhook(
-    raw_body: JsValue,
-    signature_header: JsValue,
-    token: JsValue,
-) -> Result<JsValue, JsValue> {
-    let run = || {
-        let body = body_bytes(&raw_body)?;
-        let header = if signature_header.is_undefined() || signature_header.is_null() {
-            None
-        } else {
-            Some(signature_header.as_string().ok_or_else(|| {
-                Error::invalid_input("signatureHeader", "must be a string or null")
-            })?)
-        };
-        let token = token
-            .as_string()
-            .ok_or_else(|| Error::invalid_input("token", "must be a string"))?;
-        webhook::verify(&body, header.as_deref(), &token)
-    };
-    run()
-        .map(|p| json_to_js(&p.to_json()))
-        .map_err(|e| error_to_js(&e))
-}
-
-/// Decodes an Action Menu Item post from its form: the urlencoded body as a string, or
-/// an array of `[name, value]` pairs. Throws `invalid_input` errors naming the field.
-#[wasm_bindgen(js_name = parseActionMenuItemForm, unchecked_return_type = "ActionMenuItem")]
-pub fn parse_action_menu_item_form(form: JsValue) -> Result<JsValue, JsValue> {
-    let run = || {
-        let pairs = if let Some(s) = form.as_string() {
-            ami::parse_form_urlencoded(&s)
-        } else if Array::is_array(&form) {
-            let v = js_to_json(&form, "form")?;
-            let items = v.as_array().map(Vec::as_slice).unwrap_or(&[]);
-            let mut pairs = Vec::with_capacity(items.len());
-            for item in items {
-                let pair = item.as_array().map(Vec::as_slice).unwrap_or(&[]);
-                match pair {
-                    [Value::String(k), Value::String(v)] => pairs.push((k.clone(), v.clone())),
-                    _ => {
-                        return Err(Error::invalid_input(
-                            "form",
-                            "must hold [name, value] pairs of strings (file fields are not part of an AMI post)",
-                        ))
-                    }
-                }
-            }
-            pairs
-        } else {
-            return Err(Error::invalid_input(
-                "form",
-                "must be the urlencoded body or [name, value] pairs",
-            ));
-        };
-        ami::parse(&pairs)
-    };
-    run()
-        .map(|p| json_to_js(&p.to_json()))
-        .map_err(|e| error_to_js(&e))
-}
 
 /// Reads the event log for `sg.events.follow` (which adds waiting, `untilCaughtUp`
 /// and `signal` in JS). Create one with `sg.eventFollower(options)`.

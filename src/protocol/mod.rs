@@ -1,7 +1,6 @@
 //! Sans-IO core: the REST v1 wire format as plain functions and data. No I/O, no JS,
 //! no clocks (times are passed in), so everything here is unit-tested natively.
 
-pub mod ami;
 pub mod auth;
 pub mod common;
 pub mod error;

@@ -5,5 +5,6 @@ import { cases as readwrite } from "./readwrite.mjs";
 import { cases as upload } from "./upload.mjs";
 import { cases as capabilities } from "./capabilities.mjs";
 import { cases as reliability } from "./reliability.mjs";
+import { cases as extras } from "./extras.mjs";
 
-export const all = [...slice, ...readwrite, ...upload, ...capabilities, ...reliability];
+export const all = [...slice, ...readwrite, ...upload, ...capabilities, ...reliability, ...extras];

@@ -29,7 +29,7 @@ export default {
     const body = await request.text();
     let payload;
     try {
-      payload = verifyWebhook(body, request.headers.get("x-sg-signature"), env.SG_WEBHOOK_TOKEN);
+      payload = await verifyWebhook(body, request.headers.get("x-sg-signature"), env.SG_WEBHOOK_TOKEN);
     } catch (e) {
       // Missing, malformed or wrong signature: not from ShotGrid (or a wrong token).
       const status = e.kind === "decode" ? 400 : 401;
