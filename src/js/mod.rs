@@ -586,25 +586,7 @@ impl ShotGrid {
 
     /// Every record matching `filters`, up to `options.limit`.
     pub(crate) fn find(&self, entity_type: JsValue, filters: JsValue, options: JsValue) -> Promise {
-        let args = match parse_find(&entity_type, &filters, &options, None) {
-            Ok(a) => a,
-            Err(e) => return reject(e),
-        };
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            if args.raw {
-                let docs = inner
-                    .find_raw(&args.query, args.limit)
-                    .await
-                    .map_err(|e| error_to_js(&e))?;
-                return Ok(json_to_js(&Value::Array(docs)));
-            }
-            let pages = inner
-                .find_pages(&args.query, args.limit, args.concurrency, args.ramp)
-                .await
-                .map_err(|e| error_to_js(&e))?;
-            Ok(pages_to_js(pages))
-        })
+        self.run_find(parse_find(&entity_type, &filters, &options, None), false)
     }
 
     /// The first record matching `filters` (in `options.sort` order), or `null`.
@@ -614,27 +596,44 @@ impl ShotGrid {
         filters: JsValue,
         options: JsValue,
     ) -> Promise {
-        let args = match parse_find(&entity_type, &filters, &options, Some(1)) {
+        self.run_find(parse_find(&entity_type, &filters, &options, Some(1)), true)
+    }
+
+    /// `find`, or `findOne` when `one` (its arguments were parsed with a limit of 1):
+    /// one async state machine for both.
+    fn run_find(&self, args: Result<FindArgs, Error>, one: bool) -> Promise {
+        let args = match args {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
         let inner = self.inner.clone();
         future_to_promise(async move {
             if args.raw {
-                // The document of the one page read (its `data` holds 0 or 1 resources).
                 let mut docs = inner
-                    .find_raw(&args.query, Some(1))
+                    .find_raw(&args.query, args.limit)
                     .await
                     .map_err(|e| error_to_js(&e))?;
-                return Ok(docs.pop().map_or(JsValue::NULL, |d| json_to_js(&d)));
+                if one {
+                    // The document of the one page read (its `data` holds 0 or 1 resources).
+                    return Ok(docs.pop().map_or(JsValue::NULL, |d| json_to_js(&d)));
+                }
+                return Ok(json_to_js(&Value::Array(docs)));
             }
+            let (concurrency, ramp) = if one {
+                (1, false)
+            } else {
+                (args.concurrency, args.ramp)
+            };
             let pages = inner
-                .find_pages(&args.query, Some(1), 1, false)
+                .find_pages(&args.query, args.limit, concurrency, ramp)
                 .await
                 .map_err(|e| error_to_js(&e))?;
-            let first = pages_to_js(pages);
+            let all = pages_to_js(pages);
+            if !one {
+                return Ok(all);
+            }
             let first =
-                js_sys::Reflect::get(&first, &JsValue::from_f64(0.0)).unwrap_or(JsValue::NULL);
+                js_sys::Reflect::get(&all, &JsValue::from_f64(0.0)).unwrap_or(JsValue::NULL);
             Ok(if first.is_undefined() {
                 JsValue::NULL
             } else {
