@@ -232,13 +232,19 @@ for (const [name, methods] of Object.entries(namespaces)) {
   });
 }
 
+// The methods over the wasm dispatcher (src/js/ops.rs): `__call(op, a, b, c, d)`
+// answers with a promise, `__sync(op, a, b, c)` at once (or throws); an op is the
+// method's index in its list, the same lists as `CALLS` and `SYNC` there
+// (tests/wasm_node.rs holds them equal).
+const CALLS = "info read find findOne create update delete revive batch textSearch summarize relationship schemaEntities schemaEntity schemaFields schemaField schemaCreateField schemaUpdateField schemaDeleteField schemaReviveField preferences hierarchyExpand hierarchySearch follow unfollow followers following activityStream noteThread updateProjectLastAccessed webhooksList webhooksGet webhooksCreate webhooksUpdate webhooksDelete webhooksDeliveries webhooksDelivery webhooksAcknowledge webhooksRedeliver uploadSource download fileInfo acknowledgeDelivery";
+const SYNC = "cursor eventFollower scoped site tokenExpiresAt toString toJSON";
+
 // Per-call options every method honours: `signal` (AbortSignal), `timeoutMs` (per
 // attempt), `deadlineMs` (whole call, retries included). They are taken out of the
 // trailing options object and the method runs on `this.scoped(...)`, a handle sharing
 // the session (tokens, refresh, retry budget). Uploads and downloads read `signal`
 // themselves.
-const OWN_SIGNAL = new Set(["upload", "uploadSource", "download"]);
-const SKIP = new Set(["constructor", "free", "toString", "toJSON", "scoped", "iterate", "__destroy_into_raw"]);
+const OWN_SIGNAL = new Set(["uploadSource", "download"]);
 
 function callOptions(last) {
   if (last === null || typeof last !== "object" || Array.isArray(last)) return null;
@@ -249,32 +255,46 @@ function callOptions(last) {
   return { signal, timeoutMs, deadlineMs, rest };
 }
 
-for (const name of Object.getOwnPropertyNames(ShotGrid.prototype)) {
-  if (SKIP.has(name) || OWN_SIGNAL.has(name)) continue;
-  const desc = Object.getOwnPropertyDescriptor(ShotGrid.prototype, name);
-  if (!desc || typeof desc.value !== "function") continue;
-  const method = desc.value;
-  Object.defineProperty(ShotGrid.prototype, name, {
-    ...desc,
-    value: function (...args) {
-      const call = args.length ? callOptions(args[args.length - 1]) : null;
-      if (!call) return method.apply(this, args);
-      let scoped;
-      try {
-        scoped = this.scoped(call.signal, call.timeoutMs, call.deadlineMs);
-      } catch (err) {
-        if (name === "cursor") throw err;
-        return Promise.reject(err);
-      }
-      try {
-        // The call keeps its own reference to the session; the handle can go at once.
-        return method.apply(scoped, [...args.slice(0, -1), call.rest]);
-      } finally {
-        scoped.free();
-      }
-    },
-  });
+// `method` with the per-call options; a sync one (`cursor`, `eventFollower`) throws
+// what an async one rejects with.
+function withCallOptions(method, sync) {
+  return function (...args) {
+    const call = args.length ? callOptions(args[args.length - 1]) : null;
+    if (!call) return method.apply(this, args);
+    let scoped;
+    try {
+      scoped = this.scoped(call.signal, call.timeoutMs, call.deadlineMs);
+    } catch (err) {
+      if (sync) throw err;
+      return Promise.reject(err);
+    }
+    try {
+      // The call keeps its own reference to the session; the handle can go at once.
+      return method.apply(scoped, [...args.slice(0, -1), call.rest]);
+    } finally {
+      scoped.free();
+    }
+  };
 }
+
+const proto = ShotGrid.prototype;
+const define = (name, value) => Object.defineProperty(proto, name, { value, writable: true, configurable: true });
+CALLS.split(" ").forEach((name, op) => {
+  const method = function (a, b, c, d) {
+    return this.__call(op, a, b, c, d);
+  };
+  define(name, OWN_SIGNAL.has(name) ? method : withCallOptions(method, false));
+});
+SYNC.split(" ").forEach((name, op) => {
+  if (name === "site" || name === "tokenExpiresAt") {
+    Object.defineProperty(proto, name, { get() { return this.__sync(op); }, configurable: true });
+    return;
+  }
+  const method = function (a, b, c) {
+    return this.__sync(op, a, b, c);
+  };
+  define(name, name === "cursor" || name === "eventFollower" ? withCallOptions(method, true) : method);
+});
 
 export { ShotGrid };
 export { ShotGridError } from "./errors.js";

@@ -38,3 +38,7 @@ async fn single_flight_refresh() {
 fn json_numbers() {
     common::json_numbers();
 }
+#[wasm_bindgen_test]
+fn op_lists_match_api_js() {
+    common::op_lists_match_api_js();
+}

@@ -89,12 +89,15 @@ macro_rules! call {
     }};
 }
 
-#[wasm_bindgen]
 impl ShotGrid {
     /// Text search across entity types: `{ Type: filters }`. Without `options.page`,
     /// reads every page up to `options.limit`.
-    #[wasm_bindgen(js_name = textSearch, unchecked_return_type = "Promise<ShotGridRecord[]>")]
-    pub fn text_search(&self, text: JsValue, entity_types: JsValue, opts: JsValue) -> Promise {
+    pub(crate) fn text_search(
+        &self,
+        text: JsValue,
+        entity_types: JsValue,
+        opts: JsValue,
+    ) -> Promise {
         run!(
             self,
             {
@@ -128,8 +131,7 @@ impl ShotGrid {
     }
 
     /// Summaries of matching records, optionally grouped: `{ summaries, groups }`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<SummarizeResult>")]
-    pub fn summarize(
+    pub(crate) fn summarize(
         &self,
         entity_type: JsValue,
         filters: JsValue,
@@ -159,8 +161,7 @@ impl ShotGrid {
 
     /// Records linked through `field`: a list for multi-entity fields, one record or
     /// `null` for entity fields.
-    #[wasm_bindgen(unchecked_return_type = "Promise<EntityLink[] | EntityLink | null>")]
-    pub fn relationship(
+    pub(crate) fn relationship(
         &self,
         entity_type: JsValue,
         id: JsValue,
@@ -183,8 +184,7 @@ impl ShotGrid {
     }
 
     /// `GET /schema` (used by `sg.schema.entities`).
-    #[wasm_bindgen(js_name = schemaEntities, unchecked_return_type = "Promise<Record<string, EntitySchema>>")]
-    pub fn schema_entities(&self, opts: JsValue) -> Promise {
+    pub(crate) fn schema_entities(&self, opts: JsValue) -> Promise {
         call!(
             self,
             {
@@ -197,8 +197,7 @@ impl ShotGrid {
     }
 
     /// `GET /schema/{t}` (used by `sg.schema.entity`).
-    #[wasm_bindgen(js_name = schemaEntity, unchecked_return_type = "Promise<EntitySchema>")]
-    pub fn schema_entity(&self, entity_type: JsValue, opts: JsValue) -> Promise {
+    pub(crate) fn schema_entity(&self, entity_type: JsValue, opts: JsValue) -> Promise {
         call!(
             self,
             {
@@ -212,8 +211,7 @@ impl ShotGrid {
     }
 
     /// `GET /schema/{t}/fields` (used by `sg.schema.fields`).
-    #[wasm_bindgen(js_name = schemaFields, unchecked_return_type = "Promise<Record<string, FieldSchema>>")]
-    pub fn schema_fields(&self, entity_type: JsValue, opts: JsValue) -> Promise {
+    pub(crate) fn schema_fields(&self, entity_type: JsValue, opts: JsValue) -> Promise {
         call!(
             self,
             {
@@ -227,8 +225,12 @@ impl ShotGrid {
     }
 
     /// `GET /schema/{t}/fields/{name}` (used by `sg.schema.field`).
-    #[wasm_bindgen(js_name = schemaField, unchecked_return_type = "Promise<FieldSchema>")]
-    pub fn schema_field(&self, entity_type: JsValue, field: JsValue, opts: JsValue) -> Promise {
+    pub(crate) fn schema_field(
+        &self,
+        entity_type: JsValue,
+        field: JsValue,
+        opts: JsValue,
+    ) -> Promise {
         call!(
             self,
             {
@@ -243,8 +245,7 @@ impl ShotGrid {
     }
 
     /// Creates a field (used by `sg.schema.createField`).
-    #[wasm_bindgen(js_name = schemaCreateField, unchecked_return_type = "Promise<Record<string, FieldSchema>>")]
-    pub fn schema_create_field(
+    pub(crate) fn schema_create_field(
         &self,
         entity_type: JsValue,
         data_type: JsValue,
@@ -265,8 +266,7 @@ impl ShotGrid {
     }
 
     /// Updates a field's properties (used by `sg.schema.updateField`).
-    #[wasm_bindgen(js_name = schemaUpdateField, unchecked_return_type = "Promise<FieldSchema>")]
-    pub fn schema_update_field(
+    pub(crate) fn schema_update_field(
         &self,
         entity_type: JsValue,
         field: JsValue,
@@ -288,8 +288,7 @@ impl ShotGrid {
     }
 
     /// Deletes a field (used by `sg.schema.deleteField`).
-    #[wasm_bindgen(js_name = schemaDeleteField, unchecked_return_type = "Promise<void>")]
-    pub fn schema_delete_field(&self, entity_type: JsValue, field: JsValue) -> Promise {
+    pub(crate) fn schema_delete_field(&self, entity_type: JsValue, field: JsValue) -> Promise {
         call!(
             self,
             { Ok((entity_type_arg(&entity_type)?, str_at(&field, "fieldName")?)) },
@@ -299,8 +298,7 @@ impl ShotGrid {
     }
 
     /// Revives a deleted field (used by `sg.schema.reviveField`).
-    #[wasm_bindgen(js_name = schemaReviveField, unchecked_return_type = "Promise<void>")]
-    pub fn schema_revive_field(&self, entity_type: JsValue, field: JsValue) -> Promise {
+    pub(crate) fn schema_revive_field(&self, entity_type: JsValue, field: JsValue) -> Promise {
         call!(
             self,
             { Ok((entity_type_arg(&entity_type)?, str_at(&field, "fieldName")?)) },
@@ -310,8 +308,7 @@ impl ShotGrid {
     }
 
     /// Site preferences: all, or the named ones.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, unknown>>")]
-    pub fn preferences(&self, names: JsValue) -> Promise {
+    pub(crate) fn preferences(&self, names: JsValue) -> Promise {
         call!(
             self,
             {
@@ -343,8 +340,7 @@ impl ShotGrid {
     }
 
     /// `POST /hierarchy/_expand` (used by `sg.hierarchy.expand`).
-    #[wasm_bindgen(js_name = hierarchyExpand, unchecked_return_type = "Promise<HierarchyNode>")]
-    pub fn hierarchy_expand(&self, body: JsValue) -> Promise {
+    pub(crate) fn hierarchy_expand(&self, body: JsValue) -> Promise {
         call!(
             self,
             { js_to_json(&body, "body") },
@@ -354,8 +350,7 @@ impl ShotGrid {
     }
 
     /// `POST /hierarchy/_search` (used by `sg.hierarchy.search`).
-    #[wasm_bindgen(js_name = hierarchySearch, unchecked_return_type = "Promise<HierarchySearchResult[]>")]
-    pub fn hierarchy_search(&self, body: JsValue) -> Promise {
+    pub(crate) fn hierarchy_search(&self, body: JsValue) -> Promise {
         call!(
             self,
             { js_to_json(&body, "body") },
@@ -365,8 +360,7 @@ impl ShotGrid {
     }
 
     /// Makes user `userId` follow an entity (or a list of them).
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn follow(&self, user_id: JsValue, entity: JsValue) -> Promise {
+    pub(crate) fn follow(&self, user_id: JsValue, entity: JsValue) -> Promise {
         call!(
             self,
             { Ok((id_at(&user_id, "userId")?, js_to_json(&entity, "entity")?)) },
@@ -376,8 +370,7 @@ impl ShotGrid {
     }
 
     /// Makes user `userId` stop following an entity.
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn unfollow(&self, user_id: JsValue, entity: JsValue) -> Promise {
+    pub(crate) fn unfollow(&self, user_id: JsValue, entity: JsValue) -> Promise {
         call!(
             self,
             { Ok((id_at(&user_id, "userId")?, js_to_json(&entity, "entity")?)) },
@@ -387,8 +380,7 @@ impl ShotGrid {
     }
 
     /// Users following an entity.
-    #[wasm_bindgen(unchecked_return_type = "Promise<EntityLink[]>")]
-    pub fn followers(&self, entity_type: JsValue, id: JsValue) -> Promise {
+    pub(crate) fn followers(&self, entity_type: JsValue, id: JsValue) -> Promise {
         call!(
             self,
             { Ok((entity_type_arg(&entity_type)?, id_at(&id, "id")?)) },
@@ -398,8 +390,7 @@ impl ShotGrid {
     }
 
     /// Entities user `userId` follows, optionally of one type or project.
-    #[wasm_bindgen(unchecked_return_type = "Promise<EntityLink[]>")]
-    pub fn following(&self, user_id: JsValue, opts: JsValue) -> Promise {
+    pub(crate) fn following(&self, user_id: JsValue, opts: JsValue) -> Promise {
         call!(
             self,
             {
@@ -420,8 +411,12 @@ impl ShotGrid {
     }
 
     /// An entity's activity stream.
-    #[wasm_bindgen(js_name = activityStream, unchecked_return_type = "Promise<ActivityStream>")]
-    pub fn activity_stream(&self, entity_type: JsValue, id: JsValue, opts: JsValue) -> Promise {
+    pub(crate) fn activity_stream(
+        &self,
+        entity_type: JsValue,
+        id: JsValue,
+        opts: JsValue,
+    ) -> Promise {
         call!(
             self,
             {
@@ -445,8 +440,7 @@ impl ShotGrid {
     }
 
     /// A note and its replies.
-    #[wasm_bindgen(js_name = noteThread, unchecked_return_type = "Promise<ThreadItem[]>")]
-    pub fn note_thread(&self, note_id: JsValue, opts: JsValue) -> Promise {
+    pub(crate) fn note_thread(&self, note_id: JsValue, opts: JsValue) -> Promise {
         call!(
             self,
             {
@@ -464,8 +458,11 @@ impl ShotGrid {
     }
 
     /// Records that user `userId` accessed project `projectId` now.
-    #[wasm_bindgen(js_name = updateProjectLastAccessed, unchecked_return_type = "Promise<EntityLink>")]
-    pub fn update_project_last_accessed(&self, project_id: JsValue, user_id: JsValue) -> Promise {
+    pub(crate) fn update_project_last_accessed(
+        &self,
+        project_id: JsValue,
+        user_id: JsValue,
+    ) -> Promise {
         call!(
             self,
             { Ok((id_at(&project_id, "projectId")?, id_at(&user_id, "userId")?)) },
@@ -475,8 +472,7 @@ impl ShotGrid {
     }
 
     /// One page of webhooks (used by `sg.webhooks.list`).
-    #[wasm_bindgen(js_name = webhooksList, unchecked_return_type = "Promise<Webhook[]>")]
-    pub fn webhooks_list(&self, opts: JsValue) -> Promise {
+    pub(crate) fn webhooks_list(&self, opts: JsValue) -> Promise {
         call!(
             self,
             {
@@ -497,8 +493,7 @@ impl ShotGrid {
     }
 
     /// One webhook (used by `sg.webhooks.get`).
-    #[wasm_bindgen(js_name = webhooksGet, unchecked_return_type = "Promise<Webhook>")]
-    pub fn webhooks_get(&self, id: JsValue) -> Promise {
+    pub(crate) fn webhooks_get(&self, id: JsValue) -> Promise {
         call!(
             self,
             { str_at(&id, "id") },
@@ -508,8 +503,7 @@ impl ShotGrid {
     }
 
     /// Creates a webhook (used by `sg.webhooks.create`).
-    #[wasm_bindgen(js_name = webhooksCreate, unchecked_return_type = "Promise<Webhook | null>")]
-    pub fn webhooks_create(&self, hook: JsValue) -> Promise {
+    pub(crate) fn webhooks_create(&self, hook: JsValue) -> Promise {
         call!(
             self,
             { js_to_json(&hook, "hook") },
@@ -519,8 +513,7 @@ impl ShotGrid {
     }
 
     /// Updates a webhook (used by `sg.webhooks.update`).
-    #[wasm_bindgen(js_name = webhooksUpdate, unchecked_return_type = "Promise<Webhook | null>")]
-    pub fn webhooks_update(&self, id: JsValue, hook: JsValue) -> Promise {
+    pub(crate) fn webhooks_update(&self, id: JsValue, hook: JsValue) -> Promise {
         call!(
             self,
             { Ok((str_at(&id, "id")?, js_to_json(&hook, "hook")?)) },
@@ -530,8 +523,7 @@ impl ShotGrid {
     }
 
     /// Deletes a webhook (used by `sg.webhooks.delete`).
-    #[wasm_bindgen(js_name = webhooksDelete, unchecked_return_type = "Promise<void>")]
-    pub fn webhooks_delete(&self, id: JsValue) -> Promise {
+    pub(crate) fn webhooks_delete(&self, id: JsValue) -> Promise {
         call!(
             self,
             { str_at(&id, "id") },
@@ -541,8 +533,7 @@ impl ShotGrid {
     }
 
     /// One page of a webhook's deliveries (used by `sg.webhooks.deliveries`).
-    #[wasm_bindgen(js_name = webhooksDeliveries, unchecked_return_type = "Promise<WebhookDelivery[]>")]
-    pub fn webhooks_deliveries(&self, hook_id: JsValue, opts: JsValue) -> Promise {
+    pub(crate) fn webhooks_deliveries(&self, hook_id: JsValue, opts: JsValue) -> Promise {
         call!(
             self,
             {
@@ -581,8 +572,7 @@ impl ShotGrid {
     }
 
     /// One delivery (used by `sg.webhooks.delivery`).
-    #[wasm_bindgen(js_name = webhooksDelivery, unchecked_return_type = "Promise<WebhookDelivery>")]
-    pub fn webhooks_delivery(&self, id: JsValue) -> Promise {
+    pub(crate) fn webhooks_delivery(&self, id: JsValue) -> Promise {
         call!(
             self,
             { str_at(&id, "id") },
@@ -592,8 +582,7 @@ impl ShotGrid {
     }
 
     /// Sets a delivery's acknowledgement, ≤ 4096 bytes (used by `sg.webhooks.acknowledge`).
-    #[wasm_bindgen(js_name = webhooksAcknowledge, unchecked_return_type = "Promise<void>")]
-    pub fn webhooks_acknowledge(&self, id: JsValue, ack: JsValue) -> Promise {
+    pub(crate) fn webhooks_acknowledge(&self, id: JsValue, ack: JsValue) -> Promise {
         call!(
             self,
             { Ok((str_at(&id, "id")?, str_at(&ack, "acknowledgement")?)) },
@@ -603,8 +592,7 @@ impl ShotGrid {
     }
 
     /// Queues a delivery again (used by `sg.webhooks.redeliver`).
-    #[wasm_bindgen(js_name = webhooksRedeliver, unchecked_return_type = "Promise<void>")]
-    pub fn webhooks_redeliver(&self, id: JsValue) -> Promise {
+    pub(crate) fn webhooks_redeliver(&self, id: JsValue) -> Promise {
         call!(
             self,
             { str_at(&id, "id") },

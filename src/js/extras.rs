@@ -175,11 +175,9 @@ impl EventFollower {
     }
 }
 
-#[wasm_bindgen]
 impl ShotGrid {
     /// The poller behind `sg.events.follow` (prefer that). Throws on invalid options.
-    #[wasm_bindgen(js_name = eventFollower)]
-    pub fn event_follower(&self, options: JsValue) -> Result<EventFollower, JsValue> {
+    pub(crate) fn event_follower(&self, options: JsValue) -> Result<EventFollower, JsValue> {
         let (config, position) = parse_follow(&options).map_err(|e| error_to_js(&e))?;
         Ok(EventFollower {
             inner: self.inner.clone(),
@@ -195,8 +193,11 @@ impl ShotGrid {
 
     /// Sets the acknowledgement (≤ 4 KB) of a webhook delivery; resolves to the
     /// delivery record.
-    #[wasm_bindgen(js_name = acknowledgeDelivery, unchecked_return_type = "Promise<Record<string, unknown>>")]
-    pub fn acknowledge_delivery(&self, delivery_id: JsValue, acknowledgement: JsValue) -> Promise {
+    pub(crate) fn acknowledge_delivery(
+        &self,
+        delivery_id: JsValue,
+        acknowledgement: JsValue,
+    ) -> Promise {
         let args = (|| {
             let id = delivery_id
                 .as_string()

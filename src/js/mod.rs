@@ -4,6 +4,8 @@
 mod caps;
 mod convert;
 mod extras;
+mod ops;
+pub use ops::{CALLS, SYNC};
 mod upload;
 
 use std::rc::Rc;
@@ -545,17 +547,17 @@ impl ShotGrid {
             }))
         })
     }
+}
 
+impl ShotGrid {
     /// Server info (`GET /api/v1/`).
-    #[wasm_bindgen(unchecked_return_type = "Promise<ServerInfo>")]
-    pub fn info(&self) -> Promise {
+    pub(crate) fn info(&self) -> Promise {
         run_one(&self.inner, self.inner.info_call(), |v| json_to_js(&v))
     }
 
     /// Reads one record by id: `{ type, id, ...fields }`. Rejects with status 404 when
     /// it does not exist.
-    #[wasm_bindgen(unchecked_return_type = "Promise<ShotGridRecord>")]
-    pub fn read(&self, entity_type: JsValue, id: JsValue, options: JsValue) -> Promise {
+    pub(crate) fn read(&self, entity_type: JsValue, id: JsValue, options: JsValue) -> Promise {
         let args = (|| {
             let ty = entity_type.as_string().ok_or_else(|| {
                 Error::invalid_input("entityType", "must be a string such as \"Shot\"")
@@ -583,53 +585,55 @@ impl ShotGrid {
     }
 
     /// Every record matching `filters`, up to `options.limit`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<ShotGridRecord[]>")]
-    pub fn find(&self, entity_type: JsValue, filters: JsValue, options: JsValue) -> Promise {
-        let args = match parse_find(&entity_type, &filters, &options, None) {
-            Ok(a) => a,
-            Err(e) => return reject(e),
-        };
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            if args.raw {
-                let docs = inner
-                    .find_raw(&args.query, args.limit)
-                    .await
-                    .map_err(|e| error_to_js(&e))?;
-                return Ok(json_to_js(&Value::Array(docs)));
-            }
-            let pages = inner
-                .find_pages(&args.query, args.limit, args.concurrency, args.ramp)
-                .await
-                .map_err(|e| error_to_js(&e))?;
-            Ok(pages_to_js(pages))
-        })
+    pub(crate) fn find(&self, entity_type: JsValue, filters: JsValue, options: JsValue) -> Promise {
+        self.run_find(parse_find(&entity_type, &filters, &options, None), false)
     }
 
     /// The first record matching `filters` (in `options.sort` order), or `null`.
-    #[wasm_bindgen(js_name = findOne, unchecked_return_type = "Promise<ShotGridRecord | null>")]
-    pub fn find_one(&self, entity_type: JsValue, filters: JsValue, options: JsValue) -> Promise {
-        let args = match parse_find(&entity_type, &filters, &options, Some(1)) {
+    pub(crate) fn find_one(
+        &self,
+        entity_type: JsValue,
+        filters: JsValue,
+        options: JsValue,
+    ) -> Promise {
+        self.run_find(parse_find(&entity_type, &filters, &options, Some(1)), true)
+    }
+
+    /// `find`, or `findOne` when `one` (its arguments were parsed with a limit of 1):
+    /// one async state machine for both.
+    fn run_find(&self, args: Result<FindArgs, Error>, one: bool) -> Promise {
+        let args = match args {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
         let inner = self.inner.clone();
         future_to_promise(async move {
             if args.raw {
-                // The document of the one page read (its `data` holds 0 or 1 resources).
                 let mut docs = inner
-                    .find_raw(&args.query, Some(1))
+                    .find_raw(&args.query, args.limit)
                     .await
                     .map_err(|e| error_to_js(&e))?;
-                return Ok(docs.pop().map_or(JsValue::NULL, |d| json_to_js(&d)));
+                if one {
+                    // The document of the one page read (its `data` holds 0 or 1 resources).
+                    return Ok(docs.pop().map_or(JsValue::NULL, |d| json_to_js(&d)));
+                }
+                return Ok(json_to_js(&Value::Array(docs)));
             }
+            let (concurrency, ramp) = if one {
+                (1, false)
+            } else {
+                (args.concurrency, args.ramp)
+            };
             let pages = inner
-                .find_pages(&args.query, Some(1), 1, false)
+                .find_pages(&args.query, args.limit, concurrency, ramp)
                 .await
                 .map_err(|e| error_to_js(&e))?;
-            let first = pages_to_js(pages);
+            let all = pages_to_js(pages);
+            if !one {
+                return Ok(all);
+            }
             let first =
-                js_sys::Reflect::get(&first, &JsValue::from_f64(0.0)).unwrap_or(JsValue::NULL);
+                js_sys::Reflect::get(&all, &JsValue::from_f64(0.0)).unwrap_or(JsValue::NULL);
             Ok(if first.is_undefined() {
                 JsValue::NULL
             } else {
@@ -639,8 +643,7 @@ impl ShotGrid {
     }
 
     /// Creates a record; resolves to it (`options.fields` chooses the returned fields).
-    #[wasm_bindgen(unchecked_return_type = "Promise<ShotGridRecord>")]
-    pub fn create(&self, entity_type: JsValue, data: JsValue, options: JsValue) -> Promise {
+    pub(crate) fn create(&self, entity_type: JsValue, data: JsValue, options: JsValue) -> Promise {
         let args = (|| {
             Ok::<_, Error>((
                 entity_type_arg(&entity_type)?,
@@ -657,8 +660,7 @@ impl ShotGrid {
 
     /// Updates a record; resolves to it. Multi-entity fields take a list, or
     /// `{ multi_entity_update_mode: "add" | "remove" | "set", value: [...] }`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<ShotGridRecord>")]
-    pub fn update(
+    pub(crate) fn update(
         &self,
         entity_type: JsValue,
         id: JsValue,
@@ -681,8 +683,7 @@ impl ShotGrid {
     }
 
     /// Deletes (retires) a record.
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn delete(&self, entity_type: JsValue, id: JsValue) -> Promise {
+    pub(crate) fn delete(&self, entity_type: JsValue, id: JsValue) -> Promise {
         let args = (|| Ok::<_, Error>((entity_type_arg(&entity_type)?, parse_id(&id)?)))();
         let (ty, id) = match args {
             Ok(a) => a,
@@ -694,8 +695,7 @@ impl ShotGrid {
     }
 
     /// Revives a retired record; resolves to whether it was revived.
-    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
-    pub fn revive(&self, entity_type: JsValue, id: JsValue) -> Promise {
+    pub(crate) fn revive(&self, entity_type: JsValue, id: JsValue) -> Promise {
         let args = (|| Ok::<_, Error>((entity_type_arg(&entity_type)?, parse_id(&id)?)))();
         let (ty, id) = match args {
             Ok(a) => a,
@@ -711,8 +711,7 @@ impl ShotGrid {
     /// Runs create/update/delete requests in one transaction. More requests than the
     /// batch limit is an error unless `options.split` is true; then they go in ordered
     /// chunks, each its own transaction (not atomic together).
-    #[wasm_bindgen(unchecked_return_type = "Promise<Array<ShotGridRecord | boolean | null>>")]
-    pub fn batch(&self, requests: JsValue, options: JsValue) -> Promise {
+    pub(crate) fn batch(&self, requests: JsValue, options: JsValue) -> Promise {
         let args = (|| {
             let requests = js_to_json(&requests, "requests")?;
             let v = js_to_json(&options, "options")?;
@@ -738,7 +737,7 @@ impl ShotGrid {
 
     /// Starts a page-by-page read (used by `iterate`). Throws `ShotGridError` on invalid
     /// arguments.
-    pub fn cursor(
+    pub(crate) fn cursor(
         &self,
         entity_type: JsValue,
         filters: JsValue,
@@ -776,7 +775,7 @@ impl ShotGrid {
     /// the call's `signal` (an `AbortSignal`), per-attempt `timeoutMs` and overall
     /// `deadlineMs` (ms from now, retries included). The package's JS layer calls it
     /// for every method whose options carry these keys.
-    pub fn scoped(
+    pub(crate) fn scoped(
         &self,
         signal: JsValue,
         timeout_ms: JsValue,
@@ -815,20 +814,17 @@ impl ShotGrid {
     }
 
     /// The site URL.
-    #[wasm_bindgen(getter)]
-    pub fn site(&self) -> String {
+    pub(crate) fn site(&self) -> String {
         self.inner.site().base().to_owned()
     }
 
     /// When the current access token expires, in ms since the epoch.
-    #[wasm_bindgen(getter, js_name = tokenExpiresAt)]
-    pub fn token_expires_at(&self) -> Option<f64> {
+    pub(crate) fn token_expires_at(&self) -> Option<f64> {
         self.inner.token_expires_at_ms()
     }
 
     /// `ShotGrid(<site>)`: never shows credentials or tokens.
-    #[wasm_bindgen(js_name = toString)]
-    pub fn to_js_string(&self) -> String {
+    pub(crate) fn to_js_string(&self) -> String {
         let mut s = String::from("ShotGrid(");
         s.push_str(self.inner.site().base());
         s.push(')');
@@ -836,8 +832,7 @@ impl ShotGrid {
     }
 
     /// `{ site }`: what `JSON.stringify(sg)` shows; never credentials or tokens.
-    #[wasm_bindgen(js_name = toJSON)]
-    pub fn to_json(&self) -> JsValue {
+    pub(crate) fn to_json(&self) -> JsValue {
         json_to_js(&crate::protocol::json::json!({ "site": self.inner.site().base() }))
     }
 }

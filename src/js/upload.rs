@@ -392,14 +392,12 @@ async fn body_as(resp: &JsValue, r#as: As) -> Result<JsValue, Error> {
     }
 }
 
-#[wasm_bindgen]
 impl ShotGrid {
     /// Uploads from a source `{ size, name?, read(start, end) }` whose `read` resolves
     /// to a `Blob` or `Uint8Array` of exactly `end - start` bytes (called in increasing
     /// order). `sg.upload(...)` builds the source from a Blob, bytes or a stream; use
     /// this directly only for custom sources.
-    #[wasm_bindgen(js_name = uploadSource, unchecked_return_type = "Promise<UploadResult>")]
-    pub fn upload_source(
+    pub(crate) fn upload_source(
         &self,
         entity_type: JsValue,
         id: JsValue,
@@ -455,10 +453,7 @@ impl ShotGrid {
     /// `"thumbnail"`, `options.as` `"bytes"` (default, a Uint8Array), `"blob"` or
     /// `"stream"`, `options.range` `{ start, end }` (end exclusive), `options.signal`.
     /// Redirects to storage are followed without the bearer token.
-    #[wasm_bindgen(
-        unchecked_return_type = "Promise<Uint8Array | Blob | ReadableStream<Uint8Array>>"
-    )]
-    pub fn download(
+    pub(crate) fn download(
         &self,
         entity_type: JsValue,
         id: JsValue,
@@ -503,8 +498,7 @@ impl ShotGrid {
 
     /// A file field's value (`GET /entity/{t}/{id}/{field}`): for a file/link field
     /// `{ url, name, content_type, link_type, type, id }`, for an image field its URL.
-    #[wasm_bindgen(js_name = fileInfo, unchecked_return_type = "Promise<FileFieldValue>")]
-    pub fn file_info(&self, entity_type: JsValue, id: JsValue, field: JsValue) -> Promise {
+    pub(crate) fn file_info(&self, entity_type: JsValue, id: JsValue, field: JsValue) -> Promise {
         let args = (|| {
             Ok::<_, Error>((
                 entity_type_arg(&entity_type)?,

@@ -4,7 +4,7 @@
 //! from the environment that `cargo xtask test` sets.
 
 use js_sys::{Function, Promise, Reflect, JSON};
-use shotgrid_wasm::js::ShotGrid;
+use shotgrid_wasm::js::{ShotGrid, CALLS, SYNC};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -40,10 +40,36 @@ fn get(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &JsValue::from_str(key)).unwrap()
 }
 
+/// The op code of a promise-returning method: its index in `shotgrid_wasm::js::CALLS`.
+fn op(method: &str) -> JsValue {
+    let i = CALLS.iter().position(|m| *m == method).unwrap();
+    JsValue::from_f64(i as f64)
+}
+
+/// Calls `method` the way the package's `api.js` does: through the `__call` dispatcher.
 async fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let f: Function = get(obj, method).dyn_into().unwrap();
-    let p = f.apply(obj, &args.iter().cloned().collect()).unwrap();
+    let f: Function = get(obj, "__call").dyn_into().unwrap();
+    let all: js_sys::Array = std::iter::once(op(method))
+        .chain(args.iter().cloned())
+        .collect();
+    let p = f.apply(obj, &all).unwrap();
     JsFuture::from(p.dyn_into::<Promise>().unwrap()).await
+}
+
+/// `pkg-template/api.js` names the dispatcher's ops in the same order as the Rust
+/// lists (an op code is an index into them).
+pub fn op_lists_match_api_js() {
+    let api = include_str!("../../pkg-template/api.js");
+    let list = |name: &str| -> Vec<&str> {
+        let start = format!("const {name} = \"");
+        let line = api
+            .lines()
+            .find_map(|l| l.strip_prefix(start.as_str()))
+            .unwrap_or_else(|| panic!("api.js has no `{start}` line"));
+        line.strip_suffix("\";").unwrap().split(' ').collect()
+    };
+    assert_eq!(list("CALLS"), CALLS);
+    assert_eq!(list("SYNC"), SYNC);
 }
 
 async fn connect(secret: &str) -> Result<JsValue, JsValue> {
@@ -160,10 +186,13 @@ pub async fn single_flight_refresh() {
     )
     .unwrap();
     let sg = JsFuture::from(ShotGrid::connect(opts)).await.unwrap();
-    let f: Function = get(&sg, "read").dyn_into().unwrap();
+    let f: Function = get(&sg, "__call").dyn_into().unwrap();
     let all = js_sys::Array::new();
     for _ in 0..200 {
-        all.push(&f.call2(&sg, &"Shot".into(), &1.into()).unwrap());
+        all.push(
+            &f.call3(&sg, &op("read"), &"Shot".into(), &1.into())
+                .unwrap(),
+        );
     }
     let results = JsFuture::from(Promise::all(&all)).await.unwrap();
     assert_eq!(js_sys::Array::from(&results).length(), 200);

@@ -333,4 +333,23 @@ export const cases = [
     try { await sg.relationship("Shot", 987654321, "assets"); } catch (e) { missing = e; }
     check(missing && missing.status === 404, "a missing record's relationship is a 404");
   }],
+  ["bad per-call options: sync methods (cursor, eventFollower, events.follow) throw, async ones reject", async (t) => {
+    const sg = await connect(t);
+    const sync = [
+      ["cursor", () => sg.cursor("Shot", null, { timeoutMs: -1 })],
+      ["eventFollower", () => sg.eventFollower({ timeoutMs: -1 })],
+      ["events.follow", () => sg.events.follow({ timeoutMs: -1 })],
+    ];
+    for (const [name, call] of sync) {
+      let err;
+      let value;
+      try { value = call(); } catch (e) { err = e; }
+      check(!(value instanceof Promise), `${name} answers at once, never with a promise`);
+      check(err instanceof t.ShotGridError, `${name} throws a ShotGridError`);
+      eq(err.kind, "invalid_input", `${name}: kind`);
+      eq(err.source, "options.timeoutMs", `${name}: source`);
+    }
+    await invalid(sg.read("Shot", 1, { timeoutMs: -1 }), "options.timeoutMs", "read rejects");
+    sg.free();
+  }],
 ];
