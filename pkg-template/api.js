@@ -87,9 +87,13 @@ function decodePage(bytes, one) {
 // engine). Never rejects: resolves to [0, status, "name\nvalue…" of the `names`
 // present (only the first for a 2xx answer; or null), body bytes], [1] timed out, [2] the signal aborted, [3, error]
 // fetch or the body failed, [4] fetch gave no Response. The attempt's own
-// AbortController cancels the request on timeout or abort.
+// AbortController cancels the request on timeout or abort. `mode` 1 (one record) or 2
+// (a page of records): a 2xx answer is decoded here as it arrives, and one that
+// decodes resolves to [0, status, null, null, decoded] (`decodePage`'s answer): the
+// body never enters wasm and no header is read; one that does not decode comes back
+// with its bytes and request id, for the engine's error.
 const SEND = Symbol.for("shotgrid-wasm.send");
-function send(fetch, url, method, head, body, signal, ms, names) {
+function send(fetch, url, method, head, body, signal, ms, names, mode) {
   return new Promise((settle) => {
     const ctrl = new AbortController();
     let timer;
@@ -140,15 +144,26 @@ function send(fetch, url, method, head, body, signal, ms, names) {
       })
       .then((buf) => {
         if (done) return;
+        const ok = res.status >= 200 && res.status < 300;
+        const bytes = new Uint8Array(buf);
+        if (ok && mode) {
+          let decoded = null;
+          try {
+            decoded = decodePage(bytes, mode === 1);
+          } catch {
+            // (a document nested past the stack) the engine's decode error
+          }
+          if (decoded !== null) return finish([0, res.status, null, null, decoded]);
+        }
         // Each Headers.get costs (~10 µs in workerd): a success answer needs only the
         // first name (the request id, for decode errors).
-        const n = res.status >= 200 && res.status < 300 ? 1 : names.length;
+        const n = ok ? 1 : names.length;
         let got = null;
         for (let i = 0; i < n; i++) {
           const v = res.headers.get(names[i]);
           if (v !== null) got = got === null ? `${names[i]}\n${v}` : `${got}\n${names[i]}\n${v}`;
         }
-        finish([0, res.status, got, new Uint8Array(buf)]);
+        finish([0, res.status, got, bytes]);
       })
       // Whatever throws on the way (fetch, the body, a Response-like object's
       // headers) settles the attempt as a failure.

@@ -116,13 +116,29 @@ impl<T: Transport> Client<T> {
         write: bool,
         auth: bool,
     ) -> Result<HttpResponse, Error> {
+        self.send_call_expecting(req, write, auth, None)
+            .await
+            .map(|(resp, _)| resp)
+    }
+
+    /// [`Client::send_call`] for a call whose 2xx answer is `kind` (if known): the
+    /// answer comes with what [`Transport::send_expecting`] kept of it (the record or
+    /// page the runtime decoded on arrival). A call without the token is sent as
+    /// with `kind` unknown.
+    pub async fn send_call_expecting(
+        &self,
+        req: Result<HttpRequest, Error>,
+        write: bool,
+        auth: bool,
+        kind: Option<super::AnswerKind>,
+    ) -> Result<(HttpResponse, Option<super::upload::Handle>), Error> {
         let req = req?;
         if auth {
-            return self.send_with_token(req, write).await;
+            return self.send_with_token(req, write, kind).await;
         }
         let resp = self.send_idempotent(&req).await?;
         if resp.is_success() {
-            Ok(resp)
+            Ok((resp, None))
         } else {
             Err(Error::from_response(&resp))
         }

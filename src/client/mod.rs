@@ -51,8 +51,31 @@ pub trait Transport {
     /// Decodes a successful page of records. The default is the transcoder; a runtime
     /// with a faster native JSON parser may decode the page itself (same records, same
     /// errors) and return them as [`PageText::runtime`].
-    fn decode_page(&self, resp: &HttpResponse) -> Result<PageText, Error> {
+    ///
+    /// `kept` is what [`Transport::send_expecting`] returned with the answer (the page
+    /// the runtime decoded on arrival), if anything.
+    fn decode_page(
+        &self,
+        resp: &HttpResponse,
+        kept: Option<&upload::Handle>,
+    ) -> Result<PageText, Error> {
+        let _ = kept;
         transcode_page(resp)
+    }
+    /// Sends one request whose 2xx answer should be `kind` (one record, a page of
+    /// records). A runtime with a faster native JSON parser may decode such an answer
+    /// on arrival (the records and errors of [`transcode_single`] and
+    /// [`transcode_page`]) and return the result as a handle instead of the body
+    /// bytes, which then never enter the engine; an answer that does not decode comes
+    /// back with its bytes, as from [`Transport::send`]. The default is `send`.
+    /// `None`: nothing is known of the answer, it comes back as from `send`.
+    async fn send_expecting(
+        &self,
+        req: HttpRequest,
+        kind: Option<AnswerKind>,
+    ) -> Result<(HttpResponse, Option<upload::Handle>), Error> {
+        let _ = kind;
+        self.send(req).await.map(|resp| (resp, None))
     }
     /// Sends one request with runtime extras (a body or signal held by the runtime,
     /// manual redirects, a response body left in the runtime). The default accepts
@@ -64,6 +87,16 @@ pub trait Transport {
     ) -> Result<(HttpResponse, Option<upload::Handle>), Error> {
         upload::default_send_ext(self, req, extras).await
     }
+}
+
+/// What a request's 2xx answer is, for a transport that decodes it on arrival
+/// ([`Transport::send_expecting`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerKind {
+    /// One record: `{data: {...}}` (read, create, update).
+    Record,
+    /// A page of records: `{data: [...]}`.
+    Page,
 }
 
 /// Connection settings, validated.
@@ -286,16 +319,28 @@ impl<T: Transport> Client<T> {
     /// new token and replays once (the server refused the first attempt, so nothing was
     /// applied). Non-2xx answers become errors.
     async fn send_authed(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
-        self.send_with_token(req, false).await
+        self.send_with_token(req, false, None)
+            .await
+            .map(|(resp, _)| resp)
     }
 
     /// Like [`Client::send_authed`] for a write: a failure after sending is marked as
     /// possibly applied.
     async fn send_write(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
-        self.send_with_token(req, true).await
+        self.send_with_token(req, true, None)
+            .await
+            .map(|(resp, _)| resp)
     }
 
-    async fn send_with_token(&self, req: HttpRequest, write: bool) -> Result<HttpResponse, Error> {
+    /// The loop behind [`Client::send_authed`] and [`Client::send_write`], for a
+    /// request whose 2xx answer is `kind` (if known): the answer comes with what
+    /// [`Transport::send_expecting`] kept of it.
+    pub(crate) async fn send_with_token(
+        &self,
+        req: HttpRequest,
+        write: bool,
+        kind: Option<AnswerKind>,
+    ) -> Result<(HttpResponse, Option<upload::Handle>), Error> {
         if !self.config.site.owns(&req.url) {
             return Err(Error::invalid_input(
                 "url",
@@ -306,13 +351,16 @@ impl<T: Transport> Client<T> {
         let mut replayed = false;
         loop {
             let token = self.bearer().await?;
-            let result = self.transport.send(with_bearer(req.clone(), &token)).await;
+            let result = self
+                .transport
+                .send_expecting(with_bearer(req.clone(), &token), kind)
+                .await;
             let decision = match &result {
-                Ok(resp) if resp.is_success() => {
+                Ok((resp, _)) if resp.is_success() => {
                     self.budget.borrow_mut().earn();
                     return result;
                 }
-                Ok(resp) => {
+                Ok((resp, _)) => {
                     let err = Error::from_response(resp);
                     // The server refused the attempt, so replaying it is safe even for
                     // a write: once, with a new token.
@@ -435,10 +483,14 @@ impl<T: Transport> Client<T> {
     /// Fetches one page (1-based) of a read as flat record texts (the fast path: no
     /// `Value` trees; see [`crate::protocol::transcode`]).
     pub async fn fetch_page(&self, query: &ReadQuery, page: u32) -> Result<PageText, Error> {
-        let resp = self
-            .send_authed(query.page_request(&self.config.site, page))
+        let (resp, kept) = self
+            .send_with_token(
+                query.page_request(&self.config.site, page),
+                false,
+                Some(AnswerKind::Page),
+            )
             .await?;
-        self.transport.decode_page(&resp)
+        self.transport.decode_page(&resp, kept.as_ref())
     }
 
     /// Fetches one page as records (`Value`s) for the engine's own use (events); JS

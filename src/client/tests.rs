@@ -1295,3 +1295,104 @@ fn block_on_pending<F: std::future::Future>(f: F) -> bool {
     let mut f = std::pin::pin!(f);
     poll_once(f.as_mut()).is_pending()
 }
+
+/// A transport that decodes 2xx answers itself when told what they are (as the JS
+/// sender does): it keeps the decoded value (here the body text) in a handle, empties
+/// the body, and records the kind each request was sent with.
+struct Decoding {
+    inner: Scripted,
+    kinds: RefCell<Vec<Option<AnswerKind>>>,
+}
+
+impl Transport for &Decoding {
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+        self.send_expecting(req, None).await.map(|(resp, _)| resp)
+    }
+    async fn send_expecting(
+        &self,
+        req: HttpRequest,
+        kind: Option<AnswerKind>,
+    ) -> Result<(HttpResponse, Option<upload::Handle>), Error> {
+        self.kinds.borrow_mut().push(kind);
+        let mut resp = (&self.inner).send(req).await?;
+        if kind.is_none() || !resp.is_success() {
+            return Ok((resp, None));
+        }
+        let text = String::from_utf8(std::mem::take(&mut resp.body)).unwrap();
+        Ok((resp, Some(upload::Handle::new(text))))
+    }
+    fn now_ms(&self) -> f64 {
+        (&self.inner).now_ms()
+    }
+    async fn sleep(&self, ms: f64) {
+        (&self.inner).sleep(ms).await
+    }
+    fn random(&self) -> f64 {
+        0.5
+    }
+    fn decode_page(
+        &self,
+        resp: &HttpResponse,
+        kept: Option<&upload::Handle>,
+    ) -> Result<PageText, Error> {
+        // The page as the runtime decoded it; the body left for the engine is empty.
+        assert!(resp.body.is_empty());
+        let text = kept.and_then(|h| h.get::<String>()).expect("a kept page");
+        let mut page = transcode_page(&HttpResponse {
+            body: text.as_bytes().to_vec(),
+            ..resp.clone()
+        })?;
+        page.records.clear();
+        page.runtime = Some(std::rc::Rc::new(text.clone()));
+        Ok(page)
+    }
+}
+
+#[test]
+fn record_and_page_answers_are_sent_expecting_their_kind_and_come_back_kept() {
+    let expired =
+        r#"{"errors":[{"status":401,"code":102,"title":"Unauthorized","detail":"Token Expired"}]}"#;
+    let p1 = page_body(1..3);
+    let t = Decoding {
+        inner: Scripted::new(vec![
+            (200, TOKEN),
+            (401, expired),
+            (200, TOKEN2),
+            (200, SHOT),
+            (503, "busy"),
+            (200, &p1),
+        ]),
+        kinds: RefCell::new(vec![]),
+    };
+    let c = block_on(Client::connect(config(), &t)).unwrap();
+    let (req, write, auth, _) = c.read_call("Shot", 7, None).into_parts();
+    let (resp, kept) =
+        block_on(c.send_call_expecting(req, write, auth, Some(AnswerKind::Record))).unwrap();
+    // The replayed attempt's answer, kept by the transport; its body never reached us.
+    assert_eq!(resp.status, 200);
+    assert!(resp.body.is_empty());
+    assert_eq!(
+        kept.as_ref()
+            .and_then(|h| h.get::<String>())
+            .map(String::as_str),
+        Some(SHOT)
+    );
+    // A page: retried after the 503, decoded from what the transport kept.
+    let page = block_on(c.fetch_page(&shots_query(2), 1)).unwrap();
+    assert_eq!(page.ids, vec![1, 2]);
+    assert!(page.runtime.is_some());
+    // Token requests (at connect, after "Token Expired") are sent as bytes; every
+    // attempt of the read and of the page says what its answer is.
+    use AnswerKind::{Page, Record};
+    assert_eq!(
+        *t.kinds.borrow(),
+        vec![
+            None,
+            Some(Record),
+            None,
+            Some(Record),
+            Some(Page),
+            Some(Page)
+        ]
+    );
+}

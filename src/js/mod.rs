@@ -15,8 +15,9 @@ use js_sys::{Function, Promise};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
+use crate::client::upload::Handle;
 use crate::client::{
-    decoded, Client, Config, OneShot, PageWindow, StartPage, TokenListener,
+    decoded, AnswerKind, Client, Config, OneShot, PageWindow, StartPage, TokenListener,
     DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID,
 };
 use crate::protocol::auth::{Grant, ImportedTokens, Secret, TokenScope, Tokens};
@@ -444,42 +445,44 @@ fn run_one<R: 'static>(
     send_one(
         inner,
         req,
-        (write, auth),
-        Box::new(move |resp| decode(resp).map(to_js)),
+        (write, auth, None),
+        Box::new(move |resp, _| decode(resp).map(to_js)),
     )
 }
 
-/// Runs a [`OneShot`] whose answer is one record (read, create, update): decoded by
-/// the package's JS decoder when there is one, else transcoded here.
+/// Runs a [`OneShot`] whose answer is one record (read, create, update): decoded in
+/// JS when the package's decoder is there (by its sender as the answer arrives, the
+/// bytes never entering wasm), else transcoded here.
 fn run_record(inner: &Rc<Client<FetchTransport>>, call: OneShot<String>) -> Promise {
-    let Some(decoder) = inner.transport().record_decoder() else {
+    if !inner.transport().decodes_in_js() {
         return run_one(inner, call, record_to_js);
-    };
+    }
     let (req, write, auth, _) = call.into_parts();
     send_one(
         inner,
         req,
-        (write, auth),
-        Box::new(move |resp| crate::transport::decode_record(&decoder, resp)),
+        (write, auth, Some(AnswerKind::Record)),
+        Box::new(crate::transport::decode_record),
     )
 }
 
-/// The continuation of [`run_one`]: decodes an answer into the promise's value.
-type Finish = Box<dyn FnOnce(&HttpResponse) -> Result<JsValue, Error>>;
+/// The continuation of [`run_one`]: decodes an answer (and what the transport kept of
+/// it) into the promise's value.
+type Finish = Box<dyn FnOnce(&HttpResponse, Option<&Handle>) -> Result<JsValue, Error>>;
 
 fn send_one(
     inner: &Rc<Client<FetchTransport>>,
     req: Result<HttpRequest, Error>,
-    (write, auth): (bool, bool),
+    (write, auth, kind): (bool, bool, Option<AnswerKind>),
     finish: Finish,
 ) -> Promise {
     let inner = inner.clone();
     future_to_promise(async move {
-        let resp = inner
-            .send_call(req, write, auth)
+        let (resp, kept) = inner
+            .send_call_expecting(req, write, auth, kind)
             .await
             .map_err(|e| error_to_js(&e))?;
-        decoded(write, finish(&resp)).map_err(|e| error_to_js(&e))
+        decoded(write, finish(&resp, kept.as_ref())).map_err(|e| error_to_js(&e))
     })
 }
 

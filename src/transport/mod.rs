@@ -11,7 +11,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, RequestInit, Response};
 
-use crate::client::Transport;
+use crate::client::upload::Handle;
+use crate::client::{AnswerKind, Transport};
 use crate::protocol::http::{HttpRequest, HttpResponse, RESPONSE_HEADERS};
 use crate::protocol::transcode::{not_a_page, transcode_page, PageText};
 use crate::protocol::{Error, ErrorKind};
@@ -45,11 +46,13 @@ pub struct FetchTransport {
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
-    /// `send(fetch, url, method, head, body, signal, ms, names)` of `api.js`: one
-    /// attempt. `head` is `name\nvalue\n…`; it resolves (never rejects) to `[0,
+    /// `send(fetch, url, method, head, body, signal, ms, names, mode)` of `api.js`:
+    /// one attempt. `head` is `name\nvalue\n…`; it resolves (never rejects) to `[0,
     /// status, headers ("name\nvalue\n…" of `names` present, or null), Uint8Array]`,
     /// `[1]` when `ms` passed first, `[2]` when `signal` aborted first, `[3, error]`
-    /// when `fetch` or the body failed, `[4]` when `fetch` gave no Response.
+    /// when `fetch` or the body failed, `[4]` when `fetch` gave no Response. With
+    /// `mode` 1 (one record) or 2 (a page), a 2xx answer that decodes is `[0, status,
+    /// null, null, decoded]` (the page decoder's answer; the body stays in JS).
     #[wasm_bindgen(js_name = Function)]
     #[derive(Clone)]
     pub type SendFn;
@@ -66,6 +69,7 @@ extern "C" {
         signal: Option<&AbortSignal>,
         ms: f64,
         names: &JsValue,
+        mode: u32,
     ) -> Result<Promise, JsValue>;
 }
 
@@ -131,10 +135,11 @@ impl FetchTransport {
         self
     }
 
-    /// The package's decoder of single-record answers (the page decoder called with
-    /// `true`), if there is one; see [`decode_record`].
-    pub fn record_decoder(&self) -> Option<Function> {
-        self.page_decoder.clone()
+    /// Whether answers of one record or a page of records are decoded in JS by the
+    /// package's sender as they arrive (see [`Transport::send_expecting`] and
+    /// [`decode_record`]).
+    pub fn decodes_in_js(&self) -> bool {
+        self.sender.is_some()
     }
 
     /// This transport for one call: `signal` cancels it, `attempt_timeout_ms` bounds
@@ -227,13 +232,15 @@ impl FetchTransport {
 
 impl FetchTransport {
     /// One attempt through the package's JS sender: the same budget, signal and
-    /// errors as the Rust path of [`Transport::send`].
+    /// errors as the Rust path of [`Transport::send`]. With a `kind`, a 2xx answer
+    /// that decodes comes back decoded (a JS value in the handle) and without its body.
     async fn send_js(
         &self,
         sender: &SendFn,
         names: &JsValue,
         req: HttpRequest,
-    ) -> Result<HttpResponse, Error> {
+        kind: Option<AnswerKind>,
+    ) -> Result<(HttpResponse, Option<Handle>), Error> {
         if self.signal.as_ref().is_some_and(AbortSignal::aborted) {
             return Err(aborted());
         }
@@ -267,6 +274,11 @@ impl FetchTransport {
                 self.signal.as_ref(),
                 budget,
                 names,
+                match kind {
+                    None => 0,
+                    Some(AnswerKind::Record) => 1,
+                    Some(AnswerKind::Page) => 2,
+                },
             )
             .map_err(|e| js_failure(&e))?;
         let outcome: js_sys::Array = JsFuture::from(promise)
@@ -291,11 +303,18 @@ impl FetchTransport {
                     .get(3)
                     .dyn_into::<Uint8Array>()
                     .map_or_else(|_| Vec::new(), |b| b.to_vec());
-                Ok(HttpResponse {
-                    status,
-                    headers,
-                    body,
-                })
+                // Only a 2xx answer asked for decoded carries it.
+                let decoded = outcome.get(4);
+                let kept = (kind.is_some() && !decoded.is_undefined() && !decoded.is_null())
+                    .then(|| Handle::new(decoded));
+                Ok((
+                    HttpResponse {
+                        status,
+                        headers,
+                        body,
+                    },
+                    kept,
+                ))
             }
             Some(1.0) => Err(timed_out(budget)),
             Some(2.0) => Err(aborted()),
@@ -308,18 +327,15 @@ impl FetchTransport {
     }
 }
 
-/// A single-record answer (`{data: {...}}`) as a plain JS record, decoded by the
-/// package's `decoder` (see [`FetchTransport::record_decoder`]): the record and errors
-/// of [`crate::protocol::transcode::transcode_single`].
-pub fn decode_record(decoder: &Function, resp: &HttpResponse) -> Result<JsValue, Error> {
-    decoder
-        .call2(
-            &JsValue::UNDEFINED,
-            &Uint8Array::from(resp.body.as_slice()),
-            &JsValue::TRUE,
-        )
-        .ok()
-        .filter(JsValue::is_object)
+/// A single-record answer (`{data: {...}}`) as the plain JS record the package's
+/// sender decoded on arrival (`kept`, see [`Transport::send_expecting`] and
+/// [`FetchTransport::decodes_in_js`]): the record and errors of
+/// [`crate::protocol::transcode::transcode_single`]. An answer the sender could not
+/// decode (nothing kept) is the transcoder's decode error.
+pub fn decode_record(resp: &HttpResponse, kept: Option<&Handle>) -> Result<JsValue, Error> {
+    kept.and_then(Handle::get::<JsValue>)
+        .filter(|v| v.is_object())
+        .cloned()
         .ok_or_else(|| not_a_page(resp))
 }
 
@@ -513,14 +529,7 @@ fn js_failure(err: &JsValue) -> Error {
 
 impl Transport for FetchTransport {
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
-        match &self.sender {
-            Some((sender, names)) => self.send_js(sender, names, req).await,
-            // Without the package's sender (the wasm-bindgen tests): sent as uploads
-            // and downloads are, the attempt timeout bounding the response head.
-            None => ext::send(self, req, &Default::default())
-                .await
-                .map(|(resp, _)| resp),
-        }
+        self.send_expecting(req, None).await.map(|(resp, _)| resp)
     }
 
     fn now_ms(&self) -> f64 {
@@ -554,13 +563,33 @@ impl Transport for FetchTransport {
         js_sys::Math::random()
     }
 
-    fn decode_page(&self, resp: &HttpResponse) -> Result<PageText, Error> {
-        let Some(decoder) = &self.page_decoder else {
-            return transcode_page(resp);
+    async fn send_expecting(
+        &self,
+        req: HttpRequest,
+        kind: Option<AnswerKind>,
+    ) -> Result<(HttpResponse, Option<Handle>), Error> {
+        match &self.sender {
+            Some((sender, names)) => self.send_js(sender, names, req, kind).await,
+            // Without the package's sender (the wasm-bindgen tests): sent as uploads
+            // and downloads are, the attempt timeout bounding the response head.
+            None => ext::send(self, req, &Default::default())
+                .await
+                .map(|(resp, _)| (resp, None)),
+        }
+    }
+
+    fn decode_page(&self, resp: &HttpResponse, kept: Option<&Handle>) -> Result<PageText, Error> {
+        let decoded = match (kept.and_then(Handle::get::<JsValue>), &self.page_decoder) {
+            // Decoded by the JS sender on arrival.
+            (Some(decoded), _) => Some(decoded.clone()),
+            // The sender could not decode it: not a page.
+            (None, _) if self.sender.is_some() => None,
+            (None, Some(decoder)) => decoder
+                .call1(&JsValue::UNDEFINED, &Uint8Array::from(resp.body.as_slice()))
+                .ok(),
+            (None, None) => return transcode_page(resp),
         };
-        let decoded = decoder
-            .call1(&JsValue::UNDEFINED, &Uint8Array::from(resp.body.as_slice()))
-            .ok()
+        let decoded = decoded
             .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
             .ok_or_else(|| not_a_page(resp))?;
         let records = decoded.get(0);

@@ -81,14 +81,28 @@ test("a token fetch would refuse as a header value is a typed input error; nothi
   assert.equal(sent, 1);
 });
 
-test("a Response whose headers throw settles the call as a typed network error", async () => {
-  const sg = await connect(() => {
-    const res = new Response(RECORD, { status: 200 });
-    Object.defineProperty(res, "headers", { get() { throw new TypeError("headers unavailable"); } });
+test("a 2xx record or page is decoded as it arrives, without reading a header (each Headers.get costs)", async () => {
+  const sg = await connect((url) => {
+    const res = new Response(url.includes("/entity/shots/1") ? RECORD : `{"data":[{"type":"Shot","id":1,"attributes":{"code":"a"}}]}`, { status: 200 });
+    Object.defineProperty(res, "headers", { get() { throw new TypeError("headers read"); } });
     return Promise.resolve(res);
   });
-  const err = await rejection(sg.read("Shot", 1));
-  assert.ok(err instanceof ShotGridError);
-  assert.equal(err.kind, "network");
-  assert.equal(err.detail, "headers unavailable");
+  assert.deepEqual(await sg.read("Shot", 1), { type: "Shot", id: 1, code: "a" });
+  assert.deepEqual(await sg.find("Shot", null), [{ type: "Shot", id: 1, code: "a" }]);
 });
+
+// A 2xx record the sender decodes needs no header; an error answer (its request id,
+// Retry-After) or a 2xx body that does not decode (its request id) reads them.
+for (const [what, status, body] of [["an error answer", 404, `{"errors":[{"status":404}]}`], ["a 2xx answer that does not decode", 200, "<html>"]]) {
+  test(`a Response whose headers throw settles the call as a typed network error (${what})`, async () => {
+    const sg = await connect(() => {
+      const res = new Response(body, { status });
+      Object.defineProperty(res, "headers", { get() { throw new TypeError("headers unavailable"); } });
+      return Promise.resolve(res);
+    });
+    const err = await rejection(sg.read("Shot", 1));
+    assert.ok(err instanceof ShotGridError);
+    assert.equal(err.kind, "network");
+    assert.equal(err.detail, "headers unavailable");
+  });
+}
