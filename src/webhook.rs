@@ -14,8 +14,8 @@
 //!   mismatch" (a forgery, a wrong token, or a body altered on the way, e.g. re-encoded);
 //! - a verified body that is not a delivery payload: `decode`.
 
+use crate::protocol::json::{Map, Value};
 use hmac::{Hmac, Mac};
-use serde_json::{Map, Value};
 use sha1::Sha1;
 
 use crate::protocol::{Error, ErrorKind};

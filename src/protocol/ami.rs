@@ -22,7 +22,7 @@
 //!
 //! Anything else is kept, as strings, in `other`.
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use crate::protocol::json::json;
 
@@ -277,8 +277,8 @@ impl ActionMenuItemPost {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::json::sj as json;
     use crate::protocol::ErrorKind;
-    use serde_json::json;
 
     const POST: &str = "user_id=39&user_login=flord&title=Versions&entity_type=Version\
         &server_hostname=studio.shotgrid.autodesk.com&referrer_path=%2Fpage%2F1234\

@@ -1,7 +1,7 @@
 //! JSON:API resources → plain records `{type, id, ...fields}` (the shape users know from
 //! the Python API), linked entities as `{type, id, name}`.
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use super::error::Error;
 use super::http::HttpResponse;
@@ -96,7 +96,7 @@ pub fn decode_single(resp: &HttpResponse) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::protocol::json::sj as json;
 
     fn ok(body: &str) -> HttpResponse {
         HttpResponse {

@@ -15,7 +15,7 @@
 //!    to give up a multipart upload, `POST {complete_upload}/multipart_abort` with the
 //!    bare upload info ([`abort_request`]).
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use crate::protocol::json::json;
 
@@ -727,7 +727,7 @@ pub fn metadata_url(resp: &HttpResponse, site: &Site) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::protocol::json::sj as json;
 
     fn site() -> Site {
         Site::parse("https://studio.shotgrid.autodesk.com").unwrap()
