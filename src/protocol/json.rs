@@ -250,13 +250,13 @@ impl<'a> Reader<'a> {
     pub fn value(&mut self) -> Option<Value> {
         Some(match self.peek()? {
             b'{' => {
-                let mut map = Map::new();
+                let mut members = Vec::new();
                 self.object(|r, key| {
                     let v = r.value()?;
-                    map.insert(key.into_owned(), v);
+                    members.push((key.into_owned(), v));
                     Some(())
                 })?;
-                Value::Object(map)
+                Value::Object(Map::from_members(members))
             }
             b'[' => {
                 let mut items = Vec::new();

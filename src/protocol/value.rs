@@ -589,8 +589,73 @@ impl Map<String, Value> {
     }
 
     /// Appends a member whose key the caller knows is not in the map yet (no lookup).
-    pub(crate) fn push_unique(&mut self, key: String, value: Value) {
+    #[cfg(test)]
+    fn push_unique(&mut self, key: String, value: Value) {
         self.members.push((key, value));
+    }
+
+    /// An object from members in order, as [`Map::insert`] one by one gives it (a
+    /// repeated key keeps its first place and takes its last value), in linear time:
+    /// big objects find repeated keys through a hash table of member indices, not by
+    /// scanning (what the reader and [`Map::extend`] use on untrusted input).
+    pub fn from_members(mut members: Vec<(String, Value)>) -> Self {
+        let n = members.len();
+        // Small objects (the usual ones) are scanned; the table pays from about here.
+        let small = n <= 16;
+        let mask = if small {
+            0
+        } else {
+            (2 * n).next_power_of_two() - 1
+        };
+        let mut slots = vec![usize::MAX; if small { 0 } else { mask + 1 }];
+        let mut dropped: Vec<bool> = Vec::new();
+        for i in 0..n {
+            let Some((key, _)) = members.get(i) else {
+                break;
+            };
+            let first = if small {
+                members.iter().take(i).position(|(k, _)| k == key)
+            } else {
+                let mut h = key.bytes().fold(0x811c_9dc5_u32, |h, b| {
+                    (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+                }) as usize;
+                loop {
+                    h &= mask;
+                    match slots.get(h).copied() {
+                        Some(usize::MAX) => {
+                            if let Some(slot) = slots.get_mut(h) {
+                                *slot = i;
+                            }
+                            break None;
+                        }
+                        Some(j) if members.get(j).is_some_and(|(k, _)| k == key) => break Some(j),
+                        Some(_) => h += 1,
+                        None => break None,
+                    }
+                }
+            };
+            if let Some(j) = first {
+                let value = members
+                    .get_mut(i)
+                    .map(|(_, v)| v.take())
+                    .unwrap_or_default();
+                if let Some((_, slot)) = members.get_mut(j) {
+                    *slot = value;
+                }
+                dropped.resize(n, false);
+                if let Some(d) = dropped.get_mut(i) {
+                    *d = true;
+                }
+            }
+        }
+        if !dropped.is_empty() {
+            let mut i = 0;
+            members.retain(|_| {
+                i += 1;
+                !dropped.get(i - 1).copied().unwrap_or(false)
+            });
+        }
+        Map { members }
     }
 
     /// The value of `key`, inserted as `null` when missing.
@@ -692,17 +757,16 @@ impl<'a> IntoIterator for &'a mut Map<String, Value> {
 /// Inserts each member ([`Map::insert`]: later duplicates replace in place).
 impl Extend<(String, Value)> for Map<String, Value> {
     fn extend<T: IntoIterator<Item = (String, Value)>>(&mut self, iter: T) {
-        for (k, v) in iter {
-            self.insert(k, v);
-        }
+        let mut members = std::mem::take(&mut self.members);
+        members.extend(iter);
+        *self = Map::from_members(members);
     }
 }
 
+/// Members in order ([`Map::from_members`]).
 impl FromIterator<(String, Value)> for Map<String, Value> {
     fn from_iter<T: IntoIterator<Item = (String, Value)>>(iter: T) -> Self {
-        let mut map = Map::new();
-        map.extend(iter);
-        map
+        Map::from_members(iter.into_iter().collect())
     }
 }
 
@@ -806,5 +870,143 @@ mod serde_conv {
         fn eq(&self, other: &serde_json::Value) -> bool {
             *self == Value::from(other.clone())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(m: &Map<String, Value>) -> Vec<&str> {
+        m.keys().map(String::as_str).collect()
+    }
+
+    /// Members with keys `k{i % distinct}` and values `i`, read from text by serde_json
+    /// (IndexMap: first place, last value) and by ours.
+    fn repeated(count: usize, distinct: usize) {
+        let mut text = String::from("{");
+        for i in 0..count {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&format!("\"k{}\":{i}", (i * 7919) % distinct));
+        }
+        text.push('}');
+        let ours = crate::protocol::json::parse(text.as_bytes()).unwrap();
+        let theirs: serde_json::Value = serde_json::from_str(&text).unwrap();
+        // Same members, same order (text compares order; `==` does not).
+        assert_eq!(
+            crate::protocol::json::text(&ours),
+            serde_json::to_string(&theirs).unwrap(),
+            "{count} members, {distinct} keys"
+        );
+        assert_eq!(ours.as_object().unwrap().len(), distinct.min(count));
+    }
+
+    #[test]
+    fn repeated_keys_keep_the_first_place_and_the_last_value_small_and_big() {
+        for (count, distinct) in [
+            (3, 2),
+            (16, 5),
+            (17, 17),
+            (17, 3),
+            (40, 40),
+            (1000, 999),
+            (5000, 37),
+        ] {
+            repeated(count, distinct);
+        }
+        let m: Map<String, Value> = [("a", 1), ("b", 2), ("a", 3)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Value::from(v)))
+            .collect();
+        assert_eq!(keys(&m), ["a", "b"]);
+        assert_eq!(m["a"], 3);
+    }
+
+    #[test]
+    fn insert_replaces_in_place_and_remove_keeps_the_order() {
+        let mut m = Map::new();
+        for k in ["a", "b", "c", "d"] {
+            assert_eq!(m.insert(k.to_owned(), Value::from(k)), None);
+        }
+        assert_eq!(
+            m.insert("b".to_owned(), Value::Null),
+            Some(Value::from("b"))
+        );
+        assert_eq!(keys(&m), ["a", "b", "c", "d"]);
+        assert_eq!(m.remove("a"), Some(Value::from("a")));
+        assert_eq!(m.remove("a"), None);
+        assert_eq!(keys(&m), ["b", "c", "d"]);
+        m.extend([
+            ("e".to_owned(), Value::Bool(true)),
+            ("c".to_owned(), Value::Null),
+        ]);
+        assert_eq!(keys(&m), ["b", "c", "d", "e"]);
+        assert_eq!(m.get("c"), Some(&Value::Null));
+        m.retain(|k, _| k != "d");
+        assert_eq!(keys(&m), ["b", "c", "e"]);
+        let pairs: Vec<(&String, &Value)> = m.iter().collect();
+        assert_eq!(pairs.len(), 3);
+        for (_, v) in &mut m {
+            *v = Value::from(1u8);
+        }
+        assert!(m.values().all(|v| *v == 1));
+    }
+
+    #[test]
+    fn objects_are_equal_in_any_order_as_in_serde_json() {
+        let a = crate::protocol::json::parse(br#"{"a":1,"b":[1,{"x":null,"y":2}]}"#).unwrap();
+        let b = crate::protocol::json::parse(br#"{"b":[1,{"y":2,"x":null}],"a":1}"#).unwrap();
+        let c = crate::protocol::json::parse(br#"{"b":[1,{"y":2,"x":null}],"a":1.0}"#).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let (sa, sb): (serde_json::Value, serde_json::Value) = (a.clone().into(), b.into());
+        assert_eq!(sa, sb);
+    }
+
+    #[test]
+    fn numbers_keep_what_serde_json_keeps() {
+        let cases: [(Value, serde_json::Value); 7] = [
+            (Value::from(5u64), serde_json::Value::from(5u64)),
+            (Value::from(-5i64), serde_json::Value::from(-5i64)),
+            (Value::from(7i64), serde_json::Value::from(7i64)),
+            (Value::from(u64::MAX), serde_json::Value::from(u64::MAX)),
+            (Value::from(i64::MIN), serde_json::Value::from(i64::MIN)),
+            (Value::from(2.5f64), serde_json::Value::from(2.5f64)),
+            (Value::from(f64::NAN), serde_json::Value::from(f64::NAN)),
+        ];
+        for (ours, theirs) in cases {
+            assert_eq!(ours.as_u64(), theirs.as_u64(), "{theirs}");
+            assert_eq!(ours.as_i64(), theirs.as_i64(), "{theirs}");
+            assert_eq!(ours.as_f64(), theirs.as_f64(), "{theirs}");
+            assert_eq!(ours.is_u64(), theirs.is_u64(), "{theirs}");
+            assert_eq!(ours.is_i64(), theirs.is_i64(), "{theirs}");
+            assert_eq!(ours.is_f64(), theirs.is_f64(), "{theirs}");
+            assert_eq!(ours.is_null(), theirs.is_null(), "{theirs}");
+            assert_eq!(Value::from(theirs.clone()), ours);
+            assert_eq!(serde_json::Value::from(ours), theirs);
+        }
+        // An integer and the equal float are different values, as in serde_json.
+        assert_ne!(Value::from(1u64), Value::from(1.0f64));
+        assert_eq!(Value::from(1u64), 1);
+        assert_eq!(Value::from(-0.0f64), Value::from(0.0f64));
+    }
+
+    #[test]
+    fn indexing_gives_null_when_missing_and_assigning_inserts() {
+        let mut v = crate::protocol::json::parse(br#"{"a":[10,{"b":"c"}]}"#).unwrap();
+        assert_eq!(v["a"][1]["b"], "c");
+        assert!(v["a"][5].is_null() && v["x"]["y"].is_null() && v[0].is_null());
+        assert_eq!(v.get("a").and_then(|a| a.get(0)), Some(&Value::from(10u8)));
+        v["z"] = Value::from("new");
+        v["a"][0] = Value::Null;
+        assert_eq!(
+            crate::protocol::json::text(&v),
+            r#"{"a":[null,{"b":"c"}],"z":"new"}"#
+        );
+        let mut n = Value::Null;
+        n["k"] = Value::Bool(false);
+        assert_eq!(crate::protocol::json::text(&n), r#"{"k":false}"#);
     }
 }
