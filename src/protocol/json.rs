@@ -764,7 +764,7 @@ mod tests {
         });
         assert_eq!(text(&ours), text(&Value::from(theirs)));
         assert_eq!(json!(null), Value::Null);
-        assert_eq!(json!([]), serde_json::json!([]));
-        assert_eq!(json!({}), serde_json::json!({}));
+        assert_eq!(json!([]), sj!([]));
+        assert_eq!(json!({}), sj!({}));
     }
 }

@@ -865,12 +865,6 @@ mod serde_conv {
             f.write_str(&crate::protocol::json::text(self))
         }
     }
-
-    impl PartialEq<serde_json::Value> for Value {
-        fn eq(&self, other: &serde_json::Value) -> bool {
-            *self == Value::from(other.clone())
-        }
-    }
 }
 
 #[cfg(test)]
