@@ -471,9 +471,8 @@ pub fn merge_sg_reply(info: &mut UploadInfo, resp: &HttpResponse) -> Result<(), 
     let doc = success_json(resp)?;
     match doc.get("data") {
         Some(Value::Object(m)) => {
-            for (k, v) in m {
-                info.data.insert(k.clone(), v.clone());
-            }
+            info.data
+                .extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
             Ok(())
         }
         _ => Err(Error::decode(
