@@ -1,17 +1,20 @@
-//! JSON text in and out of `serde_json::Value`, without serde's machinery.
+//! JSON text in and out of the client's [`Value`] (`protocol::value`, re-exported
+//! here), without serde's machinery.
 //!
-//! `serde_json::Value` stays the client's data type (tests, the emulator and the fuzz
-//! targets share it), but its parser and serializer are generic serde code: a
-//! `Deserializer` and visitors per target type, error values that format floats
-//! (`<f64 as Display>` and flt2dec) and `std::io` errors for the writer. This module is
+//! serde_json is only a dev-dependency (tests and the fuzz targets compare with it
+//! through conversions): its `Value` with `preserve_order` brought indexmap, hashbrown
+//! and a hasher, and its parser and serializer are generic serde code (a
+//! `Deserializer` and visitors per target type, error values that format floats,
+//! `std::io` errors for the writer). This module is
 //! the client's one reader and writer: a byte-level parser that builds `Value`s
 //! directly, a scanner that hands out members and raw value texts (the page transcoder
 //! copies field values as text), and a compact writer. It accepts exactly what
 //! serde_json accepts (RFC 8259: no trailing commas, comments, lone surrogates or raw
 //! control characters in strings; at most 127 nested arrays/objects; numbers out of
 //! the f64 range rejected), builds the same values (integers as `u64`/`i64` when they
-//! fit, `-0` as a float) and writes the same text as `serde_json::to_string`; the
-//! tests below compare both on every case. Floats are read correctly rounded (see
+//! fit, `-0` as a float; a repeated key keeps its first place and its last value) and
+//! writes the same text as `serde_json::to_string`; the tests below compare both on
+//! every case. Floats are read correctly rounded (see
 //! [`read_float`]).
 
 use std::borrow::Cow;

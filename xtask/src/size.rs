@@ -18,8 +18,9 @@ use crate::Result;
 /// The ceiling is never above what the file measured when it was last lowered plus a
 /// small margin, and never below the budget.
 pub const BUDGETS: &[(&str, u64, u64)] = &[
-    // Measured 124,561 B gzip on 2026-11-30 (issue 7: 22,161 B over budget); ceiling +1 KiB.
-    ("shotgrid_wasm_bg.wasm", 100 * 1024, 125_585),
+    // Measured 121,303 B gzip on 2026-11-30 (own JSON Value type, no serde_json/indexmap;
+    // issue 7: 18,903 B over budget); ceiling +1 KiB.
+    ("shotgrid_wasm_bg.wasm", 100 * 1024, 122_327),
     ("shotgrid_wasm.js", 15 * 1024, 15 * 1024),
 ];
 
