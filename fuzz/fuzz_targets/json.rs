@@ -28,7 +28,10 @@ fn to_serde(v: &Value) -> serde_json::Value {
             let mut out = serde_json::Map::new();
             for (k, item) in map {
                 // Keys are unique in our map: a repeat here would hide a reader bug.
-                assert!(out.insert(k.clone(), to_serde(item)).is_none(), "repeated key {k:?}");
+                assert!(
+                    out.insert(k.clone(), to_serde(item)).is_none(),
+                    "repeated key {k:?}"
+                );
             }
             serde_json::Value::Object(out)
         }
