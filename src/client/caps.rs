@@ -3,7 +3,7 @@
 //! request with [`crate::protocol`] (which validates first), sends it, decodes the answer.
 //! Reads go through `send_authed`; writes through `send_write` (never replayed).
 
-use serde_json::Value;
+use crate::protocol::json::Value;
 
 use super::{Client, Transport};
 use crate::protocol::common::decode_error;

@@ -1,7 +1,7 @@
 //! Event-log following and webhook acknowledgements over the engine. The decisions
 //! (filters, holes, ordering) live in [`crate::protocol::events`]; this only fetches.
 
-use serde_json::Value;
+use crate::protocol::json::Value;
 
 use crate::protocol::json::json;
 

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use gate::{Gate, Turn};
 
-use serde_json::Value;
+use crate::protocol::json::Value;
 
 use crate::protocol::auth::{
     parse_token_response, token_request, Grant, ImportedTokens, Secret, TokenScope, Tokens,

@@ -249,7 +249,7 @@ fn find_walks_pages_until_a_short_one() {
     let c = block_on(Client::connect(config(), &t)).unwrap();
     let q = ReadQuery::new(
         "Shot",
-        validate(&serde_json::json!([["code", "contains", "s"]])).unwrap(),
+        validate(&crate::protocol::json::sj!([["code", "contains", "s"]])).unwrap(),
         vec!["code".into()],
         vec![],
         Some(2),
@@ -277,7 +277,8 @@ fn a_write_that_fails_after_sending_may_have_been_applied() {
     // Script ends after the token: the create gets a network error.
     let t = Scripted::new(vec![(200, TOKEN)]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
-    let e = block_on(c.create("Shot", &serde_json::json!({"code": "x"}), &[])).unwrap_err();
+    let e =
+        block_on(c.create("Shot", &crate::protocol::json::sj!({"code": "x"}), &[])).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Network);
     assert!(e.maybe_applied);
     assert!(!e.retryable);
@@ -307,7 +308,8 @@ fn a_write_accepted_with_an_unreadable_answer_may_have_been_applied() {
         (201, r#"{"data":{"type":"Shot","id":9,"attri"#),
     ]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
-    let e = block_on(c.create("Shot", &serde_json::json!({"code": "x"}), &[])).unwrap_err();
+    let e =
+        block_on(c.create("Shot", &crate::protocol::json::sj!({"code": "x"}), &[])).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Decode);
     assert_eq!(e.status, Some(201));
     assert!(e.maybe_applied);
@@ -321,7 +323,8 @@ fn a_write_accepted_with_an_unreadable_answer_may_have_been_applied() {
     // A batch likewise: its transaction was committed.
     let t = Scripted::new(vec![(200, TOKEN), (200, r#"{"data":[{"type":"Sh"#)]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
-    let reqs = serde_json::json!([{"request_type": "delete", "entity": "Shot", "record_id": 1}]);
+    let reqs =
+        crate::protocol::json::sj!([{"request_type": "delete", "entity": "Shot", "record_id": 1}]);
     let e = block_on(c.batch(&reqs, false)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Decode);
     assert!(e.maybe_applied);
@@ -360,7 +363,7 @@ fn writes_send_json_and_decode() {
         (200, revived),
     ]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
-    let data = serde_json::json!({"code": "x"});
+    let data = crate::protocol::json::sj!({"code": "x"});
     assert_eq!(
         json(block_on(c.create("Shot", &data, &["code".into()])).unwrap())["id"],
         9
@@ -385,7 +388,7 @@ fn split_batches_go_in_order_and_report_partial_progress() {
     let t = Scripted::new(vec![(200, TOKEN), (200, ok2), (400, fail)]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
     let reqs: Vec<Value> = (0..4)
-        .map(|i| serde_json::json!({"request_type": "create", "entity": "Shot", "data": {"code": i.to_string()}}))
+        .map(|i| crate::protocol::json::sj!({"request_type": "create", "entity": "Shot", "data": {"code": i.to_string()}}))
         .collect();
     let e = block_on(c.batch(&Value::Array(reqs.clone()), true)).unwrap_err();
     let d = e.detail.clone().unwrap_or_default();
@@ -649,7 +652,8 @@ fn reads_give_up_after_three_attempts() {
 fn writes_are_never_retried() {
     let t = Scripted::new(vec![(200, TOKEN), (503, UNAVAILABLE), (201, SHOT)]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
-    let e = block_on(c.create("Shot", &serde_json::json!({"code": "x"}), &[])).unwrap_err();
+    let e =
+        block_on(c.create("Shot", &crate::protocol::json::sj!({"code": "x"}), &[])).unwrap_err();
     assert_eq!(e.status, Some(503));
     assert_eq!(t.sent.borrow().len(), 2, "the create was sent once");
     assert!(t.slept.borrow().is_empty());
@@ -825,11 +829,11 @@ fn imported_refresh_token_is_used_then_full_grant_on_refusal() {
 fn no_body_answers_are_not_decoded_and_writes_are_not_replayed() {
     let t = Scripted::new(vec![(200, TOKEN), (204, ""), (204, "")]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
-    block_on(c.run(c.follow(5, &serde_json::json!({"type": "Task", "id": 9})))).unwrap();
+    block_on(c.run(c.follow(5, &crate::protocol::json::sj!({"type": "Task", "id": 9})))).unwrap();
     block_on(c.run(c.webhook_redeliver("008b4850-d5d2"))).unwrap();
     // A write whose answer never came is marked maybe-applied and not sent twice.
-    let e =
-        block_on(c.run(c.unfollow(5, &serde_json::json!({"type": "Task", "id": 9})))).unwrap_err();
+    let e = block_on(c.run(c.unfollow(5, &crate::protocol::json::sj!({"type": "Task", "id": 9}))))
+        .unwrap_err();
     assert!(e.maybe_applied);
     assert_eq!(t.sent.borrow().len(), 4);
     assert_eq!(t.sent.borrow()[3].method, Method::Put);
@@ -846,15 +850,24 @@ fn text_search_walks_pages_and_summarize_decodes() {
         (200, r#"{"data":{"summaries":{"id":3},"groups":[]}}"#),
     ]);
     let c = block_on(Client::connect(config(), &t)).unwrap();
-    let s = TextSearch::new("shot", &serde_json::json!({"Shot": []}), vec![], Some(2)).unwrap();
+    let s = TextSearch::new(
+        "shot",
+        &crate::protocol::json::sj!({"Shot": []}),
+        vec![],
+        Some(2),
+    )
+    .unwrap();
     let r = block_on(c.text_search(&s, None, None)).unwrap();
     assert_eq!(r.len(), 3);
     let body: Value = serde_json::from_slice(t.sent.borrow()[2].body.as_deref().unwrap()).unwrap();
-    assert_eq!(body["page"], serde_json::json!({"number": 2, "size": 2}));
+    assert_eq!(
+        body["page"],
+        crate::protocol::json::sj!({"number": 2, "size": 2})
+    );
     let s = Summarize::new(
         "Asset",
         &Value::Null,
-        &serde_json::json!([{"field": "id", "type": "count"}]),
+        &crate::protocol::json::sj!([{"field": "id", "type": "count"}]),
         &Value::Null,
         None,
     )

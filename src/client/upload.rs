@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
 
-use serde_json::Value;
+use crate::protocol::json::Value;
 
 use super::{with_bearer, Client, OneShot, Transport};
 use crate::protocol::http::{HttpRequest, HttpResponse};
@@ -853,7 +853,7 @@ mod tests {
                 return (400, "{}".into());
             };
             self.url_parts.borrow_mut().push(part);
-            let body = serde_json::json!({
+            let body = crate::protocol::json::sj!({
                 "data": {"upload_id": "u1"},
                 "links": {"upload": format!("http://s3.test/up?partNumber={part}{}", if given { "" } else { "&via=made" }),
                           "get_next_part": self.link(part + 1)},
@@ -884,7 +884,7 @@ mod tests {
             let (status, headers, body) = if url.ends_with("/auth/access_token") {
                 (200, vec![], r#"{"token_type":"Bearer","access_token":"A","expires_in":600,"refresh_token":"R"}"#.to_owned())
             } else if url.contains("/_upload?filename=") {
-                let body = serde_json::json!({
+                let body = crate::protocol::json::sj!({
                     "data": {"timestamp": "2026-01-01T00:00:00Z", "upload_type": "Attachment",
                              "upload_id": "u1", "storage_service": "s3",
                              "original_filename": "a.mov", "multipart_upload": true},
@@ -1027,7 +1027,10 @@ mod tests {
         assert_eq!(puts, (1..=parts).collect::<Vec<_>>(), "each part PUT once");
         let done = site.completed.borrow().clone().expect("completed");
         let want: Vec<String> = (1..=parts).map(|n| format!("\"e{n}\"")).collect();
-        assert_eq!(done["upload_info"]["etags"], serde_json::json!(want));
+        assert_eq!(
+            done["upload_info"]["etags"],
+            crate::protocol::json::sj!(want)
+        );
         assert!(
             site.held_max.get() <= concurrency,
             "at most {concurrency} parts held, saw {}",

@@ -4,8 +4,8 @@
 //! validated values (typed `invalid_input` errors naming the argument), then runs the
 //! engine method in a promise.
 
+use crate::protocol::json::Value;
 use js_sys::Promise;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{js_to_json, json_to_js, Obj};

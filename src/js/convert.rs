@@ -4,8 +4,8 @@
 //! `serde_json::Value`; results go back as one `JSON.parse`. Functions and signals are
 //! read directly with `Reflect`.
 
+use crate::protocol::json::{Map, Value};
 use js_sys::{Function, Reflect, JSON};
-use serde_json::{Map, Value};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::protocol::Error;

@@ -8,8 +8,8 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::convert::future_to_promise;
+use crate::protocol::json::Value;
 use js_sys::Promise;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{error_to_js, js_to_json, json_to_js, Obj};
@@ -83,7 +83,7 @@ async fn next_event(
 
 fn parse_follow(options: &JsValue) -> Result<(FollowConfig, Option<FollowPosition>), Error> {
     let v = js_to_json(options, "options")?;
-    let empty = Value::Object(serde_json::Map::new());
+    let empty = Value::Object(crate::protocol::json::Map::new());
     let opts = match Obj::new_optional(&v, "options")? {
         Some(o) => o,
         None => Obj::new(&empty, "options")?,

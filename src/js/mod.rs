@@ -10,9 +10,9 @@ mod upload;
 
 use std::rc::Rc;
 
+use crate::protocol::json::Value;
 use convert::future_to_promise;
 use js_sys::{Function, Promise};
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::client::upload::Handle;
@@ -280,7 +280,7 @@ fn parse_find(
     let filters = validate_filters(&js_to_json(filters, "filters")?)?;
     let opts_value = js_to_json(options, "options")?;
     let opts = Obj::new_optional(&opts_value, "options")?;
-    let empty = serde_json::Map::new();
+    let empty = crate::protocol::json::Map::new();
     let empty_value = Value::Object(empty);
     let opts = match opts {
         Some(o) => o,

@@ -6,8 +6,8 @@
 //! go to `fetch` as they are, and downloads come back as the `Response`'s body.
 
 use super::convert::future_to_promise;
+use crate::protocol::json::Value;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
-use serde_json::Value;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -209,7 +209,7 @@ fn string_arg(v: &JsValue, path: &str, example: &str) -> Result<String, Error> {
 /// Parses `uploadSource`'s options; `name` is the source's file name, if any.
 fn parse_upload_options(options: &JsValue, name: Option<String>) -> Result<UploadOptions, Error> {
     let v = js_to_json(options, "options")?;
-    let empty = Value::Object(serde_json::Map::new());
+    let empty = Value::Object(crate::protocol::json::Map::new());
     let o = Obj::new_optional(&v, "options")?.unwrap_or(Obj::new(&empty, "options")?);
     o.only(&[
         "field",
@@ -303,7 +303,7 @@ fn parse_download_options(
     options: &JsValue,
 ) -> Result<(Alt, As, Option<(u64, Option<u64>)>, JsValue), Error> {
     let v = js_to_json(options, "options")?;
-    let empty = Value::Object(serde_json::Map::new());
+    let empty = Value::Object(crate::protocol::json::Map::new());
     let o = Obj::new_optional(&v, "options")?.unwrap_or(Obj::new(&empty, "options")?);
     o.only(&["alt", "as", "range", "signal"])?;
     let alt = match o.opt_str("alt")? {

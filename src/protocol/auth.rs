@@ -1,7 +1,7 @@
 //! OAuth grants: token request bodies and token responses. No I/O, no clock: times are
 //! passed in as milliseconds since the epoch.
 
-use serde_json::Value;
+use crate::protocol::json::Value;
 use std::fmt;
 
 use super::error::{Error, ErrorKind};

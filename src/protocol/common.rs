@@ -2,7 +2,7 @@
 //! shapes, id and name checks, and response decoding that tolerates the forms seen on
 //! real sites.
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use super::error::Error;
 use super::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
@@ -308,7 +308,7 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::protocol::json::sj as json;
 
     #[test]
     fn links_and_records_become_plain_values() {

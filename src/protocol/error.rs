@@ -1,6 +1,6 @@
 //! The one error type of the client, and decoding of JSON:API error envelopes.
 
-use serde_json::Value;
+use crate::protocol::json::Value;
 use std::fmt;
 
 use super::http::HttpResponse;

@@ -14,7 +14,7 @@
 //! Filtering by entity type happens here, after the position has moved, not in the
 //! server query: a server-side filter would make other types' ids look like holes.
 
-use serde_json::Value;
+use crate::protocol::json::Value;
 
 use crate::protocol::json::json;
 
@@ -298,7 +298,7 @@ pub fn default_fields() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::protocol::json::sj as json;
 
     fn ev(id: u64, ty: &str) -> Value {
         json!({"type": "EventLogEntry", "id": id, "event_type": format!("Shotgun_{ty}_Change"), "entity": {"type": ty, "id": 1}})

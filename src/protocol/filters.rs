@@ -7,7 +7,7 @@
 //! `filters.conditions[2][1]`. Normalises `between`/`in_last`/`in_next` and `in` to
 //! the two-element value form (`["d", "in_last", [1, "DAY"]]`).
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use super::error::Error;
 use super::naming::validate_entity_type;
@@ -473,7 +473,7 @@ fn check_plain_value(v: &Value, path: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::protocol::json::sj as json;
 
     fn err_source(v: Value) -> String {
         let e = validate(&v).unwrap_err();

@@ -2,7 +2,7 @@
 //! and their deliveries (list, get, acknowledge, redeliver). JSON only. Verifying the
 //! signature of a delivery received by an app is a different matter (not here).
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use super::common::{
     as_object, bare, check_field_name, child, decode_data, decode_data_list, decode_data_object,
@@ -388,8 +388,8 @@ pub fn decode_optional(resp: &HttpResponse) -> Result<Value, Error> {
 mod tests {
     use super::super::common::testing::resp;
     use super::*;
+    use crate::protocol::json::sj as json;
     use crate::protocol::ErrorKind;
-    use serde_json::json;
 
     const ID: &str = "04684d89-1ff6-4775-9685-f6771f5d3658";
 

@@ -1,22 +1,25 @@
-//! JSON text in and out of `serde_json::Value`, without serde's machinery.
+//! JSON text in and out of the client's [`Value`] (`protocol::value`, re-exported
+//! here), without serde's machinery.
 //!
-//! `serde_json::Value` stays the client's data type (tests, the emulator and the fuzz
-//! targets share it), but its parser and serializer are generic serde code: a
-//! `Deserializer` and visitors per target type, error values that format floats
-//! (`<f64 as Display>` and flt2dec) and `std::io` errors for the writer. This module is
+//! serde_json is only a dev-dependency (tests and the fuzz targets compare with it
+//! through conversions): its `Value` with `preserve_order` brought indexmap, hashbrown
+//! and a hasher, and its parser and serializer are generic serde code (a
+//! `Deserializer` and visitors per target type, error values that format floats,
+//! `std::io` errors for the writer). This module is
 //! the client's one reader and writer: a byte-level parser that builds `Value`s
 //! directly, a scanner that hands out members and raw value texts (the page transcoder
 //! copies field values as text), and a compact writer. It accepts exactly what
 //! serde_json accepts (RFC 8259: no trailing commas, comments, lone surrogates or raw
 //! control characters in strings; at most 127 nested arrays/objects; numbers out of
 //! the f64 range rejected), builds the same values (integers as `u64`/`i64` when they
-//! fit, `-0` as a float) and writes the same text as `serde_json::to_string`; the
-//! tests below compare both on every case. Floats are read correctly rounded (see
+//! fit, `-0` as a float; a repeated key keeps its first place and its last value) and
+//! writes the same text as `serde_json::to_string`; the tests below compare both on
+//! every case. Floats are read correctly rounded (see
 //! [`read_float`]).
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Number, Value};
+pub use super::value::{Map, Number, Value};
 
 /// Arrays and objects nested deeper than this are rejected (serde_json's limit), so
 /// hostile input cannot exhaust the stack.
@@ -250,13 +253,13 @@ impl<'a> Reader<'a> {
     pub fn value(&mut self) -> Option<Value> {
         Some(match self.peek()? {
             b'{' => {
-                let mut map = Map::new();
+                let mut members = Vec::new();
                 self.object(|r, key| {
                     let v = r.value()?;
-                    map.insert(key.into_owned(), v);
+                    members.push((key.into_owned(), v));
                     Some(())
                 })?;
-                Value::Object(map)
+                Value::Object(Map::from_members(members))
             }
             b'[' => {
                 let mut items = Vec::new();
@@ -511,23 +514,23 @@ impl<T: ToJson + ?Sized> ToJson for &T {
 /// brings serde's `Serializer` and a `Debug`-formatted error into the .wasm.
 macro_rules! json {
     (null) => {
-        ::serde_json::Value::Null
+        $crate::protocol::json::Value::Null
     };
     ([ $($body:tt)* ]) => {
         $crate::protocol::json::json!(@array [] () $($body)*)
     };
     ({ $($body:tt)* }) => {{
         #[allow(unused_mut)]
-        let mut map = ::serde_json::Map::new();
+        let mut map = $crate::protocol::json::Map::new();
         $crate::protocol::json::json!(@object map $($body)*);
-        ::serde_json::Value::Object(map)
+        $crate::protocol::json::Value::Object(map)
     }};
     // Array elements: gather one element's tokens up to a comma at this level.
     (@array [$($done:tt)*] ()) => {
-        ::serde_json::Value::Array(::std::vec![$($done)*])
+        $crate::protocol::json::Value::Array(::std::vec![$($done)*])
     };
     (@array [$($done:tt)*] ($($elem:tt)+)) => {
-        ::serde_json::Value::Array(::std::vec![$($done)* $crate::protocol::json::json!($($elem)+)])
+        $crate::protocol::json::Value::Array(::std::vec![$($done)* $crate::protocol::json::json!($($elem)+)])
     };
     (@array [$($done:tt)*] ($($elem:tt)+) , $($rest:tt)*) => {
         $crate::protocol::json::json!(@array [$($done)* $crate::protocol::json::json!($($elem)+),] () $($rest)*)
@@ -555,6 +558,16 @@ macro_rules! json {
     };
 }
 pub(crate) use json;
+
+/// Tests: a value written with `serde_json::json!`'s full syntax, as our [`Value`].
+#[cfg(test)]
+macro_rules! sj {
+    ($($t:tt)+) => {
+        $crate::protocol::json::Value::from(::serde_json::json!($($t)+))
+    };
+}
+#[cfg(test)]
+pub(crate) use sj;
 
 #[cfg(test)]
 mod tests {
@@ -676,7 +689,7 @@ mod tests {
         assert_eq!(text(&v), serde_json::to_string(&v).unwrap());
         assert_eq!(parse(text(&v).as_bytes()), Some(v));
         let mut o = Map::new();
-        o.insert(all, serde_json::json!([1.25, -3, u64::MAX, null]));
+        o.insert(all, sj!([1.25, -3, u64::MAX, null]));
         let o = Value::Object(o);
         assert_eq!(text(&o), serde_json::to_string(&o).unwrap());
     }
@@ -748,13 +761,13 @@ mod tests {
         });
         let theirs = serde_json::json!({
             "a": 1, "b": [1, -2, "x", null, [], {}], "c": { "d": name, "e": none },
-            "f": ids, "g": v.clone(), "h": m, "i": 1.5, "j": f64::NAN,
+            "f": ids, "g": v.clone(), "h": serde_json::Map::from(m), "i": 1.5, "j": f64::NAN,
             "k": ids.iter().map(|i| serde_json::json!({"id": i})).collect::<Vec<_>>(), "l": [v, 3u32],
             "m": true, "n": "s".to_owned(),
         });
-        assert_eq!(text(&ours), text(&theirs));
+        assert_eq!(text(&ours), text(&Value::from(theirs)));
         assert_eq!(json!(null), Value::Null);
-        assert_eq!(json!([]), serde_json::json!([]));
-        assert_eq!(json!({}), serde_json::json!({}));
+        assert_eq!(json!([]), sj!([]));
+        assert_eq!(json!({}), sj!({}));
     }
 }

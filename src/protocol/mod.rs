@@ -20,6 +20,7 @@ pub mod site;
 pub mod social;
 pub mod transcode;
 pub mod upload;
+pub mod value;
 pub mod write;
 
 pub use error::{Error, ErrorKind};

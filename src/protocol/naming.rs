@@ -106,7 +106,11 @@ mod tests {
             "", "shot", "shots", "Shot/1", "Sh ot", "Shot?x=1", "Ünicode", "1Shot",
         ] {
             let e = validate_entity_type(bad, "entityType").unwrap_err();
-            assert_eq!(e.source, Some(serde_json::json!("entityType")), "{bad}");
+            assert_eq!(
+                e.source,
+                Some(crate::protocol::json::sj!("entityType")),
+                "{bad}"
+            );
         }
         assert!(validate_entity_type(&"A".repeat(65), "t").is_err());
     }

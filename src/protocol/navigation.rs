@@ -1,7 +1,7 @@
 //! Site preferences (`GET /preferences`) and hierarchy navigation
 //! (`POST /hierarchy/_expand`, `POST /hierarchy/_search`).
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use super::common::{
     as_object, check_field_name, child, decode_data, decode_error, get, indexed, json, json_id,
@@ -192,8 +192,8 @@ pub fn decode_hierarchy(resp: &HttpResponse) -> Result<Value, Error> {
 mod tests {
     use super::super::common::testing::{recorded_bodies, resp};
     use super::*;
+    use crate::protocol::json::sj as json;
     use crate::protocol::ErrorKind;
-    use serde_json::json;
 
     fn site() -> Site {
         Site::parse("http://h:1").unwrap()

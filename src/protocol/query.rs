@@ -2,7 +2,7 @@
 //! for everything else, page by page. Builds requests and decodes pages; the engine
 //! decides when to stop.
 
-use serde_json::Value;
+use crate::protocol::json::Value;
 
 use super::error::Error;
 use super::filters::{validate_field_path, Filters};
@@ -316,7 +316,7 @@ fn format_page(n: u32) -> String {
 mod tests {
     use super::*;
     use crate::protocol::filters::validate;
-    use serde_json::json;
+    use crate::protocol::json::sj as json;
 
     fn site() -> Site {
         Site::parse("http://127.0.0.1:1").unwrap()

@@ -1,7 +1,7 @@
 //! JSON:API resources → plain records `{type, id, ...fields}` (the shape users know from
 //! the Python API), linked entities as `{type, id, name}`.
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use super::error::Error;
 use super::http::HttpResponse;
@@ -14,13 +14,14 @@ pub fn flatten_resource(resource: Value) -> Option<Value> {
     };
     let ty = obj.remove("type").filter(Value::is_string)?;
     let id = obj.remove("id").filter(Value::is_number)?;
-    let mut out = Map::new();
-    out.insert("type".to_owned(), ty);
-    out.insert("id".to_owned(), id);
+    // Gathered, then made an object once (`Map::from_members`: a field in both
+    // `attributes` and `relationships` keeps its first place and the relationship's
+    // value), so a record with many fields is not a quadratic series of inserts.
+    let mut out = vec![("type".to_owned(), ty), ("id".to_owned(), id)];
     if let Some(Value::Object(attrs)) = obj.remove("attributes") {
         for (k, v) in attrs {
             if k != "type" && k != "id" {
-                out.insert(k, v);
+                out.push((k, v));
             }
         }
     }
@@ -40,10 +41,10 @@ pub fn flatten_resource(resource: Value) -> Option<Value> {
                 list @ Value::Array(_) => list,
                 _ => Value::Null,
             };
-            out.insert(k, normalize_link(data));
+            out.push((k, normalize_link(data)));
         }
     }
-    Some(Value::Object(out))
+    Some(Value::Object(Map::from_members(out)))
 }
 
 /// Puts a linked entity's keys in the order users read them: `{type, id, name, …}`
@@ -96,7 +97,7 @@ pub fn decode_single(resp: &HttpResponse) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::protocol::json::sj as json;
 
     fn ok(body: &str) -> HttpResponse {
         HttpResponse {

@@ -2,7 +2,7 @@
 //! entity name (`/schema/custom_entity01/fields`). Answers keep the site's
 //! `{value, editable}` pairs as they are: nothing is lost.
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use super::common::{
     as_object, bare, check_field_name, check_id, child, decode_data, decode_data_object,
@@ -233,8 +233,8 @@ pub fn decode_schema_object(resp: &HttpResponse) -> Result<Value, Error> {
 mod tests {
     use super::super::common::testing::{recorded_bodies, resp};
     use super::*;
+    use crate::protocol::json::sj as json;
     use crate::protocol::ErrorKind;
-    use serde_json::json;
 
     fn site() -> Site {
         Site::parse("http://h:1").unwrap()

@@ -1,7 +1,7 @@
 //! `POST /entity/_text_search` and `POST /entity/{t}/_summarize`: validated requests and
 //! decoded answers. Both are reads (idempotent POSTs).
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use super::common::{
     as_object, child, decode_data_object, decode_error, indexed, json_typed, only_keys,
@@ -326,8 +326,8 @@ pub fn decode_summarize(resp: &HttpResponse) -> Result<Value, Error> {
 mod tests {
     use super::super::common::testing::{recorded_bodies, resp};
     use super::*;
+    use crate::protocol::json::sj as json;
     use crate::protocol::ErrorKind;
-    use serde_json::json;
 
     fn site() -> Site {
         Site::parse("http://h:1").unwrap()

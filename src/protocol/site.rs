@@ -146,7 +146,7 @@ mod tests {
             "https://",
         ] {
             let e = Site::parse(input).expect_err(input);
-            assert_eq!(e.source, Some(serde_json::json!("site")));
+            assert_eq!(e.source, Some(crate::protocol::json::sj!("site")));
             assert!(!e.message().contains("pw@"), "{}", e.message());
         }
     }

@@ -1,7 +1,7 @@
 //! Relationships, follows, activity streams, note threads and a project's last-accessed
 //! time: the "around a record" endpoints under `/entity`.
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use super::common::{
     as_object, check_field_name, check_id, child, decode_data, decode_data_list,
@@ -304,8 +304,8 @@ pub fn decode_last_accessed(resp: &HttpResponse) -> Result<Value, Error> {
 mod tests {
     use super::super::common::testing::resp;
     use super::*;
+    use crate::protocol::json::sj as json;
     use crate::protocol::ErrorKind;
-    use serde_json::json;
 
     fn site() -> Site {
         Site::parse("http://h:1").unwrap()

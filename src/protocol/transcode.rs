@@ -320,8 +320,8 @@ pub fn transcode_page(resp: &HttpResponse) -> Result<PageText, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::json::{sj as json, Value};
     use crate::protocol::query::decode_page;
-    use serde_json::{json, Value};
 
     fn resp(body: &str) -> HttpResponse {
         HttpResponse {

@@ -15,7 +15,7 @@
 //!    to give up a multipart upload, `POST {complete_upload}/multipart_abort` with the
 //!    bare upload info ([`abort_request`]).
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use crate::protocol::json::json;
 
@@ -471,9 +471,8 @@ pub fn merge_sg_reply(info: &mut UploadInfo, resp: &HttpResponse) -> Result<(), 
     let doc = success_json(resp)?;
     match doc.get("data") {
         Some(Value::Object(m)) => {
-            for (k, v) in m {
-                info.data.insert(k.clone(), v.clone());
-            }
+            info.data
+                .extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
             Ok(())
         }
         _ => Err(Error::decode(
@@ -727,7 +726,7 @@ pub fn metadata_url(resp: &HttpResponse, site: &Site) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::protocol::json::sj as json;
 
     fn site() -> Site {
         Site::parse("https://studio.shotgrid.autodesk.com").unwrap()

@@ -2,7 +2,7 @@
 //! anything is sent. Writes are never replayed by the engine once they may have reached
 //! the server.
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 use super::error::Error;
 use super::http::{percent_encode_into, HttpRequest, HttpResponse, Method};
@@ -350,7 +350,7 @@ pub fn decode_batch(resp: &HttpResponse) -> Result<Vec<Value>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::protocol::json::sj as json;
 
     fn src(e: Error) -> String {
         e.source
