@@ -18,8 +18,8 @@ use crate::Result;
 /// The ceiling is never above what the file measured when it was last lowered plus a
 /// small margin, and never below the budget.
 pub const BUDGETS: &[(&str, u64, u64)] = &[
-    // Measured 118,513 B gzip on 2026-11-30 (issue 7: 16,113 B over budget); ceiling +1 KiB.
-    ("shotgrid_wasm_bg.wasm", 100 * 1024, 119_537),
+    // Measured 118,316 B gzip on 2026-11-30 (issue 7: 15,916 B over budget); ceiling +1 KiB.
+    ("shotgrid_wasm_bg.wasm", 100 * 1024, 119_340),
     ("shotgrid_wasm.js", 15 * 1024, 15 * 1024),
 ];
 
