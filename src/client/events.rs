@@ -26,21 +26,42 @@ pub struct FollowConfig {
     pub hole_timeout_ms: f64,
 }
 
+/// The read of the newest EventLogEntry's id ([`Client::latest_event_id`]).
+pub fn latest_event_query() -> Result<ReadQuery, Error> {
+    ReadQuery::new(
+        "EventLogEntry",
+        validate_filters(&Value::Null)?,
+        vec!["id".to_owned()],
+        vec!["-id".to_owned()],
+        Some(1),
+        ReturnOnly::Active,
+        false,
+        ReadMethod::Auto,
+    )
+}
+
+/// The read of one page of events after `position` ([`Client::fetch_event_page`]).
+pub fn event_page_query(
+    position: &FollowPosition,
+    config: &FollowConfig,
+) -> Result<ReadQuery, Error> {
+    ReadQuery::new(
+        "EventLogEntry",
+        validate_filters(&position.filters())?,
+        config.fields.clone(),
+        vec!["id".to_owned()],
+        Some(config.page_size),
+        ReturnOnly::Active,
+        true,
+        ReadMethod::Search,
+    )
+}
+
 impl<T: Transport> Client<T> {
     /// The id of the newest EventLogEntry (0 when the log is empty): where a follower
     /// without a stored position starts.
     pub async fn latest_event_id(&self) -> Result<u64, Error> {
-        let query = ReadQuery::new(
-            "EventLogEntry",
-            validate_filters(&Value::Null)?,
-            vec!["id".to_owned()],
-            vec!["-id".to_owned()],
-            Some(1),
-            ReturnOnly::Active,
-            false,
-            ReadMethod::Auto,
-        )?;
-        let page = self.fetch_page(&query, 1).await?;
+        let page = self.fetch_page(&latest_event_query()?, 1).await?;
         Ok(page
             .ids
             .first()
@@ -56,17 +77,10 @@ impl<T: Transport> Client<T> {
         position: &FollowPosition,
         config: &FollowConfig,
     ) -> Result<Vec<(u64, Value)>, Error> {
-        let query = ReadQuery::new(
-            "EventLogEntry",
-            validate_filters(&position.filters())?,
-            config.fields.clone(),
-            vec!["id".to_owned()],
-            Some(config.page_size),
-            ReturnOnly::Active,
-            true,
-            ReadMethod::Search,
-        )?;
-        sort_page(self.fetch_page_values(&query, 1).await?)
+        sort_page(
+            self.fetch_page_values(&event_page_query(position, config)?, 1)
+                .await?,
+        )
     }
 
     /// Milliseconds since the epoch, from the transport's clock.

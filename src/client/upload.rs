@@ -138,7 +138,8 @@ pub struct UploadSummary {
 pub struct Download {
     /// The final answer's status (200, or 206 for a range).
     pub status: u16,
-    /// The final answer's headers.
+    /// The final answer's headers (over `fetch`, those the protocol reads:
+    /// [`crate::protocol::http::RESPONSE_HEADERS`]).
     pub headers: Vec<(String, String)>,
     /// The body handle (`None` only from transports that read bodies).
     pub body: Option<Handle>,

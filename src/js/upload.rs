@@ -8,7 +8,6 @@
 use super::convert::future_to_promise;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use serde_json::Value;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
@@ -53,10 +52,14 @@ fn error_from_js(err: &JsValue) -> Error {
 
 /// The caller's abort signal, linked to an internal controller that also stops every
 /// request in flight when the upload fails.
+///
+/// The listener is the controller's own `abort`, bound (no Rust closure): its reason
+/// is then the event, which nothing reads: a request stopped by either signal is
+/// reported as aborted by the transport, and [`Abort::aborted`] reads the caller's.
 struct Abort {
     user: Option<AbortSignal>,
     controller: Option<AbortController>,
-    listener: Option<Closure<dyn FnMut()>>,
+    listener: Option<Function>,
 }
 
 impl Abort {
@@ -82,15 +85,13 @@ impl Abort {
             listener: None,
         };
         if let (Some(user), Some(controller)) = (&abort.user, &abort.controller) {
-            let c = controller.clone();
-            let u = user.clone();
-            let listener = Closure::<dyn FnMut()>::new(move || {
-                c.abort_with_reason(&u.reason());
-            });
-            if let Ok(add) = get(user, "addEventListener").dyn_into::<Function>() {
-                let _ = add.call2(user, &JsValue::from_str("abort"), listener.as_ref());
+            if let Ok(f) = get(controller, "abort").dyn_into::<Function>() {
+                let listener = f.bind0(controller);
+                if let Ok(add) = get(user, "addEventListener").dyn_into::<Function>() {
+                    let _ = add.call2(user, &JsValue::from_str("abort"), &listener);
+                }
+                abort.listener = Some(listener);
             }
-            abort.listener = Some(listener);
         }
         Ok(abort)
     }
@@ -127,7 +128,7 @@ impl Drop for Abort {
     fn drop(&mut self) {
         if let (Some(user), Some(listener)) = (&self.user, &self.listener) {
             if let Ok(remove) = get(user, "removeEventListener").dyn_into::<Function>() {
-                let _ = remove.call2(user, &JsValue::from_str("abort"), listener.as_ref());
+                let _ = remove.call2(user, &JsValue::from_str("abort"), listener);
             }
         }
     }
