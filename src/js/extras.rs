@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{error_to_js, js_to_json, json_to_js, Obj};
 use super::ShotGrid;
-use crate::client::events::{event_page_query, latest_event_query, FollowConfig};
+use crate::client::events::{follow_query, FollowConfig};
 use crate::client::Client;
 use crate::protocol::events::{
     default_fields, matches_types, sort_page, FollowPosition, DEFAULT_HOLE_TIMEOUT_MS,
@@ -62,7 +62,7 @@ async fn next_event(
     loop {
         let query = match st.position.as_mut() {
             // Starting at the newest event: ask for its id first.
-            None => latest_event_query()?,
+            None => follow_query(None, config)?,
             Some(position) => {
                 let now = client.now_ms();
                 while let Some((id, record)) = st.queue.pop_front() {
@@ -75,7 +75,7 @@ async fn next_event(
                     return Ok(None);
                 }
                 position.expire(now, config.hole_timeout_ms);
-                event_page_query(position, config)?
+                follow_query(Some(&*position), config)?
             }
         };
         let page = sort_page(client.fetch_page_values(&query, 1).await?)?;

@@ -352,45 +352,38 @@ fn parse_download_options(
     Ok((alt, r#as, range, signal))
 }
 
-/// Turns a `Response` into bytes, a Blob or its body stream.
+/// Turns a `Response` (what the transport returns for a kept body) into bytes, a
+/// Blob or its body stream.
 async fn body_as(resp: &JsValue, r#as: As) -> Result<JsValue, Error> {
-    let call = |name: &str| -> Result<JsValue, Error> {
-        let f = get(resp, name)
-            .dyn_into::<Function>()
-            .map_err(|_| Error::new(ErrorKind::Decode, "fetch did not return a Response"))?;
-        let p = f.call0(resp).map_err(|e| error_from_js(&e))?;
-        Ok(p)
-    };
-    let wait = |p: JsValue| async move {
-        JsFuture::from(Promise::resolve(&p))
-            .await
-            .map_err(|e| error_from_js(&e))
-    };
-    match r#as {
-        As::Bytes => {
-            let buf = wait(call("arrayBuffer")?).await?;
-            Ok(Uint8Array::new(&buf).into())
-        }
-        As::Blob => wait(call("blob")?).await,
+    let resp: &web_sys::Response = resp.unchecked_ref();
+    let read = match r#as {
+        As::Bytes => resp.array_buffer(),
+        As::Blob => resp.blob(),
         As::Stream => {
             let body = get(resp, "body");
             if body.is_object() {
+                return Ok(body);
+            }
+            // An empty body: an empty stream, built from an empty Response.
+            let empty = web_sys::Response::new().map_err(|e| error_from_js(&e))?;
+            let body = get(&empty, "body");
+            return if body.is_object() {
                 Ok(body)
             } else {
-                // An empty body: an empty stream, built from an empty Response.
-                let empty = web_sys::Response::new().map_err(|e| error_from_js(&e))?;
-                let body = get(&empty, "body");
-                if body.is_object() {
-                    Ok(body)
-                } else {
-                    Err(Error::new(
-                        ErrorKind::Decode,
-                        "this runtime has no ReadableStream bodies",
-                    ))
-                }
-            }
+                Err(Error::new(
+                    ErrorKind::Decode,
+                    "this runtime has no ReadableStream bodies",
+                ))
+            };
         }
-    }
+    };
+    let value = JsFuture::from(read.map_err(|e| error_from_js(&e))?)
+        .await
+        .map_err(|e| error_from_js(&e))?;
+    Ok(match r#as {
+        As::Bytes => Uint8Array::new(&value).into(),
+        _ => value,
+    })
 }
 
 impl ShotGrid {
