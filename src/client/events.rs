@@ -26,21 +26,53 @@ pub struct FollowConfig {
     pub hole_timeout_ms: f64,
 }
 
+/// The read of a follower: without a position, the newest EventLogEntry's id
+/// ([`Client::latest_event_id`]); with one, a page of events after it
+/// ([`Client::fetch_event_page`]). One constructor for both (each read built
+/// apart was a copy of its own in the follower's state machine).
+pub fn follow_query(
+    position: Option<&FollowPosition>,
+    config: &FollowConfig,
+) -> Result<ReadQuery, Error> {
+    let (filters, fields, sort, page_size, method) = match position {
+        None => (
+            Value::Null,
+            vec!["id".to_owned()],
+            "-id",
+            1,
+            ReadMethod::Auto,
+        ),
+        Some(p) => (
+            p.filters(),
+            config.fields.clone(),
+            "id",
+            config.page_size,
+            ReadMethod::Search,
+        ),
+    };
+    ReadQuery::new(
+        "EventLogEntry",
+        validate_filters(&filters)?,
+        fields,
+        vec![sort.to_owned()],
+        Some(page_size),
+        ReturnOnly::Active,
+        position.is_some(),
+        method,
+    )
+}
+
 impl<T: Transport> Client<T> {
     /// The id of the newest EventLogEntry (0 when the log is empty): where a follower
     /// without a stored position starts.
     pub async fn latest_event_id(&self) -> Result<u64, Error> {
-        let query = ReadQuery::new(
-            "EventLogEntry",
-            validate_filters(&Value::Null)?,
-            vec!["id".to_owned()],
-            vec!["-id".to_owned()],
-            Some(1),
-            ReturnOnly::Active,
-            false,
-            ReadMethod::Auto,
-        )?;
-        let page = self.fetch_page(&query, 1).await?;
+        let config = FollowConfig {
+            page_size: 1,
+            entity_types: Vec::new(),
+            fields: Vec::new(),
+            hole_timeout_ms: 0.0,
+        };
+        let page = self.fetch_page(&follow_query(None, &config)?, 1).await?;
         Ok(page
             .ids
             .first()
@@ -56,17 +88,10 @@ impl<T: Transport> Client<T> {
         position: &FollowPosition,
         config: &FollowConfig,
     ) -> Result<Vec<(u64, Value)>, Error> {
-        let query = ReadQuery::new(
-            "EventLogEntry",
-            validate_filters(&position.filters())?,
-            config.fields.clone(),
-            vec!["id".to_owned()],
-            Some(config.page_size),
-            ReturnOnly::Active,
-            true,
-            ReadMethod::Search,
-        )?;
-        sort_page(self.fetch_page_values(&query, 1).await?)
+        sort_page(
+            self.fetch_page_values(&follow_query(Some(position), config)?, 1)
+                .await?,
+        )
     }
 
     /// Milliseconds since the epoch, from the transport's clock.

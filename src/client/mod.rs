@@ -245,17 +245,18 @@ impl<T: Transport> Client<T> {
     /// the refresh is refused) with the full grant.
     async fn request_tokens(&self) -> Result<Secret, Error> {
         let now = self.transport.now_ms();
-        let refresh = self
+        let mut refresh = self
             .tokens
             .borrow()
             .as_ref()
             .and_then(|t| t.usable_refresh_token(now).cloned());
-        if let Some(rt) = refresh {
+        // One request await: the refresh, then (if refused) the full grant.
+        loop {
             let req = token_request(
                 &self.config.site,
                 &self.config.grant,
                 &self.config.scope,
-                Some(&rt),
+                refresh.as_ref(),
             );
             let resp = self.send_idempotent(&req).await?;
             match parse_token_response(&resp, self.transport.now_ms()) {
@@ -263,20 +264,15 @@ impl<T: Transport> Client<T> {
                 // A spent or expired refresh token: fall back to the full grant when we
                 // hold one.
                 Err(e)
-                    if e.kind == ErrorKind::Auth
-                        && !matches!(self.config.grant, Grant::RefreshToken { .. }) => {}
+                    if refresh.is_some()
+                        && e.kind == ErrorKind::Auth
+                        && !matches!(self.config.grant, Grant::RefreshToken { .. }) =>
+                {
+                    refresh = None;
+                }
                 Err(e) => return Err(e),
             }
         }
-        let req = token_request(
-            &self.config.site,
-            &self.config.grant,
-            &self.config.scope,
-            None,
-        );
-        let resp = self.send_idempotent(&req).await?;
-        let tokens = parse_token_response(&resp, self.transport.now_ms())?;
-        Ok(self.store(tokens))
     }
 
     fn store(&self, tokens: Tokens) -> Secret {

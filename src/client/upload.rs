@@ -138,7 +138,8 @@ pub struct UploadSummary {
 pub struct Download {
     /// The final answer's status (200, or 206 for a range).
     pub status: u16,
-    /// The final answer's headers.
+    /// The final answer's headers (over `fetch`, those the protocol reads:
+    /// [`crate::protocol::http::RESPONSE_HEADERS`]).
     pub headers: Vec<(String, String)>,
     /// The body handle (`None` only from transports that read bodies).
     pub body: Option<Handle>,
@@ -195,17 +196,22 @@ fn check_aborted<J: Job>(job: &J) -> Result<(), Error> {
 }
 
 impl<T: Transport> Client<T> {
-    /// Sends a request to the site with the bearer token and `extras`; like
-    /// `send_with_token`: one replay on "Token Expired", idempotent requests retried
-    /// per the policy, writes never. With `manual_redirect`, 3xx (and status 0) answers
-    /// are returned.
-    async fn send_site_ext(
+    /// Sends a request with `extras`, retrying idempotent ones per the policy (5xx,
+    /// network errors), writes never. With `token`, to the site only, with the bearer
+    /// token and one replay on "Token Expired" (as `send_with_token`); without, to
+    /// storage, never with a token. Non-2xx final answers are errors, but with
+    /// `manual_redirect` 3xx (and status 0) answers are returned.
+    ///
+    /// The one request loop of uploads and downloads: every caller awaits this same
+    /// state machine (an await of its own per path measured larger).
+    async fn send_ext_retry(
         &self,
         req: HttpRequest,
         extras: &Extras,
+        token: bool,
         write: bool,
     ) -> Result<(HttpResponse, Option<Handle>), Error> {
-        if !self.config.site.owns(&req.url) {
+        if token && !self.config.site.owns(&req.url) {
             return Err(Error::invalid_input(
                 "url",
                 "refusing to send the token to another host",
@@ -214,11 +220,16 @@ impl<T: Transport> Client<T> {
         let mut attempt = 1;
         let mut replayed = false;
         loop {
-            let token = self.bearer().await?;
-            let result = self
-                .transport
-                .send_ext(with_bearer(req.clone(), &token), extras)
-                .await;
+            let used = if token {
+                Some(self.bearer().await?)
+            } else {
+                None
+            };
+            let sent = match &used {
+                Some(t) => with_bearer(req.clone(), t),
+                None => req.clone(),
+            };
+            let result = self.transport.send_ext(sent, extras).await;
             let decision = match &result {
                 Ok((resp, _))
                     if resp.is_success()
@@ -230,10 +241,12 @@ impl<T: Transport> Client<T> {
                 }
                 Ok((resp, _)) => {
                     let err = Error::from_response(resp);
-                    if err.is_token_expired() && !replayed {
-                        replayed = true;
-                        self.token_refused(&token);
-                        continue;
+                    if let Some(t) = used.as_ref().filter(|_| err.is_token_expired()) {
+                        if !replayed {
+                            replayed = true;
+                            self.token_refused(t);
+                            continue;
+                        }
                     }
                     if write || !retryable_status(resp.status) {
                         return Err(err);
@@ -241,40 +254,6 @@ impl<T: Transport> Client<T> {
                     self.decide(Attempt::Response(resp), attempt)
                 }
                 Err(e) if write => return Err(e.clone().mark_write_outcome_unknown()),
-                Err(e) => self.decide(Attempt::NoResponse(e), attempt),
-            };
-            match decision {
-                Decision::RetryAfter(ms) => self.transport.sleep(ms).await,
-                Decision::Fail(e) => return Err(e),
-            }
-            attempt += 1;
-        }
-    }
-
-    /// Sends an idempotent request to storage, never with a token, retrying 5xx and
-    /// network errors per the policy; non-2xx final answers are errors (3xx returned
-    /// with `manual_redirect`).
-    async fn send_storage(
-        &self,
-        req: HttpRequest,
-        extras: &Extras,
-    ) -> Result<(HttpResponse, Option<Handle>), Error> {
-        let mut attempt = 1;
-        loop {
-            let result = self.transport.send_ext(req.clone(), extras).await;
-            let decision = match &result {
-                Ok((resp, _))
-                    if resp.is_success()
-                        || (extras.manual_redirect
-                            && (resp.status == 0 || (300..400).contains(&resp.status))) =>
-                {
-                    self.budget.borrow_mut().earn();
-                    return result;
-                }
-                Ok((resp, _)) if !retryable_status(resp.status) => {
-                    return Err(Error::from_response(resp))
-                }
-                Ok((resp, _)) => self.decide(Attempt::Response(resp), attempt),
                 Err(e) => self.decide(Attempt::NoResponse(e), attempt),
             };
             match decision {
@@ -304,123 +283,79 @@ impl<T: Transport> Client<T> {
         };
         let site = &self.config.site;
         let field = opts.field.as_deref();
-        let ask = |multipart| info_request(site, entity_type, id, field, &opts.filename, multipart);
-        let info = match self
-            .send_site_ext(ask(plan.multipart), &extras, false)
-            .await
-        {
-            Ok((resp, _)) => decode_info(&resp, site)?,
-            // sg storage refuses multipart: one PUT instead.
-            Err(e) if plan.multipart && is_multipart_refused(&e) => {
-                check_aborted(job)?;
-                let (resp, _) = self.send_site_ext(ask(false), &extras, false).await?;
-                decode_info(&resp, site)?
+        let mut ask_multipart = plan.multipart;
+        let mut info = loop {
+            let ask = info_request(site, entity_type, id, field, &opts.filename, ask_multipart);
+            match self.send_ext_retry(ask, &extras, true, false).await {
+                Ok((resp, _)) => break decode_info(&resp, site)?,
+                // sg storage refuses multipart: one PUT instead.
+                Err(e) if ask_multipart && is_multipart_refused(&e) => {
+                    check_aborted(job)?;
+                    ask_multipart = false;
+                }
+                Err(e) => return Err(self.aborted_or(job, e)),
             }
-            Err(e) => return Err(self.aborted_or(job, e)),
         };
-        let result = if info.multipart && plan.multipart {
-            self.upload_parts(&plan, opts, &info, job).await
+        let multipart = info.multipart && plan.multipart;
+        // The bytes: every part, or one PUT (to the site for sg storage, whose answer
+        // completes the upload info).
+        let sent = if multipart {
+            self.send_parts(&plan, opts, &info, job).await.map(Some)
         } else {
-            self.upload_single(&plan, opts, info, job).await
+            job.progress(0, plan.size);
+            let sg = info.storage == Storage::Sg;
+            let url = info.upload_url.clone();
+            match self.send_part(&url, 0, plan.size, sg, opts, job).await {
+                Ok(resp) => {
+                    job.progress(plan.size, plan.size);
+                    if sg {
+                        merge_sg_reply(&mut info, &resp).map(|()| None)
+                    } else {
+                        Ok(None)
+                    }
+                }
+                Err(e) => Err(e),
+            }
         };
-        result.map_err(|e| self.aborted_or(job, e))
+        let completed = match sent.and_then(|etags| check_aborted(job).map(|()| etags)) {
+            Ok(etags) => {
+                let req = complete_request(
+                    &info,
+                    etags.as_deref(),
+                    opts.display_name.as_deref(),
+                    &opts.tags,
+                );
+                self.send_ext_retry(req, &extras, true, true).await
+            }
+            Err(e) => Err(e),
+        };
+        match completed {
+            Ok(_) => Ok(UploadSummary {
+                upload_type: upload_type(&info),
+                storage: info.storage,
+                multipart,
+                parts: if multipart { plan.parts } else { 1 },
+                size: plan.size,
+            }),
+            Err(e) => {
+                if multipart {
+                    job.cancel();
+                    // A completion that may have been applied is not undone.
+                    if !opts.leave_parts_on_error && !e.maybe_applied {
+                        // Best effort, without the (possibly aborted) signal.
+                        let _ = self
+                            .send_ext_retry(abort_request(&info), &Extras::default(), true, true)
+                            .await;
+                    }
+                }
+                Err(self.aborted_or(job, e))
+            }
+        }
     }
 
     /// The caller's abort wins over the error it caused.
     fn aborted_or<J: Job>(&self, job: &J, e: Error) -> Error {
         job.aborted().unwrap_or(e)
-    }
-
-    async fn upload_single<J: Job>(
-        &self,
-        plan: &UploadPlan,
-        opts: &UploadOptions,
-        mut info: UploadInfo,
-        job: &J,
-    ) -> Result<UploadSummary, Error> {
-        let extras = Extras {
-            signal: job.signal(),
-            ..Extras::default()
-        };
-        job.progress(0, plan.size);
-        let body = job.read(0, plan.size).await?;
-        check_aborted(job)?;
-        let put = put_request(&info.upload_url, opts.content_type());
-        let with_body = Extras {
-            body: Some(body),
-            ..extras.clone()
-        };
-        match info.storage {
-            Storage::Sg => {
-                let (resp, _) = self.send_site_ext(put, &with_body, false).await?;
-                merge_sg_reply(&mut info, &resp)?;
-            }
-            Storage::S3 => {
-                self.send_storage(put, &with_body).await?;
-            }
-        }
-        job.progress(plan.size, plan.size);
-        check_aborted(job)?;
-        let req = complete_request(&info, None, opts.display_name.as_deref(), &opts.tags);
-        self.send_site_ext(req, &extras, true).await?;
-        Ok(UploadSummary {
-            upload_type: upload_type(&info),
-            storage: info.storage,
-            multipart: false,
-            parts: 1,
-            size: plan.size,
-        })
-    }
-
-    async fn upload_parts<J: Job>(
-        &self,
-        plan: &UploadPlan,
-        opts: &UploadOptions,
-        info: &UploadInfo,
-        job: &J,
-    ) -> Result<UploadSummary, Error> {
-        let result = self.send_parts(plan, opts, info, job).await;
-        let completed = match result {
-            Ok(etags) => {
-                let extras = Extras {
-                    signal: job.signal(),
-                    ..Extras::default()
-                };
-                match check_aborted(job) {
-                    Err(e) => Err(e),
-                    Ok(()) => {
-                        let req = complete_request(
-                            info,
-                            Some(&etags),
-                            opts.display_name.as_deref(),
-                            &opts.tags,
-                        );
-                        self.send_site_ext(req, &extras, true).await.map(|_| ())
-                    }
-                }
-            }
-            Err(e) => Err(e),
-        };
-        match completed {
-            Ok(()) => Ok(UploadSummary {
-                upload_type: upload_type(info),
-                storage: info.storage,
-                multipart: true,
-                parts: plan.parts,
-                size: plan.size,
-            }),
-            Err(e) => {
-                job.cancel();
-                // A completion that may have been applied is not undone.
-                if !opts.leave_parts_on_error && !e.maybe_applied {
-                    // Best effort, without the (possibly aborted) signal.
-                    let _ = self
-                        .send_site_ext(abort_request(info), &Extras::default(), true)
-                        .await;
-                }
-                Err(e)
-            }
-        }
     }
 
     /// Sends every part, up to `opts.concurrency` at a time, in part order, and returns
@@ -472,7 +407,8 @@ impl<T: Transport> Client<T> {
                     .part_range(n)
                     .ok_or_else(|| Error::decode("a part number is out of range", 200, None))?;
                 tasks.push(Box::pin(async move {
-                    Event::Part(n, self.send_part(&url, start, end, opts, job).await)
+                    let r = self.send_part(&url, start, end, false, opts, job).await;
+                    Event::Part(n, r.and_then(|resp| decode_etag(&resp)))
                 }));
                 parts_in_flight += 1;
                 next_put += 1;
@@ -491,7 +427,7 @@ impl<T: Transport> Client<T> {
                 };
                 tasks.push(Box::pin(async move {
                     let r = self
-                        .send_site_ext(next_part_request(&link), &extras, false)
+                        .send_ext_retry(next_part_request(&link), &extras, true, false)
                         .await;
                     let r = r.and_then(|(resp, _)| decode_next_part(&resp, &self.config.site));
                     Event::Url(n, derived, r)
@@ -578,14 +514,17 @@ impl<T: Transport> Client<T> {
             })
     }
 
+    /// Reads the bytes `start..end` and PUTs them to `url`: to the site with the token
+    /// (`token`, sg storage's single PUT) or to storage without.
     async fn send_part<J: Job>(
         &self,
         url: &str,
         start: u64,
         end: u64,
+        token: bool,
         opts: &UploadOptions,
         job: &J,
-    ) -> Result<String, Error> {
+    ) -> Result<HttpResponse, Error> {
         let body = job.read(start, end).await?;
         check_aborted(job)?;
         let extras = Extras {
@@ -593,10 +532,9 @@ impl<T: Transport> Client<T> {
             signal: job.signal(),
             ..Extras::default()
         };
-        let (resp, _) = self
-            .send_storage(put_request(url, opts.content_type()), &extras)
-            .await?;
-        decode_etag(&resp)
+        let put = put_request(url, opts.content_type());
+        let (resp, _) = self.send_ext_retry(put, &extras, token, false).await?;
+        Ok(resp)
     }
 
     /// A file field's value (`GET /entity/{t}/{id}/{field}`): for a file/link field
@@ -650,56 +588,62 @@ impl<T: Transport> Client<T> {
             keep_body: true,
             ..Extras::default()
         };
+        let meta_extras = Extras {
+            signal: job.signal(),
+            ..Extras::default()
+        };
         let site = &self.config.site;
         let with_range = |req: HttpRequest| match &range {
             Some(r) => req.header("Range", r.clone()),
             None => req,
         };
-        let first = with_range(field_request(site, entity_type, id, field, Some(alt)));
-        let mut url = first.url.clone();
-        let mut result = self
-            .send_site_ext(first, &extras, false)
-            .await
-            .map_err(|e| self.aborted_or(job, e))?;
-        for _ in 0..=MAX_REDIRECTS {
-            let (resp, body) = result;
-            if resp.is_success() {
+        // One request at a time: the file (first with the token), a redirect's target,
+        // or (after a browser's opaque redirect) the field's metadata, which holds it.
+        let mut req = with_range(field_request(site, entity_type, id, field, Some(alt)));
+        let mut url = req.url.clone();
+        let mut token = true;
+        let mut meta = false;
+        let mut redirects = 0;
+        loop {
+            let (resp, body) = self
+                .send_ext_retry(req, if meta { &meta_extras } else { &extras }, token, false)
+                .await
+                .map_err(|e| self.aborted_or(job, e))?;
+            let target = if meta {
+                meta = false;
+                metadata_url(&resp, site)?
+            } else if resp.is_success() {
                 return Ok(Download {
                     status: resp.status,
                     headers: resp.headers,
                     body,
                 });
-            }
-            let target = if resp.status == 0 {
+            } else if redirects == MAX_REDIRECTS {
+                return Err(Error::decode("too many redirects", 302, None));
+            } else if resp.status == 0 {
                 // A browser's opaque redirect: the target comes from the metadata.
                 let meta_field = match alt {
                     Alt::Original => field,
                     Alt::Thumbnail => "image",
                 };
-                let meta = self
-                    .send_authed(field_request(site, entity_type, id, meta_field, None))
-                    .await
-                    .map_err(|e| self.aborted_or(job, e))?;
-                metadata_url(&meta, site)?
+                req = field_request(site, entity_type, id, meta_field, None);
+                token = true;
+                meta = true;
+                continue;
             } else {
                 redirect_location(&resp, &url).ok_or_else(|| {
                     Error::decode("a redirect without a usable Location", resp.status, None)
                 })?
             };
             check_aborted(job)?;
-            let req = with_range(HttpRequest::new(
+            redirects += 1;
+            token = may_send_token(site, &target);
+            req = with_range(HttpRequest::new(
                 crate::protocol::http::Method::Get,
                 target.clone(),
             ));
-            result = if may_send_token(site, &target) {
-                self.send_site_ext(req, &extras, false).await
-            } else {
-                self.send_storage(req, &extras).await
-            }
-            .map_err(|e| self.aborted_or(job, e))?;
             url = target;
         }
-        Err(Error::decode("too many redirects", 302, None))
     }
 }
 

@@ -14,10 +14,10 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{error_to_js, js_to_json, json_to_js, Obj};
 use super::ShotGrid;
-use crate::client::events::FollowConfig;
+use crate::client::events::{follow_query, FollowConfig};
 use crate::client::Client;
 use crate::protocol::events::{
-    default_fields, matches_types, FollowPosition, DEFAULT_HOLE_TIMEOUT_MS,
+    default_fields, matches_types, sort_page, FollowPosition, DEFAULT_HOLE_TIMEOUT_MS,
 };
 use crate::protocol::naming::validate_entity_type;
 use crate::protocol::Error;
@@ -51,33 +51,42 @@ struct FollowerState {
 }
 
 /// The next event, or `None` when caught up. Errors leave the state as it was.
+///
+/// One request await in the loop (the newest id, or a page of events): each await of
+/// its own inlined a copy of the read into this state machine.
 async fn next_event(
     client: &Client<FetchTransport>,
     config: &FollowConfig,
     st: &mut FollowerState,
 ) -> Result<Option<Value>, Error> {
     loop {
-        let Some(position) = st.position.as_mut() else {
-            st.position = Some(FollowPosition::after(client.latest_event_id().await?));
-            st.caught_up = true;
-            st.polled = true;
-            continue;
-        };
-        let now = client.now_ms();
-        while let Some((id, record)) = st.queue.pop_front() {
-            if position.advance(id, now) && matches_types(&record, &config.entity_types) {
-                return Ok(Some(record));
+        let query = match st.position.as_mut() {
+            // Starting at the newest event: ask for its id first.
+            None => follow_query(None, config)?,
+            Some(position) => {
+                let now = client.now_ms();
+                while let Some((id, record)) = st.queue.pop_front() {
+                    if position.advance(id, now) && matches_types(&record, &config.entity_types) {
+                        return Ok(Some(record));
+                    }
+                }
+                if st.polled && st.caught_up {
+                    st.polled = false;
+                    return Ok(None);
+                }
+                position.expire(now, config.hole_timeout_ms);
+                follow_query(Some(&*position), config)?
             }
-        }
-        if st.polled && st.caught_up {
-            st.polled = false;
-            return Ok(None);
-        }
-        position.expire(now, config.hole_timeout_ms);
-        let page = client.fetch_event_page(position, config).await?;
-        st.caught_up = page.len() < config.page_size as usize;
+        };
+        let page = sort_page(client.fetch_page_values(&query, 1).await?)?;
         st.polled = true;
-        st.queue = page.into();
+        if st.position.is_none() {
+            st.position = Some(FollowPosition::after(page.last().map_or(0, |(id, _)| *id)));
+            st.caught_up = true;
+        } else {
+            st.caught_up = page.len() < config.page_size as usize;
+            st.queue = page.into();
+        }
     }
 }
 

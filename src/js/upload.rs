@@ -8,7 +8,6 @@
 use super::convert::future_to_promise;
 use crate::protocol::json::Value;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
@@ -53,10 +52,14 @@ fn error_from_js(err: &JsValue) -> Error {
 
 /// The caller's abort signal, linked to an internal controller that also stops every
 /// request in flight when the upload fails.
+///
+/// The listener is the controller's own `abort`, bound (no Rust closure): its reason
+/// is then the event, which nothing reads: a request stopped by either signal is
+/// reported as aborted by the transport, and [`Abort::aborted`] reads the caller's.
 struct Abort {
     user: Option<AbortSignal>,
     controller: Option<AbortController>,
-    listener: Option<Closure<dyn FnMut()>>,
+    listener: Option<Function>,
 }
 
 impl Abort {
@@ -82,15 +85,13 @@ impl Abort {
             listener: None,
         };
         if let (Some(user), Some(controller)) = (&abort.user, &abort.controller) {
-            let c = controller.clone();
-            let u = user.clone();
-            let listener = Closure::<dyn FnMut()>::new(move || {
-                c.abort_with_reason(&u.reason());
-            });
-            if let Ok(add) = get(user, "addEventListener").dyn_into::<Function>() {
-                let _ = add.call2(user, &JsValue::from_str("abort"), listener.as_ref());
+            if let Ok(f) = get(controller, "abort").dyn_into::<Function>() {
+                let listener = f.bind0(controller);
+                if let Ok(add) = get(user, "addEventListener").dyn_into::<Function>() {
+                    let _ = add.call2(user, &JsValue::from_str("abort"), &listener);
+                }
+                abort.listener = Some(listener);
             }
-            abort.listener = Some(listener);
         }
         Ok(abort)
     }
@@ -127,7 +128,7 @@ impl Drop for Abort {
     fn drop(&mut self) {
         if let (Some(user), Some(listener)) = (&self.user, &self.listener) {
             if let Ok(remove) = get(user, "removeEventListener").dyn_into::<Function>() {
-                let _ = remove.call2(user, &JsValue::from_str("abort"), listener.as_ref());
+                let _ = remove.call2(user, &JsValue::from_str("abort"), listener);
             }
         }
     }
@@ -351,45 +352,38 @@ fn parse_download_options(
     Ok((alt, r#as, range, signal))
 }
 
-/// Turns a `Response` into bytes, a Blob or its body stream.
+/// Turns a `Response` (what the transport returns for a kept body) into bytes, a
+/// Blob or its body stream.
 async fn body_as(resp: &JsValue, r#as: As) -> Result<JsValue, Error> {
-    let call = |name: &str| -> Result<JsValue, Error> {
-        let f = get(resp, name)
-            .dyn_into::<Function>()
-            .map_err(|_| Error::new(ErrorKind::Decode, "fetch did not return a Response"))?;
-        let p = f.call0(resp).map_err(|e| error_from_js(&e))?;
-        Ok(p)
-    };
-    let wait = |p: JsValue| async move {
-        JsFuture::from(Promise::resolve(&p))
-            .await
-            .map_err(|e| error_from_js(&e))
-    };
-    match r#as {
-        As::Bytes => {
-            let buf = wait(call("arrayBuffer")?).await?;
-            Ok(Uint8Array::new(&buf).into())
-        }
-        As::Blob => wait(call("blob")?).await,
+    let resp: &web_sys::Response = resp.unchecked_ref();
+    let read = match r#as {
+        As::Bytes => resp.array_buffer(),
+        As::Blob => resp.blob(),
         As::Stream => {
             let body = get(resp, "body");
             if body.is_object() {
+                return Ok(body);
+            }
+            // An empty body: an empty stream, built from an empty Response.
+            let empty = web_sys::Response::new().map_err(|e| error_from_js(&e))?;
+            let body = get(&empty, "body");
+            return if body.is_object() {
                 Ok(body)
             } else {
-                // An empty body: an empty stream, built from an empty Response.
-                let empty = web_sys::Response::new().map_err(|e| error_from_js(&e))?;
-                let body = get(&empty, "body");
-                if body.is_object() {
-                    Ok(body)
-                } else {
-                    Err(Error::new(
-                        ErrorKind::Decode,
-                        "this runtime has no ReadableStream bodies",
-                    ))
-                }
-            }
+                Err(Error::new(
+                    ErrorKind::Decode,
+                    "this runtime has no ReadableStream bodies",
+                ))
+            };
         }
-    }
+    };
+    let value = JsFuture::from(read.map_err(|e| error_from_js(&e))?)
+        .await
+        .map_err(|e| error_from_js(&e))?;
+    Ok(match r#as {
+        As::Bytes => Uint8Array::new(&value).into(),
+        _ => value,
+    })
 }
 
 impl ShotGrid {

@@ -10,7 +10,7 @@ use web_sys::{Headers, RequestInit};
 
 use super::{js_failure, FetchTransport};
 use crate::client::upload::{Extras, Handle};
-use crate::protocol::http::{HttpRequest, HttpResponse};
+use crate::protocol::http::{HttpRequest, HttpResponse, RESPONSE_HEADERS};
 use crate::protocol::Error;
 
 fn set(init: &RequestInit, key: &str, value: &JsValue) {
@@ -51,13 +51,13 @@ pub(super) async fn send(
     let (resp, guard) = t
         .call_fetch(&req.url, &init, extra_signal, extras.body.is_some())
         .await?;
+    // The headers the protocol reads (as the JS sender copies them): one `get` each
+    // instead of iterating every header through the iterator protocol.
     let mut headers = Vec::new();
-    if let Ok(Some(iter)) = js_sys::try_iter(&resp.headers()) {
-        for entry in iter.flatten() {
-            let pair: js_sys::Array = entry.unchecked_into();
-            if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                headers.push((k, v));
-            }
+    let all = resp.headers();
+    for name in RESPONSE_HEADERS {
+        if let Ok(Some(v)) = all.get(name) {
+            headers.push(((*name).to_owned(), v));
         }
     }
     let opaque = Reflect::get(&resp, &JsValue::from_str("type"))
