@@ -3,9 +3,13 @@
 //! 1. `cargo build --release --target wasm32-unknown-unknown -p shotgrid-wasm --lib`, with
 //!    std rebuilt for size and panics as traps ([`BUILD_STD_ARGS`], [`RELEASE_RUSTFLAGS`])
 //! 2. `wasm-bindgen --target web` into `pkg/` (`shotgrid_wasm.js`, `shotgrid_wasm_bg.wasm`, …)
-//! 3. `wasm-opt -Oz` from npm binaryen, with the wasm features rustc enables by default
-//! 4. a smoke check: Node instantiates the optimized module through the glue
-//! 5. every file of `pkg-template/` copied over (package.json, README, entry points, .d.ts)
+//! 3. `wasm-opt -Oz` from npm binaryen (with `--low-memory-unused`, checked, and
+//!    `--converge`), with the wasm features rustc enables by default
+//! 4. short import/export/module names (`wasm-opt --minify-imports-and-exports-and-modules`,
+//!    producers and target-features sections stripped), the glue rewritten to match
+//!    ([`crate::minify`])
+//! 5. a smoke check: Node instantiates the optimized module through the glue
+//! 6. every file of `pkg-template/` copied over (package.json, README, entry points, .d.ts)
 //!
 //! `pkg/` is deleted first, so it never holds stale files.
 
@@ -105,12 +109,20 @@ pub fn run(root: &Path) -> Result<()> {
     step("schedule futures with Promise.then, not queueMicrotask");
     patch_microtask(&pkg.join(format!("{LIB_NAME}.js")))?;
 
-    step("optimize for size (wasm-opt -Oz, npm binaryen)");
+    step("optimize for size (wasm-opt -Oz --low-memory-unused --converge, npm binaryen)");
     let wasm = pkg.join(format!("{LIB_NAME}_bg.wasm"));
     let before = file_size(&wasm)?;
+    // `--low-memory-unused` lets binaryen fold small constants into load/store offsets
+    // (−0.5 KB gzip). Its premise: no data lives in the first KiB, and no address is
+    // computed by wrapping around 2^32 into it. `low_memory_is_unused` checks the layout
+    // (stack first: the stack pointer starts at its top, every data segment above it);
+    // the stack's own bottom KiB is reached only within 1 KiB of the 1 MiB stack
+    // overflowing, which traps either way. `--converge` reruns -Oz while it still
+    // shrinks the module (−180 B gzip, a few seconds).
+    crate::minify::low_memory_is_unused(&std::fs::read(&wasm)?)?;
     util::run(
         Command::new(root.join("node_modules/.bin/wasm-opt"))
-            .arg("-Oz")
+            .args(["--low-memory-unused", "-Oz", "--converge"])
             .args(WASM_OPT_FEATURES)
             .arg(&wasm)
             .arg("-o")
@@ -120,6 +132,33 @@ pub fn run(root: &Path) -> Result<()> {
     println!(
         "wasm-opt: {} -> {}",
         util::bytes(before),
+        util::bytes(file_size(&wasm)?)
+    );
+
+    step("short import/export names (wasm-opt --minify-imports-and-exports-and-modules)");
+    let out = Command::new(root.join("node_modules/.bin/wasm-opt"))
+        .args(WASM_OPT_FEATURES)
+        .args([
+            "--minify-imports-and-exports-and-modules",
+            "--strip-producers",
+            "--strip-target-features",
+        ])
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm)
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run wasm-opt: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "wasm-opt (minify) failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let renamed = crate::minify::apply(&pkg, LIB_NAME, &String::from_utf8_lossy(&out.stdout))?;
+    println!(
+        "{renamed} names shortened; .wasm now {}",
         util::bytes(file_size(&wasm)?)
     );
 

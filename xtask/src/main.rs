@@ -20,6 +20,7 @@ mod build;
 mod demo;
 mod emulator;
 mod fuzz;
+mod minify;
 mod package;
 mod serve;
 mod setup;
