@@ -401,8 +401,9 @@ pub trait ValueIndex {
     ///
     /// # Panics
     /// When `v` is not an object (or `null`) for a key, or the array index is out of
-    /// bounds: `serde_json`'s `IndexMut` contract. The client never assigns through
-    /// indexing; tests do.
+    /// bounds: `serde_json`'s `IndexMut` contract. Compiled for tests only, so the
+    /// client has no panicking index.
+    #[cfg(test)]
     fn index_or_insert<'v>(&self, v: &'v mut Value) -> &'v mut Value;
 }
 
@@ -415,6 +416,7 @@ impl ValueIndex for usize {
         v.as_array_mut()?.get_mut(*self)
     }
 
+    #[cfg(test)]
     fn index_or_insert<'v>(&self, v: &'v mut Value) -> &'v mut Value {
         match v.as_array_mut().and_then(|a| a.get_mut(*self)) {
             Some(item) => item,
@@ -432,6 +434,7 @@ impl ValueIndex for str {
         v.as_object_mut()?.get_mut(self)
     }
 
+    #[cfg(test)]
     fn index_or_insert<'v>(&self, v: &'v mut Value) -> &'v mut Value {
         if v.is_null() {
             *v = Value::Object(Map::new());
@@ -452,6 +455,7 @@ impl ValueIndex for String {
         self.as_str().index_into_mut(v)
     }
 
+    #[cfg(test)]
     fn index_or_insert<'v>(&self, v: &'v mut Value) -> &'v mut Value {
         self.as_str().index_or_insert(v)
     }
@@ -466,6 +470,7 @@ impl<T: ValueIndex + ?Sized> ValueIndex for &T {
         (**self).index_into_mut(v)
     }
 
+    #[cfg(test)]
     fn index_or_insert<'v>(&self, v: &'v mut Value) -> &'v mut Value {
         (**self).index_or_insert(v)
     }
@@ -481,6 +486,7 @@ impl<I: ValueIndex> ops::Index<I> for Value {
 }
 
 /// `v["key"] = …` (see [`ValueIndex::index_or_insert`] for when it panics).
+#[cfg(test)]
 impl<I: ValueIndex> ops::IndexMut<I> for Value {
     fn index_mut(&mut self, index: I) -> &mut Value {
         index.index_or_insert(self)
@@ -658,7 +664,8 @@ impl Map<String, Value> {
         Map { members }
     }
 
-    /// The value of `key`, inserted as `null` when missing.
+    /// The value of `key`, inserted as `null` when missing (for `v[key] = …` in tests).
+    #[cfg(test)]
     fn entry_or_null(&mut self, key: &str) -> &mut Value {
         let i = match self.position(key) {
             Some(i) => i,
@@ -715,7 +722,9 @@ impl Map<String, Value> {
 /// `map["key"]`: the member's value.
 ///
 /// # Panics
-/// When `key` is missing (serde_json's contract; the client uses [`Map::get`]).
+/// When `key` is missing (serde_json's contract). Compiled for tests only; the client
+/// uses [`Map::get`].
+#[cfg(test)]
 impl ops::Index<&str> for Map<String, Value> {
     type Output = Value;
 
