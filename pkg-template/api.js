@@ -3,14 +3,13 @@
 import { ShotGrid } from "./shotgrid_wasm.js";
 import "./upload.js";
 
-// Pages of records are decoded here, with the engine's native JSON.parse: several
-// times faster than transcoding in wasm (bench/RESULTS.md). The records and errors are
-// those of the wasm transcoder (src/protocol/transcode.rs): `{type, id, ...attributes,
-// ...relationships}`, `type`/`id` never overwritten by fields, relationships give
-// their `data`, links come out as `{type, id, name, ...rest}`. Answers `[records,
-// ids]`, or null for a body that is not a JSON:API document of records (one record
-// or null with a second argument `true`).
-const PAGE_DECODER = Symbol.for("shotgrid-wasm.pageDecoder");
+// Pages of records are decoded here (by `send`, as they arrive), with the engine's
+// native JSON.parse: several times faster than transcoding in wasm (bench/RESULTS.md).
+// The records and errors are those of the wasm transcoder (src/protocol/transcode.rs):
+// `{type, id, ...attributes, ...relationships}`, `type`/`id` never overwritten by
+// fields, relationships give their `data`, links come out as `{type, id, name,
+// ...rest}`. Answers `[records, ids]`, or null for a body that is not a JSON:API
+// document of records (one record or null with a second argument `true`).
 // The non-fatal decoder has the engines' fast path; a replacement character in the
 // text sends the (rare) page through the strict one, so invalid UTF-8 stays an error.
 const utf8 = new TextDecoder("utf-8");
@@ -173,7 +172,7 @@ function send(fetch, url, method, head, body, signal, ms, names, mode) {
 
 const wasmConnect = ShotGrid.connect;
 ShotGrid.connect = function connect(options) {
-  return wasmConnect.call(this, isObject(options) ? { ...options, [PAGE_DECODER]: decodePage, [SEND]: send } : options);
+  return wasmConnect.call(this, isObject(options) ? { ...options, [SEND]: send } : options);
 };
 
 /**

@@ -49,15 +49,9 @@ pub fn get_function(obj: &JsValue, key: &str) -> Result<Option<Function>, Error>
         .map_err(|_| Error::invalid_input(&path, "must be a function"))
 }
 
-/// The page decoder the package's `api.js` passes to `connect` under the symbol
-/// `Symbol.for("shotgrid-wasm.pageDecoder")` (a symbol key: invisible to
-/// `JSON.stringify`, so never mistaken for a user option).
-pub fn page_decoder(options: &JsValue) -> Option<Function> {
-    package_hook(options, "shotgrid-wasm.pageDecoder")
-}
-
-/// The attempt sender the package's `api.js` passes to `connect` under
-/// `Symbol.for("shotgrid-wasm.send")` (see `transport::SendFn`).
+/// The attempt sender the package's `api.js` passes to `connect` under the symbol
+/// `Symbol.for("shotgrid-wasm.send")` (a symbol key: invisible to `JSON.stringify`,
+/// so never mistaken for a user option; see `transport::SendFn`).
 pub fn sender(options: &JsValue) -> Option<Function> {
     package_hook(options, "shotgrid-wasm.send")
 }

@@ -534,7 +534,6 @@ impl ShotGrid {
         };
         let transport = match FetchTransport::new(args.fetch) {
             Ok(t) => t
-                .with_page_decoder(convert::page_decoder(&options))
                 .with_sender(convert::sender(&options))
                 .scoped(None, args.timeout_ms, None),
             Err(e) => return reject(e),

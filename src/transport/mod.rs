@@ -34,9 +34,6 @@ pub struct FetchTransport {
     /// Whether the caller chose the attempt timeout (it then also bounds uploads).
     explicit_timeout: bool,
     deadline_ms: Option<f64>,
-    /// The package's page decoder (`api.js`): `JSON.parse` and flattening in the
-    /// runtime, several times faster than transcoding in wasm. `None`: the transcoder.
-    page_decoder: Option<Function>,
     /// The package's attempt sender (`api.js`) and the response header names it
     /// copies ([`RESPONSE_HEADERS`]): one JS call and one promise per attempt instead
     /// of a dozen boundary crossings. `None`: [`FetchTransport::send`] drives `fetch`
@@ -100,7 +97,6 @@ impl FetchTransport {
             attempt_timeout_ms: DEFAULT_ATTEMPT_TIMEOUT_MS,
             explicit_timeout: false,
             deadline_ms: None,
-            page_decoder: None,
             sender: None,
         })
     }
@@ -127,14 +123,6 @@ impl FetchTransport {
         self
     }
 
-    /// Decodes pages of records with `decoder(bytes: Uint8Array)`, which answers
-    /// `[records, ids: Float64Array]`, or `null` for a body that is not a JSON:API
-    /// document of records (the same records and errors as the transcoder).
-    pub fn with_page_decoder(mut self, decoder: Option<Function>) -> Self {
-        self.page_decoder = decoder;
-        self
-    }
-
     /// Whether answers of one record or a page of records are decoded in JS by the
     /// package's sender as they arrive (see [`Transport::send_expecting`] and
     /// [`decode_record`]).
@@ -157,7 +145,6 @@ impl FetchTransport {
             attempt_timeout_ms: attempt_timeout_ms.unwrap_or(self.attempt_timeout_ms),
             explicit_timeout: self.explicit_timeout || attempt_timeout_ms.is_some(),
             deadline_ms: deadline_ms.or(self.deadline_ms),
-            page_decoder: self.page_decoder.clone(),
             sender: self.sender.clone(),
         }
     }
@@ -579,15 +566,13 @@ impl Transport for FetchTransport {
     }
 
     fn decode_page(&self, resp: &HttpResponse, kept: Option<&Handle>) -> Result<PageText, Error> {
-        let decoded = match (kept.and_then(Handle::get::<JsValue>), &self.page_decoder) {
+        let decoded = match kept.and_then(Handle::get::<JsValue>) {
             // Decoded by the JS sender on arrival.
-            (Some(decoded), _) => Some(decoded.clone()),
+            Some(decoded) => Some(decoded.clone()),
             // The sender could not decode it: not a page.
-            (None, _) if self.sender.is_some() => None,
-            (None, Some(decoder)) => decoder
-                .call1(&JsValue::UNDEFINED, &Uint8Array::from(resp.body.as_slice()))
-                .ok(),
-            (None, None) => return transcode_page(resp),
+            None if self.sender.is_some() => None,
+            // Without the package's sender (the wasm-bindgen tests): the transcoder.
+            None => return transcode_page(resp),
         };
         let decoded = decoded
             .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
