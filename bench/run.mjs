@@ -68,7 +68,9 @@ const jsLayer = ["api.js", "errors.js", "node.js", "browser.js", "workerd.js"].r
 row("1. size hand-written JS entries + api.js", `${kb(jsLayer)} gzip (all entries together)`);
 }
 
-const SHOTS = 50_000;
+// BENCH_SHOTS (narrowed runs only): seed fewer Shots, to iterate on case 2 quickly.
+const SHOTS = process.env.BENCH_SHOTS ? Number(process.env.BENCH_SHOTS) : 50_000;
+if (!Number.isInteger(SHOTS) || SHOTS < 1 || (whole && SHOTS !== 50_000)) throw new Error(`BENCH_SHOTS: a positive integer, and only in a narrowed run (got ${process.env.BENCH_SHOTS})`);
 const token = await rawToken(env);
 const t0 = performance.now();
 const some234 = [2, 3, 4].some(only);
@@ -86,7 +88,7 @@ const PREFETCH = { Node: 8, Chromium: null, workerd: 6 };
 async function casesIn(rt, label) {
   console.log(`-- cases 2–4 in ${rt.runtime}`);
   if (only(2)) {
-  const o = await rt.run("callOverhead", 2000);
+  const o = await rt.run("callOverhead", 2000, Number(process.env.BENCH_ROUNDS ?? 4));
   row(`2. call overhead (${label}): 2,000 sequential reads by id, throughput ours/raw`, `${x(o.ratio)} (ours ${o.oursMs.toFixed(0)} ms, raw ${o.rawMs.toFixed(0)} ms per ${o.calls})`, "≥ 0.9×", o.ratio >= 0.9);
   }
   let d = null;
