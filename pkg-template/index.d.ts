@@ -278,10 +278,10 @@ export interface FindOptions<F extends string = string> extends CallOptions {
   method?: "auto" | "get" | "search";
   /**
    * Page requests kept in flight (prefetch), 1–16: a sliding window (as soon as a page
-   * lands the next is requested), pages still handed out in order. Default: 6 in
-   * browsers (their HTTP/1.1 limit of 6 connections per host), with page 1 fetched
-   * alone first so a one-page read sends one request; 1 (no prefetch) in Node and
-   * Workers. Keep it ≤ 6 inside Cloudflare Workers.
+   * lands the next is requested), pages still handed out in order. Default, after
+   * page 1 fetched alone (so a one-page read sends one request): 6 in browsers (their
+   * HTTP/1.1 limit of 6 connections per host), 4 in Node, 1 (no prefetch) in Workers,
+   * where requests past the end count as subrequests. Keep it ≤ 6 inside Workers.
    */
   concurrency?: number;
   /** `true`: the JSON:API document of each page instead of flat records. */

@@ -145,7 +145,9 @@ export const cases = [
     const sg = await connect(t, { fetch });
     const probe = sg.cursor("Shot", null, {});
     const browser = typeof document === "object";
-    eq(probe.concurrency, browser ? 6 : 1, "default concurrency (browsers 6, else 1)");
+    const workerd = globalThis.navigator?.userAgent === "Cloudflare-Workers";
+    const expected = browser ? 6 : workerd ? 1 : 4;
+    eq(probe.concurrency, expected, "default concurrency (browsers 6, Node 4, workerd 1)");
     probe.free();
     const chosen = sg.cursor("Shot", null, { concurrency: 9 });
     eq(chosen.concurrency, 9, "a chosen concurrency");
@@ -154,6 +156,20 @@ export const cases = [
     const one = await sg.find("Shot", null, { fields: ["code"], pageSize: 500 });
     check(one.length > 0 && one.length < 500, "one short page");
     eq(requests, 1, "one request for a one-page read");
+    // A read of many pages: after page 1, the default window is kept full.
+    let flying = 0;
+    let peak = 0;
+    const counting = (url, init) => {
+      if (!String(url).includes("/entity/shots")) return globalThis.fetch(url, init);
+      flying += 1;
+      peak = Math.max(peak, flying);
+      return Promise.resolve(globalThis.fetch(url, init)).finally(() => { flying -= 1; });
+    };
+    const many = await connect(t, { fetch: counting });
+    const all = await many.find("Shot", null, { fields: ["code"], sort: ["id"], pageSize: 2 });
+    check(all.length >= 2 * (expected + 2), `enough Shots for ${expected + 2} pages (${all.length})`);
+    eq(new Set(all.map((r) => r.id)).size, all.length, "every record once");
+    eq(peak, expected, "requests in flight at most, and reached");
   }],
 
   ["findOne and nested hash filters with dotted fields", async (t) => {
