@@ -75,30 +75,46 @@ async function connect({ ShotGrid, env }, extra = {}) {
   return ShotGrid.connect({ site: env.url, auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: env.clientSecret }, ...extra });
 }
 
-/** Alternates `a` and `b` for `rounds` rounds each; returns median ms of each. */
-async function sideBySide(rounds, a, b) {
-  const ta = [];
-  const tb = [];
+/**
+ * Runs `fns` in turn for `rounds` rounds (each round in the reverse order of the one
+ * before, so drift hits every side alike); returns the median ms of each, in order.
+ */
+async function sideBySideAll(rounds, fns) {
+  const times = fns.map(() => []);
   for (let i = 0; i < rounds; i++) {
-    const order = i % 2 ? [[b, tb], [a, ta]] : [[a, ta], [b, tb]];
-    for (const [fn, into] of order) {
+    const order = fns.map((_, k) => k);
+    if (i % 2) order.reverse();
+    for (const k of order) {
       const t0 = now();
-      await fn();
-      into.push(now() - t0);
+      await fns[k]();
+      times[k].push(now() - t0);
     }
   }
-  return { ours: median(ta), raw: median(tb) };
+  return times.map(median);
 }
 
-/** 2. Call overhead: `n` sequential reads of one record by id. */
-export async function callOverhead(ctx, n = 2000, rounds = 4) {
+/** Alternates `a` and `b` for `rounds` rounds each; returns median ms of each. */
+async function sideBySide(rounds, a, b) {
+  const [ours, raw] = await sideBySideAll(rounds, [a, b]);
+  return { ours, raw };
+}
+
+/**
+ * 2. Call overhead: `n` sequential reads of one record by id, in `rounds` alternating
+ * blocks. Three sides: ours; raw fetch + JSON (the goal's baseline); and raw fetch
+ * with what any client with abortable per-request timeouts adds to it (an
+ * AbortController whose signal goes to fetch, a timer), which shows how much of the
+ * gap that alone costs in the runtime.
+ */
+export async function callOverhead(ctx, n = 2000, rounds = 20) {
   const sg = await connect(ctx);
   const token = await rawToken(ctx.env);
   const shot = await sg.findOne("Shot", null, { sort: ["id"], fields: ["code"] });
   check(shot && typeof shot.code === "string", "a Shot to read");
   const per = Math.ceil(n / rounds);
   const url = `${ctx.env.url}/api/v1/entity/shots/${shot.id}?fields=code`;
-  const r = await sideBySide(rounds,
+  const headers = { authorization: `Bearer ${token}`, accept: "application/json" };
+  const [ours, raw, timed] = await sideBySideAll(rounds, [
     async () => {
       for (let i = 0; i < per; i++) {
         const r = await sg.read("Shot", shot.id, { fields: ["code"] });
@@ -107,12 +123,26 @@ export async function callOverhead(ctx, n = 2000, rounds = 4) {
     },
     async () => {
       for (let i = 0; i < per; i++) {
-        const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
+        const res = await fetch(url, { headers });
         const r = flatten((await res.json()).data);
         check(r.id === shot.id && r.code === shot.code, `raw read ${JSON.stringify(r)}`);
       }
-    });
-  return { calls: per, oursMs: r.ours, rawMs: r.raw, ratio: r.raw / r.ours };
+    },
+    async () => {
+      for (let i = 0; i < per; i++) {
+        const ctrl = new AbortController();
+        const timer = setTimeout(() => ctrl.abort(), 30_000);
+        try {
+          const res = await fetch(url, { headers, signal: ctrl.signal });
+          const r = flatten((await res.json()).data);
+          check(r.id === shot.id && r.code === shot.code, `raw read ${JSON.stringify(r)}`);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+    },
+  ]);
+  return { calls: per, oursMs: ours, rawMs: raw, timedMs: timed, ratio: raw / ours, timedRatio: timed / ours };
 }
 
 /** JSON with object keys sorted (JSON:API and our records order keys differently). */

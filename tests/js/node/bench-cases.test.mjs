@@ -47,6 +47,7 @@ const node = () => ({ ShotGrid, env, fetch: globalThis.fetch });
 
 test("Node: cases 2-4 read the right records and report timings of both sides", async () => {
   const o = await cases.callOverhead(node(), 20, 2);
+  assert.ok(o.timedMs > 0 && Number.isFinite(o.timedRatio));
   assert.equal(o.calls, 10);
   assert.ok(o.oursMs > 0 && o.rawMs > 0 && Number.isFinite(o.ratio));
   const d = await cases.decode(node(), 1, SHOTS);
