@@ -233,3 +233,39 @@ export async function pagination(ctx, concurrency = 8, rounds = 1, expected = un
     });
   return { pages, concurrency: used, chosen: concurrency != null, oursMs: r.ours, rawMs: r.raw, ratio: r.raw / r.ours };
 }
+
+/**
+ * 2b. Client CPU per call: the reads of case 2 answered in memory (a `fetch` that returns
+ * a canned Response at once, no network, no server), ours vs raw fetch + JSON, after
+ * `warm` calls of each. What each side's own code costs per call, hot; case 2 adds the
+ * network and a server on the same cores, and runs this code cold after each wait.
+ */
+export async function callCpu(ctx, n = 10_000, rounds = 20, warm = 5_000) {
+  const record = { type: "Shot", id: 1, attributes: { code: "SH001" }, relationships: {}, links: { self: "/api/v1/entity/shots/1" } };
+  const body = JSON.stringify({ data: record, links: { self: "/api/v1/entity/shots/1" } });
+  const token = JSON.stringify({ access_token: "t", token_type: "Bearer", expires_in: 600, refresh_token: "r" });
+  const json = { "content-type": "application/json" };
+  const canned = async (url) => new Response(String(url).endsWith("/auth/access_token") ? token : body, { status: 200, headers: json });
+  const site = "http://127.0.0.1:9";
+  const sg = await ctx.ShotGrid.connect({ site, auth: { grant: "client_credentials", clientId: "a", clientSecret: "b" }, fetch: canned });
+  const url = `${site}/api/v1/entity/shots/1?fields=code`;
+  const headers = { authorization: "Bearer t", accept: "application/json" };
+  const ours = async (k) => {
+    for (let i = 0; i < k; i++) {
+      const r = await sg.read("Shot", 1, { fields: ["code"] });
+      check(r.id === 1 && r.code === "SH001", `ours read ${JSON.stringify(r)}`);
+    }
+  };
+  const raw = async (k) => {
+    for (let i = 0; i < k; i++) {
+      const res = await canned(url, { headers });
+      const r = flatten((await res.json()).data);
+      check(r.id === 1 && r.code === "SH001", `raw read ${JSON.stringify(r)}`);
+    }
+  };
+  await ours(warm);
+  await raw(warm);
+  const per = Math.ceil(n / rounds);
+  const [o, r] = await sideBySideAll(rounds, [() => ours(per), () => raw(per)]);
+  return { calls: per, oursUs: (o / per) * 1000, rawUs: (r / per) * 1000 };
+}

@@ -90,6 +90,8 @@ async function casesIn(rt, label) {
   if (only(2)) {
   const o = await rt.run("callOverhead", 2000, Number(process.env.BENCH_ROUNDS ?? 20));
   row(`2. call overhead (${label}): 2,000 sequential reads by id, throughput ours/raw`, `${x(o.ratio)} (ours ${o.oursMs.toFixed(1)} ms, raw ${o.rawMs.toFixed(1)} ms per ${o.calls}; medians of ${2000 / o.calls} alternating blocks)`, "≥ 0.9×", o.ratio >= 0.9);
+  const cpu = await rt.run("callCpu");
+  row(`2. client CPU per read (${label}), fetch answered in memory (no network), hot`, `ours ${cpu.oursUs.toFixed(1)} µs, raw fetch + JSON ${cpu.rawUs.toFixed(1)} µs (medians of blocks of ${cpu.calls})`);
   row(`2. call overhead (${label}): raw fetch with an abortable timeout per request (AbortController + timer) vs raw`, `${x(o.rawMs / o.timedMs)} of raw's throughput (${o.timedMs.toFixed(1)} ms per ${o.calls}); ours vs it: ${x(o.timedRatio)}`);
   }
   let d = null;

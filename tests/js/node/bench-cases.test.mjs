@@ -48,6 +48,8 @@ const node = () => ({ ShotGrid, env, fetch: globalThis.fetch });
 test("Node: cases 2-4 read the right records and report timings of both sides", async () => {
   const o = await cases.callOverhead(node(), 20, 2);
   assert.ok(o.timedMs > 0 && Number.isFinite(o.timedRatio));
+  const cpu = await cases.callCpu(node(), 200, 2, 50);
+  assert.ok(cpu.oursUs > 0 && cpu.rawUs > 0);
   assert.equal(o.calls, 10);
   assert.ok(o.oursMs > 0 && o.rawMs > 0 && Number.isFinite(o.ratio));
   const d = await cases.decode(node(), 1, SHOTS);
