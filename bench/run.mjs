@@ -146,7 +146,10 @@ if (only(5)) {
   row("5. upload with no added latency (moving the bytes: the floor), concurrency 4 vs 1", `c4 ${s(u.noLatency.c4)}, c1 ${s(u.noLatency.c1)} (parts phase c4 ${s(u.noLatency.c4Parts)}, c1 ${s(u.noLatency.c1Parts)})`);
   row("5. upload, concurrency 4: ours vs raw fetch doing the same PUTs", `ours ${s(u.c4.seconds)}, raw ${s(u.raw.seconds)} (${x(u.raw.seconds / u.c4.seconds)} raw/ours)`);
   row("5. upload peak memory, RSS growth (bytes source)", `c4 ${u.c4.rss.toFixed(0)} MiB, c1 ${u.c1.rss.toFixed(0)} MiB; raw fetch c4 ${u.raw.rss.toFixed(0)} MiB`, `≤ ${bound} MiB (4 × part + 32)`, u.c4.rss <= bound);
-  row("5. upload peak memory, RSS growth (stream of fresh 64 KiB chunks, c4)", `${u.stream.rss.toFixed(0)} MiB (${s(u.stream.seconds)}); reading the same stream alone, no upload: ${u.floor.rss.toFixed(0)} MiB`, `≤ ${bound} MiB (4 × part + 32)`, u.stream.rss <= bound);
+  row("5. upload peak memory, RSS growth (stream of one reused 64 KiB chunk, c4: the producer makes no garbage)", `${u.reused.rss.toFixed(0)} MiB (${s(u.reused.seconds)})`, `≤ ${bound} MiB (4 × part + 32)`, u.reused.rss <= bound);
+  // A producer that allocates every chunk leaves garbage V8 collects late: the floor
+  // row reads that stream alone (no upload), holding 4 parts, and grows about as much.
+  row("5. upload peak memory, RSS growth (stream of fresh 64 KiB chunks, c4)", `${u.stream.rss.toFixed(0)} MiB (${s(u.stream.seconds)}); reading the same stream alone, no upload: ${u.floor.rss.toFixed(0)} MiB`);
 }
 
 // 6. Batch: 10,000 creates via split batch vs single creates (on Asset, not to disturb Shots)

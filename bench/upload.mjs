@@ -35,8 +35,9 @@ async function upload(ctx, concurrency, mode) {
  * Runs case 5 against a Version `versionId` with `latencyMs` added to every request
  * (set and cleared through `faults`). Returns medians of `rounds` alternated runs of
  * concurrency 1 and 4 (bytes source), plus one run each of the raw-fetch baseline, of a
- * fresh-chunk stream at concurrency 4 and of reading that stream alone (no upload: the
- * garbage the producer leaves), for memory, and one run each of concurrency 1 and 4
+ * stream of one reused chunk at concurrency 4 (the producer makes no garbage, so what
+ * the uploader holds shows), of a fresh-chunk stream at concurrency 4 and of reading
+ * that stream alone (no upload: the garbage the producer leaves), for memory, and one run each of concurrency 1 and 4
  * with no added latency: what moving the bytes costs on this machine, the floor that
  * no concurrency removes.
  */
@@ -51,6 +52,7 @@ export async function uploadCase({ env, admin, faults, versionId, mib = 256, par
       for (const [c, into] of order) into.push(await upload(ctx, c, "bytes"));
     }
     const raw = await upload(ctx, 4, "raw-bytes");
+    const reused = await upload(ctx, 4, "stream-reused");
     const stream = await upload(ctx, 4, "stream");
     const floor = await upload(ctx, 4, "floor-stream");
     await faults(null);
@@ -62,6 +64,7 @@ export async function uploadCase({ env, admin, faults, versionId, mib = 256, par
       c1: { seconds: med(one, "uploadSeconds"), parts: med(one, "partsSeconds"), rss: Math.max(...one.map((r) => r.rssGrowth)) },
       c4: { seconds: med(four, "uploadSeconds"), parts: med(four, "partsSeconds"), rss: Math.max(...four.map((r) => r.rssGrowth)) },
       raw: { seconds: raw.uploadSeconds, parts: raw.partsSeconds, rss: raw.rssGrowth },
+      reused: { seconds: reused.uploadSeconds, rss: reused.rssGrowth },
       stream: { seconds: stream.uploadSeconds, rss: stream.rssGrowth },
       floor: { rss: floor.rssGrowth },
       noLatency: { c1: bare1.uploadSeconds, c4: bare4.uploadSeconds, c1Parts: bare1.partsSeconds, c4Parts: bare4.partsSeconds },
