@@ -37,8 +37,8 @@ async function api(method, p, body, token, type = "application/json") {
   return text ? JSON.parse(text) : null;
 }
 
-async function faults(config) {
-  const res = await fetch(`${env.url}/_admin/faults`, { method: config ? "POST" : "DELETE", headers: { "x-admin-secret": admin, "content-type": "application/json" }, body: config && JSON.stringify(config) });
+async function faults(config, url = env.url) {
+  const res = await fetch(`${url}/_admin/faults`, { method: config ? "POST" : "DELETE", headers: { "x-admin-secret": admin, "content-type": "application/json" }, body: config && JSON.stringify(config) });
   if (!res.ok) throw new Error(`faults: ${res.status} ${await res.text()}`);
 }
 
@@ -74,18 +74,60 @@ if (!Number.isInteger(SHOTS) || SHOTS < 1 || (whole && SHOTS !== 50_000)) throw 
 const token = await rawToken(env);
 const t0 = performance.now();
 const some234 = [2, 3, 4].some(only);
-if (some234) await seedShots(env, token, SHOTS);
-if (some234) console.log(`seeded ${SHOTS} shots in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+// The plain site serves Node and workerd (and Chromium when no HTTPS site is given).
+// BENCH_CHROMIUM_PLAIN=1 (narrowed runs only): Chromium on the plain HTTP/1.1 site, to compare.
+const chromiumPlain = process.env.BENCH_CHROMIUM_PLAIN === "1";
+if (chromiumPlain && whole) throw new Error("BENCH_CHROMIUM_PLAIN: only in a narrowed run");
+const tlsUrl = chromiumPlain ? undefined : process.env.SG_BENCH_TLS_URL;
+const plainSite = runtimeList.some((r) => r !== "chromium") || !tlsUrl;
+if (some234 && plainSite) await seedShots(env, token, SHOTS);
+if (some234 && plainSite) console.log(`seeded ${SHOTS} shots in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+// Chromium meets the site over HTTPS with HTTP/2, as real ShotGrid sites are served:
+// `cargo xtask bench` starts a second emulator with `--tls` (SG_BENCH_TLS_URL; its
+// certificate in SG_BENCH_TLS_CERT, which Node trusts through NODE_EXTRA_CA_CERTS), seeded
+// here the same way. Over plain HTTP/1.1 a page gets at most 6 connections to a host.
+const tlsEnv = tlsUrl ? { ...env, url: tlsUrl.replace(/\/+$/, "") } : null;
+const tls = tlsEnv ? { certFile: process.env.SG_BENCH_TLS_CERT } : null;
+if (tls && !tls.certFile) throw new Error("SG_BENCH_TLS_URL needs SG_BENCH_TLS_CERT (the site's certificate, PEM)");
+if (tlsEnv && some234 && runtimeList.includes("chromium")) {
+  const t1 = performance.now();
+  await seedShots(tlsEnv, await rawToken(tlsEnv), SHOTS);
+  console.log(`seeded ${SHOTS} shots on the HTTPS site in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+}
 
 /**
- * Case 4's prefetch in each runtime: Node 8; Chromium its default (6: HTTP/1.1 allows 6
- * connections per host, more only queue in the browser); workerd 6 (a Worker keeps at
- * most 6 connections open; README "Limits").
+ * Case 4's prefetch in each runtime: Node 8; Chromium 8 too, over HTTP/2 (the browser's
+ * default, 6, is for HTTP/1.1's 6 connections per host, where more only queue); workerd 6
+ * (a Worker keeps at most 6 connections open; README "Limits").
  */
-const PREFETCH = { Node: 8, Chromium: null, workerd: 6 };
+const PREFETCH = { Node: 8, Chromium: tlsEnv ? 8 : null, workerd: 6 };
+
+/**
+ * Case 4's requests in Chromium, from the page's resource timing: how long each page
+ * request took (start to response end, latency included) and how soon the window sent
+ * page n + c after page n landed. Ours only (its URLs spell `page%5Bnumber%5D`; the raw
+ * loop's `page[number]`).
+ */
+function timeline(requests, c) {
+  const pages = requests.filter((r) => r.url.includes("page%5Bnumber%5D"))
+    .map((r) => ({ ...r, n: Number(new URL(r.url).searchParams.get("page[number]")) }))
+    .sort((a, b) => a.n - b.n);
+  if (pages.length < 2) return null;
+  const q = (xs, f) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(f * s.length))]; };
+  const took = pages.map((p) => p.end - p.start);
+  const react = [];
+  for (let i = 0; i + c < pages.length; i++) react.push(pages[i + c].start - pages[i].end);
+  const t0 = Math.min(...pages.map((p) => p.start));
+  const span = Math.max(...pages.map((p) => p.end)) - t0;
+  let peak = 0;
+  for (const p of pages) peak = Math.max(peak, pages.filter((o) => o.start <= p.start && o.end > p.start).length);
+  const f = (v) => v.toFixed(0);
+  return `${pages.length} page requests over ${f(span)} ms (first sent ${f(pages[0].start - t0)} ms in); each took median ${f(q(took, 0.5))} ms, p90 ${f(q(took, 0.9))}, max ${f(Math.max(...took))}; page n + ${c} sent after page n landed: median ${f(q(react, 0.5))} ms, p90 ${f(q(react, 0.9))}, max ${f(Math.max(...react))}; at most ${peak} in flight`;
+}
 
 /** Cases 2–4 in one runtime: `rt.run(name, ...args)` runs `cases[name]` there. */
-async function casesIn(rt, label) {
+async function casesIn(rt, label, site = env) {
   console.log(`-- cases 2–4 in ${rt.runtime}`);
   if (only(2)) {
   const o = await rt.run("callOverhead", 2000, Number(process.env.BENCH_ROUNDS ?? 20));
@@ -100,35 +142,44 @@ async function casesIn(rt, label) {
   row(`3. decode (${label}): ${SHOTS.toLocaleString("en-US")} Shots × 12 fields, 500/page, speed ours/raw`, `${x(d.ratio)} (ours ${d.oursMs.toFixed(0)} ms, raw ${d.rawMs.toFixed(0)} ms, ${d.records} records)`, "≥ 1.0×", d.ratio >= 1.0);
   }
   if (!only(4)) return;
-  await faults({ latency_ms: 100, classes: ["read"] });
+  // The same read with no added latency: the CPU floor (client, emulator and, over HTTPS,
+  // TLS, on the same cores) that no prefetch hides; with +100 ms a request, ours cannot
+  // beat the larger of this and the ideal.
+  const floor = await rt.run("pagination", PREFETCH[label], 1, SHOTS);
+  await faults({ latency_ms: 100, classes: ["read"] }, site.url);
   try {
     const p = await rt.run("pagination", PREFETCH[label], 1, SHOTS);
+    const tl = rt.lastRequests && timeline(rt.lastRequests(), p.concurrency);
     const ideal = Math.ceil(p.pages / p.concurrency) * 100;
     row(`4. pagination (${label}), +100 ms per request: prefetch (${p.concurrency}${p.chosen ? "" : ", the default"}) vs sequential`, `${x(p.ratio)} faster (ours ${p.oursMs.toFixed(0)} ms, sequential ${p.rawMs.toFixed(0)} ms, ${p.pages} pages)`, "≥ 5×", p.ratio >= 5);
     row(`4. pagination (${label}) vs ideal ceil(pages/concurrency) × 100 ms`, `${x(p.oursMs / ideal)} of ideal ${ideal} ms`, "≤ 1.5×", p.oursMs / ideal <= 1.5);
     // The ideal above counts latency only. Reading and decoding the same 100 pages costs
     // CPU too (client and emulator, on the same cores): case 3's raw side does exactly that
     // with no added latency, a floor no prefetching removes.
+    row(`4. pagination (${label}) with no added latency (the CPU floor), prefetch ${floor.concurrency}`, `ours ${floor.oursMs.toFixed(0)} ms, sequential ${floor.rawMs.toFixed(0)} ms; with +100 ms ours took ${x(p.oursMs / Math.max(ideal, floor.oursMs))} of max(ideal, floor)`);
+    if (tl) row(`4. pagination (${label}) timeline of ours (the page's resource timing)`, tl);
     if (d) row(`4. pagination (${label}) with +100 ms vs raw fetch of the same records with no added latency (case 3)`, `${x(p.oursMs / d.rawMs)} (${p.oursMs.toFixed(0)} ms vs ${d.rawMs.toFixed(0)} ms)`);
     // BENCH_PREFETCH_ALSO=8,6: extra rows with those concurrencies, to compare.
     for (const c of (process.env.BENCH_PREFETCH_ALSO ?? "").split(",").filter(Boolean).map(Number)) {
       const q = await rt.run("pagination", c, 1, SHOTS);
       const id = Math.ceil(q.pages / q.concurrency) * 100;
       row(`4. pagination (${label}), for comparison: prefetch ${q.concurrency}`, `${x(q.ratio)} faster (ours ${q.oursMs.toFixed(0)} ms, seq ${q.rawMs.toFixed(0)} ms); ${x(q.oursMs / id)} of ideal ${id} ms`);
+      const qt = rt.lastRequests && timeline(rt.lastRequests(), q.concurrency);
+      if (qt) console.log(`     timeline: ${qt}`);
     }
   } finally {
-    await faults(null);
+    await faults(null, site.url);
   }
 }
 
 const runtimes = [`Node ${process.version}`];
 if (some234 && runtimeList.includes("node")) await casesIn({ runtime: `Node ${process.version}`, run: (name, ...args) => cases[name]({ ShotGrid, env, fetch: globalThis.fetch }, ...args) }, "Node");
-for (const [open, label] of [[openChromium, "Chromium"], [openWorkerd, "workerd"]]) {
+for (const [open, label, site] of [[() => openChromium(tlsEnv ?? env, tls), "Chromium", tlsEnv ?? env], [openWorkerd, "workerd", env]]) {
   if (!some234 || !runtimeList.includes(label.toLowerCase())) continue;
   const rt = await open(env);
   runtimes.push(rt.runtime);
   try {
-    await casesIn(rt, label);
+    await casesIn(rt, label, site);
   } finally {
     await rt.close();
   }

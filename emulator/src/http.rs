@@ -57,6 +57,9 @@ pub struct ServerOptions {
     /// Longest time a request's headers may take to arrive once a connection is idle or
     /// new; a slower client is disconnected.
     pub header_timeout: Duration,
+    /// Serve HTTPS (ALPN `h2` and `http/1.1`) instead of plain HTTP/1.1; `None` (the
+    /// default) is plain HTTP. See [`crate::tls`].
+    pub tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for ServerOptions {
@@ -70,6 +73,7 @@ impl Default for ServerOptions {
             faults: FaultConfig::default(),
             body_timeout: Duration::from_secs(30),
             header_timeout: Duration::from_secs(30),
+            tls: None,
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod query;
 pub mod render;
 pub mod routes;
 pub mod seed;
+pub mod tls;
 pub mod webhook_delivery;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -47,6 +48,7 @@ pub use faults::{FaultConfig, RouteClass};
 pub use http::ServerOptions;
 pub use model::files::StorageMode;
 pub use seed::{Seed, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME};
+pub use tls::TlsConfig;
 
 use auth::AuthStore;
 use model::{Backend, Store};
@@ -149,39 +151,46 @@ pub async fn start_with(config: Config, options: ServerOptions) -> anyhow::Resul
         backend.persist_now()?;
     }
     let header_timeout = options.header_timeout;
+    let tls = options.tls.as_ref().map(tls::Tls::new).transpose()?;
     let app = http::router(Arc::clone(&backend), options);
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
     let addr = listener.local_addr()?;
-    webhook_delivery::spawn(&backend, format!("http://{addr}"));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    webhook_delivery::spawn(&backend, format!("{scheme}://{addr}"));
     // Deliveries a crash cut off between a write and its delivery.
     backend.replay_undelivered();
     let (tx, rx) = oneshot::channel::<()>();
     // Resolves on an explicit shutdown and when `Running` is dropped.
-    let task = tokio::spawn(serve(listener, app, header_timeout, async move {
+    let acceptor = tls.as_ref().map(|t| t.acceptor().clone());
+    let task = tokio::spawn(serve(listener, app, header_timeout, acceptor, async move {
         let _ = rx.await;
     }));
     Ok(Running {
         addr,
+        tls,
         backend,
         shutdown: Some(tx),
         task: Some(task),
     })
 }
 
-/// Serves HTTP/1.1 connections until `shutdown` resolves, then lets in-flight requests
-/// finish. Like `axum::serve`, plus a bound on the time to receive a request's headers
+/// Serves connections until `shutdown` resolves, then lets in-flight requests finish.
+/// Like `axum::serve`, plus a bound on the time to receive a request's headers
 /// (`header_timeout`): a client that sends part of its headers and stalls is dropped
 /// instead of holding its connection forever. (`axum::serve` sets no timer, so hyper's
 /// header-read timeout never fires there.)
+///
+/// Plain connections speak HTTP/1.1 only. With `tls`, each connection first completes
+/// its TLS handshake (within `header_timeout`), then speaks the protocol ALPN chose:
+/// HTTP/2 for `h2`, otherwise HTTP/1.1 exactly as on a plain connection.
 async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     header_timeout: Duration,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use hyper_util::service::TowerToHyperService;
     use tokio::sync::watch;
 
     // Every connection task holds a receiver; the sender's `closed()` tells when the
@@ -201,26 +210,26 @@ async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let app = app.clone();
         let mut stop = stop_rx.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            let conn = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades();
-            tokio::pin!(conn);
-            let mut stopping = false;
-            loop {
-                tokio::select! {
-                    _ = conn.as_mut() => break,
-                    // A stop signal, or the server gone: finish the request in flight
-                    // and close.
-                    _ = stop.changed(), if !stopping => {
-                        stopping = true;
-                        conn.as_mut().graceful_shutdown();
+            match tls {
+                None => serve_http1(stream, app, header_timeout, &mut stop).await,
+                Some(acceptor) => {
+                    let stream = tokio::select! {
+                        done = tokio::time::timeout(header_timeout, acceptor.accept(stream)) => match done {
+                            Ok(Ok(stream)) => stream,
+                            // A failed or stalled handshake: drop the connection.
+                            Ok(Err(_)) | Err(_) => return,
+                        },
+                        _ = stop.changed() => return,
+                    };
+                    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+                    if h2 {
+                        serve_http2(stream, app, header_timeout, &mut stop).await;
+                    } else {
+                        serve_http1(stream, app, header_timeout, &mut stop).await;
                     }
                 }
             }
@@ -234,19 +243,112 @@ async fn serve(
     Ok(())
 }
 
+/// One HTTP/1.1 connection (plain or over TLS), with the header-read timeout.
+async fn serve_http1<S>(
+    stream: S,
+    app: axum::Router,
+    header_timeout: Duration,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let conn = builder
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app))
+        .with_upgrades();
+    tokio::pin!(conn);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => break,
+            // A stop signal, or the server gone: finish the request in flight and close.
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// One HTTP/2 connection (over TLS, ALPN `h2`). Requests carry their host in
+/// `:authority`, not in a `Host` header: it is copied there so handlers see requests as
+/// over HTTP/1.1. There is no header-read timeout in HTTP/2 (hyper has none); a peer that
+/// stops answering pings within `header_timeout` is disconnected instead.
+async fn serve_http2<S>(
+    stream: S,
+    app: axum::Router,
+    header_timeout: Duration,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt as _;
+
+    let app = app.map_request(authority_as_host);
+    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(header_timeout))
+        .keep_alive_timeout(header_timeout);
+    let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+    tokio::pin!(conn);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => break,
+            // A stop signal, or the server gone: GOAWAY, finish the streams in flight.
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// Copies an HTTP/2 request's `:authority` into a `Host` header when it has none.
+fn authority_as_host<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {
+    use axum::http::{header::HOST, HeaderValue};
+    if !req.headers().contains_key(HOST) {
+        let host = req
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok());
+        if let Some(host) = host {
+            req.headers_mut().insert(HOST, host);
+        }
+    }
+    req
+}
+
 /// A running site. Dropping it stops the server too (without waiting).
 #[derive(Debug)]
 pub struct Running {
     addr: SocketAddr,
+    tls: Option<tls::Tls>,
     backend: Arc<Backend>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl Running {
-    /// Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`.
+    /// Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`
+    /// (`https://` with [`ServerOptions::tls`]).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The TLS setup (certificate PEM, SPKI pin) when serving HTTPS.
+    pub fn tls(&self) -> Option<&tls::Tls> {
+        self.tls.as_ref()
     }
 
     /// The bound socket address.

@@ -3,12 +3,13 @@
 
 use std::io::{Read, Write};
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use shotgrid_emulator::{
     start_with, Config, FaultConfig, HumanUserCred, ScriptUser, Seed, ServerOptions, StorageMode,
-    DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME,
+    TlsConfig, DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD, DEMO_SCRIPT_KEY, DEMO_SCRIPT_NAME,
 };
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -121,6 +122,49 @@ struct Args {
     /// Fault injection: seed of the random generator (reproducible runs).
     #[arg(long, value_name = "SEED")]
     fault_seed: Option<u64>,
+    /// Serve HTTPS instead of plain HTTP: HTTP/2 (ALPN h2) and HTTP/1.1 over TLS, as real
+    /// sites are served. Without --tls-cert/--tls-key the certificate is self-signed for
+    /// localhost, 127.0.0.1 and ::1, made at start-up; its SPKI pin is printed (for
+    /// Chromium's --ignore-certificate-errors-spki-list).
+    #[arg(long)]
+    tls: bool,
+    /// Certificate chain (PEM, leaf first) for --tls; implies --tls. Needs --tls-key.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Write the certificate in use (PEM) to FILE before listening, for clients to trust
+    /// (NODE_EXTRA_CA_CERTS, curl --cacert).
+    #[arg(long, value_name = "FILE")]
+    tls_cert_out: Option<PathBuf>,
+}
+
+/// The TLS mode from the flags and the config file (flags win): `Err` with a message.
+fn tls_mode(
+    args: &Args,
+    file: Option<&shotgrid_emulator::persist::FileConfig>,
+) -> Result<Option<TlsConfig>, String> {
+    let cert = args
+        .tls_cert
+        .clone()
+        .or_else(|| file.and_then(|f| f.tls_cert.clone()));
+    let key = args
+        .tls_key
+        .clone()
+        .or_else(|| file.and_then(|f| f.tls_key.clone()));
+    let on = args.tls || file.and_then(|f| f.tls) == Some(true);
+    let mode = match (cert, key) {
+        (Some(cert), Some(key)) => Some(TlsConfig::Pem { cert, key }),
+        (None, None) if on => Some(TlsConfig::SelfSigned),
+        (None, None) => None,
+        (Some(_), None) => return Err("--tls-cert needs --tls-key".into()),
+        (None, Some(_)) => return Err("--tls-key needs --tls-cert".into()),
+    };
+    if mode.is_none() && args.tls_cert_out.is_some() {
+        return Err("--tls-cert-out needs --tls".into());
+    }
+    Ok(mode)
 }
 
 /// Parses `LOGIN:PASSWORD` (the password may contain colons).
@@ -192,8 +236,18 @@ async fn main() -> anyhow::Result<()> {
         SeedArg::Demo => Seed::Demo,
     };
     let mut token_lifetime = 600;
-    if let Some(path) = &args.config {
-        let file = shotgrid_emulator::persist::FileConfig::load(path)?;
+    let file = match &args.config {
+        Some(path) => Some(shotgrid_emulator::persist::FileConfig::load(path)?),
+        None => None,
+    };
+    let tls = match tls_mode(&args, file.as_ref()) {
+        Ok(mode) => mode,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            std::process::exit(2);
+        }
+    };
+    if let Some(file) = file {
         for u in file.script_users {
             script_users.push(ScriptUser {
                 name: u.name,
@@ -231,6 +285,7 @@ async fn main() -> anyhow::Result<()> {
         faults,
         body_timeout: Duration::from_secs(args.body_timeout.max(1)),
         header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+        tls,
     };
     // Signal handlers are installed before the listening line is printed, so a parent
     // that signals as soon as it reads that line gets a clean stop, not a default kill.
@@ -262,10 +317,17 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let running = start_with(config, options).await?;
+    if let (Some(path), Some(tls)) = (&args.tls_cert_out, running.tls()) {
+        std::fs::write(path, tls.certificate_pem())
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    }
 
     let print = || -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "shotgrid-emulator listening on {}", running.url())?;
+        if let Some(pin) = running.tls().and_then(|t| t.spki_sha256()) {
+            writeln!(out, "tls_spki_sha256: {pin}")?;
+        }
         if seed == Seed::Demo {
             writeln!(out, "client_id: {DEMO_SCRIPT_NAME}")?;
             writeln!(out, "client_secret: {DEMO_SCRIPT_KEY}")?;

@@ -281,6 +281,15 @@ pub struct FileConfig {
     /// Access token lifetime in seconds.
     #[serde(default)]
     pub token_lifetime: Option<u64>,
+    /// Serve HTTPS with HTTP/2 (`--tls`).
+    #[serde(default)]
+    pub tls: Option<bool>,
+    /// Certificate chain PEM file (`--tls-cert`); relative to the config file.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key PEM file (`--tls-key`); relative to the config file.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -300,7 +309,18 @@ impl FileConfig {
         let json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        Self::parse(&text, json).map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))
+        let mut config = Self::parse(&text, json)
+            .map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for file in [&mut config.tls_cert, &mut config.tls_key]
+            .into_iter()
+            .flatten()
+        {
+            if file.is_relative() {
+                *file = dir.join(&*file);
+            }
+        }
+        Ok(config)
     }
 }
 

@@ -4,6 +4,10 @@
 //! `node bench/run.mjs`, which measures everything side by side in one run (Node, headless
 //! Chromium, workerd) and writes `bench/RESULTS.md`. The upload limit bounds one request
 //! body (one part, 8 MiB in case 5), not a whole multipart upload.
+//!
+//! A second emulator, started with `--tls` (HTTPS with HTTP/2, self-signed), serves the
+//! Chromium part, as real sites are served: its certificate goes to a file that Node
+//! trusts (`NODE_EXTRA_CA_CERTS`, for seeding it) and that bench/chromium.mjs pins.
 
 use std::fs::File;
 use std::path::Path;
@@ -40,6 +44,18 @@ pub fn run(root: &Path) -> Result<()> {
         (64 * 1024 * 1024).to_string(),
     ];
     let emu = Emulator::spawn(root, &args, Sink::Log(log))?;
+    step("start the benchmark emulator over HTTPS (HTTP/2), for Chromium");
+    let tls_log_path = util::target_dir(root).join("emulator-bench-tls.log");
+    let tls_log = File::create(&tls_log_path)
+        .map_err(|e| format!("cannot create {}: {e}", tls_log_path.display()))?;
+    let cert_path = util::target_dir(root).join("emulator-bench-tls.pem");
+    let mut tls_args = args.to_vec();
+    tls_args.extend([
+        "--tls".to_owned(),
+        "--tls-cert-out".to_owned(),
+        cert_path.display().to_string(),
+    ]);
+    let tls_emu = Emulator::spawn(root, &tls_args, Sink::Log(tls_log))?;
     step("run bench/run.mjs");
     let mut cmd = Command::new("node");
     cmd.args(["--expose-gc", "bench/run.mjs"])
@@ -47,8 +63,12 @@ pub fn run(root: &Path) -> Result<()> {
         .env("SG_EMULATOR_URL", &emu.url)
         .env("SG_TEST_CLIENT_ID", "bench")
         .env("SG_TEST_CLIENT_SECRET", &secret)
-        .env("SG_ADMIN_SECRET", &admin);
+        .env("SG_ADMIN_SECRET", &admin)
+        .env("SG_BENCH_TLS_URL", &tls_emu.url)
+        .env("SG_BENCH_TLS_CERT", &cert_path)
+        .env("NODE_EXTRA_CA_CERTS", &cert_path);
     let result = util::run(&mut cmd);
+    drop(tls_emu);
     drop(emu);
     result
 }

@@ -90,8 +90,9 @@ fn invalid(param: &str, message: &str) -> ApiError {
     ApiError::invalid_params(Value::Object(source))
 }
 
-/// `http://host` of the request, for absolute links.
-fn base_url(headers: &HeaderMap) -> String {
+/// `http://host` of the request (`https://` on a `--tls` site), for absolute links.
+/// Over HTTP/2 the host comes from `:authority`, which the accept loop copies into `Host`.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -101,7 +102,12 @@ fn base_url(headers: &HeaderMap) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
         })
         .unwrap_or("localhost");
-    format!("http://{host}")
+    let scheme = if state.options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
 }
 
 /// The resolved record (and field) of an upload route.
@@ -308,7 +314,7 @@ fn upload_info(
             "Multipart uploads must name a field: /entity/{entity}/{record_id}/{field_name}/_upload",
         ));
     }
-    let base = base_url(headers);
+    let base = base_url(state, headers);
     let timestamp = iso8601(unix_now());
     let upload_id = match storage {
         StorageMode::S3 => Some(files.begin(
@@ -622,7 +628,7 @@ fn complete(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let req = parse_completion(body)?;
-    let base = base_url(headers);
+    let base = base_url(state, headers);
     let backend = &state.backend;
     // Lock order: store, then files.
     let mut store = backend.store_mut();
@@ -886,7 +892,7 @@ async fn next_part(
         "original_filename": pending.filename,
         "multipart_upload": true,
     });
-    let base = base_url(&headers);
+    let base = base_url(&state, &headers);
     let mut links = Map::new();
     links.insert(
         "upload".into(),
@@ -1013,7 +1019,7 @@ async fn read_file_field(
         let value = record.fields.get(&field).cloned().unwrap_or(Value::Null);
         (entity_type, id, is_image, value)
     };
-    let base = base_url(&headers);
+    let base = base_url(&state, &headers);
     let files = state.backend.files();
     let thumb = files.thumbnail_blob_id(&entity_type, id);
     let attachment_blob = value
@@ -1081,7 +1087,7 @@ async fn file_serve(
     let files = state.backend.files();
     let url = files
         .attachment_blob_id(id)
-        .and_then(|b| blob_url(&files, &base_url(&headers), b))
+        .and_then(|b| blob_url(&files, &base_url(&state, &headers), b))
         .ok_or_else(|| ApiError::not_found(format!("Attachment: {id} not found")))?;
     Ok(redirect(&url))
 }
