@@ -187,8 +187,10 @@ for (const [open, label, site] of [[() => openChromium(tlsEnv ?? env, tls), "Chr
 
 // 5. Upload: 256 MiB in 8 MiB parts, +50 ms per request, concurrency 4 vs 1 (Node).
 if (only(5)) {
-  const project = (await api("POST", "/api/v1/entity/projects", { name: "Upload bench" }, token)).data.id;
-  const versionId = (await api("POST", "/api/v1/entity/versions", { code: "UPLOAD_BENCH", project: { type: "Project", id: project } }, token)).data.id;
+  // A token of its own: the one taken at the start has expired by now (10 minutes).
+  const fresh = await rawToken(env);
+  const project = (await api("POST", "/api/v1/entity/projects", { name: "Upload bench" }, fresh)).data.id;
+  const versionId = (await api("POST", "/api/v1/entity/versions", { code: "UPLOAD_BENCH", project: { type: "Project", id: project } }, fresh)).data.id;
   const u = await uploadCase({ env, admin, faults, versionId });
   const s = (n) => `${n.toFixed(2)} s`;
   const bound = 4 * u.partMib + 32;
@@ -228,7 +230,7 @@ if (only(6)) {
 
 // 7. Cold start in workerd: instantiate + first request, ours vs a raw-fetch Worker.
 if (only(7)) {
-  const project = (await api("POST", "/api/v1/entity/projects", { name: "Cold start bench" }, token)).data.id;
+  const project = (await api("POST", "/api/v1/entity/projects", { name: "Cold start bench" }, await rawToken(env))).data.id;
   const start = async (script) => {
     const t = performance.now();
     const mf = new Miniflare(workerOptions(script, env, { PROJECT_ID: String(project) }));
