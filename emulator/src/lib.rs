@@ -263,14 +263,23 @@ async fn serve_http1<S>(
         .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app))
         .with_upgrades();
     tokio::pin!(conn);
+    drive(conn, stop, |c| c.graceful_shutdown()).await;
+}
+
+/// Runs one connection to its end; a stop signal (or the server gone) shuts it down
+/// gracefully first: the requests (HTTP/2: streams, after a GOAWAY) in flight finish.
+async fn drive<C: std::future::Future>(
+    mut conn: std::pin::Pin<&mut C>,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+    shutdown: impl Fn(std::pin::Pin<&mut C>),
+) {
     let mut stopping = false;
     loop {
         tokio::select! {
             _ = conn.as_mut() => break,
-            // A stop signal, or the server gone: finish the request in flight and close.
             _ = stop.changed(), if !stopping => {
                 stopping = true;
-                conn.as_mut().graceful_shutdown();
+                shutdown(conn.as_mut());
             }
         }
     }
@@ -300,17 +309,7 @@ async fn serve_http2<S>(
         .keep_alive_timeout(header_timeout);
     let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
     tokio::pin!(conn);
-    let mut stopping = false;
-    loop {
-        tokio::select! {
-            _ = conn.as_mut() => break,
-            // A stop signal, or the server gone: GOAWAY, finish the streams in flight.
-            _ = stop.changed(), if !stopping => {
-                stopping = true;
-                conn.as_mut().graceful_shutdown();
-            }
-        }
-    }
+    drive(conn, stop, |c| c.graceful_shutdown()).await;
 }
 
 /// Copies an HTTP/2 request's `:authority` into a `Host` header when it has none.

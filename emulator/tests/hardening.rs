@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
-use shotgrid_emulator::{start_with, Config, Running, ScriptUser, Seed, ServerOptions};
+mod common;
+
+use shotgrid_emulator::{start_with, Running, ServerOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -23,14 +25,7 @@ const ADMIN: &str = "hardening-admin";
 
 async fn site_with(options: ServerOptions) -> Running {
     start_with(
-        Config {
-            seed: Seed::Demo,
-            script_users: vec![ScriptUser {
-                name: ID.into(),
-                key: KEY.into(),
-            }],
-            ..Config::default()
-        },
+        common::demo_config(ID, KEY),
         ServerOptions {
             admin_secret: Some(ADMIN.into()),
             ..options

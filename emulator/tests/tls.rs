@@ -9,6 +9,8 @@
 //!   `--tls-cert-out`, takes the mode from its config file, refuses half a cert/key pair;
 //! - a plain site is unchanged (plain `http://`, HTTP/1.1 only).
 
+mod common;
+
 use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -19,9 +21,7 @@ use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{json, Value};
-use shotgrid_emulator::{
-    start_with, Config, FaultConfig, Running, ScriptUser, Seed, ServerOptions, TlsConfig,
-};
+use shotgrid_emulator::{start_with, FaultConfig, Running, ServerOptions, TlsConfig};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::crypto::ring::default_provider;
@@ -36,14 +36,7 @@ const ADMIN: &str = "tls-admin";
 
 async fn site(options: ServerOptions) -> Running {
     start_with(
-        Config {
-            seed: Seed::Demo,
-            script_users: vec![ScriptUser {
-                name: ID.into(),
-                key: KEY.into(),
-            }],
-            ..Config::default()
-        },
+        common::demo_config(ID, KEY),
         ServerOptions {
             admin_secret: Some(ADMIN.into()),
             ..options
