@@ -6,6 +6,7 @@
 // Errors are `ShotGridError`s shaped like the module's (same message format).
 import { ShotGrid } from "./shotgrid_wasm.js";
 import { ShotGridError } from "./errors.js";
+import { isObject } from "./send.js";
 
 function sgError(kind, title, detail, source = null) {
   let message = `ShotGrid ${kind}: ${title}`;
@@ -77,8 +78,6 @@ function signatureBytes(header) {
   for (let i = 0; i < 20; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
-
-const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
 function payloadError(detail) {
   return sgError("decode", "Unexpected webhook payload", detail);

@@ -25,6 +25,10 @@ async fn invalid_input() {
     common::invalid_input().await;
 }
 #[wasm_bindgen_test]
+async fn connect_without_sender() {
+    common::connect_without_sender().await;
+}
+#[wasm_bindgen_test]
 async fn corrupted_token() {
     common::corrupted_token().await;
 }

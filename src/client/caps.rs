@@ -116,7 +116,7 @@ impl<T: Transport> Client<T> {
         write: bool,
         auth: bool,
     ) -> Result<HttpResponse, Error> {
-        self.send_call_expecting(req, write, auth, None)
+        self.send_call_expecting(req, write, auth, None, None)
             .await
             .map(|(resp, _)| resp)
     }
@@ -124,17 +124,19 @@ impl<T: Transport> Client<T> {
     /// [`Client::send_call`] for a call whose 2xx answer is `kind` (if known): the
     /// answer comes with what [`Transport::send_expecting`] kept of it (the record or
     /// page the runtime decoded on arrival). A call without the token is sent as
-    /// with `kind` unknown.
+    /// with `kind` unknown. `first`: its first attempt, already sent (see
+    /// [`Client::send_with_token_from`]).
     pub async fn send_call_expecting(
         &self,
         req: Result<HttpRequest, Error>,
         write: bool,
         auth: bool,
         kind: Option<super::AnswerKind>,
+        first: Option<super::FirstAttempt>,
     ) -> Result<(HttpResponse, Option<super::upload::Handle>), Error> {
         let req = req?;
         if auth {
-            return self.send_with_token(req, write, kind).await;
+            return self.send_with_token_from(req, write, kind, first).await;
         }
         let resp = self.send_idempotent(&req).await?;
         if resp.is_success() {

@@ -89,6 +89,13 @@ pub trait Transport {
     }
 }
 
+/// The first attempt of a call, sent before the engine's loop took it over: the token
+/// it carried and what it ended with (see [`Client::send_with_token_from`]).
+pub type FirstAttempt = (
+    Secret,
+    Result<(HttpResponse, Option<upload::Handle>), Error>,
+);
+
 /// What a request's 2xx answer is, for a transport that decodes it on arrival
 /// ([`Transport::send_expecting`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -298,17 +305,22 @@ impl<T: Transport> Client<T> {
     }
 
     async fn bearer(&self) -> Result<Secret, Error> {
-        let now = self.transport.now_ms();
-        let current = self
-            .tokens
-            .borrow()
-            .as_ref()
-            .filter(|t| !t.needs_refresh(now, self.config.refresh_margin_ms))
-            .map(|t| t.access_token.clone());
-        match current {
+        match self.fresh_token() {
             Some(t) => Ok(t),
             None => self.authenticate().await,
         }
+    }
+
+    /// The access token, if there is one not due for renewal: what a call's first
+    /// attempt may be sent with at once, with no await (the package's one-record calls
+    /// do: see `js::plan_record`). `None`: the call goes the async way, which renews.
+    pub(crate) fn fresh_token(&self) -> Option<Secret> {
+        let now = self.transport.now_ms();
+        self.tokens
+            .borrow()
+            .as_ref()
+            .filter(|t| !t.needs_refresh(now, self.config.refresh_margin_ms))
+            .map(|t| t.access_token.clone())
     }
 
     /// Sends a request to the site with the bearer token. On 401 "Token Expired" gets a
@@ -337,6 +349,20 @@ impl<T: Transport> Client<T> {
         write: bool,
         kind: Option<AnswerKind>,
     ) -> Result<(HttpResponse, Option<upload::Handle>), Error> {
+        self.send_with_token_from(req, write, kind, None).await
+    }
+
+    /// [`Client::send_with_token`] whose first attempt was already sent (with `token`)
+    /// and ended with the result given, when there is one: the retries, the replay
+    /// after "Token Expired" and the errors then follow from it exactly as if this
+    /// loop had sent it (see [`Client::fresh_token`]).
+    pub(crate) async fn send_with_token_from(
+        &self,
+        req: HttpRequest,
+        write: bool,
+        kind: Option<AnswerKind>,
+        mut first: Option<FirstAttempt>,
+    ) -> Result<(HttpResponse, Option<upload::Handle>), Error> {
         if !self.config.site.owns(&req.url) {
             return Err(Error::invalid_input(
                 "url",
@@ -346,11 +372,17 @@ impl<T: Transport> Client<T> {
         let mut attempt = 1;
         let mut replayed = false;
         loop {
-            let token = self.bearer().await?;
-            let result = self
-                .transport
-                .send_expecting(with_bearer(req.clone(), &token), kind)
-                .await;
+            let (token, result) = match first.take() {
+                Some(sent) => sent,
+                None => {
+                    let token = self.bearer().await?;
+                    let result = self
+                        .transport
+                        .send_expecting(with_bearer(req.clone(), &token), kind)
+                        .await;
+                    (token, result)
+                }
+            };
             let decision = match &result {
                 Ok((resp, _)) if resp.is_success() => {
                     self.budget.borrow_mut().earn();
@@ -447,10 +479,18 @@ impl<T: Transport> Client<T> {
         id: u64,
         fields: Option<&[String]>,
     ) -> OneShot<String> {
-        OneShot::read(
-            read_request(&self.config.site, entity_type, id, fields),
-            transcode_single,
-        )
+        OneShot::read(self.read_req(entity_type, id, fields), transcode_single)
+    }
+
+    /// [`Client::read`]'s request, validated: for a runtime that decodes the record
+    /// itself (the package's sender), so no decoder is kept with it.
+    pub fn read_req(
+        &self,
+        entity_type: &str,
+        id: u64,
+        fields: Option<&[String]>,
+    ) -> Result<HttpRequest, Error> {
+        read_request(&self.config.site, entity_type, id, fields)
     }
 }
 
@@ -595,13 +635,20 @@ impl<T: Transport> Client<T> {
         data: &Value,
         fields: &[String],
     ) -> OneShot<String> {
-        let req = (|| {
-            validate_entity_type(entity_type, "entityType")?;
-            validate_data(data, "data", false)?;
-            Self::check_fields(fields)?;
-            Ok(create_request(&self.config.site, entity_type, data, fields))
-        })();
-        OneShot::write(req, transcode_single)
+        OneShot::write(self.create_req(entity_type, data, fields), transcode_single)
+    }
+
+    /// [`Client::create`]'s request, validated (see [`Client::read_req`]).
+    pub fn create_req(
+        &self,
+        entity_type: &str,
+        data: &Value,
+        fields: &[String],
+    ) -> Result<HttpRequest, Error> {
+        validate_entity_type(entity_type, "entityType")?;
+        validate_data(data, "data", false)?;
+        Self::check_fields(fields)?;
+        Ok(create_request(&self.config.site, entity_type, data, fields))
     }
 
     /// Updates a record; multi-entity fields take a list or
@@ -625,20 +672,31 @@ impl<T: Transport> Client<T> {
         data: &Value,
         fields: &[String],
     ) -> OneShot<String> {
-        let req = (|| {
-            validate_entity_type(entity_type, "entityType")?;
-            Self::check_id(id)?;
-            validate_data(data, "data", true)?;
-            Self::check_fields(fields)?;
-            Ok(update_request(
-                &self.config.site,
-                entity_type,
-                id,
-                data,
-                fields,
-            ))
-        })();
-        OneShot::write(req, transcode_single)
+        OneShot::write(
+            self.update_req(entity_type, id, data, fields),
+            transcode_single,
+        )
+    }
+
+    /// [`Client::update`]'s request, validated (see [`Client::read_req`]).
+    pub fn update_req(
+        &self,
+        entity_type: &str,
+        id: u64,
+        data: &Value,
+        fields: &[String],
+    ) -> Result<HttpRequest, Error> {
+        validate_entity_type(entity_type, "entityType")?;
+        Self::check_id(id)?;
+        validate_data(data, "data", true)?;
+        Self::check_fields(fields)?;
+        Ok(update_request(
+            &self.config.site,
+            entity_type,
+            id,
+            data,
+            fields,
+        ))
     }
 
     /// Deletes (retires) a record.
@@ -713,7 +771,8 @@ impl<T: Transport> Client<T> {
 /// Largest id JS can represent exactly.
 pub const MAX_SAFE_ID: u64 = (1 << 53) - 1;
 
-fn with_bearer(req: HttpRequest, token: &Secret) -> HttpRequest {
+/// `req` with `Authorization: Bearer {token}`.
+pub(crate) fn with_bearer(req: HttpRequest, token: &Secret) -> HttpRequest {
     let mut value = String::with_capacity(7 + token.expose().len());
     value.push_str("Bearer ");
     value.push_str(token.expose());

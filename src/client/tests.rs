@@ -1380,7 +1380,7 @@ fn record_and_page_answers_are_sent_expecting_their_kind_and_come_back_kept() {
     let c = block_on(Client::connect(config(), &t)).unwrap();
     let (req, write, auth, _) = c.read_call("Shot", 7, None).into_parts();
     let (resp, kept) =
-        block_on(c.send_call_expecting(req, write, auth, Some(AnswerKind::Record))).unwrap();
+        block_on(c.send_call_expecting(req, write, auth, Some(AnswerKind::Record), None)).unwrap();
     // The replayed attempt's answer, kept by the transport; its body never reached us.
     assert_eq!(resp.status, 200);
     assert!(resp.body.is_empty());

@@ -17,8 +17,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::client::upload::Handle;
 use crate::client::{
-    decoded, AnswerKind, Client, Config, OneShot, PageWindow, StartPage, TokenListener,
-    DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID,
+    decoded, AnswerKind, Client, Config, FirstAttempt, OneShot, PageWindow, StartPage,
+    TokenListener, DEFAULT_REFRESH_MARGIN_MS, MAX_SAFE_ID,
 };
 use crate::protocol::auth::{Grant, ImportedTokens, Secret, TokenScope, Tokens};
 use crate::protocol::filters::validate as validate_filters;
@@ -447,23 +447,133 @@ fn run_one<R: 'static>(
         req,
         (write, auth, None),
         Box::new(move |resp, _| decode(resp).map(to_js)),
+        None,
     )
 }
 
-/// Runs a [`OneShot`] whose answer is one record (read, create, update): decoded in
-/// JS when the package's decoder is there (by its sender as the answer arrives, the
-/// bytes never entering wasm), else transcoded here.
-fn run_record(inner: &Rc<Client<FetchTransport>>, call: OneShot<String>) -> Promise {
-    if !inner.transport().decodes_in_js() {
-        return run_one(inner, call, record_to_js);
-    }
-    let (req, write, auth, _) = call.into_parts();
+/// Runs a call whose answer is one record (read, create, update; `write` for the
+/// last two): decoded in JS by the package's sender as the answer arrives (the bytes
+/// never enter wasm, and the .wasm holds no decoder for them).
+fn run_record(
+    inner: &Rc<Client<FetchTransport>>,
+    req: Result<HttpRequest, Error>,
+    write: bool,
+) -> Promise {
     send_one(
         inner,
         req,
-        (write, auth, Some(AnswerKind::Record)),
+        (write, true, Some(AnswerKind::Record)),
         Box::new(crate::transport::decode_record),
+        None,
     )
+}
+
+/// The calls with a fast path (see [`plan_record`]).
+pub(crate) enum RecordOp {
+    Read,
+    Create,
+    Update,
+}
+
+/// A one-record call whose first attempt is in flight (see [`plan_record`]), until
+/// the package's JS settles it with [`ShotGrid::plan_ok`] or [`ShotGrid::resume`].
+struct Planned {
+    client: Rc<Client<FetchTransport>>,
+    req: HttpRequest,
+    write: bool,
+    token: Secret,
+    budget: f64,
+}
+
+/// The calls in flight that [`plan_record`] started, by id; `free` lists the ids
+/// whose slots are empty.
+#[derive(Default)]
+struct PlannedCalls {
+    slots: Vec<Option<Planned>>,
+    free: Vec<u32>,
+}
+
+thread_local! {
+    static PLANNED: RefCell<PlannedCalls> = RefCell::new(PlannedCalls::default());
+}
+
+/// An empty slot's id, taken before anything is sent (so a call that cannot be kept
+/// is never sent twice); [`keep_planned`] fills it, [`take_planned`] empties it.
+fn reserve_planned() -> Option<u32> {
+    PLANNED.with(|cell| {
+        let mut calls = cell.borrow_mut();
+        if let Some(id) = calls.free.pop() {
+            return Some(id);
+        }
+        let id = u32::try_from(calls.slots.len()).ok()?;
+        calls.slots.push(None);
+        Some(id)
+    })
+}
+
+/// Fills the slot `id` reserved, or frees it (`None`: nothing was sent).
+fn keep_planned(id: u32, p: Option<Planned>) {
+    PLANNED.with(|cell| {
+        let mut calls = cell.borrow_mut();
+        let kept = p.is_some();
+        if let Some(slot) = calls.slots.get_mut(id as usize) {
+            *slot = p;
+        }
+        if !kept {
+            calls.free.push(id);
+        }
+    })
+}
+
+fn take_planned(id: u32) -> Option<Planned> {
+    PLANNED.with(|cell| {
+        let mut calls = cell.borrow_mut();
+        let taken = calls.slots.get_mut(id as usize).and_then(Option::take);
+        if taken.is_some() {
+            calls.free.push(id);
+        }
+        taken
+    })
+}
+
+/// The fast path of a one-record call (read, create, update): its first attempt is
+/// sent at once, with no future, closure or task, and answers `[id, promise of the
+/// sender's outcome]`. The package's JS takes a 2xx record decoded on arrival as the
+/// answer and tells [`ShotGrid::plan_ok`]; anything else goes to
+/// [`ShotGrid::resume`], which carries on from that attempt as the engine's loop
+/// would have (retries, the token replay, errors). `None`, when nothing was sent (the
+/// caller then uses the async path): no token that is not due for renewal, a request
+/// that cannot be built or sent as it is; the async path gives the same call its
+/// typed error or its token first.
+fn plan_record(
+    inner: &Rc<Client<FetchTransport>>,
+    req: HttpRequest,
+    write: bool,
+) -> Option<JsValue> {
+    if !inner.site().owns(&req.url) {
+        return None;
+    }
+    let token = inner.fresh_token()?;
+    let id = reserve_planned()?;
+    let started = inner.transport().start_js(
+        &crate::client::with_bearer(req.clone(), &token),
+        Some(AnswerKind::Record),
+    );
+    let Ok((promise, budget)) = started else {
+        keep_planned(id, None);
+        return None;
+    };
+    keep_planned(
+        id,
+        Some(Planned {
+            client: inner.clone(),
+            req,
+            write,
+            token,
+            budget,
+        }),
+    );
+    Some(js_sys::Array::of2(&JsValue::from(id), &promise).into())
 }
 
 /// The continuation of [`run_one`]: decodes an answer (and what the transport kept of
@@ -475,11 +585,12 @@ fn send_one(
     req: Result<HttpRequest, Error>,
     (write, auth, kind): (bool, bool, Option<AnswerKind>),
     finish: Finish,
+    first: Option<FirstAttempt>,
 ) -> Promise {
     let inner = inner.clone();
     future_to_promise(async move {
         let (resp, kept) = inner
-            .send_call_expecting(req, write, auth, kind)
+            .send_call_expecting(req, write, auth, kind, first)
             .await
             .map_err(|e| error_to_js(&e))?;
         decoded(write, finish(&resp, kept.as_ref())).map_err(|e| error_to_js(&e))
@@ -515,8 +626,19 @@ fn pages_to_js(pages: Vec<PageText>) -> JsValue {
     all.flat(1).into()
 }
 
-fn record_to_js(text: String) -> JsValue {
-    text_to_js(&text)
+/// `read`'s arguments: entity type, id, `options.fields`, `options.raw`.
+#[allow(clippy::type_complexity)]
+fn read_args(
+    entity_type: &JsValue,
+    id: &JsValue,
+    options: &JsValue,
+) -> Result<(String, u64, Option<Vec<String>>, bool), Error> {
+    let ty = entity_type
+        .as_string()
+        .ok_or_else(|| Error::invalid_input("entityType", "must be a string such as \"Shot\""))?;
+    let id = parse_id(id)?;
+    let (fields, raw) = parse_fields(&js_to_json(options, "options")?)?;
+    Ok((ty, id, fields, raw))
 }
 
 fn reject(e: Error) -> Promise {
@@ -525,6 +647,33 @@ fn reject(e: Error) -> Promise {
 
 #[wasm_bindgen]
 impl ShotGrid {
+    /// Settles a call started by `__plan` whose first attempt answered with its record
+    /// (the package's `api.js` calls it).
+    #[wasm_bindgen(js_name = __ok)]
+    pub fn plan_ok(id: u32) {
+        if let Some(p) = take_planned(id) {
+            p.client.budget.borrow_mut().earn();
+        }
+    }
+
+    /// Carries on a call started by `__plan` from its first attempt's `outcome` (the
+    /// sender's answer): retries, the token replay and errors, as `__call` would have
+    /// (the package's `api.js` calls it).
+    #[wasm_bindgen(js_name = __resume)]
+    pub fn resume(id: u32, outcome: JsValue) -> Promise {
+        let Some(p) = take_planned(id) else {
+            return reject(Error::invalid_input("id", "no call waits on it"));
+        };
+        let first = FetchTransport::outcome(&outcome, p.budget, Some(AnswerKind::Record));
+        send_one(
+            &p.client,
+            Ok(p.req),
+            (p.write, true, Some(AnswerKind::Record)),
+            Box::new(crate::transport::decode_record),
+            Some((p.token, first)),
+        )
+    }
+
     /// Authenticates and returns a connected client.
     #[wasm_bindgen(unchecked_return_type = "Promise<ShotGrid>")]
     pub fn connect(options: JsValue) -> Promise {
@@ -532,10 +681,16 @@ impl ShotGrid {
             Ok(v) => v,
             Err(e) => return reject(e),
         };
-        let transport = match FetchTransport::new(args.fetch) {
-            Ok(t) => t
-                .with_sender(convert::sender(&options))
-                .scoped(None, args.timeout_ms, None),
+        // The package's entry points pass their sender, which decodes records; the
+        // engine has no other decoder in the .wasm (see `transport::SendFn`).
+        let Some(sender) = convert::sender(&options) else {
+            return reject(Error::invalid_input(
+                "options",
+                "connect through the package's entry point (import from \"shotgrid-wasm\"), which supplies the attempt sender",
+            ));
+        };
+        let transport = match FetchTransport::new(args.fetch, sender) {
+            Ok(t) => t.scoped(None, args.timeout_ms, None),
             Err(e) => return reject(e),
         };
         let listener = args.on_tokens.map(token_listener);
@@ -560,15 +715,7 @@ impl ShotGrid {
     /// Reads one record by id: `{ type, id, ...fields }`. Rejects with status 404 when
     /// it does not exist.
     pub(crate) fn read(&self, entity_type: JsValue, id: JsValue, options: JsValue) -> Promise {
-        let args = (|| {
-            let ty = entity_type.as_string().ok_or_else(|| {
-                Error::invalid_input("entityType", "must be a string such as \"Shot\"")
-            })?;
-            let id = parse_id(&id)?;
-            let (fields, raw) = parse_fields(&js_to_json(&options, "options")?)?;
-            Ok::<_, Error>((ty, id, fields, raw))
-        })();
-        let (ty, id, fields, raw) = match args {
+        let (ty, id, fields, raw) = match read_args(&entity_type, &id, &options) {
             Ok(a) => a,
             Err(e) => return reject(e),
         };
@@ -581,7 +728,8 @@ impl ShotGrid {
         } else {
             run_record(
                 &self.inner,
-                self.inner.read_call(&ty, id, fields.as_deref()),
+                self.inner.read_req(&ty, id, fields.as_deref()),
+                false,
             )
         }
     }
@@ -646,18 +794,23 @@ impl ShotGrid {
 
     /// Creates a record; resolves to it (`options.fields` chooses the returned fields).
     pub(crate) fn create(&self, entity_type: JsValue, data: JsValue, options: JsValue) -> Promise {
-        let args = (|| {
-            Ok::<_, Error>((
-                entity_type_arg(&entity_type)?,
-                js_to_json(&data, "data")?,
-                write_fields(&options)?,
-            ))
-        })();
-        let (ty, data, fields) = match args {
-            Ok(a) => a,
-            Err(e) => return reject(e),
-        };
-        run_record(&self.inner, self.inner.create_call(&ty, &data, &fields))
+        run_record(
+            &self.inner,
+            self.create_req(&entity_type, &data, &options),
+            true,
+        )
+    }
+
+    fn create_req(
+        &self,
+        entity_type: &JsValue,
+        data: &JsValue,
+        options: &JsValue,
+    ) -> Result<HttpRequest, Error> {
+        let ty = entity_type_arg(entity_type)?;
+        let data = js_to_json(data, "data")?;
+        let fields = write_fields(options)?;
+        self.inner.create_req(&ty, &data, &fields)
     }
 
     /// Updates a record; resolves to it. Multi-entity fields take a list, or
@@ -669,19 +822,43 @@ impl ShotGrid {
         data: JsValue,
         options: JsValue,
     ) -> Promise {
-        let args = (|| {
-            Ok::<_, Error>((
-                entity_type_arg(&entity_type)?,
-                parse_id(&id)?,
-                js_to_json(&data, "data")?,
-                write_fields(&options)?,
-            ))
-        })();
-        let (ty, id, data, fields) = match args {
-            Ok(a) => a,
-            Err(e) => return reject(e),
+        run_record(
+            &self.inner,
+            self.update_req(&entity_type, &id, &data, &options),
+            true,
+        )
+    }
+
+    fn update_req(
+        &self,
+        entity_type: &JsValue,
+        id: &JsValue,
+        data: &JsValue,
+        options: &JsValue,
+    ) -> Result<HttpRequest, Error> {
+        let ty = entity_type_arg(entity_type)?;
+        let id = parse_id(id)?;
+        let data = js_to_json(data, "data")?;
+        let fields = write_fields(options)?;
+        self.inner.update_req(&ty, id, &data, &fields)
+    }
+
+    /// The fast path of `read` (not raw), `create` and `update` (the package's
+    /// `api.js` calls it): see [`plan_record`]. `undefined`: use `__call`.
+    pub(crate) fn plan(&self, op: RecordOp, [a, b, c, d]: [&JsValue; 4]) -> JsValue {
+        let call = match op {
+            RecordOp::Read => read_args(a, b, c)
+                .ok()
+                .filter(|args| !args.3)
+                .and_then(|(ty, id, fields, _)| {
+                    self.inner.read_req(&ty, id, fields.as_deref()).ok()
+                })
+                .map(|req| (req, false)),
+            RecordOp::Create => self.create_req(a, b, c).ok().map(|req| (req, true)),
+            RecordOp::Update => self.update_req(a, b, c, d).ok().map(|req| (req, true)),
         };
-        run_record(&self.inner, self.inner.update_call(&ty, id, &data, &fields))
+        call.and_then(|(req, write)| plan_record(&self.inner, req, write))
+            .unwrap_or(JsValue::UNDEFINED)
     }
 
     /// Deletes (retires) a record.

@@ -13,7 +13,7 @@
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use super::{reject, ShotGrid};
+use super::{reject, RecordOp, ShotGrid};
 use crate::protocol::Error;
 
 /// Declares an op list: the enum of its ops (in order) and the JS method names.
@@ -158,6 +158,20 @@ impl ShotGrid {
             Call::FileInfo => self.file_info(a, b, c),
             Call::AcknowledgeDelivery => self.acknowledge_delivery(a, b),
         }
+    }
+
+    /// Starts the one-record call [`CALLS`]`[op]` (read, create, update) on its fast
+    /// path: `[id, promise]`, or `undefined` when the call should go through
+    /// `__call` (the package's `api.js` calls it; see `js::plan_record`).
+    #[wasm_bindgen(js_name = __plan)]
+    pub fn plan_call(&self, op: u32, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue {
+        let op = match Call::from_code(op) {
+            Some(Call::Read) => RecordOp::Read,
+            Some(Call::Create) => RecordOp::Create,
+            Some(Call::Update) => RecordOp::Update,
+            _ => return JsValue::UNDEFINED,
+        };
+        self.plan(op, [&a, &b, &c, &d])
     }
 
     /// Runs the method or getter [`SYNC`]`[op]`: its value, or a thrown

@@ -14,7 +14,7 @@ use web_sys::{AbortController, AbortSignal, RequestInit, Response};
 use crate::client::upload::Handle;
 use crate::client::{AnswerKind, Transport};
 use crate::protocol::http::{HttpRequest, HttpResponse, RESPONSE_HEADERS};
-use crate::protocol::transcode::{not_a_page, transcode_page, PageText};
+use crate::protocol::transcode::{not_a_page, PageText};
 use crate::protocol::{Error, ErrorKind};
 
 /// The response header of the request id, the one copied from 2xx answers.
@@ -34,11 +34,11 @@ pub struct FetchTransport {
     /// Whether the caller chose the attempt timeout (it then also bounds uploads).
     explicit_timeout: bool,
     deadline_ms: Option<f64>,
-    /// The package's attempt sender (`api.js`) and the response header names it
+    /// The package's attempt sender (`send.js`) and the response header names it
     /// copies ([`RESPONSE_HEADERS`]): one JS call and one promise per attempt instead
-    /// of a dozen boundary crossings. `None`: [`FetchTransport::send`] drives `fetch`
-    /// from here.
-    sender: Option<(SendFn, JsValue)>,
+    /// of a dozen boundary crossings, and the records decoded as they arrive.
+    sender: SendFn,
+    names: JsValue,
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -78,7 +78,12 @@ enum Outcome {
 
 impl FetchTransport {
     /// Uses `fetch` if given (service bindings, proxies, tests), else `globalThis.fetch`.
-    pub fn new(fetch: Option<Function>) -> Result<Self, Error> {
+    /// Each attempt of [`Transport::send`] goes through `sender` (see [`SendFn`]), the
+    /// package's JS helper, which also decodes records. It copies the
+    /// [`RESPONSE_HEADERS`] of error answers, and only the request id of 2xx answers:
+    /// the others matter for retries, redirects and upload parts, which are errors,
+    /// 3xx or [`Transport::send_ext`].
+    pub fn new(fetch: Option<Function>, sender: Function) -> Result<Self, Error> {
         let fetch = match fetch {
             Some(f) => f,
             None => Reflect::get(&js_sys::global(), &JsValue::from_str("fetch"))
@@ -91,43 +96,25 @@ impl FetchTransport {
                     )
                 })?,
         };
+        // The request id first, then the others.
+        let names: js_sys::Array = std::iter::once(REQUEST_ID)
+            .chain(
+                RESPONSE_HEADERS
+                    .iter()
+                    .copied()
+                    .filter(|&n| n != REQUEST_ID),
+            )
+            .map(JsValue::from_str)
+            .collect();
         Ok(FetchTransport {
             fetch,
             signal: None,
             attempt_timeout_ms: DEFAULT_ATTEMPT_TIMEOUT_MS,
             explicit_timeout: false,
             deadline_ms: None,
-            sender: None,
+            sender: sender.unchecked_into(),
+            names: names.into(),
         })
-    }
-
-    /// Sends each attempt of [`Transport::send`] with `sender` (see [`SendFn`]), the
-    /// package's JS helper; `None` keeps the Rust path. It copies the
-    /// [`RESPONSE_HEADERS`] of error answers, and only the request id of
-    /// 2xx answers: the others matter for retries, redirects and upload parts, which
-    /// are errors, 3xx or [`Transport::send_ext`].
-    pub fn with_sender(mut self, sender: Option<Function>) -> Self {
-        self.sender = sender.map(|f| {
-            // The request id first, then the others.
-            let names: js_sys::Array = std::iter::once(REQUEST_ID)
-                .chain(
-                    RESPONSE_HEADERS
-                        .iter()
-                        .copied()
-                        .filter(|&n| n != REQUEST_ID),
-                )
-                .map(JsValue::from_str)
-                .collect();
-            (f.unchecked_into(), names.into())
-        });
-        self
-    }
-
-    /// Whether answers of one record or a page of records are decoded in JS by the
-    /// package's sender as they arrive (see [`Transport::send_expecting`] and
-    /// [`decode_record`]).
-    pub fn decodes_in_js(&self) -> bool {
-        self.sender.is_some()
     }
 
     /// This transport for one call: `signal` cancels it, `attempt_timeout_ms` bounds
@@ -146,6 +133,7 @@ impl FetchTransport {
             explicit_timeout: self.explicit_timeout || attempt_timeout_ms.is_some(),
             deadline_ms: deadline_ms.or(self.deadline_ms),
             sender: self.sender.clone(),
+            names: self.names.clone(),
         }
     }
 
@@ -218,16 +206,16 @@ impl FetchTransport {
 }
 
 impl FetchTransport {
-    /// One attempt through the package's JS sender: the same budget, signal and
-    /// errors as the Rust path of [`Transport::send`]. With a `kind`, a 2xx answer
-    /// that decodes comes back decoded (a JS value in the handle) and without its body.
-    async fn send_js(
+    /// Starts one attempt through the package's JS sender: the promise of its outcome
+    /// (see [`SendFn`]) and the attempt's budget, the same budget, signal and errors
+    /// as [`Transport::send_ext`]. With a `kind`, a 2xx answer that decodes comes back
+    /// decoded and without its body. Nothing is awaited: [`FetchTransport::outcome`]
+    /// reads what the promise gives.
+    pub(crate) fn start_js(
         &self,
-        sender: &SendFn,
-        names: &JsValue,
-        req: HttpRequest,
+        req: &HttpRequest,
         kind: Option<AnswerKind>,
-    ) -> Result<(HttpResponse, Option<Handle>), Error> {
+    ) -> Result<(Promise, f64), Error> {
         if self.signal.as_ref().is_some_and(AbortSignal::aborted) {
             return Err(aborted());
         }
@@ -250,7 +238,8 @@ impl FetchTransport {
         let body = req.body.as_ref().map_or(JsValue::UNDEFINED, |b| {
             Uint8Array::from(b.as_slice()).into()
         });
-        let promise = sender
+        let promise = self
+            .sender
             .send(
                 &JsValue::UNDEFINED,
                 &self.fetch,
@@ -260,7 +249,7 @@ impl FetchTransport {
                 &body,
                 self.signal.as_ref(),
                 budget,
-                names,
+                &self.names,
                 match kind {
                     None => 0,
                     Some(AnswerKind::Record) => 1,
@@ -268,10 +257,20 @@ impl FetchTransport {
                 },
             )
             .map_err(|e| js_failure(&e))?;
-        let outcome: js_sys::Array = JsFuture::from(promise)
-            .await
-            .map_err(|e| js_failure(&e))?
-            .unchecked_into();
+        Ok((promise, budget))
+    }
+
+    /// What an attempt started with [`FetchTransport::start_js`] ended with, from the
+    /// value its promise gave (`budget`: the attempt's, for a timeout's message).
+    pub(crate) fn outcome(
+        outcome: &JsValue,
+        budget: f64,
+        kind: Option<AnswerKind>,
+    ) -> Result<(HttpResponse, Option<Handle>), Error> {
+        let outcome: &js_sys::Array = match outcome.dyn_ref() {
+            Some(a) => a,
+            None => return Err(js_failure(outcome)),
+        };
         match outcome.get(0).as_f64() {
             Some(0.0) => {
                 let status = outcome
@@ -555,27 +554,16 @@ impl Transport for FetchTransport {
         req: HttpRequest,
         kind: Option<AnswerKind>,
     ) -> Result<(HttpResponse, Option<Handle>), Error> {
-        match &self.sender {
-            Some((sender, names)) => self.send_js(sender, names, req, kind).await,
-            // Without the package's sender (the wasm-bindgen tests): sent as uploads
-            // and downloads are, the attempt timeout bounding the response head.
-            None => ext::send(self, req, &Default::default())
-                .await
-                .map(|(resp, _)| (resp, None)),
-        }
+        let (promise, budget) = self.start_js(&req, kind)?;
+        let outcome = JsFuture::from(promise).await.map_err(|e| js_failure(&e))?;
+        Self::outcome(&outcome, budget, kind)
     }
 
     fn decode_page(&self, resp: &HttpResponse, kept: Option<&Handle>) -> Result<PageText, Error> {
-        let decoded = match kept.and_then(Handle::get::<JsValue>) {
-            // Decoded by the JS sender on arrival.
-            Some(decoded) => Some(decoded.clone()),
-            // The sender could not decode it: not a page.
-            None if self.sender.is_some() => None,
-            // Without the package's sender (the wasm-bindgen tests): the transcoder.
-            None => return transcode_page(resp),
-        };
-        let decoded = decoded
-            .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
+        // Decoded by the JS sender on arrival; nothing kept: it could not decode it.
+        let decoded = kept
+            .and_then(Handle::get::<JsValue>)
+            .and_then(|v| v.dyn_ref::<js_sys::Array>())
             .ok_or_else(|| not_a_page(resp))?;
         let records = decoded.get(0);
         let ids = decoded

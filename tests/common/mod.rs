@@ -5,8 +5,17 @@
 
 use js_sys::{Function, Promise, Reflect, JSON};
 use shotgrid_wasm::js::{ShotGrid, CALLS, SYNC};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+// The package's attempt sender, which `api.js` hands to `connect` (the engine has no
+// other way to send a call's attempts or decode its records in the .wasm).
+#[wasm_bindgen(module = "/pkg-template/send.js")]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = send)]
+    static SEND: JsValue;
+}
 
 fn env(name: &str, value: Option<&'static str>) -> &'static str {
     match value {
@@ -33,7 +42,11 @@ fn options(secret: &str) -> JsValue {
         "site": url(),
         "auth": { "grant": "client_credentials", "clientId": client_id(), "clientSecret": secret },
     });
-    JSON::parse(&json.to_string()).unwrap()
+    let options = JSON::parse(&json.to_string()).unwrap();
+    let key = js_sys::Symbol::for_("shotgrid-wasm.send");
+    SEND.with(|send| Reflect::set(&options, &key, send))
+        .unwrap();
+    options
 }
 
 fn get(v: &JsValue, key: &str) -> JsValue {
@@ -151,6 +164,31 @@ pub async fn missing_record() {
     assert!(get(&err, "requestId")
         .as_string()
         .is_some_and(|s| !s.is_empty()));
+}
+
+/// `connect` without the package's sender (a caller that bypassed the entry points)
+/// is refused with a typed error, before any request: the .wasm cannot decode records
+/// without it.
+pub async fn connect_without_sender() {
+    let counting = Function::new_no_args(
+        "const f = (url, init) => { f.requests += 1; return fetch(url, init); }; f.requests = 0; return f;",
+    )
+    .call0(&JsValue::UNDEFINED)
+    .unwrap();
+    let opts = options(client_secret());
+    Reflect::delete_property(
+        opts.unchecked_ref::<js_sys::Object>(),
+        &js_sys::Symbol::for_("shotgrid-wasm.send"),
+    )
+    .unwrap();
+    Reflect::set(&opts, &JsValue::from_str("fetch"), &counting).unwrap();
+    let err = JsFuture::from(ShotGrid::connect(opts)).await.unwrap_err();
+    assert_eq!(
+        get(&err, "kind").as_string().as_deref(),
+        Some("invalid_input")
+    );
+    assert_eq!(get(&err, "source").as_string().as_deref(), Some("options"));
+    assert_eq!(get(&counting, "requests").as_f64(), Some(0.0));
 }
 
 /// The server refuses a corrupted bearer token: an injected fetch swaps it out on entity
