@@ -247,7 +247,29 @@ pub fn rebase_source(mut e: Error, from: &str, to: &str) -> Error {
 pub(crate) mod testing {
     //! Helpers for unit tests: responses and recorded fixtures.
 
-    use super::super::http::HttpResponse;
+    use super::super::error::Error;
+    use super::super::http::{HttpRequest, HttpResponse};
+    use super::super::site::Site;
+    use super::super::value::Value;
+
+    /// The site the request builders' tests use.
+    pub fn site() -> Site {
+        Site::parse("http://h:1").unwrap()
+    }
+
+    /// An error's `source` (the path of the bad input), or "".
+    pub fn src(e: Error) -> String {
+        e.source
+            .as_ref()
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// A request's JSON body.
+    pub fn body(r: &HttpRequest) -> Value {
+        serde_json::from_slice(r.body.as_deref().unwrap()).unwrap()
+    }
 
     /// A response with `status` and `body`.
     pub fn resp(status: u16, body: &str) -> HttpResponse {

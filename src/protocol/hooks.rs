@@ -386,24 +386,12 @@ pub fn decode_optional(resp: &HttpResponse) -> Result<Value, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::resp;
+    use super::super::common::testing::{resp, site, src};
     use super::*;
     use crate::protocol::json::sj as json;
     use crate::protocol::ErrorKind;
 
     const ID: &str = "04684d89-1ff6-4775-9685-f6771f5d3658";
-
-    fn site() -> Site {
-        Site::parse("http://h:1").unwrap()
-    }
-
-    fn src(e: Error) -> String {
-        e.source
-            .as_ref()
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    }
 
     fn hook() -> Value {
         json!({"url": "http://sometargeturl.com", "entity_types": {"Asset": {"create": [], "update": ["code", "description"]}},

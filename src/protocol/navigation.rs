@@ -190,22 +190,10 @@ pub fn decode_hierarchy(resp: &HttpResponse) -> Result<Value, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{recorded_bodies, resp};
+    use super::super::common::testing::{recorded_bodies, resp, site, src};
     use super::*;
     use crate::protocol::json::sj as json;
     use crate::protocol::ErrorKind;
-
-    fn site() -> Site {
-        Site::parse("http://h:1").unwrap()
-    }
-
-    fn src(e: Error) -> String {
-        e.source
-            .as_ref()
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    }
 
     #[test]
     fn preferences() {

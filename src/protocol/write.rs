@@ -349,16 +349,9 @@ pub fn decode_batch(resp: &HttpResponse) -> Result<Vec<Value>, Error> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::testing::src;
     use super::*;
     use crate::protocol::json::sj as json;
-
-    fn src(e: Error) -> String {
-        e.source
-            .as_ref()
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    }
 
     #[test]
     fn validates_data() {
