@@ -295,3 +295,35 @@ pub fn json_numbers() {
     assert_eq!(v[1].as_i64(), Some(i64::MIN));
     assert_eq!(v[2].as_u64(), Some(42));
 }
+
+/// Declares one `#[wasm_bindgen_test]` per scenario of this module: the same list for
+/// the Node and the Chromium suites.
+macro_rules! scenario_tests {
+    (async: $($a:ident),* ; sync: $($s:ident),*) => {
+        $(
+            #[wasm_bindgen_test::wasm_bindgen_test]
+            async fn $a() {
+                common::$a().await;
+            }
+        )*
+        $(
+            #[wasm_bindgen_test::wasm_bindgen_test]
+            fn $s() {
+                common::$s();
+            }
+        )*
+    };
+}
+pub(crate) use scenario_tests;
+
+/// Every scenario, for [`scenario_tests`].
+macro_rules! all_scenario_tests {
+    () => {
+        common::scenario_tests!(
+            async: info, read_record, wrong_secret, missing_record, invalid_input,
+                connect_without_sender, corrupted_token, single_flight_refresh;
+            sync: json_numbers, op_lists_match_api_js
+        );
+    };
+}
+pub(crate) use all_scenario_tests;
