@@ -1,32 +1,9 @@
 // End-to-end cases for the capabilities beyond records, in the format of scenario.mjs:
 // each case gets { ShotGrid, ShotGridError, env } with env = { url, clientId, clientSecret }
-// pointing at the emulator. Written against the reference's documented behaviour; not yet
-// wired into the suites (the emulator endpoints are being built in parallel).
+// pointing at the emulator. Written against the reference's documented behaviour; run by
+// the Node, workerd and Chromium suites (tests/js/all.mjs).
 
-function check(cond, message) {
-  if (!cond) throw new Error(`assertion failed: ${message}`);
-}
-
-function eq(actual, expected, what) {
-  check(actual === expected, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
-
-async function rejects(promise, what) {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`assertion failed: ${what} should have rejected`);
-}
-
-function connect({ ShotGrid, env }, extra = {}) {
-  return ShotGrid.connect({
-    site: env.url,
-    auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: env.clientSecret },
-    ...extra,
-  });
-}
+import { check, connect, eq, rejects } from "./check.mjs";
 
 /** A fetch that counts requests, to prove invalid input sends nothing. */
 function counting() {

@@ -5,13 +5,7 @@
 // They were the Rust unit tests of src/webhook.rs and src/protocol/ami.rs, every case
 // kept, when both moved from the WebAssembly module to pkg-template/extras.js.
 
-function check(cond, message) {
-  if (!cond) throw new Error(`assertion failed: ${message}`);
-}
-
-function eq(actual, expected, what) {
-  check(actual === expected, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
+import { check, eq } from "./check.mjs";
 
 /** Deep equality, key order included (the order is part of the shape JS sees). */
 function same(actual, expected, what) {

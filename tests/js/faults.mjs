@@ -11,15 +11,9 @@
 // adminSecret, projectId, ids } (projectId: the project holding the 20,000 seeded shots,
 // ids: their ids, both from the runner's seeding).
 
-const MiB = 1024 * 1024;
+import { check, connect, eq, sleep } from "./check.mjs";
 
-function check(cond, message) {
-  if (!cond) throw new Error(`assertion failed: ${message}`);
-}
-function eq(actual, expected, what) {
-  check(actual === expected, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const MiB = 1024 * 1024;
 
 /** A call to the emulator's admin routes (never faulted). */
 export async function admin(env, path, init = {}) {
@@ -34,14 +28,6 @@ const setFaults = (env, config) => admin(env, "/_admin/faults", { method: "POST"
 const clearFaults = (env) => admin(env, "/_admin/faults", { method: "DELETE" });
 const stats = (env) => admin(env, "/_admin/stats");
 const reset = (env) => admin(env, "/_admin/reset", { method: "POST" });
-
-function connect({ ShotGrid, env }, extra = {}) {
-  return ShotGrid.connect({
-    site: env.url,
-    auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: env.clientSecret },
-    ...extra,
-  });
-}
 
 /** Runs `fn` over `items` with at most `limit` in flight; returns results in order. */
 async function pool(items, limit, fn) {

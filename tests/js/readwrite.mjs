@@ -1,27 +1,8 @@
 // End-to-end cases for reads (find, findOne, iterate) and writes (create, update,
 // delete, revive, batch) against the emulator. Same format as scenario.mjs.
 
-function check(cond, message) {
-  if (!cond) throw new Error(`assertion failed: ${message}`);
-}
-function eq(actual, expected, what) {
-  check(actual === expected, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
-async function rejects(promise, what) {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`assertion failed: ${what} should have rejected`);
-}
-function connect({ ShotGrid, env }, extra = {}) {
-  return ShotGrid.connect({
-    site: env.url,
-    auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: env.clientSecret },
-    ...extra,
-  });
-}
+import { check, connect, eq, rejects } from "./check.mjs";
+
 // A unique marker per run so cases never see each other's records.
 const run = `t${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 

@@ -2,21 +2,8 @@
 // injected fetch plays a slow or silent server and honours `init.signal` the way the
 // runtime's fetch does, so these run the same in Node, workerd and Chromium.
 
-function check(cond, message) {
-  if (!cond) throw new Error(`assertion failed: ${message}`);
-}
-function eq(actual, expected, what) {
-  check(actual === expected, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
-async function rejects(promise, what) {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`assertion failed: ${what} should have rejected`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { check, connect, eq, rejects, sleep } from "./check.mjs";
+
 const abortError = () => new DOMException("The operation was aborted.", "AbortError");
 
 /** A fetch that delays entity requests by `delayMs` (Infinity: never answers), counting them. */
@@ -33,10 +20,6 @@ function slowFetch(delayMs, stats = { entity: 0 }) {
   };
   f.stats = stats;
   return f;
-}
-
-function connect({ ShotGrid, env }, extra = {}) {
-  return ShotGrid.connect({ site: env.url, auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: env.clientSecret }, ...extra });
 }
 
 export const cases = [

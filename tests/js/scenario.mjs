@@ -2,28 +2,10 @@
 // { ShotGrid, ShotGridError, env } where env = { url, clientId, clientSecret } points at
 // the emulator started by `cargo xtask test`.
 
-function check(cond, message) {
-  if (!cond) throw new Error(`assertion failed: ${message}`);
-}
+import { check, connect as connectWith, eq, rejects } from "./check.mjs";
 
-function eq(actual, expected, what) {
-  check(actual === expected, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
-
-async function rejects(promise, what) {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`assertion failed: ${what} should have rejected`);
-}
-
-function connect({ ShotGrid, env }, secret = env.clientSecret) {
-  return ShotGrid.connect({
-    site: env.url,
-    auth: { grant: "client_credentials", clientId: env.clientId, clientSecret: secret },
-  });
+function connect(t, secret = t.env.clientSecret) {
+  return connectWith(t, { auth: { grant: "client_credentials", clientId: t.env.clientId, clientSecret: secret } });
 }
 
 export const cases = [

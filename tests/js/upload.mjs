@@ -5,16 +5,11 @@
 // 1 MiB parts (`minPartSize` lowers the client's 5 MiB floor); env.adminSecret reads
 // the SHA-256 of stored files and injects faults.
 
+import { check, eq } from "./check.mjs";
+
 const MiB = 1024 * 1024;
 const SIZES = [1, 5 * MiB - 1, 3 * MiB + 12345];
 const MULTIPART = { minPartSize: MiB, partSize: MiB, multipartThreshold: MiB, concurrency: 3 };
-
-function check(cond, message) {
-  if (!cond) throw new Error(`assertion failed: ${message}`);
-}
-function eq(actual, expected, what) {
-  check(actual === expected, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
 
 function modes(env) {
   return [["s3", env.url], ["sg", env.sgUrl]];
