@@ -58,6 +58,15 @@ struct Undo {
     next_id: i64,
 }
 
+/// The undo steps of a transaction (see [`Store::begin`]): the state each record had
+/// before the transaction first changed it, once per record (a record written again
+/// needs no second copy: rolling back restores its first).
+#[derive(Debug, Clone, Default)]
+struct Journal {
+    undo: Vec<Undo>,
+    touched: std::collections::HashSet<(String, i64)>,
+}
+
 /// Which records a read may return (`options[return_only]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ReturnOnly {
@@ -136,7 +145,7 @@ pub struct EntityView {
 pub struct Store {
     resolver: TypeResolver,
     tables: BTreeMap<String, Table>,
-    journal: Option<Vec<Undo>>,
+    journal: Option<Journal>,
     /// The JSON of tables unchanged since they were last saved (see
     /// [`Store::section_json_cached`]); a table's entry goes as soon as it may change.
     saved: BTreeMap<String, std::sync::Arc<[u8]>>,
@@ -252,7 +261,7 @@ impl Store {
 
     /// Starts journaling writes so that [`Store::rollback`] can undo them.
     pub fn begin(&mut self) {
-        self.journal = Some(Vec::new());
+        self.journal = Some(Journal::default());
     }
 
     /// Stops journaling and keeps every write since [`Store::begin`].
@@ -260,12 +269,19 @@ impl Store {
         self.journal = None;
     }
 
+    /// The undo steps journaled since [`Store::begin`] (0 when not journaling).
+    #[cfg(test)]
+    fn journal_len(&self) -> usize {
+        self.journal.as_ref().map_or(0, |j| j.undo.len())
+    }
+
     /// Undoes every write since [`Store::begin`] and stops journaling.
     pub fn rollback(&mut self) {
         let Some(journal) = self.journal.take() else {
             return;
         };
-        for undo in journal.into_iter().rev() {
+        // Latest first: a table's `next_id` ends as its earliest undo step had it.
+        for undo in journal.undo.into_iter().rev() {
             self.saved.remove(&undo.entity_type);
             if let Some(table) = self.tables.get_mut(&undo.entity_type) {
                 match undo.prev {
@@ -284,21 +300,21 @@ impl Store {
     /// Records the current state of a record before it changes (when journaling).
     fn touch(&mut self, entity_type: &str, id: i64) {
         self.saved.remove(entity_type);
-        if self.journal.is_none() {
+        let Some(journal) = self.journal.as_mut() else {
             return;
-        }
+        };
         let Some(table) = self.tables.get(entity_type) else {
             return;
         };
-        let undo = Undo {
+        if !journal.touched.insert((entity_type.to_string(), id)) {
+            return;
+        }
+        journal.undo.push(Undo {
             entity_type: entity_type.to_string(),
             id,
             prev: table.records.get(&id).cloned(),
             next_id: table.next_id,
-        };
-        if let Some(j) = self.journal.as_mut() {
-            j.push(undo);
-        }
+        });
     }
 
     /// Mutable access to one record (live or retired), journaled.
@@ -933,6 +949,42 @@ mod tests {
         let back = Store::from_snapshot(back);
         assert!(back.table("Shot").unwrap().fields.contains_key("sg_new"));
         assert!(back.get("Shot", id, ReturnOnly::Retired).is_ok());
+    }
+
+    #[test]
+    fn a_transaction_keeps_one_undo_per_record_and_rolls_back_to_its_start() {
+        let mut s = Store::new();
+        let id = s.insert("Shot", obj(json!({"code": "a"}))).unwrap();
+        let before_next = s.table("Shot").unwrap().next_id;
+        s.begin();
+        // A record written many times in one transaction (a Sequence whose `shots`
+        // list grows with every Shot of a batch) is copied into the journal once: its
+        // state at the start is all a rollback needs.
+        for i in 0..100 {
+            if let Some(r) = s.record_mut("Shot", id) {
+                r.fields.insert("code".into(), json!(format!("v{i}")));
+            }
+        }
+        let created = s.insert("Shot", obj(json!({"code": "new"}))).unwrap();
+        if let Some(r) = s.record_mut("Shot", created) {
+            r.fields.insert("code".into(), json!("newer"));
+        }
+        assert_eq!(s.journal_len(), 2, "one undo for each record touched");
+        s.rollback();
+        let r = s.get("Shot", id, ReturnOnly::Active).unwrap();
+        assert_eq!(r.fields.get("code"), Some(&json!("a")));
+        assert!(s.get("Shot", created, ReturnOnly::Active).is_err());
+        assert!(s.get("Shot", created, ReturnOnly::Retired).is_err());
+        assert_eq!(s.table("Shot").unwrap().next_id, before_next);
+        // A new transaction journals afresh.
+        s.begin();
+        if let Some(r) = s.record_mut("Shot", id) {
+            r.fields.insert("code".into(), json!("b"));
+        }
+        assert_eq!(s.journal_len(), 1);
+        s.commit();
+        let r = s.get("Shot", id, ReturnOnly::Active).unwrap();
+        assert_eq!(r.fields.get("code"), Some(&json!("b")));
     }
 
     #[test]
