@@ -12,9 +12,13 @@
 //! ways sent the same bytes, and prints the server's CPU ms per page and the wall time
 //! per page of each, side by side. `PAGE_SORTS=id,-id` narrows the sorts.
 
+mod support;
+
+use support::obj;
+
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use shotgrid_emulator::model::schema::FieldKind;
 use shotgrid_emulator::{start_with, Config, ScriptUser, ServerOptions};
 
@@ -26,13 +30,6 @@ fn median(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(0.0)
-}
-
-fn obj(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
 }
 
 /// CPU time (user + system) of this process's threads whose name starts with `prefix`.
@@ -134,21 +131,7 @@ fn seed(running: &shotgrid_emulator::Running) -> anyhow::Result<()> {
 async fn measure(running: &shotgrid_emulator::Running) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let url = running.url();
-    let token: Value = client
-        .post(format!("{url}/api/v1/auth/access_token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "bench"),
-            ("client_secret", "bench-key"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let bearer = format!(
-        "Bearer {}",
-        token["access_token"].as_str().unwrap_or_default()
-    );
+    let bearer = support::bearer(&client, &url, "bench", "bench-key").await?;
     let pages = SHOTS / PAGE;
     let cache = running.backend().query_cache();
     let sorts = std::env::var("PAGE_SORTS").unwrap_or_else(|_| "id,-id,code".into());

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use shotgrid_emulator::{Running, ServerOptions};
 
@@ -22,23 +22,24 @@ async fn token_res(c: &Client, url: &str) -> reqwest::Result<reqwest::Response> 
     common::grant_response(c, url, &common::credentials("tests", "key")).await
 }
 
+/// An `/_admin` request to a site whose admin secret is [`SECRET`].
+async fn admin(
+    c: &Client,
+    url: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    common::admin(c, url, SECRET, method, path, body).await
+}
+
 async fn set_faults(c: &Client, url: &str, config: Value) {
-    let (s, b) = common::admin(
-        c,
-        url,
-        SECRET,
-        reqwest::Method::POST,
-        "/_admin/faults",
-        Some(config),
-    )
-    .await;
+    let (s, b) = admin(c, url, Method::POST, "/_admin/faults", Some(config)).await;
     assert_eq!(s, StatusCode::OK, "{b}");
 }
 
 async fn stats(c: &Client, url: &str) -> Value {
-    common::admin(c, url, SECRET, reqwest::Method::GET, "/_admin/stats", None)
-        .await
-        .1
+    admin(c, url, Method::GET, "/_admin/stats", None).await.1
 }
 
 #[tokio::test]
@@ -85,27 +86,11 @@ async fn admin_routes_are_guarded() {
         json!({"error_statuses": [404], "error_rate": 0.1}),
         json!({"classes": ["bogus"]}),
     ] {
-        let (st, b) = common::admin(
-            &c,
-            &url,
-            SECRET,
-            reqwest::Method::POST,
-            "/_admin/faults",
-            Some(bad.clone()),
-        )
-        .await;
+        let (st, b) = admin(&c, &url, Method::POST, "/_admin/faults", Some(bad.clone())).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {b}");
         assert_eq!(b["errors"][0]["code"], 103);
     }
-    let (_, cfg) = common::admin(
-        &c,
-        &url,
-        SECRET,
-        reqwest::Method::GET,
-        "/_admin/faults",
-        None,
-    )
-    .await;
+    let (_, cfg) = admin(&c, &url, Method::GET, "/_admin/faults", None).await;
     assert_eq!(cfg["error_rate"], 0.0);
     s.shutdown().await;
 }
@@ -154,15 +139,7 @@ async fn error_rates_are_seeded_and_near_the_rate() {
     let st = stats(&c, &url).await;
     assert_eq!(st["requests"]["info"], 400, "{st}");
     assert_eq!(st["faults"]["error"], 2 * errors, "{st}");
-    let (st, _) = common::admin(
-        &c,
-        &url,
-        SECRET,
-        reqwest::Method::DELETE,
-        "/_admin/faults",
-        None,
-    )
-    .await;
+    let (st, _) = admin(&c, &url, Method::DELETE, "/_admin/faults", None).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     assert_eq!(
         c.get(format!("{url}/api/v1/"))
@@ -190,10 +167,7 @@ async fn rate_limit_latency_and_cors_preflight_bypass() {
     assert_eq!(res.headers()["retry-after"], "7");
     // Preflights are never faulted.
     let res = c
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{url}/api/v1/entity/shots"),
-        )
+        .request(Method::OPTIONS, format!("{url}/api/v1/entity/shots"))
         .header("origin", "http://app.example")
         .header("access-control-request-method", "GET")
         .send()
@@ -244,15 +218,7 @@ async fn dropped_connections_before_and_after_commit() {
     assert_eq!(st["token_grants"], 1, "{st}");
 
     // Reset: counters zeroed, faults back to the start-up configuration (none).
-    let (code, _) = common::admin(
-        &c,
-        &url,
-        SECRET,
-        reqwest::Method::POST,
-        "/_admin/reset",
-        None,
-    )
-    .await;
+    let (code, _) = admin(&c, &url, Method::POST, "/_admin/reset", None).await;
     assert_eq!(code, StatusCode::NO_CONTENT);
     let st = stats(&c, &url).await;
     assert_eq!(st["token_requests"], 0);
@@ -316,11 +282,10 @@ async fn answers_cut_off_mid_response_after_commit() {
     assert_eq!(read.status(), StatusCode::OK);
     assert!(read.bytes().await.is_ok());
     // Rates are validated together with the others.
-    let (code, _) = common::admin(
+    let (code, _) = admin(
         &c,
         &url,
-        SECRET,
-        reqwest::Method::POST,
+        Method::POST,
         "/_admin/faults",
         Some(json!({"drop_mid_response_rate": 0.6, "drop_rate": 0.6})),
     )
@@ -334,15 +299,7 @@ async fn forced_expiry_and_session_tokens() {
     let s = site().await;
     let (url, c) = (s.url(), Client::new());
     let t = common::token(&c, &url, "tests", "key").await;
-    let (code, _) = common::admin(
-        &c,
-        &url,
-        SECRET,
-        reqwest::Method::POST,
-        "/_admin/expire_tokens",
-        None,
-    )
-    .await;
+    let (code, _) = admin(&c, &url, Method::POST, "/_admin/expire_tokens", None).await;
     assert_eq!(code, StatusCode::NO_CONTENT);
     let res = c
         .get(format!("{url}/api/v1/entity/projects/1"))
@@ -355,11 +312,10 @@ async fn forced_expiry_and_session_tokens() {
     assert_eq!(b["errors"][0]["code"], 102);
     assert_eq!(b["errors"][0]["detail"], "Token Expired");
 
-    let (code, b) = common::admin(
+    let (code, b) = admin(
         &c,
         &url,
-        SECRET,
-        reqwest::Method::POST,
+        Method::POST,
         "/_admin/session_token",
         Some(json!({"login": "admin"})),
     )
@@ -373,46 +329,36 @@ async fn forced_expiry_and_session_tokens() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let (code, _) = common::admin(
-        &c,
-        &url,
-        SECRET,
-        reqwest::Method::POST,
-        "/_admin/session_token",
-        Some(json!({"login": "ghost"})),
-    )
-    .await;
-    assert_eq!(code, StatusCode::NOT_FOUND);
-    let (code, _) = common::admin(
-        &c,
-        &url,
-        SECRET,
-        reqwest::Method::POST,
-        "/_admin/session_token",
-        Some(json!({})),
-    )
-    .await;
-    assert_eq!(code, StatusCode::BAD_REQUEST);
-    let (code, _) = common::admin(
-        &c,
-        &url,
-        SECRET,
-        reqwest::Method::GET,
-        "/_admin/files/99/sha256",
-        None,
-    )
-    .await;
-    assert_eq!(code, StatusCode::NOT_FOUND);
-    let (code, _) = common::admin(
-        &c,
-        &url,
-        SECRET,
-        reqwest::Method::GET,
-        "/_admin/files/x/sha256",
-        None,
-    )
-    .await;
-    assert_eq!(code, StatusCode::BAD_REQUEST);
+    // Refusals: an unknown login, no login, an unknown file, an id that is no number.
+    for (method, path, body, want) in [
+        (
+            Method::POST,
+            "/_admin/session_token",
+            Some(json!({"login": "ghost"})),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::POST,
+            "/_admin/session_token",
+            Some(json!({})),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::GET,
+            "/_admin/files/99/sha256",
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::GET,
+            "/_admin/files/x/sha256",
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (code, b) = admin(&c, &url, method, path, body).await;
+        assert_eq!(code, want, "{path}: {b}");
+    }
     s.shutdown().await;
 }
 
@@ -420,10 +366,7 @@ async fn forced_expiry_and_session_tokens() {
 async fn cors_origins_are_configurable() {
     let preflight = |url: String, origin: &'static str| async move {
         Client::new()
-            .request(
-                reqwest::Method::OPTIONS,
-                format!("{url}/api/v1/entity/shots"),
-            )
+            .request(Method::OPTIONS, format!("{url}/api/v1/entity/shots"))
             .header("origin", origin)
             .header("access-control-request-method", "GET")
             .header("access-control-request-headers", "authorization")
@@ -458,10 +401,7 @@ async fn cors_origins_are_configurable() {
     assert!(res.headers().get("access-control-allow-origin").is_none());
     // Storage answers CORS too (browsers upload to it directly).
     let res = Client::new()
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/_storage/uploads/x", s.url()),
-        )
+        .request(Method::OPTIONS, format!("{}/_storage/uploads/x", s.url()))
         .header("origin", "http://allowed.example")
         .header("access-control-request-method", "PUT")
         .send()
