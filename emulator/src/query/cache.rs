@@ -97,10 +97,11 @@ impl Cache {
         Cache::default()
     }
 
-    /// Turns the list reads' shortcuts on (the default) or off: the ordered lists of
-    /// [`Cache::ordered_rows`] and the id-order scan of
-    /// [`crate::query::list::run_rows_with`]. Off, every page is found the long way
-    /// (every matching row, sorted); tests and benchmarks compare the two.
+    /// Turns the shortcuts of list pages (`GET /entity/{type}`, `_search`) on (the
+    /// default) or off: the ordered lists of [`Cache::ordered_rows`] and the id-order
+    /// scan of [`crate::query::list::run_rows_with`]. Off, every page is found the long
+    /// way ([`crate::query::list::run_rows_sorted`]: every matching row, sorted); tests
+    /// and benchmarks compare the two.
     pub fn set_shortcuts(&self, on: bool) {
         self.no_shortcuts.store(!on, Ordering::SeqCst);
         if !on {

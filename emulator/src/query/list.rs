@@ -575,11 +575,10 @@ pub fn ordered_rows(
         },
         ..q.clone()
     };
-    let rows = match id_order(&q.sort) {
-        Some(_) => run_rows_with(store, &whole, cols)?,
-        None => run_rows_sorted(store, &whole, cols)?,
-    };
-    Ok(rows.into_iter().map(|(row, r)| (row, r.id)).collect())
+    Ok(run_rows_with(store, &whole, cols)?
+        .into_iter()
+        .map(|(row, r)| (row, r.id))
+        .collect())
 }
 
 /// The plain fields a list query reads (for [`crate::query::cache::Cache::columns`]).
