@@ -32,7 +32,7 @@ async fn site(storage: StorageMode) -> Site {
     )
     .await;
     {
-        let mut store = s.site.backend().store_mut();
+        let mut store = s.backend().store_mut();
         store
             .define_field("Shot", "sg_movie", FieldKind::Url)
             .unwrap();
@@ -69,7 +69,7 @@ async fn admin_sha(c: &Client, url: &str, attachment: i64) -> Value {
 }
 
 fn last_attachment(site: &Site) -> (i64, Value) {
-    let store = site.site.backend().store();
+    let store = site.backend().store();
     let t = store.table("Attachment").unwrap();
     let (id, r) = t.records.iter().next_back().expect("an attachment");
     (*id, Value::Object(r.fields.clone()))

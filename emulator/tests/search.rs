@@ -126,7 +126,7 @@ async fn seeded(seed: Seed) -> Site {
 /// An empty site holding only the [`studio`] fixture.
 async fn studio_site() -> Site {
     let s = empty().await;
-    studio(&mut s.site.backend().store_mut());
+    studio(&mut s.backend().store_mut());
     s
 }
 
@@ -275,7 +275,7 @@ async fn list_filters() {
 async fn list_options_and_bad_parameters() {
     let s = studio_site().await;
     {
-        let backend = s.site.backend();
+        let backend = s.backend();
         let mut store = backend.store_mut();
         store.retire("Shot", 1).expect("retire");
         // Shot 11 links project 2, which is then retired (not archived): still listed.
@@ -661,7 +661,7 @@ async fn summarize() {
 async fn large_tables_use_cached_columns_and_see_writes() {
     let s = empty().await;
     {
-        let backend = s.site.backend();
+        let backend = s.backend();
         let mut store = backend.store_mut();
         insert(&mut store, "Project", 1, json!({"name": "Big"}));
         // Shot i + 1 is BIG_i; more rows than the cache's threshold.
@@ -692,7 +692,7 @@ async fn large_tables_use_cached_columns_and_see_writes() {
     assert_eq!(codes, vec!["BIG_00013", "BIG_00034", "BIG_00055"]);
     // An in-place change through store_mut is seen by the next query.
     {
-        let backend = s.site.backend();
+        let backend = s.backend();
         let mut store = backend.store_mut();
         insert(
             &mut store,
@@ -751,7 +751,7 @@ fn data_text(body: &str) -> Vec<String> {
 async fn list_search_and_single_reads_render_records_identically() {
     let s = seeded(Seed::Demo).await;
     {
-        let backend = s.site.backend();
+        let backend = s.backend();
         let mut store = backend.store_mut();
         // Records with what only a few have: undeclared fields (a link and a text), a
         // link to a record that does not exist (with and without a stored name), links
