@@ -3,20 +3,17 @@
 //!
 //! `cargo run -p shotgrid-emulator --release --example bench_query`
 
+mod support;
+
+use support::obj;
+
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use shotgrid_emulator::model::schema::FieldKind;
 use shotgrid_emulator::{start_with, Config, ScriptUser, ServerOptions};
 
 const SHOTS: i64 = 100_000;
-
-fn obj(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -78,21 +75,7 @@ async fn main() -> anyhow::Result<()> {
     phases(&running);
     let client = reqwest::Client::new();
     let url = running.url();
-    let token: Value = client
-        .post(format!("{url}/api/v1/auth/access_token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "bench"),
-            ("client_secret", "bench-key"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let bearer = format!(
-        "Bearer {}",
-        token["access_token"].as_str().unwrap_or_default()
-    );
+    let bearer = support::bearer(&client, &url, "bench", "bench-key").await?;
 
     let list_url = format!(
         "{url}/api/v1/entity/shots?filter[sg_status_list]=ip,fin,wtg&sort=-sg_cut_out,code\

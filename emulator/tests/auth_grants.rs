@@ -1,48 +1,28 @@
 //! Token grants beyond client_credentials: password, session_token, refresh alias,
 //! `scope=sudo_as_login:<login>` and `session_uuid`.
 
+mod common;
+
+use common::{error, grant};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use shotgrid_emulator::auth::Principal;
 use shotgrid_emulator::{
-    start, Config, HumanUserCred, Running, ScriptUser, Seed, DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD,
+    start, Config, HumanUserCred, Running, DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD,
 };
 
 async fn site() -> Running {
     start(Config {
-        seed: Seed::Demo,
-        script_users: vec![ScriptUser {
-            name: "tests".into(),
-            key: "key".into(),
-        }],
         human_users: vec![HumanUserCred {
             login: "artist".into(),
             password: "pa:ss".into(),
             name: None,
             email: None,
         }],
-        ..Config::default()
+        ..common::demo_config("tests", "key")
     })
     .await
     .expect("server starts")
-}
-
-async fn token(client: &Client, url: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let res = client
-        .post(format!("{url}/api/v1/auth/access_token"))
-        .form(form)
-        .send()
-        .await
-        .expect("request");
-    let status = res.status();
-    (status, res.json().await.expect("json"))
-}
-
-fn err(body: &Value, status: u16, code: u64) -> &Value {
-    let e = &body["errors"][0];
-    assert_eq!(e["status"], status, "{body}");
-    assert_eq!(e["code"], code, "{body}");
-    e
 }
 
 async fn read_project(client: &Client, url: &str, token: &str) -> StatusCode {
@@ -60,7 +40,7 @@ async fn password_grant() {
     let site = site().await;
     let (url, c) = (site.url(), Client::new());
     for (login, pw) in [(DEMO_HUMAN_LOGIN, DEMO_HUMAN_PASSWORD), ("artist", "pa:ss")] {
-        let (s, b) = token(
+        let (s, b) = grant(
             &c,
             &url,
             &[
@@ -81,7 +61,7 @@ async fn password_grant() {
     // The configured human got a HumanUser record.
     assert!(shotgrid_emulator::auth::find_human_user(&site.backend().store(), "artist").is_some());
 
-    let (s, b) = token(
+    let (s, b) = grant(
         &c,
         &url,
         &[
@@ -93,10 +73,10 @@ async fn password_grant() {
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(
-        err(&b, 400, 102)["title"],
+        error(&b, 400, 102)["title"],
         "Can't authenticate user 'admin'"
     );
-    let (s, b) = token(
+    let (s, b) = grant(
         &c,
         &url,
         &[
@@ -107,16 +87,16 @@ async fn password_grant() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    err(&b, 400, 102);
-    let (_, b) = token(
+    error(&b, 400, 102);
+    let (_, b) = grant(
         &c,
         &url,
         &[("grant_type", "password"), ("username", "admin")],
     )
     .await;
-    assert!(err(&b, 400, 103)["source"]["password"].is_array());
-    let (_, b) = token(&c, &url, &[("grant_type", "password"), ("password", "x")]).await;
-    assert!(err(&b, 400, 103)["source"]["username"].is_array());
+    assert!(error(&b, 400, 103)["source"]["password"].is_array());
+    let (_, b) = grant(&c, &url, &[("grant_type", "password"), ("password", "x")]).await;
+    assert!(error(&b, 400, 103)["source"]["username"].is_array());
 
     // Credentials in the query string are never read.
     let res = c
@@ -137,7 +117,7 @@ async fn session_token_grant() {
     let site = site().await;
     let (url, c) = (site.url(), Client::new());
     let st = site.backend().auth().create_session_token("artist");
-    let (s, b) = token(
+    let (s, b) = grant(
         &c,
         &url,
         &[("grant_type", "session_token"), ("session_token", &st)],
@@ -149,7 +129,7 @@ async fn session_token_grant() {
         StatusCode::OK
     );
     // Reusable.
-    let (s, _) = token(
+    let (s, _) = grant(
         &c,
         &url,
         &[("grant_type", "session_token"), ("session_token", &st)],
@@ -157,19 +137,19 @@ async fn session_token_grant() {
     .await;
     assert_eq!(s, StatusCode::OK);
 
-    let (s, b) = token(
+    let (s, b) = grant(
         &c,
         &url,
         &[("grant_type", "session_token"), ("session_token", "nope")],
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert_eq!(err(&b, 401, 102)["detail"], "Token invalid");
-    let (_, b) = token(&c, &url, &[("grant_type", "session_token")]).await;
-    assert!(err(&b, 400, 103)["source"]["session_token"].is_array());
+    assert_eq!(error(&b, 401, 102)["detail"], "Token invalid");
+    let (_, b) = grant(&c, &url, &[("grant_type", "session_token")]).await;
+    assert!(error(&b, 400, 103)["source"]["session_token"].is_array());
     // A session token of a login without a HumanUser is refused.
     let ghost = site.backend().auth().create_session_token("ghost");
-    let (s, _) = token(
+    let (s, _) = grant(
         &c,
         &url,
         &[("grant_type", "session_token"), ("session_token", &ghost)],
@@ -191,7 +171,7 @@ async fn sudo_as_login_and_session_uuid() {
     let mut form = creds.to_vec();
     form.push(("scope", "sudo_as_login:artist"));
     form.push(("session_uuid", "5f0c-uuid"));
-    let (s, b) = token(&c, &url, &form).await;
+    let (s, b) = grant(&c, &url, &form).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let t = b["access_token"].as_str().unwrap().to_string();
     let session = site.backend().auth().authenticate_session(&t).unwrap();
@@ -207,7 +187,7 @@ async fn sudo_as_login_and_session_uuid() {
 
     // The `refresh` alias works and keeps the session; refresh tokens are single use.
     let rt = b["refresh_token"].as_str().unwrap().to_string();
-    let (s, b2) = token(
+    let (s, b2) = grant(
         &c,
         &url,
         &[("grant_type", "refresh"), ("refresh_token", &rt)],
@@ -220,26 +200,26 @@ async fn sudo_as_login_and_session_uuid() {
         .authenticate_session(b2["access_token"].as_str().unwrap())
         .unwrap();
     assert_eq!(s2, session);
-    let (s, b3) = token(
+    let (s, b3) = grant(
         &c,
         &url,
         &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert_eq!(err(&b3, 401, 102)["detail"], "Token invalid");
+    assert_eq!(error(&b3, 401, 102)["detail"], "Token invalid");
 
     // Unknown sudo user, a malformed scope, and sudo with a password grant.
     let mut form = creds.to_vec();
     form.push(("scope", "sudo_as_login:nobody"));
-    let (s, b) = token(&c, &url, &form).await;
+    let (s, b) = grant(&c, &url, &form).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(err(&b, 400, 102)["source"]["scope"].is_array());
+    assert!(error(&b, 400, 102)["source"]["scope"].is_array());
     let mut form = creds.to_vec();
     form.push(("scope", "admin"));
-    let (_, b) = token(&c, &url, &form).await;
-    assert!(err(&b, 400, 103)["source"]["scope"].is_array());
-    let (s, b) = token(
+    let (_, b) = grant(&c, &url, &form).await;
+    assert!(error(&b, 400, 103)["source"]["scope"].is_array());
+    let (s, b) = grant(
         &c,
         &url,
         &[
@@ -251,9 +231,9 @@ async fn sudo_as_login_and_session_uuid() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    err(&b, 400, 102);
+    error(&b, 400, 102);
     // Wrong client secret with a valid scope still fails as bad credentials.
-    let (s, b) = token(
+    let (s, b) = grant(
         &c,
         &url,
         &[
@@ -266,7 +246,7 @@ async fn sudo_as_login_and_session_uuid() {
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(
-        err(&b, 400, 102)["title"],
+        error(&b, 400, 102)["title"],
         "Can't authenticate user 'tests'"
     );
     site.shutdown().await;
@@ -301,7 +281,7 @@ async fn writes_are_attributed_to_the_acting_user() {
             res.json::<Value>().await.expect("json")
         }
     };
-    let (_, b) = token(
+    let (_, b) = grant(
         &c,
         &url,
         &[
@@ -341,7 +321,7 @@ async fn writes_are_attributed_to_the_acting_user() {
     assert_eq!(event.fields["user"]["type"], "HumanUser");
     assert_eq!(event.fields["session_uuid"], "sess-42");
 
-    let (_, b) = token(
+    let (_, b) = grant(
         &c,
         &url,
         &[
@@ -361,7 +341,7 @@ async fn writes_are_attributed_to_the_acting_user() {
         "ApiUser"
     );
 
-    let (_, b) = token(
+    let (_, b) = grant(
         &c,
         &url,
         &[

@@ -5,14 +5,10 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_shotgrid-emulator"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn emulator")
+    common::spawn_binary(args, Stdio::piped(), Stdio::piped())
 }
 
 fn wait_with_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
@@ -43,11 +39,7 @@ async fn demo_prints_contract_lines_and_stops_on_stdin_eof() {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     out.read_line(&mut first).unwrap();
-    let url = first
-        .trim_end()
-        .strip_prefix("shotgrid-emulator listening on ")
-        .expect("listening line")
-        .to_string();
+    let url = common::listening_url(&first);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     assert_ne!(port, 0);
@@ -66,11 +58,7 @@ async fn demo_prints_contract_lines_and_stops_on_stdin_eof() {
     ] {
         let res = client
             .post(format!("{url}/api/v1/auth/access_token?leak=querysecret"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", id),
-                ("client_secret", secret),
-            ])
+            .form(&common::credentials(id, secret))
             .send()
             .await
             .unwrap();
@@ -133,11 +121,7 @@ fn sigterm_and_sigint_stop_cleanly() {
 
 #[test]
 fn bad_script_user_is_refused_without_echo() {
-    let out = Command::new(env!("CARGO_BIN_EXE_shotgrid-emulator"))
-        .args(["--port", "0", "--script-user", "no-colon-secretvalue"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = common::run_binary(&["--port", "0", "--script-user", "no-colon-secretvalue"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("secretvalue"), "{err}");

@@ -4,42 +4,24 @@
 //! with a message naming it.
 
 use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
+mod common;
+
+use common::{credentials, grant, listening_url, spawn_binary};
+
 fn spawn(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shotgrid-emulator"))
-        .args(["--port", "0", "--quiet"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn emulator");
+    let args = [&["--port", "0", "--quiet"], args].concat();
+    let mut child = spawn_binary(&args, Stdio::null(), Stdio::null());
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
     // Keep the pipe open for anything printed later.
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let url = line
-        .trim_end()
-        .strip_prefix("shotgrid-emulator listening on ")
-        .unwrap_or_else(|| panic!("listening line, got {line:?}"))
-        .to_string();
-    (child, url)
-}
-
-async fn grant(url: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let res = Client::new()
-        .post(format!("{url}/api/v1/auth/access_token"))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let st = res.status();
-    (st, res.json().await.unwrap_or(Value::Null))
+    (child, listening_url(&line))
 }
 
 #[tokio::test]
@@ -59,17 +41,15 @@ async fn users_and_token_lifetime_come_from_the_file() {
         std::fs::write(&path, text).unwrap();
         let (mut child, url) = spawn(&["--config", path.to_str().unwrap()]);
         let (st, body) = grant(
+            &Client::new(),
             &url,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "pipeline"),
-                ("client_secret", "pipe-key"),
-            ],
+            &credentials("pipeline", "pipe-key"),
         )
         .await;
         assert_eq!(st, StatusCode::OK, "{name}: {body}");
         assert_eq!(body["expires_in"], 42, "{name}");
         let (st, body) = grant(
+            &Client::new(),
             &url,
             &[
                 ("grant_type", "password"),
@@ -92,6 +72,7 @@ async fn users_and_token_lifetime_come_from_the_file() {
         let users: Value = res.json().await.unwrap();
         assert_eq!(users["data"][0]["attributes"]["name"], "Ann", "{users}");
         let (st, _) = grant(
+            &Client::new(),
             &url,
             &[
                 ("grant_type", "password"),
@@ -112,12 +93,9 @@ async fn users_and_token_lifetime_come_from_the_file() {
             "7",
         ]);
         let (_, body) = grant(
+            &Client::new(),
             &url,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "pipeline"),
-                ("client_secret", "pipe-key"),
-            ],
+            &credentials("pipeline", "pipe-key"),
         )
         .await;
         assert_eq!(body["expires_in"], 7, "{name}");
@@ -131,11 +109,7 @@ fn a_bad_config_file_is_refused_with_its_name() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, "script_users = 3\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_shotgrid-emulator"))
-        .args(["--port", "0", "--config", path.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = common::run_binary(&["--port", "0", "--config", path.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml"), "{err}");
@@ -145,32 +119,24 @@ fn a_bad_config_file_is_refused_with_its_name() {
 /// the site: the credential lines that follow can't be written, and that's all.
 #[tokio::test]
 async fn a_closed_stdout_after_the_first_line_does_not_stop_the_site() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shotgrid-emulator"))
-        .args(["--port", "0", "--quiet", "--seed", "demo"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn emulator");
+    let mut child = spawn_binary(
+        &["--port", "0", "--quiet", "--seed", "demo"],
+        Stdio::null(),
+        Stdio::null(),
+    );
     let url = {
         let mut out = std::io::BufReader::with_capacity(1, child.stdout.take().unwrap());
         let mut line = String::new();
         out.read_line(&mut line).unwrap();
-        line.trim_end()
-            .strip_prefix("shotgrid-emulator listening on ")
-            .unwrap()
-            .to_string()
+        listening_url(&line)
         // The pipe closes here.
     };
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(child.try_wait().unwrap().is_none(), "the emulator exited");
     let (st, _) = grant(
+        &Client::new(),
         &url,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "demo_script"),
-            ("client_secret", "demo-key-0123456789"),
-        ],
+        &credentials("demo_script", "demo-key-0123456789"),
     )
     .await;
     assert_eq!(st, StatusCode::OK);

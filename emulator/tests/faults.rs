@@ -2,86 +2,44 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
-use shotgrid_emulator::{start_with, Config, Running, ScriptUser, Seed, ServerOptions};
+use shotgrid_emulator::{Running, ServerOptions};
+
+mod common;
 
 const SECRET: &str = "admin-secret";
 
 async fn site_with(options: ServerOptions) -> Running {
-    start_with(
-        Config {
-            seed: Seed::Demo,
-            script_users: vec![ScriptUser {
-                name: "tests".into(),
-                key: "key".into(),
-            }],
-            ..Config::default()
-        },
-        options,
-    )
-    .await
-    .expect("server starts")
+    common::start_demo("tests", "key", None, options).await
 }
 
 async fn site() -> Running {
-    site_with(ServerOptions {
-        admin_secret: Some(SECRET.into()),
-        ..ServerOptions::default()
-    })
-    .await
+    common::start_demo("tests", "key", Some(SECRET), ServerOptions::default()).await
 }
 
 async fn token_res(c: &Client, url: &str) -> reqwest::Result<reqwest::Response> {
-    c.post(format!("{url}/api/v1/auth/access_token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "tests"),
-            ("client_secret", "key"),
-        ])
-        .send()
-        .await
+    common::grant_response(c, url, &common::credentials("tests", "key")).await
 }
 
-async fn token(c: &Client, url: &str) -> String {
-    let b: Value = token_res(c, url).await.unwrap().json().await.unwrap();
-    b["access_token"].as_str().unwrap().to_string()
-}
-
+/// An `/_admin` request to a site whose admin secret is [`SECRET`].
 async fn admin(
     c: &Client,
-    method: reqwest::Method,
     url: &str,
+    method: Method,
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req = c
-        .request(method, format!("{url}{path}"))
-        .header("x-admin-secret", SECRET);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let s = res.status();
-    (s, res.json().await.unwrap_or(Value::Null))
+    common::admin(c, url, SECRET, method, path, body).await
 }
 
 async fn set_faults(c: &Client, url: &str, config: Value) {
-    let (s, b) = admin(
-        c,
-        reqwest::Method::POST,
-        url,
-        "/_admin/faults",
-        Some(config),
-    )
-    .await;
+    let (s, b) = admin(c, url, Method::POST, "/_admin/faults", Some(config)).await;
     assert_eq!(s, StatusCode::OK, "{b}");
 }
 
 async fn stats(c: &Client, url: &str) -> Value {
-    admin(c, reqwest::Method::GET, url, "/_admin/stats", None)
-        .await
-        .1
+    admin(c, url, Method::GET, "/_admin/stats", None).await.1
 }
 
 #[tokio::test]
@@ -115,7 +73,7 @@ async fn admin_routes_are_guarded() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let res = c
         .post(format!("{url}/_admin/expire_tokens"))
-        .bearer_auth(token(&c, &url).await)
+        .bearer_auth(common::token(&c, &url, "tests", "key").await)
         .send()
         .await
         .unwrap();
@@ -128,18 +86,11 @@ async fn admin_routes_are_guarded() {
         json!({"error_statuses": [404], "error_rate": 0.1}),
         json!({"classes": ["bogus"]}),
     ] {
-        let (st, b) = admin(
-            &c,
-            reqwest::Method::POST,
-            &url,
-            "/_admin/faults",
-            Some(bad.clone()),
-        )
-        .await;
+        let (st, b) = admin(&c, &url, Method::POST, "/_admin/faults", Some(bad.clone())).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {b}");
         assert_eq!(b["errors"][0]["code"], 103);
     }
-    let (_, cfg) = admin(&c, reqwest::Method::GET, &url, "/_admin/faults", None).await;
+    let (_, cfg) = admin(&c, &url, Method::GET, "/_admin/faults", None).await;
     assert_eq!(cfg["error_rate"], 0.0);
     s.shutdown().await;
 }
@@ -176,7 +127,7 @@ async fn error_rates_are_seeded_and_near_the_rate() {
     assert!((35..=85).contains(&errors), "{errors} errors of 200 at 30%");
     assert!(a.contains(&500) && a.contains(&503));
     // Other classes are untouched; admin never faulted.
-    let t = token(&c, &url).await;
+    let t = common::token(&c, &url, "tests", "key").await;
     let res = c
         .get(format!("{url}/api/v1/entity/projects/1"))
         .bearer_auth(&t)
@@ -188,7 +139,7 @@ async fn error_rates_are_seeded_and_near_the_rate() {
     let st = stats(&c, &url).await;
     assert_eq!(st["requests"]["info"], 400, "{st}");
     assert_eq!(st["faults"]["error"], 2 * errors, "{st}");
-    let (st, _) = admin(&c, reqwest::Method::DELETE, &url, "/_admin/faults", None).await;
+    let (st, _) = admin(&c, &url, Method::DELETE, "/_admin/faults", None).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     assert_eq!(
         c.get(format!("{url}/api/v1/"))
@@ -216,10 +167,7 @@ async fn rate_limit_latency_and_cors_preflight_bypass() {
     assert_eq!(res.headers()["retry-after"], "7");
     // Preflights are never faulted.
     let res = c
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{url}/api/v1/entity/shots"),
-        )
+        .request(Method::OPTIONS, format!("{url}/api/v1/entity/shots"))
         .header("origin", "http://app.example")
         .header("access-control-request-method", "GET")
         .send()
@@ -270,7 +218,7 @@ async fn dropped_connections_before_and_after_commit() {
     assert_eq!(st["token_grants"], 1, "{st}");
 
     // Reset: counters zeroed, faults back to the start-up configuration (none).
-    let (code, _) = admin(&c, reqwest::Method::POST, &url, "/_admin/reset", None).await;
+    let (code, _) = admin(&c, &url, Method::POST, "/_admin/reset", None).await;
     assert_eq!(code, StatusCode::NO_CONTENT);
     let st = stats(&c, &url).await;
     assert_eq!(st["token_requests"], 0);
@@ -284,7 +232,7 @@ async fn dropped_connections_before_and_after_commit() {
 async fn answers_cut_off_mid_response_after_commit() {
     let s = site().await;
     let (url, c) = (s.url(), Client::new());
-    let t = token(&c, &url).await;
+    let t = common::token(&c, &url, "tests", "key").await;
     set_faults(
         &c,
         &url,
@@ -336,8 +284,8 @@ async fn answers_cut_off_mid_response_after_commit() {
     // Rates are validated together with the others.
     let (code, _) = admin(
         &c,
-        reqwest::Method::POST,
         &url,
+        Method::POST,
         "/_admin/faults",
         Some(json!({"drop_mid_response_rate": 0.6, "drop_rate": 0.6})),
     )
@@ -350,15 +298,8 @@ async fn answers_cut_off_mid_response_after_commit() {
 async fn forced_expiry_and_session_tokens() {
     let s = site().await;
     let (url, c) = (s.url(), Client::new());
-    let t = token(&c, &url).await;
-    let (code, _) = admin(
-        &c,
-        reqwest::Method::POST,
-        &url,
-        "/_admin/expire_tokens",
-        None,
-    )
-    .await;
+    let t = common::token(&c, &url, "tests", "key").await;
+    let (code, _) = admin(&c, &url, Method::POST, "/_admin/expire_tokens", None).await;
     assert_eq!(code, StatusCode::NO_CONTENT);
     let res = c
         .get(format!("{url}/api/v1/entity/projects/1"))
@@ -373,8 +314,8 @@ async fn forced_expiry_and_session_tokens() {
 
     let (code, b) = admin(
         &c,
-        reqwest::Method::POST,
         &url,
+        Method::POST,
         "/_admin/session_token",
         Some(json!({"login": "admin"})),
     )
@@ -388,42 +329,36 @@ async fn forced_expiry_and_session_tokens() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let (code, _) = admin(
-        &c,
-        reqwest::Method::POST,
-        &url,
-        "/_admin/session_token",
-        Some(json!({"login": "ghost"})),
-    )
-    .await;
-    assert_eq!(code, StatusCode::NOT_FOUND);
-    let (code, _) = admin(
-        &c,
-        reqwest::Method::POST,
-        &url,
-        "/_admin/session_token",
-        Some(json!({})),
-    )
-    .await;
-    assert_eq!(code, StatusCode::BAD_REQUEST);
-    let (code, _) = admin(
-        &c,
-        reqwest::Method::GET,
-        &url,
-        "/_admin/files/99/sha256",
-        None,
-    )
-    .await;
-    assert_eq!(code, StatusCode::NOT_FOUND);
-    let (code, _) = admin(
-        &c,
-        reqwest::Method::GET,
-        &url,
-        "/_admin/files/x/sha256",
-        None,
-    )
-    .await;
-    assert_eq!(code, StatusCode::BAD_REQUEST);
+    // Refusals: an unknown login, no login, an unknown file, an id that is no number.
+    for (method, path, body, want) in [
+        (
+            Method::POST,
+            "/_admin/session_token",
+            Some(json!({"login": "ghost"})),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::POST,
+            "/_admin/session_token",
+            Some(json!({})),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::GET,
+            "/_admin/files/99/sha256",
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::GET,
+            "/_admin/files/x/sha256",
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (code, b) = admin(&c, &url, method, path, body).await;
+        assert_eq!(code, want, "{path}: {b}");
+    }
     s.shutdown().await;
 }
 
@@ -431,10 +366,7 @@ async fn forced_expiry_and_session_tokens() {
 async fn cors_origins_are_configurable() {
     let preflight = |url: String, origin: &'static str| async move {
         Client::new()
-            .request(
-                reqwest::Method::OPTIONS,
-                format!("{url}/api/v1/entity/shots"),
-            )
+            .request(Method::OPTIONS, format!("{url}/api/v1/entity/shots"))
             .header("origin", origin)
             .header("access-control-request-method", "GET")
             .header("access-control-request-headers", "authorization")
@@ -469,10 +401,7 @@ async fn cors_origins_are_configurable() {
     assert!(res.headers().get("access-control-allow-origin").is_none());
     // Storage answers CORS too (browsers upload to it directly).
     let res = Client::new()
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/_storage/uploads/x", s.url()),
-        )
+        .request(Method::OPTIONS, format!("{}/_storage/uploads/x", s.url()))
         .header("origin", "http://allowed.example")
         .header("access-control-request-method", "PUT")
         .send()

@@ -5,23 +5,20 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use shotgrid_emulator::model::schema::FieldKind;
-use shotgrid_emulator::{
-    start_with, Config, Running, ScriptUser, Seed, ServerOptions, StorageMode,
-};
+use shotgrid_emulator::{Config, ServerOptions, StorageMode};
+
+mod common;
+
+use common::Site;
 
 const SECRET: &str = "admin-secret";
 
-async fn site(storage: StorageMode) -> Running {
-    let s = start_with(
+async fn site(storage: StorageMode) -> Site {
+    let s = Site::start_with_client(
         Config {
-            seed: Seed::Demo,
-            script_users: vec![ScriptUser {
-                name: "tests".into(),
-                key: "key".into(),
-            }],
             storage,
             min_part_size: 1024,
-            ..Config::default()
+            ..common::demo_config("tests", "key")
         },
         ServerOptions {
             body_limit: 4096,
@@ -29,9 +26,11 @@ async fn site(storage: StorageMode) -> Running {
             admin_secret: Some(SECRET.into()),
             ..ServerOptions::default()
         },
+        client(),
+        "tests",
+        "key",
     )
-    .await
-    .expect("server starts");
+    .await;
     {
         let mut store = s.backend().store_mut();
         store
@@ -51,32 +50,8 @@ fn client() -> Client {
     Client::builder().redirect(Policy::none()).build().unwrap()
 }
 
-async fn token(c: &Client, url: &str) -> String {
-    let res = c
-        .post(format!("{url}/api/v1/auth/access_token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "tests"),
-            ("client_secret", "key"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let b: Value = res.json().await.unwrap();
-    b["access_token"].as_str().unwrap().to_string()
-}
-
-async fn get_json(c: &Client, url: &str, t: &str) -> (StatusCode, Value) {
-    let res = c.get(url).bearer_auth(t).send().await.unwrap();
-    let s = res.status();
-    (s, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn post_json(c: &Client, url: &str, t: &str, body: &Value) -> (StatusCode, Value) {
-    let res = c.post(url).bearer_auth(t).json(body).send().await.unwrap();
-    let s = res.status();
-    let text = res.text().await.unwrap();
-    (s, serde_json::from_str(&text).unwrap_or(Value::Null))
+async fn post_json(site: &Site, url: &str, body: &Value) -> (StatusCode, Value) {
+    site.call("POST", url, Some(body.clone())).await
 }
 
 fn sha(bytes: &[u8]) -> String {
@@ -87,17 +62,13 @@ fn sha(bytes: &[u8]) -> String {
 }
 
 async fn admin_sha(c: &Client, url: &str, attachment: i64) -> Value {
-    c.get(format!("{url}/_admin/files/{attachment}/sha256"))
-        .header("x-admin-secret", SECRET)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let path = format!("/_admin/files/{attachment}/sha256");
+    let (status, body) = common::admin(c, url, SECRET, "GET", &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
 }
 
-fn last_attachment(site: &Running) -> (i64, Value) {
+fn last_attachment(site: &Site) -> (i64, Value) {
     let store = site.backend().store();
     let t = store.table("Attachment").unwrap();
     let (id, r) = t.records.iter().next_back().expect("an attachment");
@@ -107,15 +78,15 @@ fn last_attachment(site: &Running) -> (i64, Value) {
 #[tokio::test]
 async fn s3_single_upload_and_storage_checks() {
     let site = site(StorageMode::S3).await;
-    let (url, c) = (site.url(), client());
-    let t = token(&c, &url).await;
+    let (url, c, t) = (site.url.clone(), site.client.clone(), site.token.clone());
 
-    let (s, info) = get_json(
-        &c,
-        &format!("{url}/api/v1/entity/shots/1/_upload?filename=notes%20v1.txt"),
-        &t,
-    )
-    .await;
+    let (s, info) = site
+        .call(
+            "GET",
+            &format!("{url}/api/v1/entity/shots/1/_upload?filename=notes%20v1.txt"),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{info}");
     let data = &info["data"];
     assert_eq!(data["upload_type"], "Attachment");
@@ -175,9 +146,8 @@ async fn s3_single_upload_and_storage_checks() {
     // Completing before the bytes arrived fails.
     let body = json!({"upload_info": data, "upload_data": {"display_name": "Notes"}});
     let (s, e) = post_json(
-        &c,
+        &site,
         &format!("{url}/api/v1/entity/shots/1/_upload"),
-        &t,
         &body,
     )
     .await;
@@ -203,26 +173,23 @@ async fn s3_single_upload_and_storage_checks() {
 
     // Completing against another record is refused.
     let (s, _) = post_json(
-        &c,
+        &site,
         &format!("{url}/api/v1/entity/shots/2/_upload"),
-        &t,
         &body,
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, _) = post_json(
-        &c,
+        &site,
         &format!("{url}/api/v1/entity/shots/1/_upload"),
-        &t,
         &body,
     )
     .await;
     assert_eq!(s, StatusCode::CREATED);
     // Single use.
     let (s, _) = post_json(
-        &c,
+        &site,
         &format!("{url}/api/v1/entity/shots/1/_upload"),
-        &t,
         &body,
     )
     .await;
@@ -268,12 +235,13 @@ async fn s3_single_upload_and_storage_checks() {
     site.backend()
         .files()
         .set_url_lifetime(std::time::Duration::ZERO);
-    let (_, info) = get_json(
-        &c,
-        &format!("{url}/api/v1/entity/shots/1/_upload?filename=a.bin"),
-        &t,
-    )
-    .await;
+    let (_, info) = site
+        .call(
+            "GET",
+            &format!("{url}/api/v1/entity/shots/1/_upload?filename=a.bin"),
+            None,
+        )
+        .await;
     let res = c
         .put(info["links"]["upload"].as_str().unwrap())
         .body("x")
@@ -316,7 +284,7 @@ async fn s3_single_upload_and_storage_checks() {
             StatusCode::NOT_FOUND,
         ),
     ] {
-        let (s, b) = get_json(&c, &format!("{url}{path}"), &t).await;
+        let (s, b) = site.call("GET", &format!("{url}{path}"), None).await;
         assert_eq!(s, status, "{path}: {b}");
         assert!(b["errors"][0]["code"].is_number(), "{path}: {b}");
     }
@@ -327,9 +295,8 @@ async fn s3_single_upload_and_storage_checks() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let (s, _) = post_json(
-        &c,
+        &site,
         &format!("{url}/api/v1/entity/shots/1/_upload"),
-        &t,
         &json!({"upload_data": {}}),
     )
     .await;
@@ -348,16 +315,16 @@ async fn s3_single_upload_and_storage_checks() {
 #[tokio::test]
 async fn s3_multipart_field_upload_and_downloads() {
     let site = site(StorageMode::S3).await;
-    let (url, c) = (site.url(), client());
-    let t = token(&c, &url).await;
-    let (s, info) = get_json(
-        &c,
-        &format!(
+    let (url, c, t) = (site.url.clone(), site.client.clone(), site.token.clone());
+    let (s, info) = site
+        .call(
+            "GET",
+            &format!(
             "{url}/api/v1/entity/shots/1/sg_movie/_upload?filename=movie.mov&multipart_upload=true"
         ),
-        &t,
-    )
-    .await;
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{info}");
     assert_eq!(info["data"]["multipart_upload"], true);
     let part1_url = info["links"]["upload"].as_str().unwrap().to_string();
@@ -371,7 +338,7 @@ async fn s3_multipart_field_upload_and_downloads() {
     // A too-small first part.
     let small = c.put(&part1_url).body(vec![1u8; 100]).send().await.unwrap();
     assert_eq!(small.status(), StatusCode::OK);
-    let (s, n) = get_json(&c, &format!("{url}{next}"), &t).await;
+    let (s, n) = site.call("GET", &format!("{url}{next}"), None).await;
     assert_eq!(s, StatusCode::OK, "{n}");
     assert!(n["links"]["get_next_part"]
         .as_str()
@@ -386,9 +353,8 @@ async fn s3_multipart_field_upload_and_downloads() {
     let mut upload_info = info["data"].clone();
     upload_info["etags"] = json!([e_small, e2]);
     let (s, e) = post_json(
-        &c,
+        &site,
         &complete,
-        &t,
         &json!({"upload_info": upload_info, "upload_data": {}}),
     )
     .await;
@@ -411,17 +377,16 @@ async fn s3_multipart_field_upload_and_downloads() {
         json!("x"),
     ] {
         upload_info["etags"] = etags.clone();
-        let (s, e) = post_json(&c, &complete, &t, &json!({"upload_info": upload_info})).await;
+        let (s, e) = post_json(&site, &complete, &json!({"upload_info": upload_info})).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{etags}: {e}");
     }
     upload_info.as_object_mut().unwrap().remove("etags");
-    let (s, _) = post_json(&c, &complete, &t, &json!({"upload_info": upload_info})).await;
+    let (s, _) = post_json(&site, &complete, &json!({"upload_info": upload_info})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     upload_info["etags"] = json!([e1, e2]);
     let (s, e) = post_json(
-        &c,
+        &site,
         &complete,
-        &t,
         &json!({"upload_info": upload_info, "upload_data": {"display_name": "Cut v2"}}),
     )
     .await;
@@ -431,7 +396,13 @@ async fn s3_multipart_field_upload_and_downloads() {
     assert_eq!(admin_sha(&c, &url, att).await["sha256"], sha(&all));
 
     // Field metadata with a fresh storage URL.
-    let (s, meta) = get_json(&c, &format!("{url}/api/v1/entity/shots/1/sg_movie"), &t).await;
+    let (s, meta) = site
+        .call(
+            "GET",
+            &format!("{url}/api/v1/entity/shots/1/sg_movie"),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{meta}");
     assert_eq!(meta["data"]["name"], "Cut v2");
     assert_eq!(meta["data"]["link_type"], "upload");
@@ -500,23 +471,33 @@ async fn s3_multipart_field_upload_and_downloads() {
         }
     }
     // Other download errors.
-    let (s, _) = get_json(
-        &c,
-        &format!("{url}/api/v1/entity/shots/1/sg_movie?alt=huge"),
-        &t,
-    )
-    .await;
+    let (s, _) = site
+        .call(
+            "GET",
+            &format!("{url}/api/v1/entity/shots/1/sg_movie?alt=huge"),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = get_json(
-        &c,
-        &format!("{url}/api/v1/entity/shots/2/sg_movie?alt=original"),
-        &t,
-    )
-    .await;
+    let (s, _) = site
+        .call(
+            "GET",
+            &format!("{url}/api/v1/entity/shots/2/sg_movie?alt=original"),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = get_json(&c, &format!("{url}/api/v1/entity/shots/1/code"), &t).await;
+    let (s, _) = site
+        .call("GET", &format!("{url}/api/v1/entity/shots/1/code"), None)
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = get_json(&c, &format!("{url}/api/v1/entity/shots/999/sg_movie"), &t).await;
+    let (s, _) = site
+        .call(
+            "GET",
+            &format!("{url}/api/v1/entity/shots/999/sg_movie"),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let res = c
         .get(format!("{url}/api/v1/entity/shots/1/sg_movie"))
@@ -530,16 +511,16 @@ async fn s3_multipart_field_upload_and_downloads() {
 #[tokio::test]
 async fn multipart_abort_then_complete_fails() {
     let site = site(StorageMode::S3).await;
-    let (url, c) = (site.url(), client());
-    let t = token(&c, &url).await;
-    let (_, info) = get_json(
-        &c,
-        &format!(
+    let (url, c, t) = (site.url.clone(), site.client.clone(), site.token.clone());
+    let (_, info) = site
+        .call(
+            "GET",
+            &format!(
             "{url}/api/v1/entity/shots/3/attachments/_upload?filename=a.bin&multipart_upload=true"
         ),
-        &t,
-    )
-    .await;
+            None,
+        )
+        .await;
     let part_url = info["links"]["upload"].as_str().unwrap().to_string();
     let etag = c.put(&part_url).body("abc").send().await.unwrap().headers()["etag"]
         .to_str()
@@ -560,7 +541,7 @@ async fn multipart_abort_then_complete_fails() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let mut upload_info = info["data"].clone();
     upload_info["etags"] = json!([etag]);
-    let (s, e) = post_json(&c, &complete, &t, &json!({"upload_info": upload_info})).await;
+    let (s, e) = post_json(&site, &complete, &json!({"upload_info": upload_info})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     assert!(e["errors"][0]["source"]["upload_info"]["upload_id"].is_array());
     // Parts can no longer be sent, and a second abort fails.
@@ -577,14 +558,15 @@ async fn multipart_abort_then_complete_fails() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 
     // A successful multipart upload to a multi-entity field appends an Attachment link.
-    let (_, info) = get_json(
-        &c,
-        &format!(
+    let (_, info) = site
+        .call(
+            "GET",
+            &format!(
             "{url}/api/v1/entity/shots/3/attachments/_upload?filename=b.bin&multipart_upload=true"
         ),
-        &t,
-    )
-    .await;
+            None,
+        )
+        .await;
     let etag = c
         .put(info["links"]["upload"].as_str().unwrap())
         .body("only part")
@@ -598,9 +580,8 @@ async fn multipart_abort_then_complete_fails() {
     let mut upload_info = info["data"].clone();
     upload_info["etags"] = json!([etag]);
     let (s, _) = post_json(
-        &c,
+        &site,
         &complete,
-        &t,
         &json!({"upload_info": upload_info, "upload_data": {"tags": [{"type": "Tag", "id": 1}]}}),
     )
     .await;
@@ -624,14 +605,14 @@ async fn multipart_abort_then_complete_fails() {
 #[tokio::test]
 async fn thumbnail_upload_and_download() {
     let site = site(StorageMode::S3).await;
-    let (url, c) = (site.url(), client());
-    let t = token(&c, &url).await;
-    let (_, info) = get_json(
-        &c,
-        &format!("{url}/api/v1/entity/shots/2/image/_upload?filename=t.png"),
-        &t,
-    )
-    .await;
+    let (url, c, t) = (site.url.clone(), site.client.clone(), site.token.clone());
+    let (_, info) = site
+        .call(
+            "GET",
+            &format!("{url}/api/v1/entity/shots/2/image/_upload?filename=t.png"),
+            None,
+        )
+        .await;
     assert_eq!(info["data"]["upload_type"], "Thumbnail");
     let png = b"\x89PNG fake image".to_vec();
     let res = c
@@ -643,14 +624,15 @@ async fn thumbnail_upload_and_download() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let (s, _) = post_json(
-        &c,
+        &site,
         &format!("{url}/api/v1/entity/shots/2/image/_upload"),
-        &t,
         &json!({"upload_info": info["data"], "upload_data": {}}),
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, meta) = get_json(&c, &format!("{url}/api/v1/entity/shots/2/image"), &t).await;
+    let (s, meta) = site
+        .call("GET", &format!("{url}/api/v1/entity/shots/2/image"), None)
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert!(meta["data"].as_str().unwrap().contains("/_storage/blobs/"));
     for alt in ["thumbnail", "original"] {
@@ -679,12 +661,13 @@ async fn thumbnail_upload_and_download() {
         .clone();
     let res = c.get(stored.as_str().unwrap()).send().await.unwrap();
     assert_eq!(res.bytes().await.unwrap(), &png[..]);
-    let (s, _) = get_json(
-        &c,
-        &format!("{url}/api/v1/entity/shots/3/image?alt=thumbnail"),
-        &t,
-    )
-    .await;
+    let (s, _) = site
+        .call(
+            "GET",
+            &format!("{url}/api/v1/entity/shots/3/image?alt=thumbnail"),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     site.shutdown().await;
 }
@@ -692,14 +675,14 @@ async fn thumbnail_upload_and_download() {
 #[tokio::test]
 async fn sg_storage_upload() {
     let site = site(StorageMode::Sg).await;
-    let (url, c) = (site.url(), client());
-    let t = token(&c, &url).await;
-    let (s, info) = get_json(
-        &c,
-        &format!("{url}/api/v1/entity/shots/1/sg_movie/_upload?filename=m.mov"),
-        &t,
-    )
-    .await;
+    let (url, c, t) = (site.url.clone(), site.client.clone(), site.token.clone());
+    let (s, info) = site
+        .call(
+            "GET",
+            &format!("{url}/api/v1/entity/shots/1/sg_movie/_upload?filename=m.mov"),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{info}");
     assert_eq!(info["data"]["storage_service"], "sg");
     assert!(info["data"]["upload_id"].is_null());
@@ -713,14 +696,15 @@ async fn sg_storage_upload() {
     for k in ["user_id=", "user_type=", "expiration="] {
         assert!(upload.contains(k));
     }
-    let (s, e) = get_json(
-        &c,
-        &format!(
-            "{url}/api/v1/entity/shots/1/sg_movie/_upload?filename=m.mov&multipart_upload=true"
-        ),
-        &t,
-    )
-    .await;
+    let (s, e) = site
+        .call(
+            "GET",
+            &format!(
+                "{url}/api/v1/entity/shots/1/sg_movie/_upload?filename=m.mov&multipart_upload=true"
+            ),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(e["errors"][0]["source"]["multipart_upload"].is_array());
 
@@ -763,9 +747,8 @@ async fn sg_storage_upload() {
     let mut upload_info = info["data"].clone();
     upload_info["upload_id"] = put["data"]["upload_id"].clone();
     let (s, _) = post_json(
-        &c,
+        &site,
         &format!("{url}/api/v1/entity/shots/1/sg_movie/_upload"),
-        &t,
         &json!({"upload_info": upload_info, "upload_data": {}}),
     )
     .await;
@@ -808,16 +791,16 @@ fn part_link(template: &str, n: &str) -> String {
 #[tokio::test]
 async fn multipart_part_urls_in_any_order_and_parts_put_out_of_order() {
     let site = site(StorageMode::S3).await;
-    let (url, c) = (site.url(), client());
-    let t = token(&c, &url).await;
-    let (s, info) = get_json(
-        &c,
-        &format!(
+    let (url, c, t) = (site.url.clone(), site.client.clone(), site.token.clone());
+    let (s, info) = site
+        .call(
+            "GET",
+            &format!(
             "{url}/api/v1/entity/shots/2/sg_movie/_upload?filename=cut.mov&multipart_upload=true"
         ),
-        &t,
-    )
-    .await;
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{info}");
     let template = info["links"]["get_next_part"].as_str().unwrap().to_string();
     assert_eq!(template.matches("part_number=").count(), 1, "{template}");
@@ -826,12 +809,13 @@ async fn multipart_part_urls_in_any_order_and_parts_put_out_of_order() {
     let mut urls = std::collections::BTreeMap::new();
     urls.insert(1, info["links"]["upload"].as_str().unwrap().to_string());
     for n in [4, 2, 3, 3] {
-        let (s, body) = get_json(
-            &c,
-            &format!("{url}{}", part_link(&template, &n.to_string())),
-            &t,
-        )
-        .await;
+        let (s, body) = site
+            .call(
+                "GET",
+                &format!("{url}{}", part_link(&template, &n.to_string())),
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "part {n}: {body}");
         let upload = body["links"]["upload"].as_str().unwrap().to_string();
         assert!(
@@ -848,14 +832,16 @@ async fn multipart_part_urls_in_any_order_and_parts_put_out_of_order() {
     }
     // Part numbers S3 would refuse, and another upload's id.
     for bad in ["0", "10001", "x", ""] {
-        let (s, body) = get_json(&c, &format!("{url}{}", part_link(&template, bad)), &t).await;
+        let (s, body) = site
+            .call("GET", &format!("{url}{}", part_link(&template, bad)), None)
+            .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "part_number={bad}: {body}");
     }
     let other = part_link(&template, "2").replace(
         info["data"]["upload_id"].as_str().unwrap(),
         "00000000-0000-0000-0000-000000000000",
     );
-    let (s, _) = get_json(&c, &format!("{url}{other}"), &t).await;
+    let (s, _) = site.call("GET", &format!("{url}{other}"), None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 
     // Four parts (the last short) PUT as 3, 1, 4, 2, with part 2 sent first wrong and
@@ -881,9 +867,8 @@ async fn multipart_part_urls_in_any_order_and_parts_put_out_of_order() {
     let mut upload_info = info["data"].clone();
     upload_info["etags"] = json!(etags.values().collect::<Vec<_>>());
     let (s, e) = post_json(
-        &c,
+        &site,
         &format!("{url}/api/v1/entity/shots/2/sg_movie/_upload"),
-        &t,
         &json!({"upload_info": upload_info}),
     )
     .await;

@@ -15,7 +15,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
 mod common;
 
-use shotgrid_emulator::{start_with, Running, ServerOptions};
+use shotgrid_emulator::{Running, ServerOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -24,33 +24,7 @@ const KEY: &str = "hardening-key";
 const ADMIN: &str = "hardening-admin";
 
 async fn site_with(options: ServerOptions) -> Running {
-    start_with(
-        common::demo_config(ID, KEY),
-        ServerOptions {
-            admin_secret: Some(ADMIN.into()),
-            ..options
-        },
-    )
-    .await
-    .expect("site starts")
-}
-
-async fn token(c: &Client, url: &str) -> String {
-    let res = c
-        .post(format!("{url}/api/v1/auth/access_token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", KEY),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    common::start_demo(ID, KEY, Some(ADMIN), options).await
 }
 
 /// A value for each path parameter, naming something that exists in the demo site.
@@ -96,7 +70,7 @@ async fn every_protected_route_refuses_missing_expired_and_garbage_tokens() {
         .json()
         .await
         .unwrap();
-    let expired = token(&c, &url).await;
+    let expired = common::token(&c, &url, ID, KEY).await;
     site.backend().auth().expire_access_tokens();
 
     let mut protected = 0;
@@ -234,7 +208,7 @@ async fn a_trickled_body_is_cut_off_and_the_site_stays_responsive() {
     let url = site.url();
     let addr = site.addr();
     let c = Client::new();
-    let bearer = token(&c, &url).await;
+    let bearer = common::token(&c, &url, ID, KEY).await;
 
     let heads = [
         // The token endpoint (no auth needed), a declared length it never reaches.
@@ -377,7 +351,7 @@ async fn body_limits_and_malformed_input() {
     .await;
     let url = site.url();
     let c = Client::new();
-    let bearer = token(&c, &url).await;
+    let bearer = common::token(&c, &url, ID, KEY).await;
     let api = |m: Method, p: &str| {
         c.request(m, format!("{url}/api/v1{p}"))
             .bearer_auth(&bearer)

@@ -5,21 +5,19 @@ use std::time::Duration;
 use base64::Engine as _;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
-use shotgrid_emulator::{start, Config, Running, ScriptUser, Seed};
+use shotgrid_emulator::{start, Config, Running};
+
+mod common;
+
+use common::credentials;
 
 const ID: &str = "tests";
 const SECRET: &str = "s3cret:with:colons";
 
 async fn demo_site(lifetime: Duration) -> Running {
     start(Config {
-        port: 0,
-        seed: Seed::Demo,
-        script_users: vec![ScriptUser {
-            name: ID.into(),
-            key: SECRET.into(),
-        }],
         access_token_lifetime: lifetime,
-        ..Config::default()
+        ..common::demo_config(ID, SECRET)
     })
     .await
     .expect("server starts")
@@ -79,10 +77,7 @@ fn error(body: &Value, status: u16, code: u64) -> &Value {
 
 async fn token_with(client: &Client, url: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
     json(
-        client
-            .post(format!("{url}/api/v1/auth/access_token"))
-            .form(form)
-            .send()
+        common::grant_response(client, url, form)
             .await
             .expect("request"),
     )
@@ -90,16 +85,7 @@ async fn token_with(client: &Client, url: &str, form: &[(&str, &str)]) -> (Statu
 }
 
 async fn access_token(client: &Client, url: &str) -> String {
-    let (status, body) = token_with(
-        client,
-        url,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ],
-    )
-    .await;
+    let (status, body) = token_with(client, url, &credentials(ID, SECRET)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["access_token"].as_str().expect("token").to_string()
 }
@@ -137,11 +123,7 @@ async fn token_via_body_and_basic_and_refresh() {
     let (status, body) = token_with(
         &client,
         &url,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "demo_script"),
-            ("client_secret", "demo-key-0123456789"),
-        ],
+        &credentials("demo_script", "demo-key-0123456789"),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -224,16 +206,7 @@ async fn token_errors() {
     let client = Client::new();
 
     // Bad secret.
-    let (status, body) = token_with(
-        &client,
-        &url,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", "wrong"),
-        ],
-    )
-    .await;
+    let (status, body) = token_with(&client, &url, &credentials(ID, "wrong")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         error(&body, 400, 102)["title"],
@@ -241,16 +214,7 @@ async fn token_errors() {
     );
 
     // Unknown user.
-    let (status, body) = token_with(
-        &client,
-        &url,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "ghost"),
-            ("client_secret", "x"),
-        ],
-    )
-    .await;
+    let (status, body) = token_with(&client, &url, &credentials("ghost", "x")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         error(&body, 400, 102)["title"],
@@ -612,16 +576,7 @@ async fn bearer_token_required() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     // 1 s lifetime: valid now, expired later.
-    let (status, body) = token_with(
-        &client,
-        &url,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ],
-    )
-    .await;
+    let (status, body) = token_with(&client, &url, &credentials(ID, SECRET)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["expires_in"], 1);
     let token = body["access_token"].as_str().unwrap().to_string();
@@ -781,11 +736,7 @@ async fn empty_seed_and_shutdown() {
     let (status, body) = token_with(
         &client,
         &url,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "demo_script"),
-            ("client_secret", "demo-key-0123456789"),
-        ],
+        &credentials("demo_script", "demo-key-0123456789"),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

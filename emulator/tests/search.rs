@@ -4,20 +4,17 @@
 //! records it needs itself, so the expectations are exact and do not depend on the demo
 //! seed.
 
-use reqwest::{Client, StatusCode};
+mod common;
+
+use common::Site;
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shotgrid_emulator::model::Store;
-use shotgrid_emulator::{start, Config, Running, ScriptUser, Seed};
+use shotgrid_emulator::{Seed, ServerOptions};
 
 const ARRAY: &str = "application/vnd+shotgun.api3_array+json";
 const HASH: &str = "application/vnd+shotgun.api3_hash+json";
 const STATUSES: [&str; 3] = ["wtg", "ip", "fin"];
-
-struct Site {
-    running: Running,
-    client: Client,
-    token: String,
-}
 
 /// Inserts one record and checks it got the id the fixture expects.
 fn insert(store: &mut Store, entity_type: &str, want_id: i64, fields: Value) -> i64 {
@@ -110,93 +107,49 @@ fn studio(store: &mut Store) {
     }
 }
 
-impl Site {
-    /// An empty site (no seed records) with the script user `q`.
-    async fn empty() -> Site {
-        Site::seeded(Seed::Empty).await
-    }
+/// An empty site (no seed records) with the script user `q`.
+async fn empty() -> Site {
+    seeded(Seed::Empty).await
+}
 
-    /// A site with `seed` and the script user `q`.
-    async fn seeded(seed: Seed) -> Site {
-        let running = start(Config {
-            seed,
-            script_users: vec![ScriptUser {
-                name: "q".into(),
-                key: "k".into(),
-            }],
-            ..Config::default()
-        })
-        .await
-        .expect("server starts");
-        let client = Client::new();
-        let body: Value = client
-            .post(format!("{}/api/v1/auth/access_token", running.url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "q"),
-                ("client_secret", "k"),
-            ])
-            .send()
-            .await
-            .expect("token request")
-            .json()
-            .await
-            .expect("token JSON");
-        let token = body["access_token"].as_str().expect("token").to_string();
-        Site {
-            running,
-            client,
-            token,
-        }
-    }
+/// A site with `seed` and the script user `q`.
+async fn seeded(seed: Seed) -> Site {
+    Site::start(
+        common::config(seed, "q", "k"),
+        ServerOptions::default(),
+        "q",
+        "k",
+    )
+    .await
+}
 
-    /// An empty site holding only the [`studio`] fixture.
-    async fn studio() -> Site {
-        let s = Site::empty().await;
-        studio(&mut s.running.backend().store_mut());
-        s
-    }
+/// An empty site holding only the [`studio`] fixture.
+async fn studio_site() -> Site {
+    let s = empty().await;
+    studio(&mut s.backend().store_mut());
+    s
+}
 
+/// Reads and searches; every answer must be JSON.
+trait Reads {
+    async fn get(&self, path_and_query: &str) -> (StatusCode, Value);
+    async fn post(&self, path: &str, content_type: &str, body: &Value) -> (StatusCode, Value);
+    async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, Value);
+}
+
+impl Reads for Site {
     async fn get(&self, path_and_query: &str) -> (StatusCode, Value) {
-        let res = self
-            .client
-            .get(format!("{}{path_and_query}", self.running.url()))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("request");
-        decode(res).await
+        common::json_answer(self.send("GET", path_and_query, None).await).await
     }
 
     async fn post(&self, path: &str, content_type: &str, body: &Value) -> (StatusCode, Value) {
-        let res = self
-            .client
-            .post(format!("{}{path}", self.running.url()))
-            .bearer_auth(&self.token)
-            .header("content-type", content_type)
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("request");
-        decode(res).await
+        let body = Some((content_type, body.to_string().into_bytes()));
+        common::json_answer(self.send("POST", path, body).await).await
     }
-}
 
-impl Site {
     async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         self.post(path, "application/json", body).await
     }
-}
-
-async fn decode(res: reqwest::Response) -> (StatusCode, Value) {
-    let status = res.status();
-    assert_eq!(
-        res.headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("application/json; charset=utf-8")
-    );
-    (status, res.json().await.expect("JSON body"))
 }
 
 fn ids(body: &Value) -> Vec<i64> {
@@ -222,7 +175,7 @@ fn error(status: StatusCode, body: &Value, want: u16) -> Value {
 
 #[tokio::test]
 async fn list_shape_links_and_defaults() {
-    let s = Site::studio().await;
+    let s = studio_site().await;
     let (st, body) = s.get("/api/v1/entity/Shot?fields=code&sort=-code").await;
     assert_eq!(st, StatusCode::OK, "{body}");
     assert_eq!(ids(&body), vec![10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
@@ -280,7 +233,7 @@ async fn list_shape_links_and_defaults() {
 
 #[tokio::test]
 async fn list_filters() {
-    let s = Site::studio().await;
+    let s = studio_site().await;
     let (_, body) = s
         .get("/api/v1/entity/shots?filter[sg_status_list]=ip")
         .await;
@@ -320,9 +273,9 @@ async fn list_filters() {
 
 #[tokio::test]
 async fn list_options_and_bad_parameters() {
-    let s = Site::studio().await;
+    let s = studio_site().await;
     {
-        let backend = s.running.backend();
+        let backend = s.backend();
         let mut store = backend.store_mut();
         store.retire("Shot", 1).expect("retire");
         // Shot 11 links project 2, which is then retired (not archived): still listed.
@@ -378,7 +331,7 @@ async fn list_options_and_bad_parameters() {
     error(st, &body, 400);
     let res = s
         .client
-        .get(format!("{}/api/v1/entity/shots", s.running.url()))
+        .get(format!("{}/api/v1/entity/shots", s.site.url()))
         .send()
         .await
         .expect("request");
@@ -387,7 +340,7 @@ async fn list_options_and_bad_parameters() {
 
 #[tokio::test]
 async fn search_array_and_hash() {
-    let s = Site::studio().await;
+    let s = studio_site().await;
     let url = "/api/v1/entity/shots/_search?fields=code&sort=-id";
     let (st, body) = s
         .post(
@@ -474,7 +427,7 @@ async fn search_array_and_hash() {
 
 #[tokio::test]
 async fn search_rejections() {
-    let s = Site::empty().await;
+    let s = empty().await;
     let u = "/api/v1/entity/shots/_search";
     let f = json!({"filters": [["code", "is", "x"]]});
     for ct in ["application/json", "text/plain", ""] {
@@ -548,15 +501,9 @@ async fn search_rejections() {
     }
     // Malformed JSON, non-object body, bad paging in the query string.
     let res = s
-        .client
-        .post(format!("{}{u}", s.running.url()))
-        .bearer_auth(&s.token)
-        .header("content-type", ARRAY)
-        .body("{\"filters\": [")
-        .send()
-        .await
-        .expect("request");
-    let (st, body) = decode(res).await;
+        .send("POST", u, Some((ARRAY, b"{\"filters\": [".to_vec())))
+        .await;
+    let (st, body) = common::json_answer(res).await;
     error(st, &body, 400);
     let (st, body) = s.post(u, ARRAY, &json!([1, 2])).await;
     error(st, &body, 400);
@@ -568,7 +515,7 @@ async fn search_rejections() {
 
 #[tokio::test]
 async fn text_search() {
-    let s = Site::studio().await;
+    let s = studio_site().await;
     let u = "/api/v1/entity/_text_search";
     let (st, body) = s
         .post(
@@ -636,7 +583,7 @@ async fn text_search() {
 
 #[tokio::test]
 async fn summarize() {
-    let s = Site::studio().await;
+    let s = studio_site().await;
     // The recorded request and response shape.
     let (st, body) = s
         .post(
@@ -712,9 +659,9 @@ async fn summarize() {
 
 #[tokio::test]
 async fn large_tables_use_cached_columns_and_see_writes() {
-    let s = Site::empty().await;
+    let s = empty().await;
     {
-        let backend = s.running.backend();
+        let backend = s.backend();
         let mut store = backend.store_mut();
         insert(&mut store, "Project", 1, json!({"name": "Big"}));
         // Shot i + 1 is BIG_i; more rows than the cache's threshold.
@@ -745,7 +692,7 @@ async fn large_tables_use_cached_columns_and_see_writes() {
     assert_eq!(codes, vec!["BIG_00013", "BIG_00034", "BIG_00055"]);
     // An in-place change through store_mut is seen by the next query.
     {
-        let backend = s.running.backend();
+        let backend = s.backend();
         let mut store = backend.store_mut();
         insert(
             &mut store,
@@ -778,16 +725,13 @@ async fn large_tables_use_cached_columns_and_see_writes() {
 
 /// The raw body of a GET (or a POST with `content_type`), checked for 200.
 async fn raw(s: &Site, path: &str, post: Option<(&str, &Value)>) -> String {
-    let url = format!("{}{path}", s.running.url());
-    let req = match post {
-        None => s.client.get(url),
-        Some((ct, body)) => s
-            .client
-            .post(url)
-            .header("content-type", ct)
-            .body(body.to_string()),
+    let res = match post {
+        None => s.send("GET", path, None).await,
+        Some((ct, body)) => {
+            s.send("POST", path, Some((ct, body.to_string().into_bytes())))
+                .await
+        }
     };
-    let res = req.bearer_auth(&s.token).send().await.expect("request");
     assert_eq!(res.status(), StatusCode::OK, "{path}");
     res.text().await.expect("body")
 }
@@ -805,9 +749,9 @@ fn data_text(body: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn list_search_and_single_reads_render_records_identically() {
-    let s = Site::seeded(Seed::Demo).await;
+    let s = seeded(Seed::Demo).await;
     {
-        let backend = s.running.backend();
+        let backend = s.backend();
         let mut store = backend.store_mut();
         // Records with what only a few have: undeclared fields (a link and a text), a
         // link to a record that does not exist (with and without a stored name), links

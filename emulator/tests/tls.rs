@@ -12,7 +12,7 @@
 mod common;
 
 use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,7 @@ use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{json, Value};
-use shotgrid_emulator::{start_with, FaultConfig, Running, ServerOptions, TlsConfig};
+use shotgrid_emulator::{FaultConfig, Running, ServerOptions, TlsConfig};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::crypto::ring::default_provider;
@@ -35,15 +35,7 @@ const KEY: &str = "tls-key";
 const ADMIN: &str = "tls-admin";
 
 async fn site(options: ServerOptions) -> Running {
-    start_with(
-        common::demo_config(ID, KEY),
-        ServerOptions {
-            admin_secret: Some(ADMIN.into()),
-            ..options
-        },
-    )
-    .await
-    .expect("site starts")
+    common::start_demo(ID, KEY, Some(ADMIN), options).await
 }
 
 async fn tls_site() -> Running {
@@ -385,14 +377,8 @@ async fn a_plain_site_is_unchanged() {
 /// Spawns the binary with `args`; returns its stdout lines up to the credentials (the
 /// listening line first) and the child.
 fn spawn_bin(args: &[&str]) -> (std::process::Child, Vec<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shotgrid-emulator"))
-        .args(["--port", "0", "--quiet", "--seed", "demo"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn emulator");
+    let args = [&["--port", "0", "--quiet", "--seed", "demo"], args].concat();
+    let mut child = common::spawn_binary(&args, Stdio::piped(), Stdio::null());
     let out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
     for line in out.lines() {
@@ -407,11 +393,9 @@ fn spawn_bin(args: &[&str]) -> (std::process::Child, Vec<String>) {
 }
 
 fn https_url(lines: &[String]) -> String {
-    let url = lines[0]
-        .strip_prefix("shotgrid-emulator listening on ")
-        .unwrap_or_else(|| panic!("listening line, got {lines:?}"));
+    let url = common::listening_url(lines.first().map_or("", String::as_str));
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
-    url.to_owned()
+    url
 }
 
 #[test]
@@ -468,12 +452,7 @@ fn the_binary_takes_tls_from_its_config_file_and_refuses_half_a_pair() {
             "--tls-cert-out needs --tls",
         ),
     ] {
-        let res = Command::new(env!("CARGO_BIN_EXE_shotgrid-emulator"))
-            .args(["--port", "0"])
-            .args(&args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let res = common::run_binary(&[&["--port", "0"], &args[..]].concat());
         assert_eq!(res.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&res.stderr);
         assert!(err.contains(message), "{args:?}: {err}");

@@ -162,6 +162,33 @@ pub fn matching_rows<'s>(
     include_archived_projects: bool,
     cols: &ColumnSet,
 ) -> Result<Vec<(usize, &'s Record)>, QueryError> {
+    let mut out = Vec::new();
+    scan_rows(
+        store,
+        entity_type,
+        filter,
+        (return_only, include_archived_projects),
+        cols,
+        false,
+        |row| {
+            out.push(row);
+            true
+        },
+    )?;
+    Ok(out)
+}
+
+/// Visits the matching rows (as [`matching_rows`] finds them) in id order, or in
+/// reverse id order when `reverse`, until `visit` returns false.
+fn scan_rows<'s>(
+    store: &'s Store,
+    entity_type: &str,
+    filter: &Filter<'s>,
+    (return_only, include_archived_projects): (ReturnOnly, bool),
+    cols: &ColumnSet,
+    reverse: bool,
+    mut visit: impl FnMut((usize, &'s Record)) -> bool,
+) -> Result<(), QueryError> {
     let table = store.table(entity_type).map_err(|_| {
         QueryError::invalid(&SourcePath::default(), "entity", "entity is not valid")
     })?;
@@ -191,14 +218,27 @@ pub fn matching_rows<'s>(
     let bound = filter.bind(cols);
     // With cached columns, the records themselves are only touched by conditions that
     // follow links.
-    Ok(table
+    let rows = table
         .records
         .values()
         .enumerate()
         .filter(|(row, r)| is_retired(*row, r) == retired)
         .filter(|(row, r)| !archived_at(*row, r))
-        .filter(|(row, r)| filter.matches_row(r, &bound, *row))
-        .collect())
+        .filter(|(row, r)| filter.matches_row(r, &bound, *row));
+    if reverse {
+        for row in rows.rev() {
+            if !visit(row) {
+                break;
+            }
+        }
+    } else {
+        for row in rows {
+            if !visit(row) {
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A value to sort on.
@@ -448,7 +488,45 @@ pub fn run_with(
 
 /// [`run_with`], giving each record of the page with its row (its position in id
 /// order among all the type's records, as in [`ColumnSet`]).
+///
+/// When the order asked for is id order or its reverse ([`id_order`]), the matching
+/// rows already come in that order: nothing is sorted, and the scan stops at the end of
+/// the page. [`run_rows_sorted`] gives the same rows the long way.
 pub fn run_rows_with<'s>(
+    store: &'s Store,
+    q: &ListQuery<'s>,
+    cols: &ColumnSet,
+) -> Result<Vec<(usize, &'s Record)>, QueryError> {
+    let Some(reverse) = id_order(&q.sort) else {
+        return run_rows_sorted(store, q, cols);
+    };
+    let (offset, size) = (q.page.offset(), q.page.size);
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    let mut skipped = 0usize;
+    let mut out = Vec::with_capacity(size.min(MAX_PAGE_SIZE));
+    scan_rows(
+        store,
+        q.entity_type,
+        &q.filter,
+        (q.return_only, q.include_archived_projects),
+        cols,
+        reverse,
+        |row| {
+            if skipped < offset {
+                skipped += 1;
+                return true;
+            }
+            out.push(row);
+            out.len() < size
+        },
+    )?;
+    Ok(out)
+}
+
+/// [`run_rows_with`] without its shortcut: every matching row, sorted, then the page.
+pub fn run_rows_sorted<'s>(
     store: &'s Store,
     q: &ListQuery<'s>,
     cols: &ColumnSet,
@@ -467,6 +545,39 @@ pub fn run_rows_with<'s>(
         .into_iter()
         .skip(q.page.offset())
         .take(q.page.size)
+        .collect())
+}
+
+/// Whether records in id order are already in the order `sort` asks for: `Some(false)`
+/// when they are (no keys, or a first key `id`: ids are unique, so later keys never
+/// decide), `Some(true)` when the order is their reverse (`-id` first), `None` when
+/// they must be sorted.
+pub fn id_order(sort: &[SortSpec<'_>]) -> Option<bool> {
+    match sort.first() {
+        None => Some(false),
+        Some(s) if s.path.hops.is_empty() && s.path.field == "id" => Some(s.desc),
+        Some(_) => None,
+    }
+}
+
+/// Every matching row of an unfiltered list query in its sort order, as `(row, id)`:
+/// what [`crate::query::cache::Cache::ordered_rows`] keeps so that each page of a long
+/// read is a slice of it instead of a scan and a sort of the whole table.
+pub fn ordered_rows(
+    store: &Store,
+    q: &ListQuery<'_>,
+    cols: &ColumnSet,
+) -> Result<Vec<(usize, i64)>, QueryError> {
+    let whole = ListQuery {
+        page: Page {
+            number: 1,
+            size: usize::MAX,
+        },
+        ..q.clone()
+    };
+    Ok(run_rows_with(store, &whole, cols)?
+        .into_iter()
+        .map(|(row, r)| (row, r.id))
         .collect())
 }
 

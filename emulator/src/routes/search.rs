@@ -335,7 +335,7 @@ fn read_page(
     let cols = cache
         .0
         .columns(store, cache.1, entity_type, list::fields_read(&q));
-    let rows = list::run_rows_with(store, &q, &cols)?;
+    let rows = page_rows(store, cache, &q, &cols)?;
     // The page's values come from the columns the query loaded where it has them
     // (the filter's and sort's fields): one slot per value instead of a search of each
     // record's field map.
@@ -345,6 +345,56 @@ fn read_page(
     let mut out = open_list(rows.len());
     crate::render::RecordWriter::new().write_rows(&mut out, &plan, &rows)?;
     close_list(out, links)
+}
+
+/// The rows of the page `q` asks for. With the cache's shortcuts on (the default), an
+/// unfiltered read's rows come from the list kept for its sort until the next write
+/// (each page a slice of it), and id order is read without sorting; otherwise every
+/// matching row is sorted.
+fn page_rows<'s>(
+    store: &'s Store,
+    (cache, generation): (&crate::query::cache::Cache, u64),
+    q: &ListQuery<'s>,
+    cols: &crate::query::cache::ColumnSet,
+) -> Result<Vec<(usize, &'s crate::model::Record)>, QueryError> {
+    if !cache.shortcuts() {
+        return list::run_rows_sorted(store, q, cols);
+    }
+    if !q.filter.is_trivial() {
+        return list::run_rows_with(store, q, cols);
+    }
+    let table = store.table(q.entity_type).map_err(|_| {
+        QueryError::invalid(&SourcePath::default(), "entity", "entity is not valid")
+    })?;
+    let key = crate::query::cache::OrderKey {
+        entity_type: q.entity_type.to_string(),
+        // The keys as parsed (`+code` and `code` are one order).
+        sort: q
+            .sort
+            .iter()
+            .map(|s| format!("{}{}", if s.desc { "-" } else { "" }, s.path.raw))
+            .collect::<Vec<_>>()
+            .join(","),
+        retired: q.return_only == ReturnOnly::Retired,
+        include_archived_projects: q.include_archived_projects,
+    };
+    let order = cache.ordered_rows(generation, table.records.len(), key, || {
+        list::ordered_rows(store, q, cols)
+    })?;
+    let page = order
+        .get(q.page.offset().min(order.len())..)
+        .unwrap_or_default()
+        .iter()
+        .take(q.page.size);
+    let mut rows = Vec::with_capacity(q.page.size.min(order.len()));
+    for &(row, id) in page {
+        match table.records.get(&id) {
+            Some(r) => rows.push((row, r)),
+            // Cannot happen while the generation holds; never serve a partial page.
+            None => return list::run_rows_sorted(store, q, cols),
+        }
+    }
+    Ok(rows)
 }
 
 /// `GET /api/v1/entity/{entity}`.
