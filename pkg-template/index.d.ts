@@ -280,8 +280,9 @@ export interface FindOptions<F extends string = string> extends CallOptions {
    * Page requests kept in flight (prefetch), 1–16: a sliding window (as soon as a page
    * lands the next is requested), pages still handed out in order. Default, after
    * page 1 fetched alone (so a one-page read sends one request): 6 in browsers (their
-   * HTTP/1.1 limit of 6 connections per host), 4 in Node, 1 (no prefetch) in Workers,
-   * where requests past the end count as subrequests. Keep it ≤ 6 inside Workers.
+   * HTTP/1.1 limit of 6 connections per host), 4 in Node, 2 in Workers,
+   * where requests count as subrequests (a read past page 1 sends at most
+   * `concurrency − 1` past its end; 1 sends none). Keep it ≤ 6 inside Workers.
    */
   concurrency?: number;
   /** `true`: the JSON:API document of each page instead of flat records. */

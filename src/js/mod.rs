@@ -347,13 +347,14 @@ fn parse_find(
 }
 
 /// Pages in flight when a read does not say (`options.concurrency`): 1 (no prefetch)
-/// unless the package's entry for the runtime sets it (browsers 6, Node 4, see
-/// [`set_default_prefetch`]).
+/// unless the package's entry for the runtime sets it (browsers 6, Node 4, Workers 2;
+/// see [`set_default_prefetch`]).
 static DEFAULT_PREFETCH: AtomicU32 = AtomicU32::new(1);
 
 /// Sets the pages in flight of reads that do not choose (1–16). Called once by the
 /// package's browser entry (6: HTTP/1.1 allows 6 connections per host there, so more
-/// requests would only queue in the browser) and its Node entry (4).
+/// requests would only queue in the browser), its Node entry (4) and its Workers
+/// entry (2).
 #[wasm_bindgen(js_name = setDefaultPrefetch)]
 pub fn set_default_prefetch(n: u32) {
     DEFAULT_PREFETCH.store(n.clamp(1, 16), Ordering::Relaxed);
