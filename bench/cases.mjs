@@ -101,10 +101,12 @@ async function sideBySide(rounds, a, b) {
 
 /**
  * 2. Call overhead: `n` sequential reads of one record by id, in `rounds` alternating
- * blocks. Three sides: ours; raw fetch + JSON (the goal's baseline); and raw fetch
+ * blocks. Four sides: ours; raw fetch + JSON (the goal's baseline); raw fetch
  * with what any client with abortable per-request timeouts adds to it (an
  * AbortController whose signal goes to fetch, a timer), which shows how much of the
- * gap that alone costs in the runtime.
+ * gap that alone costs in the runtime; and the package's attempt sender alone
+ * (`ctx.send`, pkg/send.js: the same fetch, timeout and record decoding as ours, no
+ * wasm), which shows how much the wasm side adds.
  */
 export async function callOverhead(ctx, n = 2000, rounds = 20) {
   const sg = await connect(ctx);
@@ -114,7 +116,9 @@ export async function callOverhead(ctx, n = 2000, rounds = 20) {
   const per = Math.ceil(n / rounds);
   const url = `${ctx.env.url}/api/v1/entity/shots/${shot.id}?fields=code`;
   const headers = { authorization: `Bearer ${token}`, accept: "application/json" };
-  const [ours, raw, timed] = await sideBySideAll(rounds, [
+  const head = `authorization\nBearer ${token}\naccept\napplication/json`;
+  const names = ["x-request-id"];
+  const [ours, raw, timed, sender] = await sideBySideAll(rounds, [
     async () => {
       for (let i = 0; i < per; i++) {
         const r = await sg.read("Shot", shot.id, { fields: ["code"] });
@@ -141,8 +145,16 @@ export async function callOverhead(ctx, n = 2000, rounds = 20) {
         }
       }
     },
+    async () => {
+      for (let i = 0; i < per; i++) {
+        // (fetch, url, method, head, body, signal, ms, names, mode 1: one record)
+        const outcome = await ctx.send(fetch, url, "GET", head, undefined, undefined, 30_000, names, 1);
+        const r = outcome[4];
+        check(outcome[0] === 0 && r?.id === shot.id && r.code === shot.code, `sender read ${JSON.stringify(outcome)}`);
+      }
+    },
   ]);
-  return { calls: per, oursMs: ours, rawMs: raw, timedMs: timed, ratio: raw / ours, timedRatio: timed / ours };
+  return { calls: per, oursMs: ours, rawMs: raw, timedMs: timed, senderMs: sender, ratio: raw / ours, timedRatio: timed / ours };
 }
 
 /** JSON with object keys sorted (JSON:API and our records order keys differently). */

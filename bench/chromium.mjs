@@ -29,7 +29,7 @@ export function spkiPin(pem) {
 
 /**
  * Starts the server and the browser; `run(name, ...args)` calls `cases[name](ctx, ...args)`
- * in the page (ctx = { ShotGrid, env, fetch } of the page) and returns its result.
+ * in the page (ctx = { ShotGrid, send, env, fetch } of the page) and returns its result.
  * `lastRequests()` lists the requests to the site made by the last `run`, from the page's
  * resource timing: `{ url, start, end }` (ms since the page's time origin).
  * @param {{ url: string, clientId: string, clientSecret: string }} env
@@ -64,11 +64,12 @@ export async function openChromium(env, tls = null) {
         protocols = [];
         const out = await page.evaluate(async ([name, args, env]) => {
           const { ShotGrid } = await import("/pkg/browser.js");
+          const { send } = await import("/pkg/send.js");
           const cases = await import("/bench/cases.mjs");
           performance.clearResourceTimings();
           // Every request of a case, 2,000 in case 2 (the buffer holds 250 by default).
           performance.setResourceTimingBufferSize(1_000_000);
-          const result = await cases[name]({ ShotGrid, env, fetch: globalThis.fetch.bind(globalThis) }, ...args);
+          const result = await cases[name]({ ShotGrid, send, env, fetch: globalThis.fetch.bind(globalThis) }, ...args);
           const site = new URL(env.url).origin + "/";
           const requests = performance.getEntriesByType("resource").filter((e) => e.name.startsWith(site))
             .map((e) => ({ url: e.name, start: e.startTime, end: e.responseEnd }));

@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { ShotGrid } from "../pkg/node.js";
+import { send } from "../pkg/send.js";
 import { envFrom } from "../tests/js/scenario.mjs";
 import * as cases from "./cases.mjs";
 import { openChromium } from "./chromium.mjs";
@@ -135,6 +136,7 @@ async function casesIn(rt, label, site = env) {
   const cpu = await rt.run("callCpu");
   row(`2. client CPU per read (${label}), fetch answered in memory (no network), hot`, `ours ${cpu.oursUs.toFixed(1)} µs, raw fetch + JSON ${cpu.rawUs.toFixed(1)} µs (medians of blocks of ${cpu.calls})`);
   row(`2. call overhead (${label}): raw fetch with an abortable timeout per request (AbortController + timer) vs raw`, `${x(o.rawMs / o.timedMs)} of raw's throughput (${o.timedMs.toFixed(1)} ms per ${o.calls}); ours vs it: ${x(o.timedRatio)}`);
+  row(`2. call overhead (${label}): the package's attempt sender alone (pkg/send.js: fetch, timeout, record decoding; no wasm) vs raw`, `${x(o.rawMs / o.senderMs)} of raw's throughput (${o.senderMs.toFixed(1)} ms per ${o.calls}); ours vs it: ${x(o.senderMs / o.oursMs)}`);
   }
   let d = null;
   if (only(3)) {
@@ -173,7 +175,7 @@ async function casesIn(rt, label, site = env) {
 }
 
 const runtimes = [`Node ${process.version}`];
-if (some234 && runtimeList.includes("node")) await casesIn({ runtime: `Node ${process.version}`, run: (name, ...args) => cases[name]({ ShotGrid, env, fetch: globalThis.fetch }, ...args) }, "Node");
+if (some234 && runtimeList.includes("node")) await casesIn({ runtime: `Node ${process.version}`, run: (name, ...args) => cases[name]({ ShotGrid, send, env, fetch: globalThis.fetch }, ...args) }, "Node");
 for (const [open, label, site] of [[() => openChromium(tlsEnv ?? env, tls), "Chromium", tlsEnv ?? env], [openWorkerd, "workerd", env]]) {
   if (!some234 || !runtimeList.includes(label.toLowerCase())) continue;
   const rt = await open(env);

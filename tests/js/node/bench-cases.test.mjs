@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ShotGrid } from "../../../pkg/node.js";
+import { send } from "../../../pkg/send.js";
 import * as cases from "../../../bench/cases.mjs";
 import { openWorkerd } from "../../../bench/workerd.mjs";
 import { openChromium } from "../../../bench/chromium.mjs";
@@ -43,11 +44,12 @@ after(() => {
   emu?.kill();
 });
 
-const node = () => ({ ShotGrid, env, fetch: globalThis.fetch });
+const node = () => ({ ShotGrid, send, env, fetch: globalThis.fetch });
 
 test("Node: cases 2-4 read the right records and report timings of both sides", async () => {
   const o = await cases.callOverhead(node(), 20, 2);
   assert.ok(o.timedMs > 0 && Number.isFinite(o.timedRatio));
+  assert.ok(o.senderMs > 0);
   const cpu = await cases.callCpu(node(), 200, 2, 50);
   assert.ok(cpu.oursUs > 0 && cpu.rawUs > 0);
   assert.equal(o.calls, 10);
