@@ -10,7 +10,6 @@ use support::obj;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use shotgrid_emulator::model::schema::FieldKind;
 use shotgrid_emulator::{start_with, Config, ScriptUser, ServerOptions};
 
 const SHOTS: i64 = 100_000;
@@ -39,16 +38,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     {
         let mut store = running.backend().store_mut();
-        for (f, k) in [
-            ("description", FieldKind::Text),
-            ("sg_status_list", FieldKind::StatusList),
-            ("sg_cut_in", FieldKind::Number),
-            ("sg_cut_out", FieldKind::Number),
-            ("project", FieldKind::Entity),
-            ("sg_sequence", FieldKind::Entity),
-        ] {
-            store.define_field("Shot", f, k)?;
-        }
+        support::define_bench_shot_fields(&mut store)?;
         store.insert("Project", obj(json!({"name": "Bench"})))?;
         for s in 1..=100 {
             store.insert("Sequence", obj(json!({"code": format!("SQ{s:03}")})))?;

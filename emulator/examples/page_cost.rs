@@ -19,7 +19,6 @@ use support::obj;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use shotgrid_emulator::model::schema::FieldKind;
 use shotgrid_emulator::{start_with, Config, ScriptUser, ServerOptions};
 
 const SHOTS: usize = 50_000;
@@ -92,17 +91,7 @@ fn main() -> anyhow::Result<()> {
 /// 50,000 Shots with the bench's fields (bench/cases.mjs `seedShots`).
 fn seed(running: &shotgrid_emulator::Running) -> anyhow::Result<()> {
     let mut store = running.backend().store_mut();
-    for (f, k) in [
-        ("description", FieldKind::Text),
-        ("sg_status_list", FieldKind::StatusList),
-        ("sg_cut_in", FieldKind::Number),
-        ("sg_cut_out", FieldKind::Number),
-        ("sg_cut_duration", FieldKind::Number),
-        ("project", FieldKind::Entity),
-        ("sg_sequence", FieldKind::Entity),
-    ] {
-        store.define_field("Shot", f, k)?;
-    }
+    support::define_bench_shot_fields(&mut store)?;
     store.insert("Project", obj(json!({"name": "Bench Project"})))?;
     for s in 0..10 {
         store.insert("Sequence", obj(json!({"code": format!("BSQ{s}")})))?;

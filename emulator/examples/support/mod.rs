@@ -1,6 +1,24 @@
 //! Helpers shared by the emulator's examples (benchmarks).
 
 use serde_json::{Map, Value};
+use shotgrid_emulator::model::schema::FieldKind;
+use shotgrid_emulator::model::store::Store;
+
+/// Defines the Shot fields the benchmark's seed writes (bench/cases.mjs `seedShots`).
+pub fn define_bench_shot_fields(store: &mut Store) -> anyhow::Result<()> {
+    for (f, k) in [
+        ("description", FieldKind::Text),
+        ("sg_status_list", FieldKind::StatusList),
+        ("sg_cut_in", FieldKind::Number),
+        ("sg_cut_out", FieldKind::Number),
+        ("sg_cut_duration", FieldKind::Number),
+        ("project", FieldKind::Entity),
+        ("sg_sequence", FieldKind::Entity),
+    ] {
+        store.define_field("Shot", f, k)?;
+    }
+    Ok(())
+}
 
 /// The fields of a JSON object (an empty map for anything else).
 pub fn obj(v: Value) -> Map<String, Value> {
