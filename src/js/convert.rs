@@ -49,8 +49,8 @@ pub fn get_function(obj: &JsValue, key: &str) -> Result<Option<Function>, Error>
         .map_err(|_| Error::invalid_input(&path, "must be a function"))
 }
 
-/// The attempt sender the package's `api.js` passes to `connect` under the symbol
-/// `Symbol.for("shotgrid-wasm.send")` (a symbol key: invisible to `JSON.stringify`,
+/// The attempt sender (`send.js`) the package's `api.js` passes to `connect` under the
+/// symbol `Symbol.for("shotgrid-wasm.send")` (a symbol key: invisible to `JSON.stringify`,
 /// so never mistaken for a user option; see `transport::SendFn`).
 pub fn sender(options: &JsValue) -> Option<Function> {
     package_hook(options, "shotgrid-wasm.send")

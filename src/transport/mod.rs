@@ -43,8 +43,8 @@ pub struct FetchTransport {
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
-    /// `send(fetch, url, method, head, body, signal, ms, names, mode)` of `api.js`:
-    /// one attempt. `head` is `name\nvalue\n…`; it resolves (never rejects) to `[0,
+    /// `send(fetch, url, method, head, body, signal, ms, names, mode)` of the package's
+    /// `send.js`: one attempt. `head` is `name\nvalue\n…`; it resolves (never rejects) to `[0,
     /// status, headers ("name\nvalue\n…" of `names` present, or null), Uint8Array]`,
     /// `[1]` when `ms` passed first, `[2]` when `signal` aborted first, `[3, error]`
     /// when `fetch` or the body failed, `[4]` when `fetch` gave no Response. With

@@ -1,4 +1,4 @@
-// Pages of records are decoded by the package's JS page decoder (pkg/api.js). These
+// Pages of records are decoded by the package's JS page decoder (pkg/send.js). These
 // cases pin it to the wasm transcoder's output (src/protocol/transcode.rs, whose tests
 // check it against the Value flattener): same records, key order, links and errors.
 // An injected fetch answers crafted bodies; no emulator needed.
