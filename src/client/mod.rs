@@ -772,11 +772,16 @@ impl<T: Transport> Client<T> {
 pub const MAX_SAFE_ID: u64 = (1 << 53) - 1;
 
 /// `req` with `Authorization: Bearer {token}`.
-pub(crate) fn with_bearer(req: HttpRequest, token: &Secret) -> HttpRequest {
+fn with_bearer(req: HttpRequest, token: &Secret) -> HttpRequest {
+    req.header("Authorization", bearer_value(token))
+}
+
+/// `Bearer {token}`: the value of the `Authorization` header.
+pub(crate) fn bearer_value(token: &Secret) -> String {
     let mut value = String::with_capacity(7 + token.expose().len());
     value.push_str("Bearer ");
     value.push_str(token.expose());
-    req.header("Authorization", value)
+    value
 }
 
 /// Validates field names and appends `?fields=a,b` to `path`.

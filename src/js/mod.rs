@@ -469,13 +469,6 @@ fn run_record(
     )
 }
 
-/// The calls with a fast path (see [`plan_record`]).
-pub(crate) enum RecordOp {
-    Read,
-    Create,
-    Update,
-}
-
 /// A one-record call whose first attempt is in flight (see [`plan_record`]), until
 /// the package's JS settles it with [`ShotGrid::plan_ok`] or [`ShotGrid::resume`].
 struct Planned {
@@ -494,47 +487,47 @@ struct PlannedCalls {
     free: Vec<u32>,
 }
 
+impl PlannedCalls {
+    /// An empty slot's id, taken before anything is sent (so a call that cannot be
+    /// kept is never sent twice).
+    fn reserve(&mut self) -> Option<u32> {
+        if let Some(id) = self.free.pop() {
+            return Some(id);
+        }
+        let id = u32::try_from(self.slots.len()).ok()?;
+        self.slots.push(None);
+        Some(id)
+    }
+
+    /// Puts the call in its reserved slot.
+    fn fill(&mut self, id: u32, p: Planned) {
+        if let Some(slot) = self.slots.get_mut(id as usize) {
+            *slot = Some(p);
+        }
+    }
+
+    /// Gives back a reserved slot that was never filled (nothing was sent).
+    fn release(&mut self, id: u32) {
+        self.free.push(id);
+    }
+
+    /// Empties the slot `id` and hands back what it held (a call is settled once: an
+    /// empty slot stays as it is).
+    fn take(&mut self, id: u32) -> Option<Planned> {
+        let taken = self.slots.get_mut(id as usize)?.take();
+        if taken.is_some() {
+            self.free.push(id);
+        }
+        taken
+    }
+}
+
 thread_local! {
     static PLANNED: RefCell<PlannedCalls> = RefCell::new(PlannedCalls::default());
 }
 
-/// An empty slot's id, taken before anything is sent (so a call that cannot be kept
-/// is never sent twice); [`keep_planned`] fills it, [`take_planned`] empties it.
-fn reserve_planned() -> Option<u32> {
-    PLANNED.with(|cell| {
-        let mut calls = cell.borrow_mut();
-        if let Some(id) = calls.free.pop() {
-            return Some(id);
-        }
-        let id = u32::try_from(calls.slots.len()).ok()?;
-        calls.slots.push(None);
-        Some(id)
-    })
-}
-
-/// Fills the slot `id` reserved, or frees it (`None`: nothing was sent).
-fn keep_planned(id: u32, p: Option<Planned>) {
-    PLANNED.with(|cell| {
-        let mut calls = cell.borrow_mut();
-        let kept = p.is_some();
-        if let Some(slot) = calls.slots.get_mut(id as usize) {
-            *slot = p;
-        }
-        if !kept {
-            calls.free.push(id);
-        }
-    })
-}
-
-fn take_planned(id: u32) -> Option<Planned> {
-    PLANNED.with(|cell| {
-        let mut calls = cell.borrow_mut();
-        let taken = calls.slots.get_mut(id as usize).and_then(Option::take);
-        if taken.is_some() {
-            calls.free.push(id);
-        }
-        taken
-    })
+fn planned<R>(f: impl FnOnce(&mut PlannedCalls) -> R) -> R {
+    PLANNED.with(|cell| f(&mut cell.borrow_mut()))
 }
 
 /// The fast path of a one-record call (read, create, update): its first attempt is
@@ -544,36 +537,35 @@ fn take_planned(id: u32) -> Option<Planned> {
 /// [`ShotGrid::resume`], which carries on from that attempt as the engine's loop
 /// would have (retries, the token replay, errors). `None`, when nothing was sent (the
 /// caller then uses the async path): no token that is not due for renewal, a request
-/// that cannot be built or sent as it is; the async path gives the same call its
-/// typed error or its token first.
+/// that cannot be sent as it is; the async path gives the same call its typed error
+/// or its token first.
 fn plan_record(
     inner: &Rc<Client<FetchTransport>>,
     req: HttpRequest,
     write: bool,
 ) -> Option<JsValue> {
+    // Never the token to another host (the engine's loop refuses such a request too).
     if !inner.site().owns(&req.url) {
         return None;
     }
     let token = inner.fresh_token()?;
-    let id = reserve_planned()?;
-    let started = inner.transport().start_js(
-        &crate::client::with_bearer(req.clone(), &token),
-        Some(AnswerKind::Record),
-    );
+    let id = planned(PlannedCalls::reserve)?;
+    let authorization = crate::client::bearer_value(&token);
+    let started = inner
+        .transport()
+        .start_js(&req, Some(&authorization), Some(AnswerKind::Record));
     let Ok((promise, budget)) = started else {
-        keep_planned(id, None);
+        planned(|calls| calls.release(id));
         return None;
     };
-    keep_planned(
-        id,
-        Some(Planned {
-            client: inner.clone(),
-            req,
-            write,
-            token,
-            budget,
-        }),
-    );
+    let call = Planned {
+        client: inner.clone(),
+        req,
+        write,
+        token,
+        budget,
+    };
+    planned(|calls| calls.fill(id, call));
     Some(js_sys::Array::of2(&JsValue::from(id), &promise).into())
 }
 
@@ -634,9 +626,7 @@ fn read_args(
     id: &JsValue,
     options: &JsValue,
 ) -> Result<(String, u64, Option<Vec<String>>, bool), Error> {
-    let ty = entity_type
-        .as_string()
-        .ok_or_else(|| Error::invalid_input("entityType", "must be a string such as \"Shot\""))?;
+    let ty = entity_type_arg(entity_type)?;
     let id = parse_id(id)?;
     let (fields, raw) = parse_fields(&js_to_json(options, "options")?)?;
     Ok((ty, id, fields, raw))
@@ -652,7 +642,7 @@ impl ShotGrid {
     /// (the package's `api.js` calls it).
     #[wasm_bindgen(js_name = __ok)]
     pub fn plan_ok(id: u32) {
-        if let Some(p) = take_planned(id) {
+        if let Some(p) = planned(|calls| calls.take(id)) {
             p.client.budget.borrow_mut().earn();
         }
     }
@@ -662,7 +652,7 @@ impl ShotGrid {
     /// (the package's `api.js` calls it).
     #[wasm_bindgen(js_name = __resume)]
     pub fn resume(id: u32, outcome: JsValue) -> Promise {
-        let Some(p) = take_planned(id) else {
+        let Some(p) = planned(|calls| calls.take(id)) else {
             return reject(Error::invalid_input("id", "no call waits on it"));
         };
         let first = FetchTransport::outcome(&outcome, p.budget, Some(AnswerKind::Record));
@@ -842,24 +832,6 @@ impl ShotGrid {
         let data = js_to_json(data, "data")?;
         let fields = write_fields(options)?;
         self.inner.update_req(&ty, id, &data, &fields)
-    }
-
-    /// The fast path of `read` (not raw), `create` and `update` (the package's
-    /// `api.js` calls it): see [`plan_record`]. `undefined`: use `__call`.
-    pub(crate) fn plan(&self, op: RecordOp, [a, b, c, d]: [&JsValue; 4]) -> JsValue {
-        let call = match op {
-            RecordOp::Read => read_args(a, b, c)
-                .ok()
-                .filter(|args| !args.3)
-                .and_then(|(ty, id, fields, _)| {
-                    self.inner.read_req(&ty, id, fields.as_deref()).ok()
-                })
-                .map(|req| (req, false)),
-            RecordOp::Create => self.create_req(a, b, c).ok().map(|req| (req, true)),
-            RecordOp::Update => self.update_req(a, b, c, d).ok().map(|req| (req, true)),
-        };
-        call.and_then(|(req, write)| plan_record(&self.inner, req, write))
-            .unwrap_or(JsValue::UNDEFINED)
     }
 
     /// Deletes (retires) a record.

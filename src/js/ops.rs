@@ -13,7 +13,7 @@
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use super::{reject, RecordOp, ShotGrid};
+use super::{plan_record, read_args, reject, ShotGrid};
 use crate::protocol::Error;
 
 /// Declares an op list: the enum of its ops (in order) and the JS method names.
@@ -165,13 +165,21 @@ impl ShotGrid {
     /// `__call` (the package's `api.js` calls it; see `js::plan_record`).
     #[wasm_bindgen(js_name = __plan)]
     pub fn plan_call(&self, op: u32, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue {
-        let op = match Call::from_code(op) {
-            Some(Call::Read) => RecordOp::Read,
-            Some(Call::Create) => RecordOp::Create,
-            Some(Call::Update) => RecordOp::Update,
-            _ => return JsValue::UNDEFINED,
+        // (request, write); bad input and raw reads take `__call`, which answers them.
+        let call = match Call::from_code(op) {
+            Some(Call::Read) => read_args(&a, &b, &c)
+                .ok()
+                .filter(|(_, _, _, raw)| !raw)
+                .and_then(|(ty, id, fields, _)| {
+                    self.inner.read_req(&ty, id, fields.as_deref()).ok()
+                })
+                .map(|req| (req, false)),
+            Some(Call::Create) => self.create_req(&a, &b, &c).ok().map(|req| (req, true)),
+            Some(Call::Update) => self.update_req(&a, &b, &c, &d).ok().map(|req| (req, true)),
+            _ => None,
         };
-        self.plan(op, [&a, &b, &c, &d])
+        call.and_then(|(req, write)| plan_record(&self.inner, req, write))
+            .unwrap_or(JsValue::UNDEFINED)
     }
 
     /// Runs the method or getter [`SYNC`]`[op]`: its value, or a thrown

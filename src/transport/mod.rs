@@ -210,10 +210,12 @@ impl FetchTransport {
     /// (see [`SendFn`]) and the attempt's budget, the same budget, signal and errors
     /// as [`Transport::send_ext`]. With a `kind`, a 2xx answer that decodes comes back
     /// decoded and without its body. Nothing is awaited: [`FetchTransport::outcome`]
-    /// reads what the promise gives.
+    /// reads what the promise gives. `authorization`: an `Authorization` value sent
+    /// after `req`'s own headers (so a caller need not copy the request to add it).
     pub(crate) fn start_js(
         &self,
         req: &HttpRequest,
+        authorization: Option<&str>,
         kind: Option<AnswerKind>,
     ) -> Result<(Promise, f64), Error> {
         if self.signal.as_ref().is_some_and(AbortSignal::aborted) {
@@ -221,7 +223,9 @@ impl FetchTransport {
         }
         let budget = self.attempt_budget(false)?;
         let mut head = String::new();
-        for (name, value) in &req.headers {
+        let extra = authorization.map(|v| ("Authorization", v));
+        let headers = req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        for (name, value) in headers.chain(extra) {
             if !valid_header_value(value) {
                 return Err(Error::invalid_input(
                     "headers",
@@ -554,7 +558,7 @@ impl Transport for FetchTransport {
         req: HttpRequest,
         kind: Option<AnswerKind>,
     ) -> Result<(HttpResponse, Option<Handle>), Error> {
-        let (promise, budget) = self.start_js(&req, kind)?;
+        let (promise, budget) = self.start_js(&req, None, kind)?;
         let outcome = JsFuture::from(promise).await.map_err(|e| js_failure(&e))?;
         Self::outcome(&outcome, budget, kind)
     }

@@ -298,7 +298,14 @@ pub fn json_numbers() {
 
 /// Declares one `#[wasm_bindgen_test]` per scenario of this module: the same list for
 /// the Node and the Chromium suites.
-macro_rules! scenario_tests {
+macro_rules! all_scenario_tests {
+    () => {
+        common::all_scenario_tests!(
+            async: info, read_record, wrong_secret, missing_record, invalid_input,
+                connect_without_sender, corrupted_token, single_flight_refresh;
+            sync: json_numbers, op_lists_match_api_js
+        );
+    };
     (async: $($a:ident),* ; sync: $($s:ident),*) => {
         $(
             #[wasm_bindgen_test::wasm_bindgen_test]
@@ -312,18 +319,6 @@ macro_rules! scenario_tests {
                 common::$s();
             }
         )*
-    };
-}
-pub(crate) use scenario_tests;
-
-/// Every scenario, for [`scenario_tests`].
-macro_rules! all_scenario_tests {
-    () => {
-        common::scenario_tests!(
-            async: info, read_record, wrong_secret, missing_record, invalid_input,
-                connect_without_sender, corrupted_token, single_flight_refresh;
-            sync: json_numbers, op_lists_match_api_js
-        );
     };
 }
 pub(crate) use all_scenario_tests;
