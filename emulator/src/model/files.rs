@@ -12,6 +12,7 @@
 //! as they arrived ([`Content`]) instead of copying them into one buffer.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
@@ -100,36 +101,17 @@ pub struct PendingUpload {
     pub data: Option<Bytes>,
     /// Parts of a multipart upload by number: bytes and quoted ETag.
     pub parts: BTreeMap<u32, (Bytes, String)>,
-    /// The SHA-256 of parts `1..=hashed_through`, in order.
-    hasher: Sha256,
-    /// The last part fed to `hasher` (0: none).
-    hashed_through: u32,
     created: Instant,
 }
 
 impl PendingUpload {
-    /// Feeds `hasher` every part that follows the hashed ones without a gap.
-    fn advance_hash(&mut self) {
-        while let Some((bytes, _)) = self.parts.get(&(self.hashed_through + 1)) {
-            self.hasher.update(bytes);
-            self.hashed_through += 1;
-        }
-    }
-
-    /// The content and lower-case hex SHA-256 of the upload as it stands: its data, or
-    /// its parts in order (the parts not hashed yet are hashed now).
-    fn content_and_sha256(&self) -> (Content, String) {
+    /// The content of the upload as it stands: its data, or its parts in order (not
+    /// copied).
+    fn content(&self) -> Content {
         if !self.multipart {
-            let data = self.data.clone().unwrap_or_default();
-            let sha = sha256_hex(&data);
-            return (Content::from(data), sha);
+            return Content::from(self.data.clone().unwrap_or_default());
         }
-        let mut hasher = self.hasher.clone();
-        for (_, (bytes, _)) in self.parts.range(self.hashed_through + 1..) {
-            hasher.update(bytes);
-        }
-        let content = Content::from_parts(self.parts.values().map(|(b, _)| b.clone()).collect());
-        (content, hex(&hasher.finalize()))
+        Content::from_parts(self.parts.values().map(|(b, _)| b.clone()).collect())
     }
 }
 
@@ -139,6 +121,13 @@ impl PendingUpload {
 pub struct Content {
     pieces: Vec<Bytes>,
     len: usize,
+}
+
+impl Blob {
+    /// Lower-case hex SHA-256 of the bytes (hashed on the first call).
+    pub fn sha256(&self) -> &str {
+        self.sha256.get_or_init(|| self.content.sha256_hex())
+    }
 }
 
 impl From<Bytes> for Content {
@@ -157,6 +146,15 @@ impl Content {
     /// Size in bytes.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Lower-case hex SHA-256 of the bytes.
+    pub fn sha256_hex(&self) -> String {
+        let mut hasher = Sha256::new();
+        for piece in &self.pieces {
+            hasher.update(piece);
+        }
+        hex(&hasher.finalize())
     }
 
     /// Whether there are no bytes.
@@ -203,8 +201,12 @@ impl Content {
 pub struct Blob {
     /// The bytes.
     pub content: Content,
-    /// Lower-case hex SHA-256 of the bytes.
-    pub sha256: String,
+    /// Lower-case hex SHA-256 of the bytes, worked out when first asked for
+    /// ([`Blob::sha256`]): nothing on the upload path needs it unless the site persists
+    /// (blobs are stored under it), so an upload's parts are never hashed while they
+    /// arrive (~20 ms of CPU for each 8 MiB part, which the client under test would
+    /// share the machine with).
+    sha256: OnceLock<String>,
     /// Content type recorded at upload (`application/octet-stream` if none was sent).
     pub content_type: String,
     /// File name.
@@ -381,8 +383,6 @@ impl FileStore {
                 content_type: None,
                 data: None,
                 parts: BTreeMap::new(),
-                hasher: Sha256::new(),
-                hashed_through: 0,
                 created: Instant::now(),
             },
         );
@@ -452,14 +452,7 @@ impl FileStore {
         if !p.multipart {
             return Err(FileError::WrongKind("this is not a multipart upload"));
         }
-        let same = p.parts.get(&part).is_some_and(|(old, _)| *old == bytes);
-        if part <= p.hashed_through && !same {
-            // A hashed part changed: hash again from the start.
-            p.hasher = Sha256::new();
-            p.hashed_through = 0;
-        }
         p.parts.insert(part, (bytes, etag.clone()));
-        p.advance_hash();
         if p.content_type.is_none() {
             p.content_type = content_type;
         }
@@ -542,17 +535,17 @@ impl FileStore {
     /// Completes an upload after [`FileStore::check_complete`]: stores its bytes as a
     /// blob and returns the blob id and the consumed upload.
     pub fn finish(&mut self, upload_id: &str) -> Result<(u64, PendingUpload), FileError> {
-        let (content, sha256) = self.completed(upload_id)?;
-        self.finish_completed(upload_id, content, sha256)
+        let content = self.completed(upload_id)?;
+        self.finish_completed(upload_id, content, None)
     }
 
-    /// [`FileStore::finish`] with the content and SHA-256 already taken by
-    /// [`FileStore::completed`].
+    /// [`FileStore::finish`] with the content already taken by
+    /// [`FileStore::completed`], and its SHA-256 if it was worked out (to persist it).
     pub fn finish_completed(
         &mut self,
         upload_id: &str,
         content: Content,
-        sha256: String,
+        sha256: Option<String>,
     ) -> Result<(u64, PendingUpload), FileError> {
         let p = self
             .pending
@@ -562,12 +555,12 @@ impl FileStore {
         Ok((blob, p))
     }
 
-    /// Stores content whose lower-case hex SHA-256 is `sha256` as a new blob and
-    /// returns its id.
+    /// Stores content (whose lower-case hex SHA-256 is `sha256`, if known) as a new
+    /// blob and returns its id.
     fn store_blob(
         &mut self,
         content: Content,
-        sha256: String,
+        sha256: Option<String>,
         content_type: Option<&str>,
         filename: &str,
     ) -> u64 {
@@ -577,7 +570,7 @@ impl FileStore {
             id,
             Blob {
                 content,
-                sha256,
+                sha256: sha256.map(OnceLock::from).unwrap_or_default(),
                 content_type: content_type
                     .filter(|c| !c.is_empty())
                     .unwrap_or("application/octet-stream")
@@ -626,7 +619,7 @@ impl FileStore {
             .iter()
             .map(|(id, b)| BlobMeta {
                 id: *id,
-                sha256: b.sha256.clone(),
+                sha256: b.sha256().to_string(),
                 content_type: b.content_type.clone(),
                 filename: b.filename.clone(),
                 size: b.content.len() as u64,
@@ -671,7 +664,7 @@ impl FileStore {
                         meta.id,
                         Blob {
                             content: Content::from(Bytes::from(bytes)),
-                            sha256: meta.sha256,
+                            sha256: OnceLock::from(meta.sha256),
                             content_type: meta.content_type,
                             filename: meta.filename,
                         },
@@ -705,18 +698,20 @@ impl FileStore {
 
     /// The SHA-256 of every stored file.
     pub fn blob_hashes(&self) -> std::collections::HashSet<String> {
-        self.blobs.values().map(|b| b.sha256.clone()).collect()
+        self.blobs
+            .values()
+            .map(|b| b.sha256().to_string())
+            .collect()
     }
 
-    /// The content a completion would store and its lower-case hex SHA-256, without
-    /// consuming the upload (call after [`FileStore::check_complete`]). Cheap for a
-    /// multipart upload whose parts arrived: they are hashed as they come.
-    pub fn completed(&self, upload_id: &str) -> Result<(Content, String), FileError> {
+    /// The content a completion would store, without consuming the upload (call after
+    /// [`FileStore::check_complete`]). Cheap: the parts are not copied.
+    pub fn completed(&self, upload_id: &str) -> Result<Content, FileError> {
         let p = self
             .pending
             .get(upload_id)
             .ok_or(FileError::UnknownUpload)?;
-        Ok(p.content_and_sha256())
+        Ok(p.content())
     }
 
     /// Forgets uploads pending for more than a day.
@@ -927,18 +922,18 @@ mod tests {
         f.check_complete(&id, &target(), Some(&etags)).unwrap();
         let (blob, _) = f.finish(&id).unwrap();
         let b = f.blob(blob).unwrap();
-        (b.content.to_vec(), b.sha256.clone())
+        (b.content.to_vec(), b.sha256().to_string())
     }
 
     #[test]
-    fn the_running_hash_is_that_of_the_parts_in_order_whatever_their_arrival() {
+    fn the_hash_is_that_of_the_parts_in_order_whatever_their_arrival() {
         let whole = b"aaaabbbbccccd";
         let want = sha256_hex(whole);
         for puts in [
             vec![(1, &b"aaaa"[..]), (2, b"bbbb"), (3, b"cccc"), (4, b"d")],
             vec![(4, &b"d"[..]), (2, b"bbbb"), (3, b"cccc"), (1, b"aaaa")],
             vec![(3, &b"cccc"[..]), (1, b"aaaa"), (4, b"d"), (2, b"bbbb")],
-            // A retried part with the same bytes, after it was hashed.
+            // A retried part with the same bytes.
             vec![
                 (1, &b"aaaa"[..]),
                 (2, b"bbbb"),
@@ -946,7 +941,7 @@ mod tests {
                 (3, b"cccc"),
                 (4, b"d"),
             ],
-            // A hashed part replaced by other bytes, then by the right ones.
+            // A part replaced by other bytes, then by the right ones.
             vec![
                 (1, &b"aaaa"[..]),
                 (2, b"xxxx"),
@@ -971,6 +966,37 @@ mod tests {
         let (bytes, sha) = complete_parts(&[(1, b"aaaa"), (2, b"bbbb"), (1, b"AAAA")]);
         assert_eq!(bytes, b"AAAAbbbb");
         assert_eq!(sha, sha256_hex(b"AAAAbbbb"));
+    }
+
+    #[test]
+    fn a_blob_is_hashed_when_first_asked_not_while_its_parts_arrive() {
+        let mut f = FileStore::new(StorageMode::S3, 1);
+        let id = f.begin(target(), UploadType::Attachment, StorageMode::S3, "a", true);
+        let e1 = f.put_part(&id, 1, Bytes::from_static(b"ab"), None).unwrap();
+        let e2 = f.put_part(&id, 2, Bytes::from_static(b"c"), None).unwrap();
+        f.check_complete(&id, &target(), Some(&[e1, e2])).unwrap();
+        let (blob, _) = f.finish(&id).unwrap();
+        let b = f.blob(blob).unwrap();
+        assert!(b.sha256.get().is_none(), "hashed before anyone asked");
+        assert_eq!(b.sha256(), sha256_hex(b"abc"));
+        assert_eq!(
+            b.sha256.get().map(String::as_str),
+            Some(sha256_hex(b"abc").as_str())
+        );
+        // A hash worked out for persisting is kept, not worked out again.
+        let id = f.begin(
+            target(),
+            UploadType::Attachment,
+            StorageMode::S3,
+            "b",
+            false,
+        );
+        f.put_single(&id, Bytes::from_static(b"xyz"), None).unwrap();
+        let content = f.completed(&id).unwrap();
+        let (blob, _) = f
+            .finish_completed(&id, content, Some("given".into()))
+            .unwrap();
+        assert_eq!(f.blob(blob).unwrap().sha256(), "given");
     }
 
     #[test]

@@ -158,7 +158,7 @@ async fn file_sha256(_: Admin, State(state): State<AppState>, Path(raw): Path<St
     match files.attachment_blob(id) {
         Some(blob) => json_response(
             StatusCode::OK,
-            &json!({"attachment_id": id, "sha256": blob.sha256, "size": blob.content.len()}),
+            &json!({"attachment_id": id, "sha256": blob.sha256(), "size": blob.content.len()}),
         ),
         None => ApiError::not_found(format!("Attachment: {id} has no stored file")).into_response(),
     }

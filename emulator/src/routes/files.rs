@@ -641,13 +641,19 @@ fn complete(
             req.etags.as_deref(),
         )
         .map_err(file_error)?;
-    // Cheap: the parts were hashed as they arrived and are not copied.
-    let (content, sha256) = files.completed(&req.upload_id).map_err(file_error)?;
-    // The bytes are durable before any record refers to them.
-    if let Some(p) = backend.persister() {
-        p.save_blob(&sha256, content.pieces())
-            .map_err(|e| ModelError::Persist(e.to_string()))?;
-    }
+    // Cheap: the parts are not copied.
+    let content = files.completed(&req.upload_id).map_err(file_error)?;
+    // The bytes are durable before any record refers to them, stored under their
+    // SHA-256 (worked out here only when the site persists: see `Blob::sha256`).
+    let sha256 = match backend.persister() {
+        Some(p) => {
+            let sha256 = content.sha256_hex();
+            p.save_blob(&sha256, content.pieces())
+                .map_err(|e| ModelError::Persist(e.to_string()))?;
+            Some(sha256)
+        }
+        None => None,
+    };
     let actor = acting_user(&mut store, session);
     let files_before = files.clone();
     store.begin();
@@ -701,7 +707,7 @@ fn link_upload(
     files: &mut FileStore,
     target: &Target,
     req: &Completion,
-    (content, sha256): (Content, String),
+    (content, sha256): (Content, Option<String>),
     actor: &Actor,
     base: &str,
     events: &mut Vec<Value>,
