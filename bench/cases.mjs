@@ -247,12 +247,11 @@ export async function pagination(ctx, concurrency = 8, rounds = 1, expected = un
 }
 
 /**
- * 2b. Client CPU per call: the reads of case 2 answered in memory (a `fetch` that returns
- * a canned Response at once, no network, no server), ours vs raw fetch + JSON, after
- * `warm` calls of each. What each side's own code costs per call, hot; case 2 adds the
- * network and a server on the same cores, and runs this code cold after each wait.
+ * The reads of case 2 answered in memory (a `fetch` that returns a canned Response at
+ * once: no network, no server): `ours()` and `raw()` each make one read of Shot 1 and
+ * check it.
  */
-export async function callCpu(ctx, n = 10_000, rounds = 20, warm = 5_000) {
+async function cannedReads(ctx) {
   const record = { type: "Shot", id: 1, attributes: { code: "SH001" }, relationships: {}, links: { self: "/api/v1/entity/shots/1" } };
   const body = JSON.stringify({ data: record, links: { self: "/api/v1/entity/shots/1" } });
   const token = JSON.stringify({ access_token: "t", token_type: "Bearer", expires_in: 600, refresh_token: "r" });
@@ -262,22 +261,66 @@ export async function callCpu(ctx, n = 10_000, rounds = 20, warm = 5_000) {
   const sg = await ctx.ShotGrid.connect({ site, auth: { grant: "client_credentials", clientId: "a", clientSecret: "b" }, fetch: canned });
   const url = `${site}/api/v1/entity/shots/1?fields=code`;
   const headers = { authorization: "Bearer t", accept: "application/json" };
-  const ours = async (k) => {
-    for (let i = 0; i < k; i++) {
+  return {
+    async ours() {
       const r = await sg.read("Shot", 1, { fields: ["code"] });
       check(r.id === 1 && r.code === "SH001", `ours read ${JSON.stringify(r)}`);
-    }
-  };
-  const raw = async (k) => {
-    for (let i = 0; i < k; i++) {
+    },
+    async raw() {
       const res = await canned(url, { headers });
       const r = flatten((await res.json()).data);
       check(r.id === 1 && r.code === "SH001", `raw read ${JSON.stringify(r)}`);
+    },
+  };
+}
+
+/**
+ * 2b. Client CPU per call: the reads of case 2 answered in memory (`cannedReads`), ours
+ * vs raw fetch + JSON, after `warm` calls of each. What each side's own code costs per
+ * call, hot; case 2 adds the network and a server on the same cores, and runs this code
+ * cold after each wait (2c).
+ */
+export async function callCpu(ctx, n = 10_000, rounds = 20, warm = 5_000) {
+  const { ours, raw } = await cannedReads(ctx);
+  const loop = (one) => async (k) => {
+    for (let i = 0; i < k; i++) await one();
+  };
+  await loop(ours)(warm);
+  await loop(raw)(warm);
+  const per = Math.ceil(n / rounds);
+  const [o, r] = await sideBySideAll(rounds, [() => loop(ours)(per), () => loop(raw)(per)]);
+  return { calls: per, oursUs: (o / per) * 1000, rawUs: (r / per) * 1000 };
+}
+
+/**
+ * 2c. The same in-memory reads as 2b, each made once between real round trips to the
+ * site (a raw read by id, as in case 2): what each side's code costs when it runs
+ * as it does in case 2, between waits on the network, rather than in a tight loop.
+ * Three sides alternate in blocks: the round trip alone, the round trip plus one of
+ * ours, the round trip plus one raw; each side's cost is its block minus the trip's.
+ */
+export async function callCold(ctx, n = 2000, rounds = 20) {
+  const { ours, raw } = await cannedReads(ctx);
+  const token = await rawToken(ctx.env);
+  const sg = await connect(ctx);
+  const shot = await sg.findOne("Shot", null, { sort: ["id"], fields: ["code"] });
+  check(shot && typeof shot.code === "string", "a Shot to read");
+  const url = `${ctx.env.url}/api/v1/entity/shots/${shot.id}?fields=code`;
+  const headers = { authorization: `Bearer ${token}`, accept: "application/json" };
+  const trip = async () => {
+    const res = await fetch(url, { headers });
+    const r = flatten((await res.json()).data);
+    check(r.id === shot.id && r.code === shot.code, `raw read ${JSON.stringify(r)}`);
+  };
+  const per = Math.ceil(n / rounds);
+  const block = (then) => async () => {
+    // The in-memory read first, so a block ends on the network (workerd's clock
+    // moves only on I/O).
+    for (let i = 0; i < per; i++) {
+      if (then) await then();
+      await trip();
     }
   };
-  await ours(warm);
-  await raw(warm);
-  const per = Math.ceil(n / rounds);
-  const [o, r] = await sideBySideAll(rounds, [() => ours(per), () => raw(per)]);
-  return { calls: per, oursUs: (o / per) * 1000, rawUs: (r / per) * 1000 };
+  const [t, o, r] = await sideBySideAll(rounds, [block(null), block(ours), block(raw)]);
+  return { calls: per, tripMs: t, oursUs: ((o - t) / per) * 1000, rawUs: ((r - t) / per) * 1000 };
 }

@@ -135,6 +135,8 @@ async function casesIn(rt, label, site = env) {
   row(`2. call overhead (${label}): 2,000 sequential reads by id, throughput ours/raw`, `${x(o.ratio)} (ours ${o.oursMs.toFixed(1)} ms, raw ${o.rawMs.toFixed(1)} ms per ${o.calls}; medians of ${2000 / o.calls} alternating blocks)`, "≥ 0.9×", o.ratio >= 0.9);
   const cpu = await rt.run("callCpu");
   row(`2. client CPU per read (${label}), fetch answered in memory (no network), hot`, `ours ${cpu.oursUs.toFixed(1)} µs, raw fetch + JSON ${cpu.rawUs.toFixed(1)} µs (medians of blocks of ${cpu.calls})`);
+  const cold = await rt.run("callCold", 2000, Number(process.env.BENCH_ROUNDS ?? 20));
+  row(`2. client CPU per read (${label}), the same in-memory reads each run between real round trips (as in case 2), not in a loop`, `ours ${cold.oursUs.toFixed(1)} µs, raw fetch + JSON ${cold.rawUs.toFixed(1)} µs: ${x(cold.oursUs / cpu.oursUs)} and ${x(cold.rawUs / cpu.rawUs)} their hot cost; ours − raw ${(cold.oursUs - cold.rawUs).toFixed(0)} µs, against ${((o.oursMs - o.rawMs) / o.calls * 1000).toFixed(0)} µs in case 2 (blocks of ${cold.calls} minus the round trips alone, ${(cold.tripMs / cold.calls * 1000).toFixed(0)} µs each)`);
   row(`2. call overhead (${label}): raw fetch with an abortable timeout per request (AbortController + timer) vs raw`, `${x(o.rawMs / o.timedMs)} of raw's throughput (${o.timedMs.toFixed(1)} ms per ${o.calls}); ours vs it: ${x(o.timedRatio)}`);
   row(`2. call overhead (${label}): the package's attempt sender alone (pkg/send.js: fetch, timeout, record decoding; no wasm) vs raw`, `${x(o.rawMs / o.senderMs)} of raw's throughput (${o.senderMs.toFixed(1)} ms per ${o.calls}); ours vs it: ${x(o.senderMs / o.oursMs)}`);
   }

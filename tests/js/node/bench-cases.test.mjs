@@ -52,6 +52,9 @@ test("Node: cases 2-4 read the right records and report timings of both sides", 
   assert.ok(o.senderMs > 0);
   const cpu = await cases.callCpu(node(), 200, 2, 50);
   assert.ok(cpu.oursUs > 0 && cpu.rawUs > 0);
+  const cold = await cases.callCold(node(), 20, 2);
+  assert.equal(cold.calls, 10);
+  assert.ok(cold.tripMs > 0 && Number.isFinite(cold.oursUs) && Number.isFinite(cold.rawUs));
   assert.equal(o.calls, 10);
   assert.ok(o.oursMs > 0 && o.rawMs > 0 && Number.isFinite(o.ratio));
   const d = await cases.decode(node(), 1, SHOTS);
@@ -70,6 +73,10 @@ test("Node: a wrong count or a wrong record makes a case throw instead of scorin
   await assert.rejects(cases.decode(short, 1), /bench check failed: raw read 1200, ours 1199/);
   const altered = { ...node(), ShotGrid: { connect: async (o) => wrap(await ShotGrid.connect(o), (all) => { all[0] = { ...all[0], sg_cut_out: -1 }; return all; }) } };
   await assert.rejects(cases.decode(altered, 1), /field sg_cut_out/);
+  // A read by id answering another record is caught in memory (2b, 2c) too.
+  const wrongRead = { ...node(), ShotGrid: { connect: async (o) => new Proxy(await ShotGrid.connect(o), { get: (t, k) => (k === "read" ? async (...a) => ({ ...(await t.read(...a)), code: "SH002" }) : typeof t[k] === "function" ? t[k].bind(t) : t[k]) }) } };
+  await assert.rejects(cases.callCpu(wrongRead, 20, 2, 5), /bench check failed: ours read/);
+  await assert.rejects(cases.callCold(wrongRead, 20, 2), /bench check failed: ours read/);
 });
 
 for (const [label, open] of [["workerd", openWorkerd], ["Chromium", openChromium]]) {
