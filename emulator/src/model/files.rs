@@ -3,13 +3,14 @@
 //!
 //! Nothing here knows about HTTP: the handlers in `routes/files.rs` and
 //! `routes/storage.rs` build URLs and call these methods, which decide outcomes.
-//! Blobs live in memory. Every completed upload records its SHA-256 so tests can
-//! compare what arrived with what was sent.
+//! Blobs live in memory. Every stored file gives its SHA-256 ([`Blob::sha256`]) so
+//! tests can compare what arrived with what was sent. It is worked out when first asked
+//! for, not while the parts arrive (a site that persists hashes at completion, to save
+//! the file under its hash), so an upload costs the emulator one MD5 per part (its
+//! ETag) and no more: the CPU it would take is the client's, on a shared machine.
 //!
-//! Completing a multipart upload is cheap whatever its size: the SHA-256 is computed
-//! as parts arrive (each part is hashed once the parts before it are in; a part
-//! replaced by different bytes restarts the hash), and the stored file keeps the parts
-//! as they arrived ([`Content`]) instead of copying them into one buffer.
+//! Completing a multipart upload is cheap whatever its size: the stored file keeps the
+//! parts as they arrived ([`Content`]) instead of copying them into one buffer.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
