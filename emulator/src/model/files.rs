@@ -124,13 +124,6 @@ pub struct Content {
     len: usize,
 }
 
-impl Blob {
-    /// Lower-case hex SHA-256 of the bytes (hashed on the first call).
-    pub fn sha256(&self) -> &str {
-        self.sha256.get_or_init(|| self.content.sha256_hex())
-    }
-}
-
 impl From<Bytes> for Content {
     fn from(bytes: Bytes) -> Self {
         Content::from_parts(vec![bytes])
@@ -212,6 +205,13 @@ pub struct Blob {
     pub content_type: String,
     /// File name.
     pub filename: String,
+}
+
+impl Blob {
+    /// Lower-case hex SHA-256 of the bytes (hashed on the first call).
+    pub fn sha256(&self) -> &str {
+        self.sha256.get_or_init(|| self.content.sha256_hex())
+    }
 }
 
 /// Why a file operation failed.
