@@ -108,14 +108,28 @@ async function sideBySide(rounds, a, b) {
  * (`ctx.send`, pkg/send.js: the same fetch, timeout and record decoding as ours, no
  * wasm), which shows how much the wasm side adds.
  */
-export async function callOverhead(ctx, n = 2000, rounds = 20) {
+/**
+ * What case 2 reads: the first Shot, our client and a raw token for it; `rawRead()`
+ * makes one raw fetch + JSON read of it by id and checks it.
+ */
+async function shotByIdReads(ctx) {
   const sg = await connect(ctx);
   const token = await rawToken(ctx.env);
   const shot = await sg.findOne("Shot", null, { sort: ["id"], fields: ["code"] });
   check(shot && typeof shot.code === "string", "a Shot to read");
-  const per = Math.ceil(n / rounds);
   const url = `${ctx.env.url}/api/v1/entity/shots/${shot.id}?fields=code`;
   const headers = { authorization: `Bearer ${token}`, accept: "application/json" };
+  const rawRead = async () => {
+    const res = await fetch(url, { headers });
+    const r = flatten((await res.json()).data);
+    check(r.id === shot.id && r.code === shot.code, `raw read ${JSON.stringify(r)}`);
+  };
+  return { sg, token, shot, url, headers, rawRead };
+}
+
+export async function callOverhead(ctx, n = 2000, rounds = 20) {
+  const { sg, token, shot, url, headers, rawRead } = await shotByIdReads(ctx);
+  const per = Math.ceil(n / rounds);
   const head = `authorization\nBearer ${token}\naccept\napplication/json`;
   const names = ["x-request-id"];
   const [ours, raw, timed, sender] = await sideBySideAll(rounds, [
@@ -126,11 +140,7 @@ export async function callOverhead(ctx, n = 2000, rounds = 20) {
       }
     },
     async () => {
-      for (let i = 0; i < per; i++) {
-        const res = await fetch(url, { headers });
-        const r = flatten((await res.json()).data);
-        check(r.id === shot.id && r.code === shot.code, `raw read ${JSON.stringify(r)}`);
-      }
+      for (let i = 0; i < per; i++) await rawRead();
     },
     async () => {
       for (let i = 0; i < per; i++) {
@@ -301,17 +311,7 @@ export async function callCpu(ctx, n = 10_000, rounds = 20, warm = 5_000) {
  */
 export async function callCold(ctx, n = 2000, rounds = 20) {
   const { ours, raw } = await cannedReads(ctx);
-  const token = await rawToken(ctx.env);
-  const sg = await connect(ctx);
-  const shot = await sg.findOne("Shot", null, { sort: ["id"], fields: ["code"] });
-  check(shot && typeof shot.code === "string", "a Shot to read");
-  const url = `${ctx.env.url}/api/v1/entity/shots/${shot.id}?fields=code`;
-  const headers = { authorization: `Bearer ${token}`, accept: "application/json" };
-  const trip = async () => {
-    const res = await fetch(url, { headers });
-    const r = flatten((await res.json()).data);
-    check(r.id === shot.id && r.code === shot.code, `raw read ${JSON.stringify(r)}`);
-  };
+  const { rawRead: trip } = await shotByIdReads(ctx);
   const per = Math.ceil(n / rounds);
   const block = (then) => async () => {
     // The in-memory read first, so a block ends on the network (workerd's clock

@@ -43,6 +43,16 @@ async function faults(config, url = env.url) {
   if (!res.ok) throw new Error(`faults: ${res.status} ${await res.text()}`);
 }
 
+/** Runs `fn` with the site's faults set to `config`, cleared after (whatever happens). */
+async function withFaults(config, url, fn) {
+  await faults(config, url);
+  try {
+    return await fn();
+  } finally {
+    await faults(null, url);
+  }
+}
+
 // Narrow runs while working on one case: BENCH_CASES=2,3,4 (default: all of 1–7) and
 // BENCH_RUNTIMES=node,chromium,workerd (cases 2–4; default: all three). A narrowed run prints
 // its rows but leaves bench/RESULTS.md alone: that file holds whole runs only.
@@ -142,13 +152,8 @@ async function casesIn(rt, label, site = env) {
   // On loopback a round trip is only the two processes' CPU, so the client's own cost
   // counts in full; against a site a few milliseconds away it is a fraction. The same
   // reads with 2 ms added to each (a LAN's or a nearby region's round trip).
-  await faults({ latency_ms: 2, classes: ["read"] }, site.url);
-  try {
-    const far = await rt.run("callOverhead", 1000, Number(process.env.BENCH_ROUNDS ?? 20));
-    row(`2. call overhead (${label}) with 2 ms added to each read (not on loopback): throughput ours/raw`, `${x(far.ratio)} (ours ${far.oursMs.toFixed(1)} ms, raw ${far.rawMs.toFixed(1)} ms per ${far.calls}); the sender alone ${x(far.rawMs / far.senderMs)} of raw`);
-  } finally {
-    await faults(null, site.url);
-  }
+  const far = await withFaults({ latency_ms: 2, classes: ["read"] }, site.url, () => rt.run("callOverhead", 1000, Number(process.env.BENCH_ROUNDS ?? 20)));
+  row(`2. call overhead (${label}) with 2 ms added to each read (not on loopback): throughput ours/raw`, `${x(far.ratio)} (ours ${far.oursMs.toFixed(1)} ms, raw ${far.rawMs.toFixed(1)} ms per ${far.calls}); the sender alone ${x(far.rawMs / far.senderMs)} of raw`);
   }
   let d = null;
   if (only(3)) {
@@ -160,8 +165,7 @@ async function casesIn(rt, label, site = env) {
   // TLS, on the same cores) that no prefetch hides; with +100 ms a request, ours cannot
   // beat the larger of this and the ideal.
   const floor = await rt.run("pagination", PREFETCH[label], 1, SHOTS);
-  await faults({ latency_ms: 100, classes: ["read"] }, site.url);
-  try {
+  await withFaults({ latency_ms: 100, classes: ["read"] }, site.url, async () => {
     const p = await rt.run("pagination", PREFETCH[label], 1, SHOTS);
     const tl = rt.lastRequests && timeline(rt.lastRequests(), p.concurrency);
     const ideal = Math.ceil(p.pages / p.concurrency) * 100;
@@ -181,9 +185,7 @@ async function casesIn(rt, label, site = env) {
       const qt = rt.lastRequests && timeline(rt.lastRequests(), q.concurrency);
       if (qt) console.log(`     timeline: ${qt}`);
     }
-  } finally {
-    await faults(null, site.url);
-  }
+  });
 }
 
 const runtimes = [`Node ${process.version}`];

@@ -660,7 +660,7 @@ impl FileStore {
         self.blobs.clear();
         for meta in snapshot.blobs {
             match read(&meta.sha256) {
-                Ok(bytes) if hex(&Sha256::digest(&bytes)) == meta.sha256 => {
+                Ok(bytes) if sha256_hex(&bytes) == meta.sha256 => {
                     self.blobs.insert(
                         meta.id,
                         Blob {
